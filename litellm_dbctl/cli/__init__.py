@@ -1,0 +1,246 @@
+"""The `dbctl` command tree: Typer only, a thin projection of the library.
+
+Command groups are imported only when invoked, and their modules import psycopg, sqlglot and rich
+only inside command bodies, so `dbctl --help` stays as fast as a bare Typer app. Global options may
+be given anywhere on the line (`dbctl migrate status --json`): they are moved in front before
+parsing. User-facing errors become one line on stderr and the exit code of `errors.ExitCode`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from dataclasses import dataclass
+from importlib.util import find_spec
+from typing import Any, Optional
+
+import typer
+from typer import _click as click  # Typer vendors Click; this is the same object Typer raises
+from typer.core import TyperGroup
+
+from litellm_dbctl import __version__
+from litellm_dbctl.errors import DbctlError, ExitCode
+
+# name -> (module, one-line help). A group whose module is not there is not listed.
+GROUPS: dict[str, tuple[str, str]] = {
+    "db": ("litellm_dbctl.cli.db", "Where dbctl connects, server health, and the embedded server."),
+    "queries": ("litellm_dbctl.cli.queries", "The named SQL statements dbctl runs: list, show, check."),
+    "migrate": ("litellm_dbctl.cli.migrate", "Apply LiteLLM's migrations with no Node or Prisma; status, resolve, lint."),
+    "user": ("litellm_dbctl.cli.user", "Provision, list and show LiteLLM users."),
+    "team": ("litellm_dbctl.cli.team", "Provision teams and their members."),
+    "org": ("litellm_dbctl.cli.org", "Provision organizations and their members."),
+    "key": ("litellm_dbctl.cli.key", "Create, list, block and delete virtual keys."),
+    "provision": ("litellm_dbctl.cli.provision", "Apply one spec file of organizations, teams, users and keys."),
+    "budget": ("litellm_dbctl.cli.budget", "Keep budgets right: resets, declared limits, counter repair, status."),
+    "spend": ("litellm_dbctl.cli.spend", "Who spent what: summaries, top spenders, daily series, logs, exports."),
+    "daily": ("litellm_dbctl.cli.daily", "Check and rebuild LiteLLM's daily spend tables from the spend logs."),
+}
+GLOBAL_FLAGS = frozenset({"--json", "-q", "--quiet", "-v", "--verbose", "--no-color"})
+GLOBAL_VALUED = frozenset({"--database-url", "--output"})
+GLOBAL_HELP = (
+    "Global options go anywhere on the line: --database-url URL, --output table|json|csv, --json, "
+    "-q, -v, --no-color. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
+    "5 lock busy, 6 schema too old."
+)
+
+
+@dataclass
+class Settings:
+    """Global options, shared by every command through the root context."""
+
+    database_url: Optional[str] = None
+    output: str = "table"
+    quiet: bool = False
+    verbose: int = 0
+    color: bool = True
+
+
+class CliError(click.ClickException):
+    """A DbctlError on its way out: one line (plus a hint) on stderr, the documented exit code."""
+
+    def __init__(self, message: str, exit_code: int, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.hint = hint
+
+    def show(self, file: Any = None) -> None:
+        stream = file or sys.stderr
+        stream.write(f"dbctl: error: {self.message}\n")
+        if self.hint:
+            stream.write(f"dbctl: hint: {self.hint}\n")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options to the front so they work after the subcommand too."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif name in GLOBAL_VALUED:
+            front.append(arg)
+            if "=" not in arg and index + 1 < len(args):
+                front.append(args[index + 1])
+                index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
+def convert_error(exc: BaseException) -> CliError | None:
+    """The CliError for a user-facing failure, or None for a bug."""
+    from litellm_dbctl.config import redact
+
+    if isinstance(exc, DbctlError):
+        return CliError(redact(exc.message), int(exc.exit_code), redact(exc.hint) if exc.hint else None)
+    if type(exc).__module__.startswith("psycopg"):
+        text = redact(str(exc)).strip().splitlines()
+        return CliError(f"database error: {text[0] if text else type(exc).__name__}", int(ExitCode.ERROR))
+    return None
+
+
+class LazyGroup(TyperGroup):
+    """Root group: imports a command group's module only when it is invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        eager = super().list_commands(ctx)
+        lazy = [name for name, (module, _) in GROUPS.items() if find_spec(module) is not None]
+        return sorted(set(eager) | set(lazy))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in GROUPS:
+            module = importlib.import_module(GROUPS[name][0])
+            command = typer.main.get_command(module.app)
+            command.name = name
+            _add_epilog(command)
+            return command
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, GROUPS[name][1]) for name in self.list_commands(ctx) if name in GROUPS]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - converted or re-raised below
+            converted = convert_error(exc)
+            if converted is None:
+                raise
+            settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
+            if settings.verbose:
+                _print_traceback()
+            raise converted from None
+
+
+def _add_epilog(command: click.Command) -> None:
+    command.epilog = command.epilog or GLOBAL_HELP
+    for sub in getattr(command, "commands", {}).values():
+        _add_epilog(sub)
+
+
+def _print_traceback() -> None:
+    import traceback
+
+    from litellm_dbctl.config import redact
+
+    sys.stderr.write(redact(traceback.format_exc()))
+
+
+app = typer.Typer(
+    cls=LazyGroup,
+    name="dbctl",
+    help="Administer a LiteLLM proxy's PostgreSQL database directly: migrations, users and teams, "
+    "budgets, spend and the daily tables. No running proxy, no Node, no network.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dbctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(epilog=GLOBAL_HELP)
+def root(
+    ctx: typer.Context,
+    database_url: Optional[str] = typer.Option(
+        None, "--database-url", metavar="URL",
+        help="PostgreSQL URL. Default: $DBCTL_DATABASE_URL, else $DATABASE_URL, else the embedded server.",
+        show_default=False,
+    ),
+    output: str = typer.Option("table", "--output", metavar="table|json|csv", help="Output format for data."),
+    json_: bool = typer.Option(False, "--json", help="Shorthand for --output json."),
+    quiet: bool = typer.Option(False, "-q", "--quiet", help="Print nothing on success (for cron)."),
+    verbose: int = typer.Option(0, "-v", "--verbose", count=True, help="More diagnostics on stderr; -vv for debug."),
+    no_color: bool = typer.Option(False, "--no-color", help="No colour (also honours NO_COLOR)."),
+    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Administer a LiteLLM proxy's PostgreSQL database directly."""
+    import os
+
+    fmt = "json" if json_ else output
+    if fmt not in ("table", "json", "csv"):
+        raise typer.BadParameter(f"must be table, json or csv, not {output!r}", param_hint="--output")
+    ctx.obj = Settings(database_url, fmt, quiet, verbose, not no_color and "NO_COLOR" not in os.environ)
+    _configure_logging(quiet, verbose)
+
+
+def _configure_logging(quiet: bool, verbose: int) -> None:
+    from litellm_dbctl.config import RedactingFilter
+
+    logger = logging.getLogger("dbctl")
+    logger.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("dbctl: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO)
+
+
+def command() -> click.Command:
+    """The Click command behind `dbctl` (for tests, completions and docs)."""
+    return typer.main.get_command(app)
+
+
+def run(args: list[str]) -> int:
+    """Run dbctl with `args`; returns the exit code. Unexpected errors print a redacted traceback."""
+    try:
+        command().main(args=args, prog_name="dbctl", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        sys.stderr.write("dbctl: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug: report it without leaking secrets
+        from litellm_dbctl.config import redact
+
+        if "-v" in args or "--verbose" in args or "-vv" in args:
+            _print_traceback()
+        sys.stderr.write(f"dbctl: internal error: {type(exc).__name__}: {redact(str(exc))}\n"
+                         "dbctl: hint: run with -v for the traceback and report it\n")
+        return int(ExitCode.ERROR)
+    return 0

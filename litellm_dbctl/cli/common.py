@@ -1,0 +1,170 @@
+"""What every command shares: settings, connecting, and rendering results.
+
+Data goes to stdout in the format asked for (`table` on a terminal via rich, `json`, `csv`);
+diagnostics go to stderr; `-q` silences both on success. Rich is imported only when a table is drawn.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from litellm_dbctl.cli import Settings
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from litellm_dbctl.config import Target
+
+
+# Options more than one command uses, declared once.
+LOCK_TIMEOUT = typer.Option(30.0, "--lock-timeout", metavar="SECONDS", min=0,
+                            help="How long to wait for another run's lock before exit 5.")
+DRY_RUN = typer.Option(False, "--dry-run", help="Run the real statements in a transaction that is rolled back; "
+                       "report what would change (exit 3 when something would).")
+
+
+def settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else Settings()
+
+
+def command_name(ctx: typer.Context) -> str:
+    """`migrate deploy` for `dbctl migrate deploy`: the application_name suffix."""
+    return ctx.command_path.split(" ", 1)[1] if " " in ctx.command_path else ctx.command_path
+
+
+def target(ctx: typer.Context, *, direct: bool = False) -> Target:
+    from litellm_dbctl import config
+
+    return config.resolve(settings(ctx).database_url, direct=direct)
+
+
+def connect(ctx: typer.Context, *, read_only: bool = False, direct: bool = False, autocommit: bool = False,
+            lock_timeout: str | None = "5s") -> psycopg.Connection:
+    """A connection for this command; read commands get READ ONLY transactions."""
+    from litellm_dbctl import database
+
+    return database.connect(target(ctx, direct=direct), command=command_name(ctx), read_only=read_only,
+                            autocommit=autocommit, lock_timeout=lock_timeout)
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def info(ctx: typer.Context, text: str) -> None:
+    """A diagnostic line on stderr, unless -q."""
+    if not settings(ctx).quiet:
+        sys.stderr.write(text.rstrip("\n") + "\n")
+
+
+def line(ctx: typer.Context, text: str) -> None:
+    """A human result line on stdout (a summary); not in json/csv mode, not with -q."""
+    s = settings(ctx)
+    if not s.quiet and s.output == "table":
+        sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+def to_jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def dump_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(to_jsonable(payload), indent=2, ensure_ascii=False) + "\n")
+
+
+def emit(
+    ctx: typer.Context,
+    rows: Sequence[Mapping[str, Any]] | Iterable[Any],
+    columns: Sequence[str] | None = None,
+    *,
+    json_payload: Any = None,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Print rows as a table, JSON or CSV. `json_payload` replaces the rows in JSON mode."""
+    s = settings(ctx)
+    if s.quiet:
+        return
+    records = [to_jsonable(r) for r in rows]
+    if s.output == "json":
+        dump_json(records if json_payload is None else json_payload)
+        return
+    cols = list(columns) if columns else (list(records[0].keys()) if records else [])
+    if s.output == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(cols)
+        for record in records:
+            writer.writerow([_csv_cell(record.get(c)) for c in cols])
+        return
+    if records:
+        table(ctx, records, cols, title=title, headers=headers)
+
+
+def _csv_cell(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else str(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def table(ctx: typer.Context, records: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
+          title: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(no_color=not settings(ctx).color, soft_wrap=False,
+                      width=None if sys.stdout.isatty() else 200)
+    grid = Table(title=title, show_edge=False, header_style="bold", box=None if not sys.stdout.isatty() else None,
+                 pad_edge=False)
+    for column in columns:
+        numeric = any(isinstance(r.get(column), (int, float)) and not isinstance(r.get(column), bool)
+                      for r in records[:50])
+        grid.add_column((headers or {}).get(column, column), justify="right" if numeric else "left",
+                        overflow="fold")
+    for record in records:
+        grid.add_row(*(_escape(_cell(record.get(c))) for c in columns))
+    console.print(grid)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def exit_with(code: int) -> None:
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,102 @@
+"""`dbctl db`: where dbctl connects, server health, and the embedded server."""
+
+from __future__ import annotations
+
+import typer
+
+from litellm_dbctl.cli import common
+
+app = typer.Typer(help="Where dbctl connects, server health, and the embedded server.", no_args_is_help=True)
+embedded_app = typer.Typer(help="The embedded PostgreSQL used when no database URL is configured.",
+                           no_args_is_help=True)
+app.add_typer(embedded_app, name="embedded")
+
+
+@app.command("status")
+def status(ctx: typer.Context) -> None:
+    """Where dbctl is connected: server version, TLS, schema and the migration ledger.
+
+    Example: dbctl db status --json
+    """
+    from litellm_dbctl import health
+
+    result = health.status(common.target(ctx))
+    s = common.settings(ctx)
+    if s.output == "json":
+        if not s.quiet:
+            common.dump_json(result)
+        return
+    ledger = result.ledger
+    if ledger["exists"]:
+        ledger_text = (f"{ledger['applied']} applied, {ledger['failed']} failed, newest {ledger['newest_applied']}"
+                       + (f", {ledger['pending']} pending against {ledger['source']}" if ledger["pending"] is not None else ""))
+    else:
+        ledger_text = "no _prisma_migrations ledger (run `dbctl migrate deploy`)"
+    rows = [
+        {"field": "connected to", "value": result.connected_to},
+        {"field": "from", "value": result.source},
+        {"field": "server", "value": result.server_version + (" (replica)" if result.replica else "")},
+        {"field": "database", "value": result.database},
+        {"field": "schema", "value": result.schema},
+        {"field": "user", "value": result.user},
+        {"field": "TLS", "value": "yes" if result.tls else "no"},
+        {"field": "migrations", "value": ledger_text},
+    ]
+    common.emit(ctx, rows, ["field", "value"])
+
+
+@app.command("doctor")
+def doctor(
+    ctx: typer.Context,
+    old_transaction: float = typer.Option(300.0, "--old-transaction", metavar="SECONDS",
+                                          help="Report transactions on LiteLLM tables older than this."),
+) -> None:
+    """Checks to run before an upgrade: reachability, version, failed migrations, request-log
+    indexes, invalid indexes, table sizes and bloat, long transactions. Exit 0 when all pass, else 1.
+
+    Example: dbctl db doctor --json
+    """
+    from litellm_dbctl import health
+
+    checks = health.doctor(common.target(ctx), old_transaction_seconds=old_transaction)
+    rows = [{"check": c.name, "status": "ok" if c.ok else "FAIL", "result": c.result, "hint": c.hint} for c in checks]
+    common.emit(ctx, rows, ["check", "status", "result", "hint"],
+                json_payload={"ok": all(c.ok for c in checks), "checks": checks})
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        if common.settings(ctx).quiet:
+            typer.echo(f"dbctl: doctor: {len(failed)} check(s) failed: {', '.join(c.name for c in failed)}", err=True)
+        raise typer.Exit(1)
+
+
+@embedded_app.command("status")
+def embedded_status(ctx: typer.Context) -> None:
+    """Whether the embedded server runs, where its data lives, and its pid. Never starts it."""
+    from litellm_dbctl import embedded
+
+    directory = embedded.data_dir()
+    server = embedded.running(directory)
+    payload = {"directory": str(directory), "initialized": (directory / "data" / "PG_VERSION").exists(),
+               "running": server is not None, "pid": server.pid if server else None,
+               "socket_dir": str(server.socket_dir) if server else None}
+    common.emit(ctx, [{"field": k, "value": v} for k, v in payload.items()], ["field", "value"], json_payload=payload)
+
+
+@embedded_app.command("stop")
+def embedded_stop(ctx: typer.Context) -> None:
+    """Stop the embedded server (its data stays; the next command starts it again)."""
+    from litellm_dbctl import embedded
+
+    directory = embedded.data_dir()
+    stopped = embedded.stop(directory)
+    common.info(ctx, f"stopped embedded PostgreSQL in {directory}" if stopped else "embedded PostgreSQL was not running")
+
+
+@embedded_app.command("url")
+def embedded_url(ctx: typer.Context) -> None:
+    """Print the embedded server's connection URL (starting it if needed), e.g. for psql."""
+    from litellm_dbctl import embedded
+
+    server = embedded.ensure_running(embedded.data_dir())
+    if not common.settings(ctx).quiet:
+        typer.echo(server.url)

@@ -1,0 +1,293 @@
+"""The query registry: every SQL statement dbctl runs, one named, version-checked file each.
+
+`queries/<area>/<name>.sql` is named `<area>/<name>`. Its header is `-- key: value` lines
+(`requires`, `mode`, `returns`, optionally `identifiers`), then comment lines that describe it, then
+one statement with psycopg named placeholders `%(name)s`. Identifiers (`{name}`, declared in
+`identifiers`) are composed with psycopg.sql, never from raw input.
+
+Files are parsed once per process with a few regexes (no sqlglot on this path). Before a statement
+runs its `requires` migration is checked against the database's ledger, read once per connection.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from litellm_dbctl.errors import IntegrityError, QueryDefinitionError, SchemaTooOld
+
+if TYPE_CHECKING:
+    import psycopg
+
+MODES = ("read", "write")
+RETURNS = ("rows", "row", "value", "rowcount", "none")
+HEADER = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
+PARAM = re.compile(r"%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)s")
+IDENTIFIER = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
+KNOWN_KEYS = frozenset({"requires", "mode", "returns", "identifiers"})
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    path: Path
+    requires: str | None  # a LiteLLM migration name, or None for `none`
+    mode: str
+    returns: str
+    description: str
+    sql: str
+    params: tuple[str, ...]
+    identifiers: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """The description on one line, for listings."""
+        return " ".join(self.description.split())
+
+
+def queries_dir() -> Path:
+    """`queries/` inside an installed wheel, else at the top of a source checkout."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "queries", package.parent / "queries"):
+        if candidate.is_dir():
+            return candidate
+    raise QueryDefinitionError(f"no queries/ directory beside {package}")
+
+
+def parse(text: str, name: str, path: Path) -> Query:
+    """Parse one query file. Raises QueryDefinitionError naming the file and what is wrong."""
+    meta: dict[str, str] = {}
+    description: list[str] = []
+    lines = text.splitlines()
+    index = 0
+    while index < len(lines) and lines[index].startswith("--"):
+        match = HEADER.match(lines[index])
+        if match and not description and match["key"] in KNOWN_KEYS:
+            if match["key"] in meta:
+                raise QueryDefinitionError(f"{path}:{index + 1}: duplicate header {match['key']!r}")
+            meta[match["key"]] = match["value"]
+        elif match and not description and match["key"] not in KNOWN_KEYS and ":" in lines[index][:30]:
+            raise QueryDefinitionError(f"{path}:{index + 1}: unknown header {match['key']!r}")
+        else:
+            description.append(lines[index][2:].strip())
+        index += 1
+    sql = "\n".join(lines[index:]).strip().rstrip(";").strip()
+    for key in ("requires", "mode", "returns"):
+        if not meta.get(key):
+            raise QueryDefinitionError(f"{path}: missing header '-- {key}: ...'")
+    if meta["mode"] not in MODES:
+        raise QueryDefinitionError(f"{path}: mode must be one of {', '.join(MODES)}, not {meta['mode']!r}")
+    if meta["returns"] not in RETURNS:
+        raise QueryDefinitionError(f"{path}: returns must be one of {', '.join(RETURNS)}, not {meta['returns']!r}")
+    if not sql:
+        raise QueryDefinitionError(f"{path}: no SQL after the header")
+    requires = None if meta["requires"] == "none" else meta["requires"]
+    if requires is not None and not re.fullmatch(r"\d{14}_\w+", requires):
+        raise QueryDefinitionError(f"{path}: requires must be a migration name or 'none', not {requires!r}")
+    identifiers = tuple(i.strip() for i in meta.get("identifiers", "").split(",") if i.strip())
+    used = {m["name"] for m in IDENTIFIER.finditer(sql)} if identifiers else set()
+    if set(identifiers) != used:
+        raise QueryDefinitionError(f"{path}: identifiers header {sorted(identifiers)} != used {sorted(used)}")
+    params = tuple(dict.fromkeys(m["name"] for m in PARAM.finditer(sql)))
+    return Query(name, path, requires, meta["mode"], meta["returns"], "\n".join(description).strip(),
+                 sql, params, identifiers)
+
+
+@cache
+def registry() -> dict[str, Query]:
+    """Every query, by name. Parsed once per process."""
+    root = queries_dir()
+    found: dict[str, Query] = {}
+    for path in sorted(root.rglob("*.sql")):
+        name = path.relative_to(root).with_suffix("").as_posix()
+        found[name] = parse(path.read_text(encoding="utf-8"), name, path)
+    return found
+
+
+def get(name: str) -> Query:
+    try:
+        return registry()[name]
+    except KeyError:
+        raise QueryDefinitionError(f"no query named {name!r} under {queries_dir()}") from None
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    """What the migration ledger says, read once per connection for `requires` checks."""
+
+    exists: bool
+    applied: frozenset[str]
+    failed: tuple[str, ...]
+
+
+_ledgers: weakref.WeakKeyDictionary[Any, LedgerState] = weakref.WeakKeyDictionary()
+
+
+def ledger_state(conn: psycopg.Connection) -> LedgerState:
+    state = _ledgers.get(conn)
+    if state is None:
+        if not _execute(conn, get("ledger/exists"), {}).fetchone()["exists"]:
+            state = LedgerState(False, frozenset(), ())
+        else:
+            rows = _execute(conn, get("ledger/names"), {}).fetchall()
+            state = LedgerState(
+                True,
+                frozenset(r["migration_name"] for r in rows if r["applied"]),
+                tuple(r["migration_name"] for r in rows if r["failed"]),
+            )
+        _ledgers[conn] = state
+    return state
+
+
+def forget_ledger(conn: psycopg.Connection) -> None:
+    """Call after changing the ledger (migrate deploy/resolve) so the next check re-reads it."""
+    _ledgers.pop(conn, None)
+
+
+def check_requires(conn: psycopg.Connection, query: Query) -> None:
+    if query.requires is None:
+        return
+    state = ledger_state(conn)
+    if query.requires not in state.applied:
+        raise SchemaTooOld(
+            f"{query.name} needs LiteLLM migration {query.requires}, which this database has not applied",
+            hint="run `dbctl migrate deploy`",
+        )
+    if query.mode == "write" and state.failed:
+        raise IntegrityError(
+            f"refusing to write: migration {state.failed[0]} failed in this database",
+            hint="see `dbctl migrate status`",
+        )
+
+
+def _compose(query: Query, identifiers: Mapping[str, str] | None) -> Any:
+    if not query.identifiers:
+        return query.sql
+    from psycopg import sql
+
+    given = dict(identifiers or {})
+    if set(given) != set(query.identifiers):
+        raise QueryDefinitionError(f"{query.name}: identifiers {sorted(given)} != declared {list(query.identifiers)}")
+    return sql.SQL(query.sql).format(**{k: sql.Identifier(v) for k, v in given.items()})
+
+
+def _check_params(query: Query, params: Mapping[str, Any]) -> None:
+    missing = [p for p in query.params if p not in params]
+    unknown = [p for p in params if p not in query.params]
+    if missing or unknown:
+        raise QueryDefinitionError(
+            f"{query.name}: " + "; ".join(
+                part for part in (
+                    f"missing parameter(s) {', '.join(missing)}" if missing else "",
+                    f"unknown parameter(s) {', '.join(unknown)}" if unknown else "",
+                ) if part
+            )
+        )
+
+
+def _execute(conn: psycopg.Connection, query: Query, params: Mapping[str, Any], *,
+             identifiers: Mapping[str, str] | None = None, row_type: type | None = None) -> Any:
+    _check_params(query, params)
+    cursor = conn.cursor(row_factory=_row_factory(row_type))
+    cursor.execute(_compose(query, identifiers), params)
+    return cursor
+
+
+def _row_factory(row_type: type | None) -> Any:
+    """dict rows by default, whatever the connection's own row factory; frozen dataclasses on request."""
+    from psycopg.rows import class_row, dict_row
+
+    return class_row(row_type) if row_type else dict_row
+
+
+def run(
+    conn: psycopg.Connection,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    identifiers: Mapping[str, str] | None = None,
+    row_type: type | None = None,
+) -> Any:
+    """Run query `name` and return what its `returns` header promises.
+
+    rows -> list of dicts (or `row_type` instances); row -> one or None; value -> the first column
+    of the first row or None; rowcount -> int; none -> None.
+    """
+    query = get(name)
+    check_requires(conn, query)
+    cursor = _execute(conn, query, params or {}, identifiers=identifiers, row_type=row_type)
+    if query.returns == "rows":
+        return cursor.fetchall()
+    if query.returns == "row":
+        return cursor.fetchone()
+    if query.returns == "value":
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return next(iter(row.values())) if isinstance(row, dict) else row[0]
+    if query.returns == "rowcount":
+        return cursor.rowcount
+    return None
+
+
+def run_many(conn: psycopg.Connection, name: str, params_seq: Iterable[Mapping[str, Any]]) -> int:
+    """executemany of a write query; returns the total rowcount."""
+    query = get(name)
+    check_requires(conn, query)
+    batch = list(params_seq)
+    for params in batch[:1]:
+        _check_params(query, params)
+    if not batch:
+        return 0
+    with conn.cursor() as cursor:
+        cursor.executemany(query.sql, batch)
+        return cursor.rowcount
+
+
+@contextmanager
+def stream(
+    conn: psycopg.Connection,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    row_type: type | None = None,
+    batch: int = 10_000,
+    binary: bool = False,
+) -> Iterator[Iterator[Any]]:
+    """Rows of a read query through a server-side cursor: constant memory on any table size.
+
+    Needs a transaction (a non-autocommit connection)."""
+    query = get(name)
+    check_requires(conn, query)
+    params = params or {}
+    _check_params(query, params)
+    with conn.cursor(name=f"dbctl_{name.replace('/', '_')}", row_factory=_row_factory(row_type)) as cursor:
+        cursor.itersize = batch
+        cursor.execute(query.sql, params, binary=binary)
+        yield iter(cursor)
+
+
+@contextmanager
+def copy(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> Iterator[Any]:
+    """A COPY ... FROM STDIN / TO STDOUT statement; yields psycopg's Copy object."""
+    query = get(name)
+    check_requires(conn, query)
+    params = params or {}
+    _check_params(query, params)
+    with conn.cursor() as cursor, cursor.copy(query.sql, params) as copy_:
+        yield copy_
+
+
+def positional(query: Query) -> tuple[str, Sequence[str]]:
+    """The statement with `$1..$n` for its named parameters, for PREPARE (`queries check`)."""
+    order = list(query.params)
+    return PARAM.sub(lambda m: f"${order.index(m['name']) + 1}", query.sql).replace("%%", "%"), order

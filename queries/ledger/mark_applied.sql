@@ -1,0 +1,7 @@
+-- requires: none
+-- mode: write
+-- returns: rowcount
+-- A migration ran to the end: one step applied and finished_at set, as Prisma leaves a success.
+UPDATE _prisma_migrations
+SET applied_steps_count = applied_steps_count + 1, finished_at = now()
+WHERE id = %(id)s

@@ -1,0 +1,91 @@
+"""Helpers shared by the tests: database handles and running dbctl."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url(server_url: str, name: str) -> str:
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+
+
+@dataclass
+class Database:
+    url: str
+    name: str = ""
+
+    def connect(self, **kwargs: Any) -> psycopg.Connection:
+        return psycopg.connect(self.url, autocommit=True, row_factory=dict_row, **kwargs)
+
+    def query(self, text: str, params: Any = None) -> list[dict[str, Any]]:
+        with self.connect() as conn:
+            cur = conn.execute(text, params)
+            return cur.fetchall() if cur.description else []
+
+    def value(self, text: str, params: Any = None) -> Any:
+        rows = self.query(text, params)
+        return next(iter(rows[0].values())) if rows else None
+
+    def execute(self, text: str, params: Any = None) -> None:
+        with self.connect() as conn:
+            conn.execute(text, params)
+
+    def create(self, name: str, template: str | None = None) -> None:
+        with self.connect() as conn:
+            if template:
+                conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+            else:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def drop(self, name: str) -> None:
+        with self.connect() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"CliResult(code={self.code}, stdout={self.stdout[-2000:]!r}, stderr={self.stderr[-2000:]!r})"
+
+
+def invoke(args: list[str], *, input: str | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """Run dbctl in-process (as the console script does, global-option hoisting included)."""
+    from litellm_dbctl.cli import app
+
+    result = CliRunner().invoke(app, args, input=input, env=env, catch_exceptions=True, prog_name="dbctl")
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def run_process(args: list[str], *, env: dict[str, str] | None = None, input: str | None = None,
+                timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `python -m litellm_dbctl` in a child process (for concurrency and kill tests)."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    for name in ("DATABASE_URL", "DIRECT_URL", "DBCTL_DATABASE_URL"):
+        if env is None or name not in env:
+            full_env.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "litellm_dbctl", *args], capture_output=True, text=True,
+                          env=full_env, input=input, timeout=timeout)
