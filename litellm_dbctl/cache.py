@@ -1,0 +1,176 @@
+"""Telling live proxies about a direct database change, through their Redis.
+
+LiteLLM serves keys, users, teams and spend counters from caches (litellm-database.md §6): a
+lowered spend is not seen while the Redis counter `spend:<entity>:<id>` exists, and objects live up
+to 60 s per worker. After a change dbctl deletes the Redis keys (counters with their `:window:*`
+variants, and cached objects) and publishes on `litellm_proxy.auth_cache_invalidation` so every
+worker drops its in-memory copy. The client is a few lines of RESP over a socket: DEL, SCAN and
+PUBLISH need no dependency.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from litellm_dbctl.config import redact, register_secret
+from litellm_dbctl.errors import InvalidInput, OperationalError
+
+CHANNEL = "litellm_proxy.auth_cache_invalidation"
+DEFAULT_OBJECT_TTL_SECONDS = 60  # LiteLLM's default user_api_key_cache_ttl: how long stale objects live
+
+
+class RedisError(OperationalError):
+    pass
+
+
+class Redis:
+    """A minimal synchronous Redis client: enough for AUTH, SELECT, DEL, SCAN, PUBLISH, SUBSCRIBE."""
+
+    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("redis", "rediss"):
+            raise InvalidInput(f"not a Redis URL (expected redis://...): {redact(url)}")
+        if parts.password:
+            register_secret(unquote(parts.password))
+        host, port = parts.hostname or "127.0.0.1", parts.port or 6379
+        self.label = f"{host}:{port}"
+        try:
+            sock = socket.create_connection((host, port), timeout=timeout)
+            if parts.scheme == "rediss":
+                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        except OSError as exc:
+            raise RedisError(f"cannot connect to Redis at {self.label}: {exc.strerror or exc}") from None
+        self.sock = sock
+        self.buffer = sock.makefile("rb")
+        if parts.password:
+            user = unquote(parts.username) if parts.username else None
+            self.command("AUTH", *([user] if user else []), unquote(parts.password))
+        db = parts.path.strip("/")
+        if db:
+            self.command("SELECT", db)
+
+    def close(self) -> None:
+        try:
+            self.buffer.close()
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self) -> Redis:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, *args: str | bytes | int) -> None:
+        out = [f"*{len(args)}\r\n".encode()]
+        for arg in args:
+            data = arg if isinstance(arg, bytes) else str(arg).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        try:
+            self.sock.sendall(b"".join(out))
+        except OSError as exc:
+            raise RedisError(f"Redis at {self.label}: {exc}") from None
+
+    def command(self, *args: str | bytes | int) -> object:
+        self.send(*args)
+        return self.read()
+
+    def read(self) -> object:
+        line = self.buffer.readline()
+        if not line:
+            raise RedisError(f"Redis at {self.label} closed the connection")
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RedisError(f"Redis at {self.label}: {rest.decode()}")
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            size = int(rest)
+            if size < 0:
+                return None
+            data = self.buffer.read(size + 2)[:-2]
+            return data.decode("utf-8", "replace")
+        if kind == b"*":
+            size = int(rest)
+            return None if size < 0 else [self.read() for _ in range(size)]
+        raise RedisError(f"Redis at {self.label}: unexpected reply {line[:20]!r}")
+
+    def scan(self, pattern: str) -> list[str]:
+        cursor, found = "0", []
+        while True:
+            reply = self.command("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
+            cursor, keys = reply  # type: ignore[misc]
+            found.extend(keys)
+            if cursor == "0":
+                return found
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    """An object whose cached copies must go: kind is key|user|team|org|end_user|tag|team_member."""
+
+    kind: str
+    id: str
+    team_id: str | None = None  # for team_member: the team (id is the user)
+
+
+def cache_keys(ref: EntityRef) -> tuple[list[str], list[str], list[str]]:
+    """(object cache keys, counter keys, counter patterns) LiteLLM uses for an entity (§2.2, §6)."""
+    if ref.kind == "key":
+        return [ref.id], [f"spend:key:{ref.id}"], [f"spend:key:{ref.id}:window:*"]
+    if ref.kind == "user":
+        return [ref.id], [f"spend:user:{ref.id}"], []
+    if ref.kind == "team":
+        return [f"team_id:{ref.id}"], [f"spend:team:{ref.id}"], [f"spend:team:{ref.id}:window:*"]
+    if ref.kind == "org":
+        return [], [f"spend:org:{ref.id}"], []
+    if ref.kind == "end_user":
+        return [f"end_user_id:{ref.id}"], [f"spend:end_user:{ref.id}"], []
+    if ref.kind == "tag":
+        return [f"tag:{ref.id}"], [f"spend:tag:{ref.id}"], []
+    if ref.kind == "team_member":
+        team = ref.team_id or ""
+        return ([f"{team}_{ref.id}", f"team_membership:{ref.id}:{team}"],
+                [f"spend:team_member:{ref.id}:{team}"], [])
+    raise ValueError(f"unknown entity kind {ref.kind!r}")
+
+
+@dataclass(frozen=True)
+class Invalidation:
+    deleted: int  # Redis keys removed
+    published: int  # invalidation messages sent
+    receivers: int  # subscribers that got them (summed over messages)
+
+
+def invalidate(redis_url: str, refs: Iterable[EntityRef], *, namespace: str | None = None,
+               extra_keys: Sequence[str] = ()) -> Invalidation:
+    """Delete the entities' Redis keys and publish an invalidation for each, as LiteLLM does."""
+    prefix = f"{namespace}:" if namespace else ""
+    keys: list[str] = list(extra_keys)
+    patterns: list[str] = []
+    for ref in refs:
+        objects, counters, windows = cache_keys(ref)
+        keys.extend(objects + counters)
+        patterns.extend(windows)
+    keys = list(dict.fromkeys(keys))
+    if not keys and not patterns:
+        return Invalidation(0, 0, 0)
+    deleted = published = receivers = 0
+    with Redis(redis_url) as redis:
+        window_keys = [k[len(prefix):] for p in patterns for k in redis.scan(prefix + p)]
+        all_keys = list(dict.fromkeys(keys + window_keys))
+        for start in range(0, len(all_keys), 500):
+            chunk = all_keys[start:start + 500]
+            deleted += int(redis.command("DEL", *(prefix + k for k in chunk)))  # type: ignore[arg-type]
+        for key in all_keys:
+            receivers += int(redis.command("PUBLISH", prefix + CHANNEL, json.dumps({"cache_key": key})))  # type: ignore[arg-type]
+            published += 1
+    return Invalidation(deleted, published, receivers)
