@@ -37,7 +37,7 @@ SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
 class Target:
     """A resolved database: a libpq URL plus what Prisma's parameters asked for."""
 
-    url: str = field(repr=False)  # holds the password: never print it, use `redacted`
+    url: str = field(repr=False)  # holds the password: never print it, use `redacted`; "" = embedded
     source: str  # which setting it came from: "--database-url", "DATABASE_URL", "embedded", ...
     schema: str | None = None
     pgbouncer: bool = False
@@ -76,7 +76,7 @@ def resolve(
             return target
     from litellm_dbctl import embedded
 
-    return embedded.target(embedded.data_dir(env))
+    return Target("", "embedded", embedded_dir=embedded.data_dir(env))
 
 
 def parse(url: str, source: str) -> Target:

@@ -53,8 +53,14 @@ def connect(
     kwargs: dict[str, object] = {"application_name": f"dbctl {command}"[:63]}
     if settings and not target.pgbouncer:  # poolers reject startup options: SET them instead
         kwargs["options"] = " ".join(f"-c {k}={_escape_option(v)}" for k, v in settings.items())
+    url = target.url
+    if target.embedded_dir is not None:
+        from litellm_dbctl import embedded
+
+        url = embedded.ensure_running(target.embedded_dir).url
+        log.info("using the embedded PostgreSQL in %s (no database URL configured)", target.embedded_dir)
     try:
-        conn = psycopg.connect(target.url, autocommit=autocommit, row_factory=dict_row, **kwargs)
+        conn = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, **kwargs)
     except psycopg.OperationalError as exc:
         raise OperationalError(f"cannot connect to {describe(target)}: {_first_line(exc)}") from None
     if target.pgbouncer:

@@ -22,7 +22,6 @@ from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import quote
 
-from litellm_dbctl.config import Target
 from litellm_dbctl.errors import OperationalError
 
 log = logging.getLogger("dbctl")
@@ -53,12 +52,6 @@ def data_dir(environ: Mapping[str, str] | None = None) -> Path:
         return Path(env["DBCTL_EMBEDDED_DIR"]).expanduser().absolute()
     base = Path(env.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return (base / "litellm-dbctl" / "embedded").absolute()
-
-
-def target(directory: Path) -> Target:
-    """A connection target on the embedded server in `directory`, started if needed."""
-    server = ensure_running(directory)
-    return Target(server.url, "embedded", embedded_dir=directory)
 
 
 def running(directory: Path) -> Server | None:
@@ -155,9 +148,11 @@ def _as_root() -> bool:
 
 
 def _run(args: list[str]) -> str:
-    user = SERVICE_USER if _as_root() else None
+    # As root: the service user's uid, gid AND no supplementary groups, or root's group bits would
+    # decide access to root-owned parent directories.
+    ids = {"user": SERVICE_USER, "group": SERVICE_USER, "extra_groups": []} if _as_root() else {}
     try:
-        done = subprocess.run(args, check=True, capture_output=True, text=True, user=user, timeout=120)
+        done = subprocess.run(args, check=True, capture_output=True, text=True, timeout=120, **ids)
     except subprocess.CalledProcessError as exc:
         raise OperationalError(
             f"embedded PostgreSQL: {Path(args[0]).name} failed: {(exc.stderr or exc.stdout).strip()}"

@@ -1,0 +1,103 @@
+"""Where the database is: precedence, Prisma's URL parameters, and redaction."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from litellm_dbctl import config
+from litellm_dbctl.errors import InvalidInput
+
+A = "postgresql://a@host-a:5432/a"
+B = "postgresql://b@host-b:5432/b"
+C = "postgresql://c@host-c:5432/c"
+D = "postgresql://d@host-d:5432/d"
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "direct", "expected_host", "expected_source"),
+    [
+        (A, {"DBCTL_DATABASE_URL": B, "DATABASE_URL": C, "DIRECT_URL": D}, False, "host-a", "--database-url"),
+        (A, {"DIRECT_URL": D}, True, "host-a", "--database-url"),  # an explicit URL is meant as given
+        (None, {"DBCTL_DATABASE_URL": B, "DATABASE_URL": C}, False, "host-b", "DBCTL_DATABASE_URL"),
+        (None, {"DATABASE_URL": C}, False, "host-c", "DATABASE_URL"),
+        (None, {"DATABASE_URL": C, "DIRECT_URL": D}, False, "host-c", "DATABASE_URL"),
+        (None, {"DATABASE_URL": C, "DIRECT_URL": D}, True, "host-d", "DIRECT_URL"),
+        (None, {"DBCTL_DATABASE_URL": B, "DIRECT_URL": D}, True, "host-d", "DIRECT_URL"),
+    ],
+)
+def test_precedence(flag, env, direct, expected_host, expected_source) -> None:
+    target = config.resolve(flag, direct=direct, environ=env)
+    assert f"@{expected_host}:" in target.url
+    assert target.source == expected_source
+
+
+def test_no_url_means_the_embedded_server(tmp_path) -> None:
+    target = config.resolve(None, environ={"DBCTL_EMBEDDED_DIR": str(tmp_path / "pg")})
+    assert target.source == "embedded"
+    assert target.embedded_dir == tmp_path / "pg"
+    assert target.redacted == f"embedded at {tmp_path / 'pg'}"
+
+
+def test_direct_url_inherits_the_schema_of_database_url() -> None:
+    env = {"DATABASE_URL": "postgresql://u:p@pooler:6543/db?schema=litellm&pgbouncer=true",
+           "DIRECT_URL": "postgresql://u:p@primary:5432/db"}
+    target = config.resolve(None, direct=True, environ=env)
+    assert "primary" in target.url and target.schema == "litellm" and not target.pgbouncer
+
+
+def test_prisma_parameters_are_understood_or_dropped() -> None:
+    url = ("postgresql://u:pw@h:5432/db?schema=tenant_1&pgbouncer=true&connection_limit=5&pool_timeout=10"
+           "&socket_timeout=3&statement_cache_size=0&sslmode=require&connect_timeout=7&application_name=x")
+    target = config.parse(url, "DATABASE_URL")
+    assert target.schema == "tenant_1"
+    assert target.pgbouncer is True
+    for dropped in ("schema", "pgbouncer", "connection_limit", "pool_timeout", "socket_timeout", "statement_cache_size"):
+        assert dropped not in target.url
+    for kept in ("sslmode=require", "connect_timeout=7", "application_name=x"):
+        assert kept in target.url
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://u:p@h/db", "postgresql://u:p@h:notaport/db", "postgresql://u:p@h:99999/db",
+     "postgresql:///db", "not a url", "postgresql://u:p@h/db?schema=bad;name"],
+)
+def test_malformed_urls_are_invalid_input_without_the_password(url) -> None:
+    with pytest.raises(InvalidInput) as info:
+        config.parse(url, "DATABASE_URL")
+    assert "DATABASE_URL" in info.value.message
+    assert ":p@" not in info.value.message
+
+
+def test_socket_urls_with_a_host_parameter_are_accepted() -> None:
+    target = config.parse("postgresql://postgres@/postgres?host=/tmp/run&port=5432", "x")
+    assert "host=%2Ftmp%2Frun" in target.url or "host=/tmp/run" in target.url
+
+
+password_text = st.text(alphabet=string.ascii_letters + string.digits + "!$%^&*()-_=+[]{};,.<>~", min_size=3, max_size=30)
+
+
+@settings(max_examples=200)
+@given(password=password_text, user=st.text(alphabet=string.ascii_lowercase, min_size=1, max_size=10))
+def test_redaction_removes_any_password(password: str, user: str) -> None:
+    from urllib.parse import quote
+
+    url = f"postgresql://{user}:{quote(password, safe='')}@db.example:5432/litellm"
+    target = config.parse(url, "DATABASE_URL")
+    for text in (target.redacted, repr(target), config.redact(f"failed: {url}"), config.redact(f"password={password}")):
+        assert password not in text
+        assert quote(password, safe="") not in text
+
+
+def test_redaction_keeps_user_host_and_database() -> None:
+    target = config.parse("postgresql://litellm_admin:Zq9-secret-Zq9@db.example:5432/litellm", "x")
+    assert target.redacted == "postgresql://litellm_admin:***@db.example:5432/litellm"
+
+
+def test_target_repr_never_shows_the_password() -> None:
+    target = config.parse("postgresql://u:hunter2hunter2@h/db", "x")
+    assert "hunter2hunter2" not in repr(target) and "hunter2hunter2" not in str(target)

@@ -1,0 +1,112 @@
+"""The database layer: session settings, read-only transactions, advisory locks and retry."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg
+import pytest
+
+from litellm_dbctl import config, database, sqlfiles
+from litellm_dbctl.errors import LockBusy, OperationalError
+
+
+def test_connection_carries_application_name_and_lock_timeout(db) -> None:
+    target = config.parse(db.url, "test")
+    with database.connect(target, command="budget sync", lock_timeout="1500ms") as conn:
+        row = conn.execute("SELECT current_setting('application_name') AS app, current_setting('lock_timeout') AS lt").fetchone()
+    assert row == {"app": "dbctl budget sync", "lt": "1500ms"}
+
+
+def test_pgbouncer_mode_uses_set_and_no_prepared_statements(db) -> None:
+    url = db.url + ("&" if "?" in db.url else "?") + "pgbouncer=true&schema=public"
+    target = config.parse(url, "DATABASE_URL")
+    with database.connect(target, command="x", lock_timeout="2s") as conn:
+        assert conn.prepare_threshold is None
+        row = conn.execute("SELECT current_setting('lock_timeout') AS lt, current_setting('search_path') AS sp").fetchone()
+    assert row["lt"] == "2s" and "public" in row["sp"]
+
+
+def test_schema_parameter_sets_the_search_path(db) -> None:
+    db.execute("CREATE SCHEMA tenant_b")
+    db.execute("CREATE TABLE tenant_b._prisma_migrations (id text)")
+    url = db.url + ("&" if "?" in db.url else "?") + "schema=tenant_b"
+    with database.connect(config.parse(url, "x"), command="x") as conn:
+        assert conn.execute("SELECT current_schema() AS s").fetchone()["s"] == "tenant_b"
+
+
+def test_read_only_connections_refuse_writes(db) -> None:
+    with database.connect(config.parse(db.url, "x"), command="x", read_only=True) as conn:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute('UPDATE "LiteLLM_UserTable" SET spend = 0')
+
+
+def test_advisory_lock_times_out_naming_the_holder(db) -> None:
+    target = config.parse(db.url, "x")
+    key = database.family_key("test")
+    with database.connect(target, command="holder job", autocommit=True) as holder, \
+         database.connect(target, command="waiter", autocommit=True) as waiter:
+        with database.advisory_lock(holder, key, timeout=0, what="holder"):
+            started = time.monotonic()
+            with pytest.raises(LockBusy) as info:
+                with database.advisory_lock(waiter, key, timeout=0.3, what="budget sync"):
+                    pass
+            assert 0.25 < time.monotonic() - started < 3
+            assert "dbctl holder job" in info.value.message and info.value.exit_code == 5
+        with database.advisory_lock(waiter, key, timeout=0, what="after release"):
+            pass
+
+
+def test_advisory_lock_waits_for_release(db) -> None:
+    target = config.parse(db.url, "x")
+    key = database.family_key("wait")
+    with database.connect(target, command="a", autocommit=True) as a, database.connect(target, command="b", autocommit=True) as b:
+        sqlfiles.run(a, "locks/try_session", {"key": key})
+        threading.Timer(0.3, lambda: sqlfiles.run(a, "locks/unlock_session", {"key": key})).start()
+        with database.advisory_lock(b, key, timeout=5, what="b"):
+            assert sqlfiles.run(a, "locks/try_session", {"key": key}) is False
+
+
+def test_xact_lock_is_released_at_commit(db) -> None:
+    target = config.parse(db.url, "x")
+    key = database.family_key("xact")
+    with database.connect(target, command="a") as a, database.connect(target, command="b", autocommit=True) as b:
+        with a.transaction(), database.advisory_lock(a, key, timeout=0, what="a", scope="xact"):
+            assert sqlfiles.run(b, "locks/try_xact", {"key": key}) is False
+        assert sqlfiles.run(b, "locks/try_session", {"key": key}) is True
+
+
+def test_family_keys_are_stable_and_distinct() -> None:
+    assert database.family_key("budget") == database.family_key("budget")
+    assert len({database.family_key(f) for f in ("budget", "daily", "provision", "migrate")}) == 4
+    assert -(2**63) <= database.family_key("budget") < 2**63
+
+
+def test_retry_repeats_a_transaction_that_hit_lock_timeout(db) -> None:
+    target = config.parse(db.url, "x")
+    db.execute("INSERT INTO \"LiteLLM_UserTable\" (user_id, spend) VALUES ('u1', 1)")
+    attempts = []
+    with database.connect(target, command="blocker") as blocker, \
+         database.connect(target, command="writer", lock_timeout="100ms") as writer:
+        blocker.execute("SELECT 1 FROM \"LiteLLM_UserTable\" WHERE user_id = 'u1' FOR UPDATE")
+        threading.Timer(0.4, blocker.commit).start()
+
+        def attempt() -> int:
+            attempts.append(1)
+            with writer.transaction():
+                return writer.execute("UPDATE \"LiteLLM_UserTable\" SET spend = spend + 1 WHERE user_id = 'u1'").rowcount
+
+        assert database.retry(attempt, what="increment", attempts=8, base_delay=0.05) == 1
+    assert len(attempts) >= 2
+    assert db.value("SELECT spend FROM \"LiteLLM_UserTable\" WHERE user_id = 'u1'") == 2
+
+
+def test_retry_gives_up_with_an_operational_error(db) -> None:
+    import psycopg.errors as pe
+
+    def always() -> None:
+        raise pe.LockNotAvailable("canceling statement due to lock timeout")
+
+    with pytest.raises(OperationalError, match="after 3 attempts"):
+        database.retry(always, what="x", attempts=3, base_delay=0.001)

@@ -1,0 +1,114 @@
+"""The query registry: every file parses, names only real tables and columns, and PREPAREs on a
+schema migrated to exactly its `requires` migration; bad definitions and stale schemas are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+from helpers import invoke
+
+from litellm_dbctl import config, migrations, querycheck, sqlfiles
+from litellm_dbctl.errors import ExitCode, IntegrityError, QueryDefinitionError, SchemaTooOld
+
+
+def test_every_query_file_parses_with_a_known_requires(source) -> None:
+    names = set(source.names())
+    queries = sqlfiles.registry()
+    assert queries, "no query files found"
+    for query in queries.values():
+        assert query.requires is None or query.requires in names, f"{query.name}: unknown migration {query.requires}"
+        assert query.description, f"{query.name}: no description"
+
+
+def test_every_query_checks_against_the_schema_of_its_requires(empty_db, source) -> None:
+    """Migrate one database step by step; at each `requires` point check exactly the queries pinned there."""
+    by_requirement: dict[str | None, list[sqlfiles.Query]] = {}
+    for query in sqlfiles.registry().values():
+        by_requirement.setdefault(query.requires, []).append(query)
+    target = config.parse(empty_db.url, "test")
+    with psycopg.connect(empty_db.url, autocommit=True) as conn:
+        sqlfiles.run(conn, "ledger/create")
+    failures = []
+    for requirement in sorted(by_requirement, key=lambda r: r or ""):
+        if requirement is not None:
+            migrations.deploy(target, source.up_to(requirement))
+        with psycopg.connect(empty_db.url, autocommit=True) as conn:
+            failures += querycheck.check(conn, by_requirement[requirement])
+    assert failures == []
+
+
+def test_check_finds_unknown_tables_and_columns() -> None:
+    known = {"t": {"a", "b"}}
+    assert querycheck.parse_and_resolve("SELECT x.a FROM t x", known) == []
+    assert querycheck.parse_and_resolve("SELECT x.c FROM t x", known) == [("catalog", "unknown column t.c")]
+    assert querycheck.parse_and_resolve("SELECT 1 FROM nope", known) == [("catalog", "unknown table 'nope'")]
+    assert querycheck.parse_and_resolve("WITH w AS (SELECT a FROM t) SELECT w.a FROM w", known) == []
+    assert querycheck.parse_and_resolve("SELEC 1 FROM", known)[0][0] == "parse"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("-- mode: read\n-- returns: rows\n-- d\nSELECT 1", "missing header '-- requires"),
+        ("-- requires: none\n-- mode: maybe\n-- returns: rows\n-- d\nSELECT 1", "mode must be"),
+        ("-- requires: none\n-- mode: read\n-- returns: many\n-- d\nSELECT 1", "returns must be"),
+        ("-- requires: latest\n-- mode: read\n-- returns: rows\n-- d\nSELECT 1", "requires must be"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- flavour: x\n-- d\nSELECT 1", "unknown header"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- d\n", "no SQL"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- identifiers: t\n-- d\nSELECT 1", "identifiers"),
+    ],
+)
+def test_malformed_headers_are_rejected(text: str, message: str) -> None:
+    with pytest.raises(QueryDefinitionError, match=message):
+        sqlfiles.parse(text, "x/y", Path("x/y.sql"))
+
+
+def test_parameters_are_checked_before_anything_is_sent(db) -> None:
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        with pytest.raises(QueryDefinitionError, match="missing parameter"):
+            sqlfiles.run(conn, "locks/try_session", {})
+        with pytest.raises(QueryDefinitionError, match="unknown parameter"):
+            sqlfiles.run(conn, "locks/try_session", {"key": 1, "other": 2})
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
+def test_a_statement_needing_a_missing_migration_is_refused_with_exit_6(empty_db) -> None:
+    with psycopg.connect(empty_db.url, autocommit=True) as conn:
+        with pytest.raises(SchemaTooOld) as info:
+            sqlfiles.run(conn, "db/spend_log_indexes")
+    assert "20250326162113_baseline" in info.value.message
+    assert info.value.exit_code == ExitCode.SCHEMA_TOO_OLD == 6
+
+
+def test_writes_are_refused_while_a_migration_is_failed(db, tmp_path) -> None:
+    write = sqlfiles.parse("-- requires: 20250326162113_baseline\n-- mode: write\n-- returns: none\n-- d\n"
+                           'UPDATE "LiteLLM_UserTable" SET spend = 0', "t/w", tmp_path / "w.sql")
+    read = sqlfiles.parse("-- requires: 20250326162113_baseline\n-- mode: read\n-- returns: rows\n-- d\n"
+                          'SELECT 1 FROM "LiteLLM_UserTable"', "t/r", tmp_path / "r.sql")
+    db.execute("INSERT INTO _prisma_migrations (id, checksum, migration_name, logs) VALUES ('f', 'c', 'x_failed', 'e')")
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        sqlfiles.check_requires(conn, read)  # reads still work, to diagnose
+        with pytest.raises(IntegrityError):
+            sqlfiles.check_requires(conn, write)
+
+
+def test_queries_list_and_show_through_the_cli() -> None:
+    listed = invoke(["queries", "list", "--json"])
+    assert listed.code == 0
+    names = {q["name"] for q in listed.json()}
+    assert {"ledger/rows", "locks/try_session"} <= names
+    shown = invoke(["queries", "show", "ledger/rows", "--json"]).json()
+    assert shown["requires"] is None and "_prisma_migrations" in shown["sql"]
+    missing = invoke(["queries", "show", "ledger/row"])
+    assert missing.code == ExitCode.USAGE and "ledger/rows" in missing.stderr
+
+
+def test_queries_check_passes_on_head_and_fails_with_exit_4_on_a_broken_schema(cli, db) -> None:
+    assert cli("queries", "check").code == 0
+    db.execute("ALTER TABLE _prisma_migrations DROP COLUMN logs")
+    result = cli("queries", "check", "--json")
+    assert result.code == ExitCode.INTEGRITY
+    failing = {f["query"] for f in result.json()["findings"]}
+    assert "ledger/rows" in failing and "ledger/names" not in failing
