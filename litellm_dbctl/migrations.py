@@ -15,7 +15,8 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,11 +41,32 @@ NAME = re.compile(r"^\d{14}_[A-Za-z0-9_]+$")
 
 @dataclass(frozen=True)
 class Migration:
+    """One migration directory. Its file is read, hashed and split only when asked: `db status`
+    needs just the names, `migrate status` the checksums, `deploy` the statements of what is pending."""
+
     name: str
-    path: Path
-    sql: str = field(repr=False)
-    checksum: str  # lowercase hex SHA-256 of the file's bytes, as Prisma stores it
-    transactional: bool  # False for a lone CREATE INDEX CONCURRENTLY and the like
+    path: Path  # the migration.sql file
+
+    @cached_property
+    def data(self) -> bytes:
+        return self.path.read_bytes()
+
+    @cached_property
+    def sql(self) -> str:
+        try:
+            return self.data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{self.path}: not UTF-8 text") from None
+
+    @cached_property
+    def checksum(self) -> str:
+        """Lowercase hex SHA-256 of the file's bytes, as Prisma stores it."""
+        return hashlib.sha256(self.data).hexdigest()
+
+    @cached_property
+    def transactional(self) -> bool:
+        """False for a lone CREATE INDEX CONCURRENTLY and the like: they run outside a transaction."""
+        return not sqltext.needs_no_transaction(sqltext.split(self.sql))
 
 
 @dataclass(frozen=True)
@@ -71,17 +93,16 @@ class Source:
 
 def packaged_directory() -> tuple[Path, str]:
     """The migrations shipped in the installed litellm-proxy-extras, and its version."""
-    from importlib.metadata import PackageNotFoundError, version
     from importlib.util import find_spec
 
     spec = find_spec("litellm_proxy_extras")
     if spec is None or not spec.submodule_search_locations:
         raise OperationalError(f"{PACKAGE} is not installed; pass --migrations-dir")
-    try:
-        release = version(PACKAGE)
-    except PackageNotFoundError:
-        release = "unknown"
-    return Path(next(iter(spec.submodule_search_locations))) / "migrations", release
+    package = Path(next(iter(spec.submodule_search_locations)))
+    # The dist-info directory names the version without importing importlib.metadata (~15 ms).
+    found = sorted(package.parent.glob("litellm_proxy_extras-*.dist-info"))
+    release = found[-1].name[len("litellm_proxy_extras-"):-len(".dist-info")] if found else "unknown"
+    return package / "migrations", release
 
 
 def load_source(directory: Path | None = None) -> Source:
@@ -103,21 +124,13 @@ def load_source(directory: Path | None = None) -> Source:
         script = child / "migration.sql"
         if not script.is_file():
             raise InvalidInput(f"{child}: a migration directory without migration.sql")
-        data = script.read_bytes()
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput(f"{script}: not UTF-8 text") from None
-        migrations.append(
-            Migration(child.name, script, text, hashlib.sha256(data).hexdigest(),
-                      not sqltext.needs_no_transaction(sqltext.split(text)))
-        )
+        migrations.append(Migration(child.name, script))
     return Source(directory, label, tuple(migrations))
 
 
 def checksum_matches(stored: str, migration: Migration) -> bool:
     """Prisma's tolerance: the file as-is, CRLF->LF, LF->CRLF; unpadded hex from old engines."""
-    raw = migration.path.read_bytes() if migration.path.exists() else migration.sql.encode()
+    raw = migration.data
     variants = {raw, raw.replace(b"\r\n", b"\n"), raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")}
     for data in variants:
         digest = hashlib.sha256(data).digest()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
+import shutil
+import tempfile
+from pathlib import Path
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -15,10 +17,12 @@ from litellm_dbctl import embedded
 
 
 @pytest.fixture(scope="module")
-def embedded_dir(tmp_path_factory: pytest.TempPathFactory):
-    directory = tmp_path_factory.mktemp("embedded") / "pg"
-    yield directory
-    embedded.stop(directory)
+def embedded_dir():
+    # Not pytest's tmp_path: its numbered directories are pruned by concurrent pytest runs.
+    base = Path(tempfile.mkdtemp(prefix="dbctl-embedded-test-"))
+    yield base / "pg"
+    embedded.stop(base / "pg")
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_lifecycle_first_start_reuse_stop(embedded_dir) -> None:

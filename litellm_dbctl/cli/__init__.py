@@ -15,9 +15,15 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import Any, Optional
 
+import types
+
 import typer
-from typer import _click as click  # Typer vendors Click; this is the same object Typer raises
 from typer.core import TyperGroup
+
+try:
+    from typer import _click as click  # Typer >= 0.24 vendors Click; this is the object it raises
+except ImportError:  # older Typer (Python 3.10) depends on Click itself
+    import click  # type: ignore[no-redef]
 
 from litellm_dbctl import __version__
 from litellm_dbctl.errors import DbctlError, ExitCode
@@ -36,8 +42,14 @@ GROUPS: dict[str, tuple[str, str]] = {
     "spend": ("litellm_dbctl.cli.spend", "Who spent what: summaries, top spenders, daily series, logs, exports."),
     "daily": ("litellm_dbctl.cli.daily", "Check and rebuild LiteLLM's daily spend tables from the spend logs."),
 }
-GLOBAL_FLAGS = frozenset({"--json", "-q", "--quiet", "-v", "--verbose", "--no-color"})
-GLOBAL_VALUED = frozenset({"--database-url", "--output"})
+GLOBAL_OPTIONS: list[tuple[str, str]] = [
+    ("--database-url URL", "PostgreSQL URL. Default: $DBCTL_DATABASE_URL, else $DATABASE_URL, else the embedded server."),
+    ("--output table|json|csv", "Output format for data (default: table)."),
+    ("--json", "Shorthand for --output json."),
+    ("-q, --quiet", "Print nothing on success (for cron)."),
+    ("-v, --verbose", "More diagnostics on stderr (a redacted traceback on errors); -vv for debug."),
+    ("--no-color", "No colour (NO_COLOR is honoured too)."),
+]
 GLOBAL_HELP = (
     "Global options go anywhere on the line: --database-url URL, --output table|json|csv, --json, "
     "-q, -v, --no-color. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
@@ -71,9 +83,15 @@ class CliError(click.ClickException):
             stream.write(f"dbctl: hint: {self.hint}\n")
 
 
-def hoist_global_options(args: list[str]) -> list[str]:
-    """Move global options to the front so they work after the subcommand too."""
-    front: list[str] = []
+def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
+    """Take the global options out of `args`, wherever they stand (before `--`).
+
+    They are parsed here rather than declared on the Typer callback: Typer coerces every non-bool
+    parameter through pydantic, whose import alone costs ~90 ms on every command.
+    """
+    import os
+
+    settings = Settings(color="NO_COLOR" not in os.environ)
     rest: list[str] = []
     index = 0
     while index < len(args):
@@ -81,18 +99,31 @@ def hoist_global_options(args: list[str]) -> list[str]:
         if arg == "--":
             rest.extend(args[index:])
             break
-        name = arg.split("=", 1)[0]
-        if arg in GLOBAL_FLAGS:
-            front.append(arg)
-        elif name in GLOBAL_VALUED:
-            front.append(arg)
-            if "=" not in arg and index + 1 < len(args):
-                front.append(args[index + 1])
+        name, has_value, value = arg.partition("=")
+        if name in ("--database-url", "--output"):
+            if not has_value:
+                if index + 1 >= len(args):
+                    raise click.exceptions.UsageError(f"Option '{name}' requires an argument.")
                 index += 1
+                value = args[index]
+            if name == "--database-url":
+                settings.database_url = value
+            elif value not in ("table", "json", "csv"):
+                raise click.exceptions.UsageError(f"Invalid value for '--output': must be table, json or csv, not {value!r}.")
+            else:
+                settings.output = value
+        elif arg == "--json":
+            settings.output = "json"
+        elif arg in ("-q", "--quiet"):
+            settings.quiet = True
+        elif arg in ("-v", "--verbose") or (arg.startswith("-v") and set(arg[1:]) == {"v"}):
+            settings.verbose += 1 if arg in ("-v", "--verbose") else len(arg) - 1
+        elif arg == "--no-color":
+            settings.color = False
         else:
             rest.append(arg)
         index += 1
-    return front + rest
+    return settings, rest
 
 
 def convert_error(exc: BaseException) -> CliError | None:
@@ -120,9 +151,20 @@ class LazyGroup(TyperGroup):
             module = importlib.import_module(GROUPS[name][0])
             command = typer.main.get_command(module.app)
             command.name = name
-            _add_epilog(command)
+            # Completion is installed from completions/ (static scripts), not per group.
+            command.params = [p for p in command.params if p.name not in ("install_completion", "show_completion")]
+            _prepare(command)
             return command
         return super().get_command(ctx, name)
+
+    def get_help_option(self, ctx: click.Context) -> Any:
+        return _help_option_without_coercion(self, ctx)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        click.Command.format_options(self, ctx, formatter)  # this group's own options, not its commands
+        with formatter.section("Global options (anywhere on the line)"):
+            formatter.write_dl(GLOBAL_OPTIONS)
+        self.format_commands(ctx, formatter)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, GROUPS[name][1]) for name in self.list_commands(ctx) if name in GROUPS]
@@ -131,7 +173,10 @@ class LazyGroup(TyperGroup):
                 formatter.write_dl(rows)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, hoist_global_options(list(args)))
+        settings, rest = parse_global_options(list(args))
+        ctx.obj = settings
+        _configure_logging(settings.quiet, settings.verbose)
+        return super().parse_args(ctx, rest)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -148,10 +193,24 @@ class LazyGroup(TyperGroup):
             raise converted from None
 
 
-def _add_epilog(command: click.Command) -> None:
+def _prepare(command: click.Command) -> None:
+    """Per loaded command: the global-options epilog, and a help option Typer need not coerce."""
     command.epilog = command.epilog or GLOBAL_HELP
+    if hasattr(command, "rich_markup_mode"):
+        command.rich_markup_mode = None  # plain Click help everywhere: consistent, and no rich import
+    command.get_help_option = types.MethodType(_help_option_without_coercion, command)  # type: ignore[method-assign]
     for sub in getattr(command, "commands", {}).values():
-        _add_epilog(sub)
+        _prepare(sub)
+
+
+def _help_option_without_coercion(command: click.Command, ctx: click.Context) -> Any:
+    """Typer coerces a parameter whose value is not a bool through pydantic, and the help flag's
+    value is None when absent: that alone imports pydantic (~90 ms) on every command. A False
+    default makes it a bool, which Typer passes through."""
+    option = click.Command.get_help_option(command, ctx)
+    if option is not None and option.default is None:
+        option.default = False
+    return option
 
 
 def _print_traceback() -> None:
@@ -184,28 +243,10 @@ def _version(value: bool) -> None:
 
 @app.callback(epilog=GLOBAL_HELP)
 def root(
-    ctx: typer.Context,
-    database_url: Optional[str] = typer.Option(
-        None, "--database-url", metavar="URL",
-        help="PostgreSQL URL. Default: $DBCTL_DATABASE_URL, else $DATABASE_URL, else the embedded server.",
-        show_default=False,
-    ),
-    output: str = typer.Option("table", "--output", metavar="table|json|csv", help="Output format for data."),
-    json_: bool = typer.Option(False, "--json", help="Shorthand for --output json."),
-    quiet: bool = typer.Option(False, "-q", "--quiet", help="Print nothing on success (for cron)."),
-    verbose: int = typer.Option(0, "-v", "--verbose", count=True, help="More diagnostics on stderr; -vv for debug."),
-    no_color: bool = typer.Option(False, "--no-color", help="No colour (also honours NO_COLOR)."),
     version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
                                  help="Print the version and exit."),
 ) -> None:
     """Administer a LiteLLM proxy's PostgreSQL database directly."""
-    import os
-
-    fmt = "json" if json_ else output
-    if fmt not in ("table", "json", "csv"):
-        raise typer.BadParameter(f"must be table, json or csv, not {output!r}", param_hint="--output")
-    ctx.obj = Settings(database_url, fmt, quiet, verbose, not no_color and "NO_COLOR" not in os.environ)
-    _configure_logging(quiet, verbose)
 
 
 def _configure_logging(quiet: bool, verbose: int) -> None:

@@ -142,6 +142,10 @@ def _cell(value: Any) -> str:
 
 def table(ctx: typer.Context, records: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
           title: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+    """rich on a terminal; plain aligned text when piped (greppable, and no rich import)."""
+    if not sys.stdout.isatty():
+        plain_table(records, columns, title=title, headers=headers)
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -157,6 +161,25 @@ def table(ctx: typer.Context, records: Sequence[Mapping[str, Any]], columns: Seq
     for record in records:
         grid.add_row(*(_escape(_cell(record.get(c))) for c in columns))
     console.print(grid)
+
+
+def plain_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
+                title: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+    names = [(headers or {}).get(c, c) for c in columns]
+    cells = [[_cell(r.get(c)) for c in columns] for r in records]
+    numeric = [all(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
+                   for r in records if r.get(c) is not None) and any(r.get(c) is not None for r in records)
+               for c in columns]
+    widths = [max([len(n)] + [len(row[i]) for row in cells]) for i, n in enumerate(names)]
+
+    def fmt(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
+        return "  ".join(parts).rstrip()
+
+    out = [title] if title else []
+    out.append(fmt(names))
+    out.extend(fmt(row) for row in cells)
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 def _escape(text: str) -> str:
