@@ -34,15 +34,23 @@ def connect(
     target: Target,
     *,
     command: str,
-    lock_timeout: str | None = DEFAULT_LOCK_TIMEOUT,
+    lock_timeout: str | None = None,
     statement_timeout: str | None = None,
     autocommit: bool = False,
     read_only: bool = False,
 ) -> psycopg.Connection:
-    """Open a connection with dbctl's session settings. Raises OperationalError, redacted."""
+    """Open a connection with dbctl's session settings. Raises OperationalError, redacted.
+
+    Timeouts not given come from DBCTL_LOCK_TIMEOUT / DBCTL_STATEMENT_TIMEOUT (PostgreSQL units,
+    e.g. `2s`, `500ms`); lock_timeout defaults to 5s, statement_timeout to none.
+    """
+    import os
+
     import psycopg
     from psycopg.rows import dict_row
 
+    lock_timeout = lock_timeout or os.environ.get("DBCTL_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT
+    statement_timeout = statement_timeout or os.environ.get("DBCTL_STATEMENT_TIMEOUT")
     settings: dict[str, str] = {}
     if lock_timeout:
         settings["lock_timeout"] = lock_timeout

@@ -95,26 +95,43 @@ def parse(text: str, name: str, path: Path) -> Query:
     if set(identifiers) != used:
         raise QueryDefinitionError(f"{path}: identifiers header {sorted(identifiers)} != used {sorted(used)}")
     params = tuple(dict.fromkeys(m["name"] for m in PARAM.finditer(sql)))
+    stray = re.search(r"%(?!%)", PARAM.sub("", sql).replace("%%", ""))
+    if stray:
+        raise QueryDefinitionError(f"{path}: a placeholder that is not %(name)s, or a stray % (write %% for a literal percent)")
+    if re.search(r"(?<![\w$])\$\d+\b", sql):
+        raise QueryDefinitionError(f"{path}: positional $n placeholders; use %(name)s")
     return Query(name, path, requires, meta["mode"], meta["returns"], "\n".join(description).strip(),
                  sql, params, identifiers)
 
 
-@cache
 def registry() -> dict[str, Query]:
-    """Every query, by name. Parsed once per process."""
+    """Every well-formed query, by name. Parsed once per process."""
+    return load_all()[0]
+
+
+@cache
+def load_all() -> tuple[dict[str, Query], dict[str, QueryDefinitionError]]:
+    """Every query that parses, and the error of each file that does not (`queries check` lists
+    them; running one raises its error). One bad file does not take the others down."""
     root = queries_dir()
     found: dict[str, Query] = {}
+    problems: dict[str, QueryDefinitionError] = {}
     for path in sorted(root.rglob("*.sql")):
         name = path.relative_to(root).with_suffix("").as_posix()
-        found[name] = parse(path.read_text(encoding="utf-8"), name, path)
-    return found
+        try:
+            found[name] = parse(path.read_text(encoding="utf-8"), name, path)
+        except QueryDefinitionError as exc:
+            problems[name] = exc
+    return found, problems
 
 
 def get(name: str) -> Query:
-    try:
-        return registry()[name]
-    except KeyError:
-        raise QueryDefinitionError(f"no query named {name!r} under {queries_dir()}") from None
+    found, problems = load_all()
+    if name in found:
+        return found[name]
+    if name in problems:
+        raise problems[name]
+    raise QueryDefinitionError(f"no query named {name!r} under {queries_dir()}")
 
 
 # -- running ------------------------------------------------------------------------------------

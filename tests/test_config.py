@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from litellm_dbctl import config
@@ -88,6 +88,9 @@ def test_redaction_removes_any_password(password: str, user: str) -> None:
 
     url = f"postgresql://{user}:{quote(password, safe='')}@db.example:5432/litellm"
     target = config.parse(url, "DATABASE_URL")
+    # A password that is a substring of the surrounding text (`schema=None`) cannot be told apart.
+    frame = repr(config.Target(f"postgresql://{user}:***@db.example:5432/litellm", "DATABASE_URL")) + "failed: password="
+    assume(password not in frame and quote(password, safe="") not in frame)
     for text in (target.redacted, repr(target), config.redact(f"failed: {url}"), config.redact(f"password={password}")):
         assert password not in text
         assert quote(password, safe="") not in text

@@ -19,6 +19,14 @@ def test_connection_carries_application_name_and_lock_timeout(db) -> None:
     assert row == {"app": "dbctl budget sync", "lt": "1500ms"}
 
 
+def test_timeouts_come_from_the_environment(db, monkeypatch) -> None:
+    monkeypatch.setenv("DBCTL_LOCK_TIMEOUT", "750ms")
+    monkeypatch.setenv("DBCTL_STATEMENT_TIMEOUT", "9s")
+    with database.connect(config.parse(db.url, "test"), command="x") as conn:
+        row = conn.execute("SELECT current_setting('lock_timeout') AS lt, current_setting('statement_timeout') AS st").fetchone()
+    assert row == {"lt": "750ms", "st": "9s"}
+
+
 def test_pgbouncer_mode_uses_set_and_no_prepared_statements(db) -> None:
     url = db.url + ("&" if "?" in db.url else "?") + "pgbouncer=true&schema=public"
     target = config.parse(url, "DATABASE_URL")

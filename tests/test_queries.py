@@ -14,6 +14,7 @@ from litellm_dbctl.errors import ExitCode, IntegrityError, QueryDefinitionError,
 
 
 def test_every_query_file_parses_with_a_known_requires(source) -> None:
+    assert sqlfiles.load_all()[1] == {}
     names = set(source.names())
     queries = sqlfiles.registry()
     assert queries, "no query files found"
@@ -58,6 +59,9 @@ def test_check_finds_unknown_tables_and_columns() -> None:
         ("-- requires: none\n-- mode: read\n-- returns: rows\n-- flavour: x\n-- d\nSELECT 1", "unknown header"),
         ("-- requires: none\n-- mode: read\n-- returns: rows\n-- d\n", "no SQL"),
         ("-- requires: none\n-- mode: read\n-- returns: rows\n-- identifiers: t\n-- d\nSELECT 1", "identifiers"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- d\nSELECT 1 WHERE a LIKE 'x%'", "stray %"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- d\nSELECT %(a)d", "stray %"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- d\nSELECT $1", "positional"),
     ],
 )
 def test_malformed_headers_are_rejected(text: str, message: str) -> None:
@@ -112,3 +116,20 @@ def test_queries_check_passes_on_head_and_fails_with_exit_4_on_a_broken_schema(c
     assert result.code == ExitCode.INTEGRITY
     failing = {f["query"] for f in result.json()["findings"]}
     assert "ledger/rows" in failing and "ledger/names" not in failing
+
+
+def test_queries_check_reports_a_malformed_file_with_exit_4(cli, tmp_path, monkeypatch) -> None:
+    import shutil
+
+    copy = tmp_path / "queries"
+    shutil.copytree(sqlfiles.queries_dir(), copy)
+    (copy / "ledger" / "broken.sql").write_text("-- requires: none\n-- mode: read\n-- d\nSELECT 1\n")
+    monkeypatch.setattr(sqlfiles, "queries_dir", lambda: copy)
+    sqlfiles.load_all.cache_clear()
+    try:
+        result = cli("queries", "check", "--json")
+    finally:
+        sqlfiles.load_all.cache_clear()
+    assert result.code == ExitCode.INTEGRITY
+    assert [f["stage"] for f in result.json()["findings"]] == ["header"]
+    assert "broken.sql" in result.json()["findings"][0]["problem"]

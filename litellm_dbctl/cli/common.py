@@ -50,7 +50,7 @@ def target(ctx: typer.Context, *, direct: bool = False) -> Target:
 
 
 def connect(ctx: typer.Context, *, read_only: bool = False, direct: bool = False, autocommit: bool = False,
-            lock_timeout: str | None = "5s") -> psycopg.Connection:
+            lock_timeout: str | None = None) -> psycopg.Connection:
     """A connection for this command; read commands get READ ONLY transactions."""
     from litellm_dbctl import database
 

@@ -55,18 +55,20 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Query name, e
 
 @app.command("check")
 def check(ctx: typer.Context) -> None:
-    """Check every statement against the live database: it parses (sqlglot), every table and column it
-    names exists, and it PREPAREs (in a rolled-back transaction). Statements whose required migration
+    """Check every statement against the live database: its file header is well-formed, it parses
+    (sqlglot), every table and column it names exists, and it PREPAREs (in a rolled-back transaction). Statements whose required migration
     the database lacks are skipped and listed. Exit 4 on any failure.
     """
     from litellm_dbctl import querycheck, sqlfiles
 
+    loaded, broken = sqlfiles.load_all()
+    findings = [querycheck.Finding(name, "header", error.message) for name, error in broken.items()]
     with common.connect(ctx, read_only=True) as conn:
         applied = sqlfiles.ledger_state(conn).applied
-        queries = list(sqlfiles.registry().values())
+        queries = list(loaded.values())
         runnable = [q for q in queries if q.requires is None or q.requires in applied]
         skipped = [q for q in queries if q not in runnable]
-        findings = querycheck.check(conn, runnable)
+        findings += querycheck.check(conn, runnable)
     rows = [{"query": f.query, "stage": f.stage, "problem": f.problem} for f in findings]
     if rows:
         common.emit(ctx, rows, ["query", "stage", "problem"],
