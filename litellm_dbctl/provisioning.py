@@ -18,7 +18,6 @@ budget row), organizations with their budget row, keys hashed with SHA-256, audi
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl import durations, sqlfiles
+from litellm_dbctl import audit, durations, sqlfiles
 from litellm_dbctl.cache import EntityRef
-from litellm_dbctl.errors import InvalidSpec, OperationalError
+from litellm_dbctl.errors import InvalidInput, InvalidSpec, OperationalError
 from litellm_dbctl.specs import Membership, Spec
 
 if TYPE_CHECKING:
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 
 FAMILY = "provision"
 DEFAULT_ACTOR = "dbctl"
-CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+CREATE, UPDATE, UNCHANGED, DELETE = "create", "update", "unchanged", "delete"
 KINDS = ("organization", "team", "user", "team_member", "org_member", "key")
 TABLE = {"organization": "LiteLLM_OrganizationTable", "team": "LiteLLM_TeamTable", "user": "LiteLLM_UserTable",
          "key": "LiteLLM_VerificationToken", "budget": "LiteLLM_BudgetTable"}
@@ -74,7 +73,7 @@ class Item:
     kind: str  # organization | team | user | team_member | org_member | key
     id: str
     label: str
-    action: str  # create | update | unchanged
+    action: str  # create | update | unchanged | delete
     changes: tuple[Change, ...] = ()
 
 
@@ -112,10 +111,11 @@ class Summary:
     create: int
     update: int
     unchanged: int
+    delete: int = 0
 
     @property
     def changed(self) -> int:
-        return self.create + self.update
+        return self.create + self.update + self.delete
 
 
 @dataclass(frozen=True)
@@ -129,10 +129,10 @@ class Plan:
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     def summary(self) -> Summary:
-        counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0}
+        counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, DELETE: 0}
         for item in self.items:
             counts[item.action] += 1
-        return Summary(counts[CREATE], counts[UPDATE], counts[UNCHANGED])
+        return Summary(counts[CREATE], counts[UPDATE], counts[UNCHANGED], counts[DELETE])
 
     @property
     def changed(self) -> bool:
@@ -167,23 +167,13 @@ def new_raw_key() -> str:
     return "sk-" + secrets.token_urlsafe(16)
 
 
-def _utc_naive(moment: datetime | None) -> datetime | None:
+def utc_naive(moment: datetime | None) -> datetime | None:
     """As PostgreSQL's timestamp(3) holds it: UTC wall time, no zone, milliseconds."""
     if moment is None:
         return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _same(name: str, old: Any, new: Any) -> bool:
@@ -203,12 +193,6 @@ def _roster(value: Any) -> list[dict[str, Any]]:
     return [dict(m) for m in value if isinstance(m, dict)] if isinstance(value, list) else []
 
 
-def _audit_row(action: str, table: str, object_id: str, before: Any, after: Any) -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()), "action": action, "table_name": table, "object_id": object_id,
-            "before_value": _jsonable(before) if before is not None else None,
-            "updated_values": _jsonable(after) if after is not None else None}
-
-
 # -- planning ----------------------------------------------------------------------------------
 
 
@@ -220,7 +204,7 @@ class _Planner:
         self.spec = spec
         self.options = options
         self.now = now
-        self.now_db = _utc_naive(now)
+        self.now_db = utc_naive(now)
         self.problems: list[tuple[int, str]] = []
         self.items: list[Item] = []
         self.audit: list[dict[str, Any]] = []
@@ -237,7 +221,7 @@ class _Planner:
         self.problems.append((loc.line, f"{loc}: {where}: {message}"))
 
     def reset_at(self, duration: str | None) -> datetime | None:
-        return _utc_naive(durations.next_reset(duration, self.now, self.options.policy)) if duration else None
+        return utc_naive(durations.next_reset(duration, self.now, self.options.policy)) if duration else None
 
     # reading ------------------------------------------------------------------------------
     def read(self) -> None:
@@ -277,6 +261,24 @@ class _Planner:
         self.om_rows = {(r["user_id"], r["organization_id"]): r for r in self._query(
             "org/memberships_for_plan", {"org_ids": orgs, "user_ids": existing_users})} \
             if orgs and existing_users else {}
+        self.read_budgets()
+
+    def read_budgets(self) -> None:
+        """The budget rows behind organizations, teams' default member budgets and member budgets, in
+        one read, attached to the rows that point at them."""
+        links = [(row, row.get("budget_id"), "") for row in self.org_rows]
+        links += [(row, (row.get("metadata") or {}).get("team_member_budget_id"), "member_")
+                  for row in self.team_rows]
+        links += [(row, row.get("budget_id"), "") for row in self.tm_rows.values()]
+        ids = sorted({budget_id for _, budget_id, _ in links if isinstance(budget_id, str)})
+        budgets = {r["budget_id"]: r for r in self._query("budget_row/read_for_plan", {"ids": ids})} if ids else {}
+        for row, budget_id, prefix in links:
+            budget = budgets.get(budget_id) if isinstance(budget_id, str) else None
+            for column in BUDGET_COLUMNS:
+                row[prefix + column] = budget[column] if budget else None
+            row[prefix + "budget_xmin"] = budget["xmin"] if budget else None
+            if prefix:
+                row["member_budget_id"] = budget_id if budget else None
 
     # resolving ----------------------------------------------------------------------------
     def resolve(self) -> None:
@@ -499,10 +501,7 @@ class _Planner:
             for change in changes:
                 merged[change.field] = change.new
             if member_budget:
-                current_mb = {"max_budget": row.get("member_max_budget"),
-                              "budget_duration": row.get("member_budget_duration"),
-                              "budget_reset_at": row.get("member_budget_reset_at"),
-                              "tpm_limit": row.get("member_tpm_limit"), "rpm_limit": row.get("member_rpm_limit")}
+                current_mb = {column: row.get("member_" + column) for column in BUDGET_COLUMNS}
                 if row.get("member_budget_id"):
                     wanted = self._budget_fields(member_budget, current_mb)
                     mb_changes = self._diff(current_mb, wanted)
@@ -725,7 +724,7 @@ class _Planner:
     def _audit(self, action: str, kind: str, object_id: str, before: Any, after: Any) -> None:
         if self.options.audit:
             table = {"org_member": "LiteLLM_OrganizationMembership"}.get(kind) or TABLE[kind]
-            self.audit.append(_audit_row(action, table, object_id, before, after))
+            self.audit.append(audit.row(action, table, object_id, before, after))
 
     # assembling ---------------------------------------------------------------------------
     def build(self) -> Plan:
@@ -843,7 +842,7 @@ def make_key(raw: str | None, alias: str | None) -> CreatedKey:
 
 def key_row(created: CreatedKey, fields: Mapping[str, Any], duration: str | None, now: datetime) -> dict[str, Any]:
     """The LiteLLM_VerificationToken row /key/generate writes (expires = now + duration, exact)."""
-    expires = _utc_naive(now + timedelta(seconds=durations.duration_seconds(duration, now))) if duration else None
+    expires = utc_naive(now + timedelta(seconds=durations.duration_seconds(duration, now))) if duration else None
     row = {"token": created.token, "key_name": created.key_name, "key_alias": created.key_alias,
            **{k: None for k in KEY_COLUMNS}, "models": [], "metadata": {}, "allowed_routes": [], "expires": expires}
     row.update({k: v for k, v in fields.items() if k in KEY_COLUMNS})
@@ -859,10 +858,6 @@ def make_plan(conn: psycopg.Connection, spec: Spec, options: Options = Options()
 # -- applying ----------------------------------------------------------------------------------
 
 
-def _encode(rows: Sequence[Mapping[str, Any]]) -> str:
-    return json.dumps([_jsonable(dict(r)) for r in rows], ensure_ascii=False, default=str)
-
-
 def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
     """Lock, verify and write the plan inside the caller's transaction; returns rows written."""
     for team_id in plan.roster_locks:
@@ -872,9 +867,9 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
         if found != dict(lock.expected):
             raise StalePlan(lock.query)
     written = 0
-    now = _utc_naive(plan.now)
+    now = utc_naive(plan.now)
     for step in plan.steps:
-        params: dict[str, Any] = {"rows": _encode(step.rows)}
+        params: dict[str, Any] = {"rows": audit.encode(step.rows)}
         query = sqlfiles.get(step.query)
         if "now" in query.params:
             params["now"] = now
@@ -980,3 +975,119 @@ def invalidate(redis_url: str, refs: Iterable[EntityRef], *, namespace: str | No
     from litellm_dbctl import cache
 
     return cache.invalidate(redis_url, list(refs), namespace=namespace)
+
+
+# -- removing members --------------------------------------------------------------------------
+
+
+def find_user(conn: psycopg.Connection, ref: str) -> dict[str, Any]:
+    """The user a reference names: user_id, else sso_user_id, else email (case-insensitive, unique)."""
+    rows = sqlfiles.run(conn, "user/read_for_plan", {"ids": [ref], "sso_ids": [ref], "emails": [ref.lower()]})
+    for match in (lambda r: r["user_id"] == ref, lambda r: r["sso_user_id"] == ref,
+                  lambda r: (r["user_email"] or "").lower() == ref.lower()):
+        found = [r for r in rows if match(r)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise InvalidInput(f"email {ref!r} matches {len(found)} users: "
+                               f"{', '.join(sorted(r['user_id'] for r in found))}; give the user_id")
+    raise InvalidInput(f"no user {ref!r} (by user_id, sso_user_id or email)")
+
+
+def find_group(conn: psycopg.Connection, kind: str, ref: str) -> dict[str, Any]:
+    """The team or organization a reference names (id, else a unique alias)."""
+    query, id_name, alias_name = ("team/read_for_plan", "team_id", "team_alias") if kind == "team" else \
+        ("org/read_for_plan", "organization_id", "organization_alias")
+    rows = sqlfiles.run(conn, query, {"ids": [ref], "aliases": [ref]})
+    exact = [r for r in rows if r[id_name] == ref]
+    if exact:
+        return exact[0]
+    if len(rows) == 1:
+        return rows[0]
+    what = "team" if kind == "team" else "organization"
+    if not rows:
+        raise InvalidInput(f"no {what} {ref!r} (by id or alias)")
+    raise InvalidInput(f"{what} alias {ref!r} matches {len(rows)}: {', '.join(sorted(r[id_name] for r in rows))}")
+
+
+def remove_member(target: Target, kind: str, group: str, user: str, *, options: Options = Options(),
+                  dry_run: bool = False, lock_timeout: float = 30.0) -> Outcome:
+    """Undo a membership everywhere LiteLLM keeps it: for a team the roster entry
+    (members_with_roles), UserTable.teams and the LiteLLM_TeamMembership row; for an organization the
+    LiteLLM_OrganizationMembership row. Removing a non-member changes nothing."""
+    from litellm_dbctl import database
+
+    now = datetime.now(timezone.utc)
+
+    def attempt() -> Outcome:
+        with database.connect(target, command=f"{kind} remove-member") as conn, \
+                conn.transaction(force_rollback=dry_run), \
+                database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
+                                       what="provisioning", scope="xact"):
+            user_row = find_user(conn, user)
+            group_row = find_group(conn, kind, group)
+            plan = (_team_removal if kind == "team" else _org_removal)(conn, group_row, user_row, options, now)
+            written = apply_plan(conn, plan, options) if plan.changed else 0
+            return Outcome(plan, not dry_run, (), (), written)
+
+    for _ in range(5):
+        try:
+            return database.retry(attempt, what=f"{kind} remove-member")
+        except StalePlan:
+            continue
+    raise OperationalError(f"{kind} remove-member: rows kept changing; gave up")
+
+
+def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,
+                  now: datetime) -> Plan:
+    team_id, user_id = team["team_id"], user["user_id"]
+    email = (user.get("user_email") or "").lower()
+    roster = _roster(team.get("members_with_roles"))
+    kept = [e for e in roster if not (e.get("user_id") == user_id or
+                                      (not e.get("user_id") and email and (e.get("user_email") or "").lower() == email))]
+    teams = [t for t in (user.get("teams") or []) if t != team_id]
+    membership = sqlfiles.run(conn, "team/memberships_for_plan", {"team_ids": [team_id], "user_ids": [user_id]})
+    changes: list[Change] = []
+    steps: list[Step] = []
+    locks: list[LockSet] = []
+    audit_rows: list[dict[str, Any]] = []
+    if len(kept) != len(roster):
+        state = {"team_id": team_id, **{k: team.get(k) for k in TEAM_COLUMNS}, "members_with_roles": kept}
+        steps.append(Step("team/update_many", (state,)))
+        locks.append(LockSet("team/lock", {team_id: team["xmin"]}, {"ids": [team_id]}))
+        changes.append(Change("members_with_roles entries", len(roster) - len(kept), 0))
+        audit_rows.append(audit.row("updated", TABLE["team"], team_id,
+                                    {"team_alias": team.get("team_alias"), "members_with_roles": roster},
+                                    {"team_alias": team.get("team_alias"), "members_with_roles": kept}))
+    if len(teams) != len(user.get("teams") or []):
+        state = {"user_id": user_id, **{k: user.get(k) for k in USER_COLUMNS}, "teams": teams}
+        steps.append(Step("user/update_many", (state,)))
+        locks.append(LockSet("user/lock", {user_id: user["xmin"]}, {"ids": [user_id]}))
+        changes.append(Change("user.teams", True, False))
+        audit_rows.append(audit.row("updated", TABLE["user"], user_id, {"teams": user.get("teams")}, {"teams": teams}))
+    if membership:
+        steps.append(Step("team/delete_membership", ({"user_id": user_id, "team_id": team_id},)))
+        changes.append(Change("LiteLLM_TeamMembership", "row", None))
+    if options.audit and audit_rows:
+        steps.append(Step("audit/insert_many", tuple(audit_rows)))
+    label = f"{user.get('user_email') or user_id} in {team.get('team_alias') or team_id}"
+    item = Item("team_member", f"{user_id}@{team_id}", label, DELETE if changes else UNCHANGED, tuple(changes))
+    refs = (EntityRef("team", team_id), EntityRef("user", user_id), EntityRef("team_member", user_id, team_id)) \
+        if changes else ()
+    return Plan((item,), tuple(steps), tuple(locks), (team_id,) if changes else (), refs, (), now)
+
+
+def _org_removal(conn: psycopg.Connection, org: dict[str, Any], user: dict[str, Any], options: Options,
+                 now: datetime) -> Plan:
+    org_id, user_id = org["organization_id"], user["user_id"]
+    rows = sqlfiles.run(conn, "org/memberships_for_plan", {"org_ids": [org_id], "user_ids": [user_id]})
+    label = f"{user.get('user_email') or user_id} in {org.get('organization_alias') or org_id}"
+    if not rows:
+        return Plan((Item("org_member", f"{user_id}@{org_id}", label, UNCHANGED),), now=now)
+    steps = [Step("org/delete_membership", ({"user_id": user_id, "organization_id": org_id},))]
+    if options.audit:
+        steps.append(Step("audit/insert_many", (audit.row("deleted", "LiteLLM_OrganizationMembership",
+                                                          f"{org_id}:{user_id}", {"user_role": rows[0]["user_role"]},
+                                                          None),)))
+    item = Item("org_member", f"{user_id}@{org_id}", label, DELETE, (Change("role", rows[0]["user_role"], None),))
+    return Plan((item,), tuple(steps), now=now, refs=(EntityRef("user", user_id), EntityRef("org", org_id)))

@@ -820,3 +820,18 @@ def from_records(records: Iterable[tuple[str, Mapping[str, Any]]], source: str) 
         counts[section] = n + 1
         adders[section](_to_located(dict(mapping)), f"{section}[{n}]" if source != "flags" else section)
     return builder.spec()
+
+
+def one_membership(kind: str, group: str, user: str, role: str, max_budget: float | None = None) -> Spec:
+    """USER (a user_id, or an email when it holds @) joins team/org GROUP (id or alias) with ROLE:
+    a missing user is created with LiteLLM's member defaults; a missing team or org is an error."""
+    roles = TEAM_ROLES if kind == "team" else ORG_ROLES
+    if role not in roles:
+        raise InvalidInput(f"--role: unknown role {role!r} (expected one of: {', '.join(roles)})")
+    email = user.strip() if "@" in user else None
+    if email is not None and not EMAIL.match(email):
+        raise InvalidInput(f"not an email address: {email!r}")
+    loc = Loc("flags", 0)
+    person = UserSpec(None if email else user.strip(), None, email, {"user_email": email} if email else {}, loc,
+                      implied=True)
+    return Spec("flags", users=(person,), memberships=(Membership(0, kind, group, role, max_budget, loc),))
