@@ -646,6 +646,11 @@ class _Planner:
             self.items.append(Item("team_member", f"{user_id}@{team_id}", label, action, tuple(changes)))
             if action != UNCHANGED:
                 self.refs.append(EntityRef("team_member", user_id, team_id))
+            budget_changes = [c for c in changes if c.field == "max_budget_in_team"]
+            if budget_changes:  # the roster audit row (LiteLLM's shape) does not carry member budgets
+                self._audit("updated" if present else "created", "team_member", f"{team_id}:{user_id}",
+                            {c.field: c.old for c in budget_changes} if present else None,
+                            {c.field: c.new for c in budget_changes})
         for team_id in self.roster_touched:
             team = self.team_state[team_id]
             team["members_with_roles"] = [e for e in team["members_with_roles"] if e is not None]
@@ -723,7 +728,8 @@ class _Planner:
 
     def _audit(self, action: str, kind: str, object_id: str, before: Any, after: Any) -> None:
         if self.options.audit:
-            table = {"org_member": "LiteLLM_OrganizationMembership"}.get(kind) or TABLE[kind]
+            table = {"org_member": "LiteLLM_OrganizationMembership",
+                     "team_member": "LiteLLM_TeamMembership"}.get(kind) or TABLE[kind]
             self.audit.append(audit.row(action, table, object_id, before, after))
 
     # assembling ---------------------------------------------------------------------------

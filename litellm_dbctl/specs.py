@@ -772,19 +772,20 @@ def users_from_csv(text: str, source: str) -> Spec:
             cell = (cell or "").strip()
             if cell == "":
                 continue
-            values[key] = _csv_value(key, cell)
+            values[key] = _csv_value(key, cell, line)
         builder.add_user(LMap(values, {k: line for k in values}, line), f"users[{n}]")
     return builder.spec()
 
 
-def _csv_value(key: str, cell: str) -> Any:
+def _csv_value(key: str, cell: str, line: int) -> Any:
     if key in CSV_LISTS:
-        return LSeq([part.strip() for part in cell.split(";") if part.strip()], [], 0)
+        parts = [part.strip() for part in cell.split(";") if part.strip()]
+        return LSeq(parts, [line] * len(parts), line)
     if key == "metadata":
         import json
 
         try:
-            return _to_located(json.loads(cell))
+            return _to_located(json.loads(cell), line)
         except ValueError:
             return cell
     checks = {**USER_FIELDS}
