@@ -205,7 +205,7 @@ class _Planner:
         self.options = options
         self.now = now
         self.now_db = utc_naive(now)
-        self.problems: list[tuple[int, str]] = []
+        self.problems: list[tuple[int, str]] = list(spec.problems)
         self.items: list[Item] = []
         self.audit: list[dict[str, Any]] = []
         self.refs: list[EntityRef] = []
@@ -930,7 +930,12 @@ def run(
     from litellm_dbctl import database
 
     moment = now or datetime.now(timezone.utc)
-    with database.connect(target, command=command) as conn:
+    try:
+        conn = database.connect(target, command=command)
+    except OperationalError:
+        spec.check()  # the file's own problems are worth more than "database unreachable"
+        raise
+    with conn:
         def attempt(sub: Spec, write: bool) -> tuple[Plan, int]:
             with conn.transaction(force_rollback=not write), database.advisory_lock(
                     conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning", scope="xact"):

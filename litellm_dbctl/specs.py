@@ -193,6 +193,12 @@ class Spec:
     users: tuple[UserSpec, ...] = ()
     memberships: tuple[Membership, ...] = ()
     keys: tuple[KeySpec, ...] = ()
+    problems: tuple[tuple[int, str], ...] = ()  # (line, text) found while reading, when deferred
+
+    def check(self) -> None:
+        """Raise InvalidSpec listing the problems found while reading, if any."""
+        if self.problems:
+            raise InvalidSpec([text for _, text in sorted(self.problems, key=lambda p: p[0])], source=self.source)
 
     def subset(self, user_indexes: Sequence[int], *, with_keys: bool) -> Spec:
         """The same orgs and teams with only these users (and their memberships): one apply chunk."""
@@ -634,11 +640,14 @@ class _Builder:
                     else:
                         first[value] = item.loc
 
-    def spec(self) -> Spec:
+    def spec(self, *, defer: bool = False) -> Spec:
+        """The spec; with problems, raise InvalidSpec, or with `defer` carry them for the planner to
+        report together with the references it finds missing in the database."""
         self.duplicates()
-        self.problems.raise_if_any()
+        if not defer:
+            self.problems.raise_if_any()
         return Spec(self.source, tuple(self.orgs), tuple(self.teams), tuple(self.users), tuple(self.memberships),
-                    tuple(self.keys))
+                    tuple(self.keys), tuple(self.problems.problems))
 
 
 def _key_duration(value: Any) -> str:
@@ -670,18 +679,18 @@ def parse_ref(text: str, roles: Sequence[str], default_role: str,
 # -- entry points ------------------------------------------------------------------------------
 
 
-def load(path: str) -> Spec:
+def load(path: str, *, defer: bool = False) -> Spec:
     """A full spec file (`-` for stdin): sections organizations, teams, users, keys."""
     text, source = read_text(path)
-    return from_text(text, source)
+    return from_text(text, source, defer=defer)
 
 
-def from_text(text: str, source: str) -> Spec:
+def from_text(text: str, source: str, *, defer: bool = False) -> Spec:
     document = parse_yaml(text, source)
     builder = _Builder(source)
     p = builder.problems
     if document is None:
-        return builder.spec()
+        return builder.spec(defer=defer)
     if not isinstance(document, LMap):
         p.add(getattr(document, "line", 1), "spec", "expected a mapping with sections " + ", ".join(SECTIONS))
         p.raise_if_any()
@@ -717,40 +726,40 @@ def from_text(text: str, source: str) -> Spec:
                 p.add(value.lines[n], where, f"expected a mapping, got {_kind(item)}")
                 continue
             adders[name](item, where)
-    return builder.spec()
+    return builder.spec(defer=defer)
 
 
-def load_users(path: str, *, fmt: str | None = None) -> Spec:
+def load_users(path: str, *, fmt: str | None = None, defer: bool = False) -> Spec:
     """A users file for `user provision --file`: YAML/JSON (a list, or a mapping with `users`) or CSV."""
     text, source = read_text(path)
     kind = fmt or ("csv" if source.lower().endswith(".csv") else "yaml")
     if kind == "csv":
-        return users_from_csv(text, source)
+        return users_from_csv(text, source, defer=defer)
     document = parse_yaml(text, source)
     if isinstance(document, LMap):
         extra = [k for k in document.values if k != "users"]
         if extra:
             raise InvalidInput(f"{source}:{document.at(extra[0])}: {extra[0]}: a users file holds only `users`; "
                                "use `dbctl provision apply` for a full spec")
-        return from_text(text, source)
+        return from_text(text, source, defer=defer)
     builder = _Builder(source)
     if document is None:
-        return builder.spec()
+        return builder.spec(defer=defer)
     if not isinstance(document, LSeq):
         builder.problems.add(1, "users", "expected a list of users")
-        return builder.spec()
+        return builder.spec(defer=defer)
     for n, item in enumerate(document.items):
         if not isinstance(item, LMap):
             builder.problems.add(document.lines[n], f"users[{n}]", f"expected a mapping, got {_kind(item)}")
             continue
         builder.add_user(item, f"users[{n}]")
-    return builder.spec()
+    return builder.spec(defer=defer)
 
 
 CSV_LISTS = {"models", "teams", "organizations"}
 
 
-def users_from_csv(text: str, source: str) -> Spec:
+def users_from_csv(text: str, source: str, *, defer: bool = False) -> Spec:
     """CSV with a header row naming user fields; lists (models, teams, organizations) are `;`-separated,
     a team may carry a role as `team-a:admin`."""
     builder = _Builder(source)
@@ -774,7 +783,7 @@ def users_from_csv(text: str, source: str) -> Spec:
                 continue
             values[key] = _csv_value(key, cell, line)
         builder.add_user(LMap(values, {k: line for k in values}, line), f"users[{n}]")
-    return builder.spec()
+    return builder.spec(defer=defer)
 
 
 def _csv_value(key: str, cell: str, line: int) -> Any:

@@ -173,7 +173,7 @@ def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSe
 def load_spec(path: str) -> Any:  # noqa: ANN401 - specs.Spec
     from litellm_dbctl import specs
 
-    return specs.load(path)
+    return specs.load(path, defer=True)
 
 
 @app.command("apply")

@@ -68,7 +68,7 @@ def provision(
     if file is not None:
         if given:
             raise InvalidInput("give either --file or user flags, not both")
-        spec = specs.load_users(file, fmt=fmt)
+        spec = specs.load_users(file, fmt=fmt, defer=True)
     elif not given:
         raise InvalidInput("nothing to provision: give --file, or --user-id/--email/--sso-id and fields")
     else:
