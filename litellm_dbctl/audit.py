@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl import sqlfiles
 
 if TYPE_CHECKING:
     import psycopg
@@ -46,6 +45,6 @@ def row(action: str, table: str, object_id: str, before: Any, after: Any) -> dic
 
 
 def write(conn: psycopg.Connection, rows: Sequence[Mapping[str, Any]], *, actor: str, now: datetime) -> int:
-    if not rows:
-        return 0
-    return sqlfiles.run(conn, "audit/insert_many", {"rows": encode(rows), "actor": actor, "now": now})
+    from litellm_dbctl import bulk
+
+    return bulk.write(conn, "audit/copy_in", rows, now=now, actor=actor)

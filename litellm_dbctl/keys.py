@@ -88,7 +88,7 @@ def create(target: Target, new: NewKey, *, options: provisioning.Options = provi
                 (provisioning.Item("key", new.key_alias or key.key_name, key.key_name, provisioning.CREATE),),
                 tuple(provisioning.Step(q, rows) for q, rows in (
                     ("key/insert_many", (row,)),
-                    ("audit/insert_many", (audit.row("created", "LiteLLM_VerificationToken",
+                    ("audit/copy_in", (audit.row("created", "LiteLLM_VerificationToken",
                                                                    key.token, None, row),) if options.audit else ()))
                       if rows), now=moment)
             provisioning.apply_plan(conn, plan, options)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl import audit, durations, sqlfiles
+from litellm_dbctl import audit, bulk, durations, sqlfiles
 from litellm_dbctl.cache import EntityRef
 from litellm_dbctl.errors import InvalidInput, InvalidSpec, OperationalError
 from litellm_dbctl.specs import Membership, Spec
@@ -749,14 +749,14 @@ class _Planner:
         items = self._order(team_items, user_items)
         budget_updates = list(self.budget_updates.values())
         steps = [Step(q, tuple(rows)) for q, rows in (
-            ("budget_row/insert_many", self.budget_inserts), ("org/insert_many", org_inserts),
-            ("team/insert_many", team_inserts), ("user/insert_many", user_inserts),
+            ("budget_row/copy_in", self.budget_inserts), ("org/insert_many", org_inserts),
+            ("team/copy_in", team_inserts), ("user/copy_in", user_inserts),
             ("budget_row/update_many", budget_updates), ("org/update_many", org_updates),
             ("team/update_many", team_updates), ("user/update_many", user_updates),
-            ("team/insert_memberships", tm_insert), ("team/update_memberships", tm_update),
+            ("team/copy_memberships", tm_insert), ("team/update_memberships", tm_update),
             ("org/insert_memberships", om_insert), ("org/update_memberships", om_update),
             ("key/insert_many", key_inserts), ("key/update_many", key_updates),
-            ("audit/insert_many", self.audit)) if rows]
+            ("audit/copy_in", self.audit)) if rows]
         locks = [LockSet(q, expected, params) for q, expected, params in (
             ("budget_row/lock", self.budget_xmin, {"ids": sorted(self.budget_xmin)}),
             ("org/lock", org_xmin, {"ids": sorted(org_xmin)}),
@@ -872,16 +872,15 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
         found = {r["id"]: r["xmin"] for r in sqlfiles.run(conn, lock.query, lock.params)}
         if found != dict(lock.expected):
             raise StalePlan(lock.query)
+    import psycopg.errors
+
     written = 0
     now = utc_naive(plan.now)
     for step in plan.steps:
-        params: dict[str, Any] = {"rows": audit.encode(step.rows)}
-        query = sqlfiles.get(step.query)
-        if "now" in query.params:
-            params["now"] = now
-        if "actor" in query.params:
-            params["actor"] = options.actor
-        count = sqlfiles.run(conn, step.query, params)
+        try:
+            count = bulk.write(conn, step.query, step.rows, now=now, actor=options.actor)  # type: ignore[arg-type]
+        except psycopg.errors.UniqueViolation as exc:  # a row created meanwhile: re-plan
+            raise StalePlan(step.query) from exc
         if count != step.expect:
             raise StalePlan(f"{step.query}: {count} of {step.expect} rows")
         written += count
@@ -1080,7 +1079,7 @@ def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str
         steps.append(Step("team/delete_membership", ({"user_id": user_id, "team_id": team_id},)))
         changes.append(Change("LiteLLM_TeamMembership", "row", None))
     if options.audit and audit_rows:
-        steps.append(Step("audit/insert_many", tuple(audit_rows)))
+        steps.append(Step("audit/copy_in", tuple(audit_rows)))
     label = f"{user.get('user_email') or user_id} in {team.get('team_alias') or team_id}"
     item = Item("team_member", f"{user_id}@{team_id}", label, DELETE if changes else UNCHANGED, tuple(changes))
     refs = (EntityRef("team", team_id), EntityRef("user", user_id), EntityRef("team_member", user_id, team_id)) \
@@ -1097,7 +1096,7 @@ def _org_removal(conn: psycopg.Connection, org: dict[str, Any], user: dict[str, 
         return Plan((Item("org_member", f"{user_id}@{org_id}", label, UNCHANGED),), now=now)
     steps = [Step("org/delete_membership", ({"user_id": user_id, "organization_id": org_id},))]
     if options.audit:
-        steps.append(Step("audit/insert_many", (audit.row("deleted", "LiteLLM_OrganizationMembership",
+        steps.append(Step("audit/copy_in", (audit.row("deleted", "LiteLLM_OrganizationMembership",
                                                           f"{org_id}:{user_id}", {"user_role": rows[0]["user_role"]},
                                                           None),)))
     item = Item("org_member", f"{user_id}@{org_id}", label, DELETE, (Change("role", rows[0]["user_role"], None),))

@@ -7,6 +7,8 @@ Also the options and the plan rendering every provisioning command shares (`user
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -170,6 +172,21 @@ def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSe
         raise typer.Exit(3)
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """A 10,000-user spec allocates ~10^6 objects and no cycles: the cyclic collector would only
+    rescan them (~20% of the run). Paused for the command, restored after."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load_spec(path: str) -> Any:  # noqa: ANN401 - specs.Spec
     from litellm_dbctl import specs
 
@@ -197,9 +214,10 @@ def apply(
 
     Example: dbctl provision apply team.yaml --dry-run
     """
-    spec = load_spec(file)
-    execute(ctx, spec, RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, lock_timeout,
-                                   timezone, budget_reset_time, batch_size))
+    with paused_gc():
+        spec = load_spec(file)
+        execute(ctx, spec, RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, lock_timeout,
+                                       timezone, budget_reset_time, batch_size))
 
 
 @app.command("validate")

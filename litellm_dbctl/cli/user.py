@@ -68,13 +68,15 @@ def provision(
     if file is not None:
         if given:
             raise InvalidInput("give either --file or user flags, not both")
-        spec = specs.load_users(file, fmt=fmt, defer=True)
+        with shared.paused_gc():
+            spec = specs.load_users(file, fmt=fmt, defer=True)
     elif not given:
         raise InvalidInput("nothing to provision: give --file, or --user-id/--email/--sso-id and fields")
     else:
         spec = specs.from_records([("users", given)], "flags")
-    shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
-                                                 lock_timeout, timezone, budget_reset_time, batch_size))
+    with shared.paused_gc():
+        shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
+                                                     lock_timeout, timezone, budget_reset_time, batch_size))
 
 
 @app.command("list")
