@@ -21,27 +21,31 @@ if TYPE_CHECKING:
 ACTIONS = ("created", "updated", "deleted", "blocked", "unblocked")
 
 
-def jsonable(value: Any) -> Any:
+def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, Mapping):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def dumps(value: Any) -> str:
+    """JSON as dbctl writes it: UTF-8 text, timestamps in ISO 8601."""
+    return json.dumps(value, ensure_ascii=False, default=_default)
 
 
 def encode(rows: Sequence[Mapping[str, Any]]) -> str:
     """Rows as the JSON array the bulk statements read with jsonb_to_recordset."""
-    return json.dumps([jsonable(dict(r)) for r in rows], ensure_ascii=False, default=str)
+    return dumps(list(rows))
 
 
 def row(action: str, table: str, object_id: str, before: Any, after: Any) -> dict[str, Any]:
+    """An audit row; `before`/`after` are copied (shallowly) as they are now."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     return {"id": str(uuid.uuid4()), "action": action, "table_name": table, "object_id": object_id,
-            "before_value": jsonable(before) if before is not None else None,
-            "updated_values": jsonable(after) if after is not None else None}
+            "before_value": dict(before) if isinstance(before, Mapping) else before,
+            "updated_values": dict(after) if isinstance(after, Mapping) else after}
 
 
 def write(conn: psycopg.Connection, rows: Sequence[Mapping[str, Any]], *, actor: str, now: datetime) -> int:
