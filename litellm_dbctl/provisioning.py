@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from litellm_dbctl import audit, bulk, durations, sqlfiles
 from litellm_dbctl.cache import EntityRef
 from litellm_dbctl.errors import InvalidInput, InvalidSpec, OperationalError
-from litellm_dbctl.specs import Membership, Spec
+from litellm_dbctl.specs import DEFAULT_ROLE, Membership, Spec
 
 if TYPE_CHECKING:
     import psycopg
@@ -597,9 +597,10 @@ class _Planner:
             if positions:
                 entry = roster[positions[0]]
                 old_role = entry.get("role")
-                if old_role != m.role:
-                    changes.append(Change("role", old_role, m.role))
-                fixed = {"user_id": user_id, "user_email": entry.get("user_email") or email, "role": m.role}
+                role = m.role or old_role or DEFAULT_ROLE["team"]
+                if old_role != role:
+                    changes.append(Change("role", old_role, role))
+                fixed = {"user_id": user_id, "user_email": entry.get("user_email") or email, "role": role}
                 if fixed != entry or len(positions) > 1:
                     if len(positions) > 1:
                         changes.append(Change("members_with_roles entries", len(positions), 1))
@@ -609,10 +610,11 @@ class _Planner:
                     self.roster_touched.add(team_id)
                 present.append("roster")
             else:
-                roster.append({"user_id": user_id, "user_email": email, "role": m.role})
+                role = m.role or DEFAULT_ROLE["team"]
+                roster.append({"user_id": user_id, "user_email": email, "role": role})
                 index.setdefault(user_id, []).append(len(roster) - 1)
                 self.roster_touched.add(team_id)
-                changes.append(Change("role", None, m.role))
+                changes.append(Change("role", None, role))
             if team_id in user["teams"]:
                 present.append("teams")
             else:
@@ -671,11 +673,12 @@ class _Planner:
         row = self.om_rows.get((user_id, org_id))
         label = f"{self.user_label.get(user_id, user_id)} in {m.target}"
         if row is None:
-            inserts.append({"user_id": user_id, "organization_id": org_id, "user_role": m.role})
-            self.items.append(Item("org_member", f"{user_id}@{org_id}", label, CREATE, (Change("role", None, m.role),)))
+            role = m.role or DEFAULT_ROLE["org"]
+            inserts.append({"user_id": user_id, "organization_id": org_id, "user_role": role})
+            self.items.append(Item("org_member", f"{user_id}@{org_id}", label, CREATE, (Change("role", None, role),)))
             self._audit("created", "org_member", f"{org_id}:{user_id}", None,
-                        {"organization_id": org_id, "user_id": user_id, "user_role": m.role})
-        elif row["user_role"] != m.role:
+                        {"organization_id": org_id, "user_id": user_id, "user_role": role})
+        elif m.role is not None and row["user_role"] != m.role:
             updates.append({"user_id": user_id, "organization_id": org_id, "user_role": m.role})
             xmins[user_id + SEP + org_id] = row["xmin"]
             self.items.append(Item("org_member", f"{user_id}@{org_id}", label, UPDATE,

@@ -31,6 +31,7 @@ USER_ROLES = ("proxy_admin", "proxy_admin_viewer", "internal_user", "internal_us
               "team", "customer")  # LiteLLM's LitellmUserRoles
 TEAM_ROLES = ("admin", "user")
 ORG_ROLES = ("org_admin", "internal_user", "internal_user_viewer")
+DEFAULT_ROLE = {"team": "user", "org": "internal_user"}  # what LiteLLM gives a member added without one
 SECTIONS = ("organizations", "teams", "users", "keys")
 SECTION_ALIASES = {"virtual_keys": "keys"}  # litellm-as-code's name for the keys section
 IGNORED_SECTIONS = ("config",)  # litellm-as-code accepts and ignores it; so does dbctl
@@ -202,7 +203,7 @@ class Membership:
     user: int
     kind: str  # "team" | "org"
     target: str
-    role: str
+    role: str | None  # None: keep an existing member's role; a new member gets DEFAULT_ROLE
     max_budget: float | None  # team only: the member's own budget in the team (max_budget_in_team)
     loc: Loc
 
@@ -541,10 +542,9 @@ class _Builder:
     def _user_ref(self, item: Any, line: int, where: str, user: int, kind: str) -> None:
         p = self.problems
         roles = TEAM_ROLES if kind == "team" else ORG_ROLES
-        default_role = "user" if kind == "team" else "internal_user"
         budget = None
         if isinstance(item, str):
-            target, role = parse_ref(item, roles, default_role, lambda msg: p.add(line, where, msg))
+            target, role = parse_ref(item, roles, lambda msg: p.add(line, where, msg))
             if target is None:
                 return
         elif isinstance(item, LMap):
@@ -557,7 +557,7 @@ class _Builder:
                 p.add(item.line, where, f"needs exactly one of {', '.join(names)}")
                 return
             target = p.value(item, given[0], where, _ident)
-            role = p.value(item, "role", where, _choice(roles)) or default_role
+            role = p.value(item, "role", where, _choice(roles))
             if kind == "team":
                 budget = p.value(item, "max_budget_in_team", where, _number)
             if target is None:
@@ -575,12 +575,16 @@ class _Builder:
             self.memberships.append(membership)
             return
         budgets_clash = None not in (seen.max_budget, membership.max_budget) and seen.max_budget != membership.max_budget
-        if seen.role != membership.role or budgets_clash:
+        roles_clash = None not in (seen.role, membership.role) and seen.role != membership.role
+        if roles_clash or budgets_clash:
             self.problems.add(membership.loc.line, where,
                               f"{self.users[membership.user].label} is already a member of {membership.kind} "
-                              f"{membership.target!r} with role {seen.role!r} (at {seen.loc})")
-        elif seen.max_budget is None and membership.max_budget is not None:
-            merged = replace(seen, max_budget=membership.max_budget)
+                              f"{membership.target!r} with {'role ' + repr(seen.role) if roles_clash else 'another budget'}"
+                              f" (at {seen.loc})")
+            return
+        merged = replace(seen, role=seen.role or membership.role,
+                         max_budget=seen.max_budget if seen.max_budget is not None else membership.max_budget)
+        if merged != seen:
             self._member_seen[key] = merged
             self.memberships[self.memberships.index(seen)] = merged
 
@@ -647,14 +651,13 @@ class _Builder:
             p.add(entry.at(key), f"{where}.{key}", "expected a list of {user_id|user_email, role} mappings")
             return
         roles = TEAM_ROLES if kind == "team" else ORG_ROLES
-        default_role = "user" if kind == "team" else "internal_user"
         for n, item in enumerate(members.items):
             at = f"{where}.{key}[{n}]"
             if not isinstance(item, LMap):
                 p.add(members.lines[n], at, f"expected a mapping with user_id or user_email, got {_kind(item)}")
                 continue
             p.check(item, at, {}, MEMBER_KEYS if kind == "team" else MEMBER_KEYS - {"max_budget_in_team"})
-            role = p.value(item, "role", at, _choice(roles)) or default_role
+            role = p.value(item, "role", at, _choice(roles))
             budget = p.value(item, "max_budget_in_team", at, _number) if kind == "team" else None
             user = self.member_user(item, at)
             if user is not None:
@@ -716,16 +719,16 @@ def _key_duration(value: Any) -> str:
     return text.strip()
 
 
-def parse_ref(text: str, roles: Sequence[str], default_role: str,
-              problem: Callable[[str], None]) -> tuple[str | None, str]:
-    """`TEAM` or `TEAM:ROLE` (as --team takes it) -> (target, role)."""
-    target, _, role = text.strip().rpartition(":") if ":" in text else (text.strip(), "", "")
+def parse_ref(text: str, roles: Sequence[str],
+              problem: Callable[[str], None]) -> tuple[str | None, str | None]:
+    """`TEAM` or `TEAM:ROLE` (as --team takes it) -> (target, role or None when not given)."""
+    target, _, given = text.strip().rpartition(":") if ":" in text else (text.strip(), "", "")
     target = target.strip()
-    role = role.strip() or default_role
+    role = given.strip() or None
     if not target:
         problem(f"empty id in {text!r}")
         return None, role
-    if role not in roles:
+    if role is not None and role not in roles:
         problem(f"unknown role {role!r} in {text!r} (expected one of: {', '.join(roles)})")
         return None, role
     return target, role
@@ -887,11 +890,11 @@ def from_records(records: Iterable[tuple[str, Mapping[str, Any]]], source: str) 
     return builder.spec()
 
 
-def one_membership(kind: str, group: str, user: str, role: str, max_budget: float | None = None) -> Spec:
+def one_membership(kind: str, group: str, user: str, role: str | None, max_budget: float | None = None) -> Spec:
     """USER (a user_id, or an email when it holds @) joins team/org GROUP (id or alias) with ROLE:
     a missing user is created with LiteLLM's member defaults; a missing team or org is an error."""
     roles = TEAM_ROLES if kind == "team" else ORG_ROLES
-    if role not in roles:
+    if role is not None and role not in roles:
         raise InvalidInput(f"--role: unknown role {role!r} (expected one of: {', '.join(roles)})")
     email = user.strip() if "@" in user else None
     if email is not None and not EMAIL.match(email):

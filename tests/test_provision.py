@@ -254,3 +254,14 @@ def test_read_side_in_every_format(cli, tmp_path, output) -> None:
         assert result.stdout.strip()
         if output == "json":
             json.loads(result.stdout)
+
+
+def test_a_bare_team_reference_keeps_a_members_role(cli, db) -> None:
+    assert cli("team", "provision", "--team-id", "t1", "--member", "ada@example.com:admin").code == 0
+    before = fingerprint(db)
+    same = cli("user", "provision", "--email", "ada@example.com", "--team", "t1")
+    assert same.code == 0 and "0 changed" in same.stdout and fingerprint(db) == before
+    demoted = cli("user", "provision", "--email", "ada@example.com", "--team", "t1:user", "--dry-run")
+    assert demoted.code == 3 and "role: admin -> user" in demoted.stdout
+    assert cli("user", "provision", "--email", "ada@example.com", "--team", "t1:user").code == 0
+    assert db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')[0]["role"] == "user"

@@ -72,8 +72,8 @@ def test_every_problem_is_listed_at_once(cli, db, tmp_path) -> None:
     for fragment in (":2: team t: organization_id: organization 'ghost'", ":3: teams[0].max_budget",
                      ":6: users[0].user_email", ":7: users[0].user_role", ":10: users[1].tpm_limit"):
         assert fragment in result.stderr, result.stderr  # the file's and the database's problems together
-    lines = [line for line in result.stderr.splitlines() if "spec.yaml:" in line]
-    assert len(lines) == 5 and "5 problems" in lines[0]
+    assert "spec.yaml: 5 problems" in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("  ")]) == 5
 
 
 def test_references_to_rows_in_the_database_are_accepted(cli, db, tmp_path) -> None:

@@ -52,7 +52,7 @@ def provision(
     record = {"organization_id": org_id, "organization_alias": alias, "max_budget": max_budget,
               "soft_budget": soft_budget, "budget_duration": budget_duration,
               "models": split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
-              "members_with_roles": member_entries(member, specs.ORG_ROLES, "internal_user") or None}
+              "members_with_roles": member_entries(member, specs.ORG_ROLES) or None}
     spec = specs.from_records([("organizations", {k: v for k, v in record.items() if v is not None})], "flags")
     shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
                                                  lock_timeout, timezone, budget_reset_time))
@@ -63,7 +63,8 @@ def add_member(
     ctx: typer.Context,
     org: str = typer.Argument(..., help="organization_id or organization_alias."),
     user: str = typer.Argument(..., help="user_id, or an email (a new user is created when none matches)."),
-    role: str = typer.Option("internal_user", "--role", help="org_admin, internal_user or internal_user_viewer."),
+    role: Optional[str] = typer.Option(None, "--role", help="org_admin, internal_user or internal_user_viewer "
+                                                            "(default: internal_user for a new member)."),
     dry_run: bool = common.DRY_RUN,
     actor: str = shared.ACTOR,
     no_audit: bool = shared.NO_AUDIT,

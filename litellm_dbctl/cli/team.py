@@ -15,17 +15,18 @@ TEAM_COLUMNS = ["team_id", "team_alias", "organization_id", "members", "spend", 
                 "budget_reset_at", "blocked"]
 
 
-def member_entries(values: Optional[list[str]], roles: tuple[str, ...], default: str) -> list[dict[str, Any]]:
+def member_entries(values: Optional[list[str]], roles: tuple[str, ...]) -> list[dict[str, Any]]:
     """`USER[:ROLE]` options as members_with_roles entries (an email when USER contains @)."""
     from litellm_dbctl.errors import InvalidInput
 
     entries = []
     for value in values or []:
-        user, _, role = value.rpartition(":") if ":" in value else (value, "", "")
-        role = role or default
-        if role not in roles:
+        user, _, given = value.rpartition(":") if ":" in value else (value, "", "")
+        role = given or None
+        if role is not None and role not in roles:
             raise InvalidInput(f"--member {value!r}: unknown role {role!r} (expected one of: {', '.join(roles)})")
-        entries.append({"user_email" if "@" in user else "user_id": user.strip(), "role": role})
+        entry = {"user_email" if "@" in user else "user_id": user.strip()}
+        entries.append(entry | ({"role": role} if role else {}))
     return entries
 
 
@@ -69,7 +70,7 @@ def provision(
               "soft_budget": soft_budget, "budget_duration": budget_duration,
               "models": split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
               "team_member_budget": member_budget, "team_member_budget_duration": member_budget_duration,
-              "members_with_roles": member_entries(member, specs.TEAM_ROLES, "user") or None}
+              "members_with_roles": member_entries(member, specs.TEAM_ROLES) or None}
     spec = specs.from_records([("teams", {k: v for k, v in record.items() if v is not None})], "flags")
     shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
                                                  lock_timeout, timezone, budget_reset_time))
@@ -80,7 +81,8 @@ def add_member(
     ctx: typer.Context,
     team: str = typer.Argument(..., help="team_id or team_alias."),
     user: str = typer.Argument(..., help="user_id, or an email (a new user is created when none matches)."),
-    role: str = typer.Option("user", "--role", help="admin or user."),
+    role: Optional[str] = typer.Option(None, "--role", help="admin or user (default: user for a new member; "
+                                                            "an existing member keeps its role)."),
     max_budget_in_team: Optional[float] = typer.Option(None, "--max-budget-in-team", min=0,
                                                        help="The member's own budget in the team."),
     dry_run: bool = common.DRY_RUN,
