@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 
-import pytest
 from fix_provision import SPEC, counts, fingerprint, write
 
 
@@ -244,16 +243,20 @@ def test_budget_reset_at_follows_litellm_rules(cli, db) -> None:
     assert db.value('SELECT budget_reset_at FROM "LiteLLM_TeamTable"') == stored  # unchanged duration: kept
 
 
-@pytest.mark.parametrize("output", ["json", "csv", "table"])
-def test_read_side_in_every_format(cli, tmp_path, output) -> None:
+def test_read_side_in_every_format(cli, tmp_path) -> None:
     assert cli("provision", "apply", write(tmp_path, SPEC)).code == 0
-    for args in (["user", "list"], ["team", "list"], ["org", "list"], ["key", "list"], ["team", "show", "production"],
-                 ["org", "show", "acme"], ["user", "show", "alice"]):
-        result = cli(*args, "--output", output)
-        assert result.code == 0, (args, result)
-        assert result.stdout.strip()
-        if output == "json":
-            json.loads(result.stdout)
+    for output in ("json", "csv", "table"):
+        for args in (["user", "list"], ["team", "list"], ["org", "list"], ["key", "list"],
+                     ["team", "show", "production"], ["org", "show", "acme"], ["user", "show", "alice"]):
+            result = cli(*args, "--output", output)
+            assert result.code == 0, (args, output, result)
+            assert "alice" in result.stdout or "acme" in result.stdout or "production" in result.stdout
+            if output == "json":
+                json.loads(result.stdout)
+    team = cli("team", "show", "production", "--json").json()
+    assert {m["role"] for m in team["members"]} == {"admin", "user"} and team["member_budget"]["max_budget"] == 5
+    assert all(m["in_user_teams"] and m["has_membership_row"] for m in team["members"])
+    assert cli("org", "list", "--json").json()[0]["members"] == 1
 
 
 def test_a_bare_team_reference_keeps_a_members_role(cli, db) -> None:

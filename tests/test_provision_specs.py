@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import uuid
+from collections.abc import Iterator
+
 from fix_provision import counts, write
+from helpers import CliResult, Database, database_url, invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,16 +55,26 @@ BAD = {
 }
 
 
+@pytest.fixture(scope="module")
+def untouched_db(server_url: str, template: str) -> Iterator[Database]:
+    """One database for every rejected spec: each test checks it stays as it was."""
+    name = f"dbctl_s_{uuid.uuid4().hex[:12]}"
+    admin = Database(server_url)
+    admin.create(name, template=template)
+    yield Database(database_url(server_url, name), name=name)
+    admin.drop(name)
+
+
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_spec_is_rejected_with_file_line_and_field(cli, db, tmp_path, case) -> None:
+def test_bad_spec_is_rejected_with_file_line_and_field(untouched_db, tmp_path, case) -> None:
     text, expected = BAD[case]
     path = write(tmp_path, text)
-    before = counts(db)
-    result = cli("provision", "apply", path)
+    before = counts(untouched_db)
+    result: CliResult = invoke(["--database-url", untouched_db.url, "provision", "apply", path])
     assert result.code == 2, result
     assert expected.replace("spec.yaml", path) in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
-    assert counts(db) == before
+    assert counts(untouched_db) == before
 
 
 def test_every_problem_is_listed_at_once(cli, db, tmp_path) -> None:
