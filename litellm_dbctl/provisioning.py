@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -332,17 +332,15 @@ class _Planner:
         for team in spec.teams:  # organization references
             ref = team.fields.get("organization_id")
             if ref and self.org_ref(ref) is None:
-                self.problem(team.loc, f"team {team.label}: organization_id",
-                             f"organization {ref!r} exists neither in the file nor in the database")
+                self.problem(team.loc, f"team {team.label}: organization_id", self._missing("organization", ref))
         for m in spec.memberships:
             if (self.team_ref(m.target) if m.kind == "team" else self.org_ref(m.target)) is None:
                 what = "team" if m.kind == "team" else "organization"
-                self.problem(m.loc, f"{what} {m.target!r}", f"{what} exists neither in the file nor in the database")
+                self.problem(m.loc, f"{what} reference", self._missing(what, m.target))
         for key in spec.keys:
             team_ref = key.fields.get("team_id")
             if team_ref and self.team_ref(team_ref) is None:
-                self.problem(key.loc, f"key {key.key_alias}: team_id",
-                             f"team {team_ref!r} exists neither in the file nor in the database")
+                self.problem(key.loc, f"key {key.key_alias}: team_id", self._missing("team", team_ref))
             user_ref = key.fields.get("user_id")
             if user_ref and user_ref not in self.spec_user_ids and user_ref not in self.user_by_id:
                 self.problem(key.loc, f"key {key.key_alias}: user_id",
@@ -383,6 +381,15 @@ class _Planner:
                                                          "give that user_id or leave user_id out")
             return None
         return row
+
+    def _missing(self, what: str, ref: str) -> str:
+        """Why a team/organization reference does not resolve: absent, or an ambiguous alias."""
+        rows = (self.teams_by_alias if what == "team" else self.orgs_by_alias).get(ref, [])
+        if len(rows) > 1:
+            id_name = "team_id" if what == "team" else "organization_id"
+            return (f"alias {ref!r} matches {len(rows)} {what}s in the database "
+                    f"({', '.join(sorted(r[id_name] for r in rows))}); use the id")
+        return f"{what} {ref!r} exists neither in the file nor in the database"
 
     def org_ref(self, ref: str) -> str | None:
         """The organization_id a reference (id or alias) names, in the file or the database."""

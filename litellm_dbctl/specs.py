@@ -266,10 +266,6 @@ class Spec:
             keys=self.keys if with_keys else (),
         )
 
-    @property
-    def size(self) -> int:
-        return len(self.organizations) + len(self.teams) + len(self.users) + len(self.keys)
-
 
 # -- field checks ------------------------------------------------------------------------------
 

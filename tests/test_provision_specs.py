@@ -42,11 +42,11 @@ BAD = {
     "bad custom key": ("keys:\n  - key_alias: k\n    key: abc\n", "spec.yaml:3: keys[0].key: a custom key must start"),
     "yaml syntax": ("users: [\n", "spec.yaml:2: not valid YAML/JSON"),
     "missing team": ("users:\n  - user_id: u\n    teams: [ghost]\n",
-                     "spec.yaml:3: team 'ghost': team exists neither in the file nor in the database"),
+                     "spec.yaml:3: team reference: team 'ghost' exists neither in the file nor in the database"),
     "missing org": ("teams:\n  - team_id: t\n    organization_id: ghost-org\n",
                     "spec.yaml:2: team t: organization_id: organization 'ghost-org' exists neither"),
     "missing org of a member": ("users:\n  - user_id: u\n    organizations: [nowhere]\n",
-                                "spec.yaml:3: organization 'nowhere': organization exists neither"),
+                                "spec.yaml:3: organization reference: organization 'nowhere' exists neither"),
     "missing key team": ("users:\n  - user_id: u\nkeys:\n  - key_alias: k\n    user_id: u\n    team_id: ghost\n",
                          "spec.yaml:4: key k: team_id: team 'ghost' exists neither"),
     "missing key user": ("keys:\n  - key_alias: k\n    user_id: ghost\n", "spec.yaml:2: key k: user_id: user 'ghost'"),
@@ -96,6 +96,9 @@ def test_references_to_rows_in_the_database_are_accepted(cli, db, tmp_path) -> N
     assert cli("provision", "validate", path).code == 0
     assert cli("provision", "apply", path).code == 0
     assert db.value("""SELECT teams FROM "LiteLLM_UserTable" """) == ["t-db"]
+    db.execute("""INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias) VALUES ('t-db2', 'from-db')""")
+    ambiguous = cli("provision", "validate", path)
+    assert ambiguous.code == 2 and "alias 'from-db' matches 2 teams in the database (t-db, t-db2)" in ambiguous.stderr
 
 
 def test_litellm_as_code_spec_loads_unchanged(tmp_path) -> None:
