@@ -1,4 +1,4 @@
--- requires: 20250326162113_baseline
+-- requires: 20250416185146_add_allowed_routes_litellm_verification_token
 -- mode: write
 -- returns: rowcount
 -- Create keys as /key/generate stores them: token = SHA-256 hex of the raw key, key_name

@@ -1,4 +1,4 @@
--- requires: 20250326162113_baseline
+-- requires: 20250416185146_add_allowed_routes_litellm_verification_token
 -- mode: read
 -- returns: rows
 -- Keys a spec names by key_alias (exact, case-sensitive: LiteLLM's uniqueness rule).

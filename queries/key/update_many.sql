@@ -1,4 +1,4 @@
--- requires: 20250326162113_baseline
+-- requires: 20250416185146_add_allowed_routes_litellm_verification_token
 -- mode: write
 -- returns: rowcount
 -- Write the planned settings of locked, unchanged keys (never the token: a spec never rotates a key).
