@@ -47,9 +47,10 @@ def write(conn: psycopg.Connection, name: str, rows: Sequence[Mapping[str, Any]]
     fills = {"created_at": now, "updated_at": now, "created_by": actor, "updated_by": actor, "changed_by": actor,
              "changed_by_api_key": "", "spend": 0.0, "admins": [], "members": []}
     encoders = [_json_cell if column in JSON_COLUMNS else _cell for column in columns]
-    lines = []
-    for row in rows:
-        lines.append("\t".join([encode(row[c] if c in row else fills.get(c)) for c, encode in zip(columns, encoders)]))
+    filled = [encode(fills.get(column)) for column, encode in zip(columns, encoders)]  # the same for every row
+    plan = list(zip(columns, encoders, filled))
+    lines = ["\t".join([encode(row[column]) if column in row else fill for column, encode, fill in plan])
+             for row in rows]
     data = ("\n".join(lines) + "\n").encode("utf-8")
     with sqlfiles.copy(conn, name) as copy:
         for start in range(0, len(data), COPY_CHUNK):
@@ -69,10 +70,10 @@ def _text(value: str) -> str:
 
 
 def _cell(value: Any) -> str:
+    if type(value) is str:
+        return _text(value)
     if value is None:
         return "\\N"
-    if isinstance(value, str):
-        return _text(value)
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, (int, float)):
