@@ -945,19 +945,20 @@ def run(
         spec.check()  # the file's own problems are worth more than "database unreachable"
         raise
     with conn:
-        def attempt(sub: Spec, write: bool) -> tuple[Plan, int]:
-            with conn.transaction(force_rollback=not write), database.advisory_lock(
+        def attempt(sub: Spec, *, execute: bool, commit: bool) -> tuple[Plan, int]:
+            """Plan `sub` under the provisioning lock; execute it (dry run: then roll back)."""
+            with conn.transaction(force_rollback=not commit), database.advisory_lock(
                     conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning", scope="xact"):
                 plan = make_plan(conn, sub, options, moment)
-                written = apply_plan(conn, plan, options) if plan.changed else 0
+                written = apply_plan(conn, plan, options) if execute and plan.changed else 0
                 return plan, written
 
         if batch_size is None or dry_run or len(spec.users) <= batch_size:
-            plan, written = _retrying(lambda: attempt(spec, not dry_run))
+            plan, written = _retrying(lambda: attempt(spec, execute=True, commit=not dry_run))
             return Outcome(plan, not dry_run, (Chunk(1, len(spec.users), plan.summary(), written),) if not dry_run
                            else (), plan.created_keys if not dry_run else (), written if not dry_run else 0)
 
-        full, _ = _retrying(lambda: attempt(spec, False))  # validates the whole file; writes nothing
+        full, _ = _retrying(lambda: attempt(spec, execute=False, commit=False))  # the whole file's plan and problems
         chunks: list[Chunk] = []
         keys: list[CreatedKey] = []
         refs: list[EntityRef] = []
@@ -966,7 +967,7 @@ def run(
         total = 0
         for number, start in enumerate(starts, 1):
             sub = spec.subset(indexes[start:start + batch_size], with_keys=number == len(starts))
-            plan, written = _retrying(lambda sub=sub: attempt(sub, True))  # type: ignore[misc]
+            plan, written = _retrying(lambda sub=sub: attempt(sub, execute=True, commit=True))  # type: ignore[misc]
             chunk = Chunk(number, len(sub.users), plan.summary(), written)
             chunks.append(chunk)
             keys.extend(plan.created_keys)
