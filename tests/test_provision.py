@@ -268,3 +268,24 @@ def test_a_bare_team_reference_keeps_a_members_role(cli, db) -> None:
     assert demoted.code == 3 and "role: admin -> user" in demoted.stdout
     assert cli("user", "provision", "--email", "ada@example.com", "--team", "t1:user").code == 0
     assert db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')[0]["role"] == "user"
+
+
+def test_a_failed_chunk_leaves_earlier_chunks_and_a_rerun_finishes(cli, db, tmp_path) -> None:
+    users = "".join(f"  - user_id: u{i:02d}\n    teams: [t1]\n" for i in range(25))
+    path = write(tmp_path, "teams:\n  - team_id: t1\nusers:\n" + users)
+    db.execute("""CREATE FUNCTION refuse_u15() RETURNS trigger LANGUAGE plpgsql AS
+                  $$ BEGIN IF NEW.user_id = 'u15' THEN RAISE EXCEPTION 'refused u15'; END IF; RETURN NEW; END $$;
+                  CREATE TRIGGER refuse_u15 BEFORE INSERT ON "LiteLLM_UserTable"
+                  FOR EACH ROW EXECUTE FUNCTION refuse_u15()""")
+    failed = cli("provision", "apply", path, "--batch-size", "10")
+    assert failed.code == 1 and "refused u15" in failed.stderr
+    assert "chunk 1/3" in failed.stderr and "chunk 2/3" not in failed.stderr
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 10  # chunk 1 committed, chunk 2 rolled back
+    assert len(db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')) == 10
+    db.execute('DROP TRIGGER refuse_u15 ON "LiteLLM_UserTable"')
+    rerun = cli("provision", "apply", path, "--batch-size", "10")
+    assert rerun.code == 0, rerun
+    assert "chunk 1/3: 10 users, 0 created" in rerun.stderr
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 25
+    assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership"') == 25
+    assert len(db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')) == 25

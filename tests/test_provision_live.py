@@ -112,3 +112,22 @@ def test_ten_thousand_users_in_one_team(cli, db, tmp_path) -> None:
     again = cli("provision", "apply", path, "--no-audit")
     assert again.code == 0 and "0 changed" in again.stdout
     assert fingerprint(db) == before
+
+
+def test_a_row_a_proxy_changed_after_planning_is_replanned_not_overwritten(cli, db) -> None:
+    from litellm_dbctl import config, database, provisioning, specs
+
+    assert cli("user", "provision", "--user-id", "u1", "--team", "t1", "--dry-run").code == 2  # no such team
+    assert cli("team", "provision", "--team-id", "t1").code == 0
+    assert cli("user", "provision", "--user-id", "u1").code == 0
+    spec = specs.from_records([("users", {"user_id": "u1", "user_alias": "new", "teams": ["t1"]})], "test")
+    target = config.parse(db.url, "test")
+    with database.connect(target, command="test") as conn, conn.transaction(force_rollback=True):
+        plan = provisioning.make_plan(conn, spec)
+        db.execute("""UPDATE "LiteLLM_UserTable" SET spend = spend + 1.5 WHERE user_id = 'u1'""")  # a spend flush
+        with pytest.raises(provisioning.StalePlan):
+            provisioning.apply_plan(conn, plan, provisioning.Options())
+    outcome = provisioning.run(target, spec)
+    assert outcome.written > 0
+    row = db.query("""SELECT * FROM "LiteLLM_UserTable" WHERE user_id = 'u1'""")[0]
+    assert (row["user_alias"], row["teams"], row["spend"]) == ("new", ["t1"], 1.5)  # the proxy's increment kept
