@@ -146,6 +146,15 @@ class Options:
     policy: durations.ResetPolicy = durations.UTC_MIDNIGHT
 
 
+def options(*, actor: str = DEFAULT_ACTOR, audit: bool = True, timezone: str = "UTC",
+            reset_time: str = "00:00") -> Options:
+    """Options with the reset policy checked up front (InvalidInput for an unknown zone or time)."""
+    policy = durations.ResetPolicy(timezone, reset_time)
+    policy.zone()
+    policy.time_of_day()
+    return Options(actor=actor, audit=audit, policy=policy)
+
+
 class StalePlan(Exception):
     """A row changed between reading the plan and locking it: the transaction is re-planned."""
 

@@ -49,12 +49,10 @@ class RunSettings:
 
 
 def options(settings: RunSettings) -> Any:  # noqa: ANN401 - provisioning.Options
-    from litellm_dbctl import durations, provisioning
+    from litellm_dbctl import provisioning
 
-    policy = durations.ResetPolicy(settings.timezone, settings.reset_time)
-    policy.zone()
-    policy.time_of_day()
-    return provisioning.Options(actor=settings.actor, audit=settings.audit, policy=policy)
+    return provisioning.options(actor=settings.actor, audit=settings.audit, timezone=settings.timezone,
+                                reset_time=settings.reset_time)
 
 
 def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
