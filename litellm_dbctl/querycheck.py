@@ -18,6 +18,7 @@ from litellm_dbctl.sqlfiles import Query
 if TYPE_CHECKING:
     import psycopg
 
+SYSTEM_COLUMNS = frozenset({"xmin", "xmax", "cmin", "cmax", "ctid", "tableoid"})
 PREPARABLE = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|VALUES|MERGE)\b", re.I)
 
 
@@ -67,8 +68,8 @@ def parse_and_resolve(text: str, known: dict[str, set[str]]) -> list[tuple[str, 
         name = table.name
         if not name or name in ctes or table.db in ("information_schema",) or isinstance(table.this, exp.Anonymous):
             continue
-        if isinstance(table.this, (exp.Func,)):
-            continue
+        if isinstance(table.this, (exp.Func,)) or table.find_ancestor(exp.Lock) is not None:
+            continue  # a set-returning function, or `FOR UPDATE OF alias` (an alias, not a table)
         if name not in known:
             problems.append(("catalog", f"unknown table {name!r}"))
             continue
@@ -79,7 +80,7 @@ def parse_and_resolve(text: str, known: dict[str, set[str]]) -> list[tuple[str, 
         if not qualifier or qualifier not in aliases or not column.name:
             continue
         table_name = aliases[qualifier]
-        if column.name not in known[table_name]:
+        if column.name not in known[table_name] and column.name not in SYSTEM_COLUMNS:
             problems.append(("catalog", f"unknown column {table_name}.{column.name}"))
     return problems
 
