@@ -28,12 +28,13 @@ def _source(ctx: typer.Context, directory: Optional[Path]):  # noqa: ANN202 - mi
 @app.command("status")
 def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) -> None:
     """Every migration's state: applied, pending, failed, rolled back, modified after apply (its
-    checksum differs), or only in the database. Exit 0 up to date, 3 pending, 4 failed or modified.
+    checksum differs), or only in the database. Exit 0 up to date, 3 pending, 4 failed or
+    modified (or tables without a ledger: baseline needed). The table lists what is not applied;
+    -v lists everything.
 
     Example: dbctl migrate status --json
     """
     from litellm_dbctl import migrations
-    from litellm_dbctl.errors import ExitCode
 
     source = _source(ctx, migrations_dir)
     with common.connect(ctx, read_only=True, direct=True) as conn:
@@ -44,13 +45,11 @@ def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) 
     common.emit(ctx, [{"migration": m.name, "state": m.state, "applied_at": m.applied_at, "detail": m.detail}
                       for m in shown],
                 ["migration", "state", "applied_at", "detail"],
-                json_payload={"source": result.source, "ledger_exists": result.ledger_exists,
-                              "summary": result.summary(), "migrations": result.migrations})
+                json_payload=result.as_json())
     common.line(ctx, result.summary())
-    code = ExitCode.INTEGRITY if result.problems else ExitCode.PENDING if result.pending else ExitCode.OK
-    if code and s.quiet:
+    if result.exit_code and s.quiet:
         typer.echo(f"dbctl: {result.summary()}", err=True)
-    common.exit_with(int(code))
+    common.exit_with(result.exit_code)
 
 
 @app.command("deploy")
@@ -104,6 +103,41 @@ def deploy(
                          f"in {result.seconds:.1f} s")
     else:
         common.line(ctx, "no pending migrations to apply")
+
+
+@app.command("resolve")
+def resolve(
+    ctx: typer.Context,
+    applied: Optional[str] = typer.Option(None, "--applied", metavar="NAME",
+                                          help="Record NAME as applied (you finished it by hand, or the schema "
+                                               "already has it)."),
+    rolled_back: Optional[str] = typer.Option(None, "--rolled-back", metavar="NAME",
+                                              help="Record the failed NAME as rolled back (you undid its partial "
+                                                   "changes); deploy runs it again."),
+    migrations_dir: Optional[Path] = MIGRATIONS_DIR,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report; change nothing (exit 3)."),
+    lock_timeout: float = common.LOCK_TIMEOUT,
+) -> None:
+    """Edit the ledger after a failed migration, as `prisma migrate resolve` does: never runs or
+    undoes SQL, never overwrites history (old rows stay, marked rolled back; a new row records
+    the resolution). Exit 2 for an unknown name (P3017), a migration already applied (P3008), or
+    one that is not failed (P3011/P3012).
+
+    Example: dbctl migrate resolve --rolled-back 20250326162113_baseline
+    """
+    from litellm_dbctl import migrations
+    from litellm_dbctl.errors import ExitCode
+
+    source = _source(ctx, migrations_dir)
+    result = migrations.resolve(common.target(ctx, direct=True), source, applied=applied, rolled_back=rolled_back,
+                                dry_run=dry_run, lock_timeout=lock_timeout)
+    if common.settings(ctx).output == "json":
+        if not common.settings(ctx).quiet:
+            common.dump_json(result)
+    else:
+        undone = f"; {result.rows_rolled_back} failed row(s) marked rolled back" if result.rows_rolled_back else ""
+        common.line(ctx, f"{'would record' if dry_run else 'recorded'} {result.migration} as {result.resolved}{undone}")
+    common.exit_with(int(ExitCode.PENDING) if dry_run else 0)
 
 
 class _Bar:
