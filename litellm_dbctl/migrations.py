@@ -537,14 +537,14 @@ class _Recorded(Exception):
 def drop_invalid_index(conn: psycopg.Connection, name: str) -> bool:
     """Drop index `name` when it is INVALID (an interrupted concurrent build). Refuses while a
     build of it is still running in another session. True when one was dropped."""
-    state = sqlfiles.run(conn, "migrate/index_state", {"name": name})
+    state = sqlfiles.run(conn, "indexes/state", {"index": name})
     if state is None or state["valid"]:
         return False
     if state["building"]:
         raise LockBusy(f"index {name} is being built by another session (pid {state['building']})",
                        hint="wait for that build to finish, then retry")
     log.info("dropping INVALID index %s left by an interrupted build", name)
-    sqlfiles.run(conn, "migrate/drop_index_concurrently", identifiers={"index": name})
+    sqlfiles.run(conn, "indexes/drop_invalid", identifiers={"index": name})
     return True
 
 

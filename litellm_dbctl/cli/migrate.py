@@ -140,6 +140,132 @@ def resolve(
     common.exit_with(int(ExitCode.PENDING) if dry_run else 0)
 
 
+SHADOW_URL = typer.Option(None, "--shadow-url", metavar="URL",
+                          help="Replay the migrations in a new schema of this database (dropped afterwards) instead "
+                               "of a scratch database on the same server.")
+
+
+def _differences(ctx: typer.Context, differences) -> None:  # noqa: ANN001 - tuple[schema.Difference, ...]
+    common.emit(ctx, [{"kind": d.kind, "name": d.name, "change": d.change, "detail": d.describe()}
+                      for d in differences], ["kind", "name", "change", "detail"])
+
+
+def _differences_json(differences) -> list[dict]:  # noqa: ANN001
+    return [{"kind": d.kind, "name": d.name, "change": d.change, "detail": d.describe(),
+             "expected": d.expected, "actual": d.actual} for d in differences]
+
+
+@app.command("baseline")
+def baseline(
+    ctx: typer.Context,
+    migrations_dir: Optional[Path] = MIGRATIONS_DIR,
+    to: Optional[str] = typer.Option(None, "--to", metavar="NAME",
+                                     help="The schema is at this migration (an older release), not the newest."),
+    shadow_url: Optional[str] = SHADOW_URL,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Compare and report; record nothing (exit 3 on a match)."),
+    lock_timeout: float = common.LOCK_TIMEOUT,
+) -> None:
+    """Adopt a database whose LiteLLM schema exists but whose _prisma_migrations ledger does not
+    (Prisma's P3005). The live schema is compared with a scratch database migrated to the newest
+    migration (or --to): tables, columns with type, nullability and default, indexes,
+    constraints, enums, views, functions, triggers. Only when they match is every migration
+    recorded as applied; otherwise the differences are listed and nothing changes (exit 4).
+
+    Example: dbctl migrate baseline --dry-run
+    """
+    from litellm_dbctl import schema
+    from litellm_dbctl.errors import ExitCode
+
+    source = _source(ctx, migrations_dir)
+    result = schema.baseline(common.target(ctx, direct=True), source, to=to, shadow_url=shadow_url,
+                             dry_run=dry_run, lock_timeout=lock_timeout)
+    if common.settings(ctx).output == "json":
+        if not common.settings(ctx).quiet:
+            common.dump_json({"dry_run": result.dry_run, "compared_with": result.compared_with,
+                              "matched": result.matched, "recorded": list(result.recorded),
+                              "differences": _differences_json(result.differences)})
+    elif not result.matched:
+        _differences(ctx, result.differences)
+    if not result.matched:
+        typer.echo(f"dbctl: the schema differs from {result.compared_with} in {len(result.differences)} "
+                   "place(s); nothing recorded", err=True)
+        common.exit_with(int(ExitCode.INTEGRITY))
+        return
+    if dry_run:
+        common.line(ctx, f"the schema matches {result.compared_with}; would record "
+                         f"{len(source.up_to(to).migrations) if to else len(source.migrations)} migrations as applied")
+        common.exit_with(int(ExitCode.PENDING))
+        return
+    common.line(ctx, f"the schema matches {result.compared_with}; recorded {len(result.recorded)} migrations as applied")
+
+
+@app.command("diff")
+def diff(
+    ctx: typer.Context,
+    migrations_dir: Optional[Path] = MIGRATIONS_DIR,
+    shadow_url: Optional[str] = SHADOW_URL,
+) -> None:
+    """Drift: the live schema against what the migrations its ledger records as applied produce,
+    replayed in a scratch database. Lists every table, column, index, constraint, enum, view,
+    function and trigger that is missing, extra or different. The request-log indexes LiteLLM
+    builds outside its migrations are ignored. Exit 0 no drift, 3 drift.
+
+    Example: dbctl migrate diff --json
+    """
+    from litellm_dbctl import schema
+    from litellm_dbctl.errors import ExitCode
+
+    source = _source(ctx, migrations_dir)
+    result = schema.diff(common.target(ctx, direct=True), source, shadow_url=shadow_url)
+    for note in result.notes:
+        common.info(ctx, f"note: {note}")
+    if common.settings(ctx).output == "json":
+        if not common.settings(ctx).quiet:
+            common.dump_json({"compared_with": result.compared_with, "replayed": len(result.replayed),
+                              "differences": _differences_json(result.differences), "notes": list(result.notes)})
+    else:
+        _differences(ctx, result.differences)
+        common.line(ctx, f"{len(result.differences) or 'no'} difference(s) from {result.compared_with}")
+    if result.differences:
+        if common.settings(ctx).quiet:
+            typer.echo(f"dbctl: drift: {len(result.differences)} difference(s)", err=True)
+        common.exit_with(int(ExitCode.PENDING))
+
+
+@app.command("indexes")
+def indexes(
+    ctx: typer.Context,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what each index needs; build nothing (exit 3)."),
+    lock_timeout: float = common.LOCK_TIMEOUT,
+    statement_lock_timeout: str = typer.Option("2s", "--statement-lock-timeout", metavar="DURATION",
+                                               help="PostgreSQL lock_timeout per DDL statement; a timeout is "
+                                                    "retried."),
+) -> None:
+    """Build the request-log indexes LiteLLM keeps out of its migrations
+    (LiteLLM_SpendLogs_api_key_startTime_idx, LiteLLM_SpendLogs_litellm_call_id_idx) without
+    blocking spend-log writes: CREATE INDEX CONCURRENTLY under LiteLLM's coordinator lock; an
+    INVALID copy is dropped and rebuilt, an equivalent index is adopted (renamed), and a
+    partitioned LiteLLM_SpendLogs gets a parent index ON ONLY plus one concurrent build and
+    ATTACH per partition. Exit 0 all in place, 3 (dry run) work to do, 5 lock busy.
+
+    Example: dbctl migrate indexes --dry-run
+    """
+    from litellm_dbctl import indexes as request_log
+    from litellm_dbctl.errors import ExitCode
+
+    report = request_log.ensure(common.target(ctx, direct=True), dry_run=dry_run, lock_timeout=lock_timeout,
+                                statement_lock_timeout=statement_lock_timeout)
+    common.emit(ctx, report.actions, ["index", "table", "action", "detail"],
+                json_payload={"dry_run": report.dry_run, "indexes": report.actions})
+    changes = report.changes
+    common.line(ctx, f"{len(changes)} change(s) {'needed' if dry_run else 'made'}" if changes
+                else "every request-log index is in place")
+    if any(a.action == "incomplete" for a in report.actions):
+        common.exit_with(int(ExitCode.INTEGRITY))
+    elif dry_run and changes:
+        common.exit_with(int(ExitCode.PENDING))
+
+
 class _Bar:
     """A one-line progress display on a TTY stderr."""
 

@@ -2,5 +2,5 @@
 -- mode: write
 -- returns: none
 -- identifiers: index
--- Drop an INVALID index left by an interrupted concurrent build, without blocking writes.
+-- Drop an INVALID index an interrupted concurrent build left, without blocking writes.
 DROP INDEX CONCURRENTLY IF EXISTS {index}
