@@ -197,6 +197,7 @@ def scratch_database(target: Target, *, shadow_url: str | None = None) -> Iterat
             log.info("no privilege to create a scratch database here; using the embedded server")
             admin = database.connect(server, command="migrate scratch", autocommit=True)
             sqlfiles.run(admin, "migrate/create_database", identifiers={"database": name})
+        sqlfiles.run(admin, "migrate/scratch_settings", identifiers={"database": name})
         try:
             yield Scratch(Target(_with_database(server.url, name), "scratch", target.schema), where)
         finally:

@@ -266,6 +266,50 @@ def indexes(
         common.exit_with(int(ExitCode.PENDING))
 
 
+@app.command("lint")
+def lint(
+    ctx: typer.Context,
+    migrations_dir: Optional[Path] = MIGRATIONS_DIR,
+    everything: bool = typer.Option(False, "--all", help="Lint every migration, not only the pending ones."),
+    exclude: list[str] = typer.Option([], "--exclude", metavar="RULE", help="Skip a rule (repeatable)."),
+) -> None:
+    """Lock-risk lint (squawk-class rules) of the migrations this database has not applied yet:
+    indexes built without CONCURRENTLY, table rewrites, full-table scans under ACCESS EXCLUSIVE,
+    FK/CHECK without NOT VALID, NOT NULL without a default, drops and renames a running proxy
+    cannot survive, files without lock_timeout. Each finding names file:line and the rule, ranked
+    by the live table's size. Silence one with `-- dbctl-lint: ignore RULE` above the statement.
+    Exit 0 nothing found, 3 findings.
+
+    Example: dbctl migrate lint --all --exclude require-lock-timeout
+    """
+    from litellm_dbctl import lint as linter
+    from litellm_dbctl.errors import ExitCode
+
+    source = _source(ctx, migrations_dir)
+    report = linter.lint(common.target(ctx), source, everything=everything, exclude=exclude)
+    rows = [{"location": f.location, "severity": f.severity, "rule": f.rule, "table": f.table,
+             "size": _size(f.estimated_rows, f.bytes), "message": f.message} for f in report.findings]
+    common.emit(ctx, rows, ["location", "severity", "rule", "table", "size", "message"],
+                json_payload={"linted": list(report.linted), "findings": report.findings})
+    files = len({f.migration for f in report.findings})
+    scope = f"{len(report.linted)} {'' if everything else 'pending '}migration(s)"
+    common.line(ctx, f"{len(report.findings)} finding(s) in {files} of {scope}" if report.findings
+                else f"no lock risk found in {scope}")
+    if report.findings:
+        common.exit_with(int(ExitCode.PENDING))
+
+
+def _size(rows: Optional[int], size: Optional[int]) -> str:
+    if rows is None or size is None:
+        return "not in the database"
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            break
+        size /= 1024
+    count = f"{rows / 1e6:.1f}M" if rows >= 1_000_000 else f"{rows / 1e3:.1f}k" if rows >= 1000 else str(rows)
+    return f"~{count} rows, {size:.0f} {unit}" if unit == "B" else f"~{count} rows, {size:.1f} {unit}"
+
+
 class _Bar:
     """A one-line progress display on a TTY stderr."""
 
