@@ -137,8 +137,8 @@ REINDEX = re.compile(rf"^REINDEX\s+(?:\([^)]*\)\s*)?(?P<kind>INDEX|TABLE)\s+(?P<
 REWRITE_COMMAND = re.compile(r"^(?:VACUUM\b.*\bFULL\b|CLUSTER\b)", _F)
 CREATE_TRIGGER = re.compile(rf"^CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+.*?\bON\s+(?P<table>{_QNAME})",
                             _F)
-UPDATE = re.compile(rf"^UPDATE\s+(?:ONLY\s+)?(?P<table>{_QNAME})\b(?P<rest>.*)$", _F)
-DELETE = re.compile(rf"^DELETE\s+FROM\s+(?:ONLY\s+)?(?P<table>{_QNAME})\b(?P<rest>.*)$", _F)
+UPDATE = re.compile(rf"^UPDATE\s+(?:ONLY\s+)?(?P<table>{_QNAME})(?P<rest>.*)$", _F)
+DELETE = re.compile(rf"^DELETE\s+FROM\s+(?:ONLY\s+)?(?P<table>{_QNAME})(?P<rest>.*)$", _F)
 SET_LOCK_TIMEOUT = re.compile(r"^SET\s+(?:LOCAL\s+|SESSION\s+)?lock_timeout\b", _F)
 DO_BLOCK = re.compile(r"^DO\s+(?:LANGUAGE\s+\w+\s+)?(?P<tag>\$(?:[A-Za-z_]\w*)?\$)", _F)
 EMBEDDED = re.compile(r"\b(?:ALTER\s+TABLE|CREATE\s+(?:UNIQUE\s+)?INDEX|DROP\s+INDEX|DROP\s+TABLE|REINDEX|UPDATE|"
