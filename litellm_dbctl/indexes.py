@@ -130,8 +130,9 @@ def ensure(
     with database.connect(target, command="migrate indexes", autocommit=True,
                           lock_timeout=statement_lock_timeout) as conn:
         run = _Run(conn, dry_run, lock_timeout)
-        for index in indexes:
+        for index in indexes:  # every one before any is touched
             _check_schema(conn, index)
+        for index in indexes:
             kind = sqlfiles.run(conn, "indexes/table_kind", {"table": index.table})
             if kind is None:
                 raise SchemaTooOld(f"{index.table} does not exist in this schema",
