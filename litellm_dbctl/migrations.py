@@ -282,14 +282,11 @@ class Status:
                                for m in self.migrations]}
 
     def summary(self) -> str:
+        from litellm_dbctl.statusline import summary
+
         counts = {s: len(self.named(s)) for s in (APPLIED, PENDING, ROLLED_BACK, FAILED, MODIFIED, DB_ONLY)}
-        parts = [f"{n} {s}" for s, n in counts.items() if n]
-        head = f"{len(self.migrations)} migrations ({self.source})"
-        if self.needs_baseline:
-            head += ", tables but no ledger: run `dbctl migrate baseline`"
-        elif not self.ledger_exists:
-            head += ", no ledger yet"
-        return head + ": " + (", ".join(parts) if parts else "none")
+        return summary(len(self.migrations), self.source, counts, ledger_exists=self.ledger_exists,
+                       needs_baseline=self.needs_baseline)
 
 
 def status(conn: psycopg.Connection, source: Source) -> Status:
