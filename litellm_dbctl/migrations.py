@@ -487,13 +487,16 @@ def apply_one(conn: psycopg.Connection, migration: Migration) -> None:
 
 
 def _run_in_transaction(conn: psycopg.Connection, migration: Migration) -> None:
-    """The file and its ledger row commit together, or neither does."""
-    row_id = str(uuid.uuid4())
-    with conn.transaction():
-        sqlfiles.run(conn, "ledger/insert_started",
-                     {"id": row_id, "checksum": migration.checksum, "name": migration.name})
-        conn.execute(migration.sql)
-        sqlfiles.run(conn, "ledger/mark_applied", {"id": row_id})
+    """The file and its ledger row commit together, or neither does: both go in one simple-protocol
+    query string, which PostgreSQL runs as one implicit transaction (as Prisma sends a file), in a
+    single round trip. The script comes first, so error positions are positions in the file."""
+    from psycopg import ClientCursor
+
+    query = sqlfiles.get("ledger/insert_applied")
+    sqlfiles.check_requires(conn, query)
+    record = ClientCursor(conn).mogrify(
+        query.sql, {"id": str(uuid.uuid4()), "checksum": migration.checksum, "name": migration.name})
+    conn.execute(f"{migration.sql}\n;\n{record}")
 
 
 def _run_outside_transaction(conn: psycopg.Connection, migration: Migration) -> None:

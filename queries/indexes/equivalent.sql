@@ -13,10 +13,9 @@ WHERE ix.indrelid = to_regclass(quote_ident(%(table)s))
   AND i.relname <> %(index)s
   AND am.amname = 'btree' AND NOT ix.indisunique
   AND ix.indexprs IS NULL AND ix.indpred IS NULL AND ix.indnkeyatts = ix.indnatts
-  AND NOT EXISTS (SELECT 1 FROM unnest(ix.indoption::int2[]) o WHERE o <> 0)
-  AND NOT EXISTS (SELECT 1 FROM unnest(ix.indclass::oid[]) c JOIN pg_opclass oc ON oc.oid = c
-                  WHERE NOT oc.opcdefault)
-  AND NOT EXISTS (SELECT 1 FROM unnest(ix.indcollation::oid[]) WITH ORDINALITY c(coll, ord)
+  AND NOT EXISTS (SELECT 1 FROM unnest(ix.indoption::int2[]) AS o(flags) WHERE o.flags <> 0)
+  AND NOT EXISTS (SELECT 1 FROM pg_opclass oc WHERE oc.oid = ANY (ix.indclass) AND NOT oc.opcdefault)
+  AND NOT EXISTS (SELECT 1 FROM unnest(ix.indcollation) WITH ORDINALITY c(coll, ord)
                   JOIN unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord) ON k.ord = c.ord
                   JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
                   WHERE c.coll <> 0 AND c.coll <> a.attcollation)

@@ -5,4 +5,4 @@
 -- (LiteLLM's migration_recovery proof; the caller has checked the checksum against the file).
 UPDATE _prisma_migrations SET finished_at = now()
 WHERE migration_name = %(name)s AND finished_at IS NULL AND rolled_back_at IS NULL
-  AND applied_steps_count = 1 AND coalesce(logs, '') = ''
+  AND applied_steps_count = 1 AND nullif(logs, '') IS NULL
