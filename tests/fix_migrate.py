@@ -8,6 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from helpers import Database, invoke
 
 from litellm_dbctl import migrations
@@ -74,3 +76,25 @@ CREATE TABLE _prisma_migrations (
     applied_steps_count     INTEGER NOT NULL DEFAULT 0
 )
 """
+
+
+_catalogs: dict[tuple[str, ...], Any] = {}
+
+
+@pytest.fixture
+def reuse_scratch_catalogs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Build each expected catalog (a scratch database migrated for real) once per test run.
+
+    For tests of what baseline and diff do with a comparison; the tests of the scratch databases
+    themselves do not use it."""
+    from litellm_dbctl import schema
+
+    real = schema.expected_catalog
+
+    def cached(target: Any, source: migrations.Source, **options: Any) -> Any:
+        key = (*source.names(), str(target.schema), str(options.get("shadow_url")))
+        if key not in _catalogs:
+            _catalogs[key] = real(target, source, **options)
+        return _catalogs[key]
+
+    monkeypatch.setattr(schema, "expected_catalog", cached)

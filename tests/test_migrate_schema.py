@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from fix_migrate import copy_packaged, ledger, migrate
+from fix_migrate import ledger, migrate, reuse_scratch_catalogs, write_migrations  # noqa: F401 - a fixture
 
 from helpers import Database, invoke
 
@@ -28,7 +28,7 @@ def test_diff_is_clean_at_head_and_ignores_the_request_log_indexes(cli, db) -> N
     assert _scratch_left(db) == []
 
 
-def test_diff_lists_drift(cli, db) -> None:
+def test_diff_lists_drift(cli, db, reuse_scratch_catalogs) -> None:
     db.execute('ALTER TABLE "LiteLLM_UserTable" ADD COLUMN "nickname" text')
     db.execute('ALTER TABLE "LiteLLM_TeamTable" ALTER COLUMN "spend" DROP DEFAULT')
     db.execute('ALTER TABLE "LiteLLM_TeamTable" ALTER COLUMN "max_budget" TYPE numeric')
@@ -57,7 +57,7 @@ def test_diff_without_a_ledger_points_at_baseline(empty_db) -> None:
     assert result.code == 4 and "baseline" in result.stderr
 
 
-def test_baseline_adopts_a_schema_built_without_a_ledger(cli, db, source) -> None:
+def test_baseline_adopts_a_schema_built_without_a_ledger(cli, db, source, reuse_scratch_catalogs) -> None:
     db.execute("DROP TABLE _prisma_migrations")
     assert cli("migrate", "status").code == 4  # tables, no ledger
     dry = cli("migrate", "baseline", "--dry-run")
@@ -77,7 +77,7 @@ def test_baseline_adopts_a_schema_built_without_a_ledger(cli, db, source) -> Non
     assert _scratch_left(db) == []
 
 
-def test_baseline_refuses_a_drifted_schema(cli, db) -> None:
+def test_baseline_refuses_a_drifted_schema(cli, db, reuse_scratch_catalogs) -> None:
     db.execute("DROP TABLE _prisma_migrations")
     db.execute('ALTER TABLE "LiteLLM_VerificationToken" DROP COLUMN "key_alias"')
     result = cli("migrate", "baseline")
@@ -87,18 +87,23 @@ def test_baseline_refuses_a_drifted_schema(cli, db) -> None:
     assert db.value("SELECT to_regclass('_prisma_migrations') IS NULL") is True
 
 
-def test_baseline_of_an_older_release_then_upgrade(empty_db, tmp_path: Path, source) -> None:
-    older = copy_packaged(tmp_path / "older", drop_newest=5)
-    assert migrate(empty_db, "deploy", "--migrations-dir", str(older)).code == 0
+def test_baseline_of_an_older_release_then_upgrade(empty_db, tmp_path: Path) -> None:
+    directory = write_migrations(tmp_path / "m", {
+        "20240101000000_one": "CREATE TABLE one (id int PRIMARY KEY, note text DEFAULT 'x');",
+        "20240102000000_two": 'CREATE INDEX "one_note_idx" ON one (note);',
+        "20240103000000_three": "ALTER TABLE one ADD COLUMN added timestamptz NOT NULL DEFAULT now();",
+    })
+    assert migrate(empty_db, "deploy", "--migrations-dir", str(directory), "--to", "20240102000000_two").code == 0
     empty_db.execute("DROP TABLE _prisma_migrations")
-    at_head = migrate(empty_db, "baseline")
-    assert at_head.code == 4  # the newest five are not in this schema
-    result = migrate(empty_db, "baseline", "--to", source.names()[-6])
+    at_head = migrate(empty_db, "baseline", "--migrations-dir", str(directory), "--json")
+    assert at_head.code == 4  # the newest migration is not in this schema
+    assert [(d["kind"], d["name"], d["change"]) for d in at_head.json()["differences"]] == [
+        ("column", "one.added", "missing")]
+    result = migrate(empty_db, "baseline", "--migrations-dir", str(directory), "--to", "20240102000000_two")
     assert result.code == 0, result
-    status = migrate(empty_db, "status", "--json")
-    assert status.code == 3
-    assert status.json()["counts"] == {"applied": len(source.names()) - 5, "pending": 5}
-    assert migrate(empty_db, "deploy").code == 0
+    status = migrate(empty_db, "status", "--migrations-dir", str(directory), "--json")
+    assert status.code == 3 and status.json()["counts"] == {"applied": 2, "pending": 1}
+    assert migrate(empty_db, "deploy", "--migrations-dir", str(directory)).code == 0
 
 
 def test_baseline_of_an_empty_schema_is_refused(empty_db) -> None:
