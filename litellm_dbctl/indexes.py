@@ -96,8 +96,7 @@ class _Run:
     def note(self, index: str, table: str, action: str, detail: str = "") -> None:
         done = f"would {_INFINITIVE[action]}" if self.dry_run and action in _INFINITIVE else action
         self.actions.append(IndexAction(index, table, done, detail))
-        if action != "present":
-            log.info("%s %s on %s%s", done, index, table, f" ({detail})" if detail else "")
+        log.debug("%s %s on %s%s", done, index, table, f" ({detail})" if detail else "")
 
     def step(self, what: str, work: Callable[[], None]) -> None:
         """Run `work` under LiteLLM's coordinator lock, retried on lock timeout or deadlock."""
@@ -205,6 +204,7 @@ def _leaf(run: _Run, index: RequestLogIndex, table: str, name: str) -> None:
                 outcome[:] = ["adopted", f"renamed from {found}"]
                 return
         detail = _size_detail(conn, table, current)
+        log.info("building %s on %s concurrently (%s)", name, table, detail)
         try:
             sqlfiles.run(conn, f"indexes/create_{index.query}", identifiers={"index": name, "table": table})
         except Exception:

@@ -3,7 +3,7 @@
 Cron and deploy scripts call `migrate status` all the time and almost always get "up to date".
 Importing Typer and psycopg costs several times what answering takes, so `__main__` first asks this
 module: with a plain command line (`migrate status`, `-q`, `--database-url URL`, `--output table`),
-a URL without Prisma parameters and the installed litellm-proxy-extras, it reads the ledger through
+a URL without `?schema=` and the installed litellm-proxy-extras, it reads the ledger through
 libpq (the one psycopg-binary ships, via ctypes) and, when every migration is applied with the
 file's exact checksum, nothing failed and no row is unknown, prints what the full command prints and returns 0.
 In every other case it returns None and the full command runs (and explains). It never reports
@@ -83,9 +83,12 @@ def _parse(args: list[str]) -> tuple[str, bool] | None:
         url = os.environ.get("DBCTL_DATABASE_URL") or os.environ.get("DATABASE_URL")
         if url and os.environ.get("DIRECT_URL"):
             url = os.environ["DIRECT_URL"]
-    if not url or "?" in url or not url.startswith(("postgresql://", "postgres://")):
-        return None  # the embedded default, or Prisma parameters: config.py's business
-    return url, quiet
+    if not url or not url.startswith(("postgresql://", "postgres://")):
+        return None  # the embedded default: config.py's business
+    keys = {part.split("=", 1)[0] for part in url.partition("?")[2].split("&") if part}
+    if keys & {"schema", "options"}:
+        return None  # a search_path or session options of its own: config.py's business
+    return url, quiet  # other Prisma-only parameters make libpq refuse the URL: the full path then
 
 
 def _packaged_source() -> tuple[str, dict[str, str]] | None:

@@ -98,3 +98,8 @@ def reuse_scratch_catalogs(monkeypatch: pytest.MonkeyPatch) -> None:
         return _catalogs[key]
 
     monkeypatch.setattr(schema, "expected_catalog", cached)
+
+
+def with_params(url: str, params: str) -> str:
+    """The URL with more query parameters (`schema=litellm`), whether or not it has some already."""
+    return f"{url}{'&' if '?' in url else '?'}{params}"

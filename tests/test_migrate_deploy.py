@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
-from fix_migrate import copy_packaged, ledger, migrate, sha256, write_migrations
+from fix_migrate import copy_packaged, ledger, migrate, sha256, with_params, write_migrations
 from helpers import ROOT, invoke
 
 from litellm_dbctl import migrations
@@ -127,7 +127,7 @@ def test_tables_without_a_ledger_need_a_baseline(empty_db, tmp_path: Path) -> No
 
 def test_prisma_schema_parameter_creates_the_schema(empty_db, tmp_path: Path) -> None:
     directory = write_migrations(tmp_path / "m", {"20240101000000_one": "CREATE TABLE one (id int);"})
-    url = empty_db.url + "?schema=litellm"
+    url = with_params(empty_db.url, "schema=litellm")
     result = invoke(["--database-url", url, "migrate", "deploy", "--migrations-dir", str(directory)])
     assert result.code == 0, result
     assert empty_db.value("SELECT count(*) FROM litellm._prisma_migrations") == 1
@@ -264,6 +264,6 @@ def test_interrupted_concurrent_index_build_is_resumed(empty_db, tmp_path: Path)
 
 def test_deploy_works_over_a_pgbouncer_style_url(empty_db, tmp_path: Path) -> None:
     directory = write_migrations(tmp_path / "m", {"20240101000000_one": "CREATE TABLE one (id int);"})
-    url = empty_db.url + "?pgbouncer=true&connection_limit=1"
+    url = with_params(empty_db.url, "pgbouncer=true&connection_limit=1")
     result = invoke(["--database-url", url, "migrate", "deploy", "--migrations-dir", str(directory)])
     assert result.code == 0, result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fix_migrate import migrate
+from fix_migrate import migrate, with_params
 
 from helpers import run_process
 from litellm_dbctl import quickstatus
@@ -29,7 +29,8 @@ def test_other_command_lines_take_the_full_path(db, extra: list[str]) -> None:
 def test_anything_but_up_to_date_takes_the_full_path(db, empty_db, source) -> None:
     url = ["--database-url", db.url, "migrate", "status"]
     assert quickstatus.run(["--database-url", empty_db.url, "migrate", "status"]) is None  # no ledger
-    assert quickstatus.run(["--database-url", db.url + "?schema=public", "migrate", "status"]) is None
+    assert quickstatus.run(["--database-url", with_params(db.url, "schema=public"), "migrate", "status"]) is None
+    assert quickstatus.run(["--database-url", with_params(db.url, "connection_limit=1"), "migrate", "status"]) is None
     newest = source.names()[-1]
     db.execute("INSERT INTO _prisma_migrations (id, checksum, migration_name, finished_at, applied_steps_count) "
                "VALUES ('x', 'y', '20200101000000_from_a_newer_release', now(), 1)")

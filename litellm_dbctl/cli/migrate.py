@@ -286,7 +286,7 @@ def lint(
     from litellm_dbctl.errors import ExitCode
 
     source = _source(ctx, migrations_dir)
-    report = linter.lint(common.target(ctx), source, everything=everything, exclude=exclude)
+    report = linter.lint(common.target(ctx, direct=True), source, everything=everything, exclude=exclude)
     rows = [{"location": f.location, "severity": f.severity, "rule": f.rule, "table": f.table,
              "size": _size(f.estimated_rows, f.bytes), "message": f.message} for f in report.findings]
     common.emit(ctx, rows, ["location", "severity", "rule", "table", "size", "message"],
