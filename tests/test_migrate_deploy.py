@@ -54,6 +54,14 @@ def test_full_history_on_an_empty_database_through_the_cli(empty_db, source) -> 
     applied = {r["migration_name"] for r in empty_db.query(
         "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL")}
     assert applied == set(source.names())
+    # LiteLLM's own recovery code reads each row as finished, with the exact SHA-256 of the file.
+    from litellm_proxy_extras.migration_recovery import _migration_records
+
+    with psycopg.connect(empty_db.url, autocommit=True) as conn:
+        for migration in source.migrations[:: max(len(source.migrations) // 20, 1)]:
+            records = _migration_records(conn, "public", migration.path)
+            assert len(records) == 1 and records[0].finished, migration.name
+            assert records[0].confirms_completion(migration.path.read_bytes()), migration.name
     status = migrate(empty_db, "status")
     assert status.code == 0, status
     again = migrate(empty_db, "deploy")
