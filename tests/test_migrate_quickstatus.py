@@ -51,3 +51,9 @@ def test_through_the_entry_point(db) -> None:
     db.execute("DELETE FROM _prisma_migrations WHERE migration_name = '20250326162113_baseline'")
     pending = run_process(["--database-url", db.url, "migrate", "status"])
     assert pending.returncode == 3 and "20250326162113_baseline" in pending.stdout
+
+
+def test_reads_the_same_source_as_the_full_command(source) -> None:
+    label, checksums = quickstatus._packaged_source()
+    assert label == source.label
+    assert checksums == {m.name: m.checksum for m in source.migrations}
