@@ -481,8 +481,15 @@ def apply_one(conn: psycopg.Connection, migration: Migration) -> None:
     except _Recorded as exc:
         raise _failed(migration, exc.error) from None
     except psycopg.Error as exc:
-        if not conn.broken:
-            _record_failure(conn, migration, prisma_logs(exc, migration), started_at, rolled_back=False)
+        if conn.broken:
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise OperationalError(
+                f"the connection was lost while applying {migration.name}: {redact(first_line)}",
+                hint="nothing of it was kept or recorded (it ran in one transaction); run deploy again"
+                if migration.transactional else
+                "its started row stays unfinished; see `dbctl migrate status`, then run deploy again",
+            ) from None
+        _record_failure(conn, migration, prisma_logs(exc, migration), started_at, rolled_back=False)
         raise _failed(migration, exc) from None
 
 

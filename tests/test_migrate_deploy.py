@@ -275,3 +275,16 @@ def test_deploy_works_over_a_pgbouncer_style_url(empty_db, tmp_path: Path) -> No
     url = with_params(empty_db.url, "pgbouncer=true&connection_limit=1")
     result = invoke(["--database-url", url, "migrate", "deploy", "--migrations-dir", str(directory)])
     assert result.code == 0, result
+
+
+def test_connection_lost_during_a_transactional_migration(empty_db, tmp_path: Path) -> None:
+    directory = write_migrations(tmp_path / "m", {
+        "20240101000000_slow": "CREATE TABLE slow (id int); SELECT pg_sleep(5);",
+    })
+    process = _spawn_deploy(empty_db.url, directory)
+    backend = _wait_for(empty_db, "SELECT pid FROM pg_stat_activity WHERE query LIKE '%%pg_sleep(5)%%' "
+                                  "AND application_name = 'dbctl migrate deploy'")
+    empty_db.execute("SELECT pg_terminate_backend(%s)", (backend["pid"],))
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1 and "connection was lost" in stderr and "run deploy again" in stderr
+    assert ledger(empty_db) == [] and empty_db.value("SELECT to_regclass('slow') IS NULL") is True
