@@ -11,10 +11,26 @@ import typer
 from litellm_dbctl.cli import common
 
 app = typer.Typer(help="Apply LiteLLM's migrations with no Node or Prisma; status, resolve, lint.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, add_completion=False)
 
 MIGRATIONS_DIR = typer.Option(None, "--migrations-dir", metavar="DIR", file_okay=False,
                               help="A Prisma-layout migrations directory. Default: the installed litellm-proxy-extras.")
+
+
+def _duration(value: str) -> str:
+    """A PostgreSQL duration for lock_timeout (`10s`, `500ms`, `1min`): refused here (exit 2), not
+    by the server."""
+    import re
+
+    if not re.fullmatch(r"\d+(?:\.\d+)?\s*(?:us|ms|s|min|h|d)?", value.strip()):
+        raise typer.BadParameter(f"{value!r} is not a duration like 10s, 500ms or 1min")
+    return value.strip()
+
+
+def _statement_lock_timeout(default: str) -> str:  # a typer.Option
+    return typer.Option(default, "--statement-lock-timeout", metavar="DURATION", callback=_duration,
+                        help="PostgreSQL lock_timeout per statement; a statement that hits it is retried "
+                             "with backoff.")
 
 
 def _source(ctx: typer.Context, directory: Optional[Path]):  # noqa: ANN202 - migrations.Source
@@ -27,8 +43,10 @@ def _source(ctx: typer.Context, directory: Optional[Path]):  # noqa: ANN202 - mi
 
 @app.command("status")
 def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) -> None:
-    """Every migration's state: applied, pending, failed, rolled back, modified after apply (its
-    checksum differs), or only in the database. Exit 0 up to date, 3 pending, 4 failed or
+    """Every migration's state, and a summary line.
+
+    States: applied, pending, failed, rolled back, modified after apply (its checksum differs), or
+    only in the database. Exit 0 up to date, 3 pending, 4 failed or
     modified (or tables without a ledger: baseline needed). The table lists what is not applied;
     -v lists everything.
 
@@ -62,11 +80,11 @@ def deploy(
     allow_modified: bool = typer.Option(False, "--allow-modified",
                                         help="Deploy even though an applied migration file was modified."),
     lock_timeout: float = common.LOCK_TIMEOUT,
-    statement_lock_timeout: str = typer.Option("10s", "--statement-lock-timeout", metavar="DURATION",
-                                               help="PostgreSQL lock_timeout per statement; a timeout is retried."),
+    statement_lock_timeout: str = _statement_lock_timeout("10s"),
 ) -> None:
-    """Apply pending migrations in order, each file atomic with its ledger row, under Prisma's and
-    LiteLLM's advisory locks (polled up to --lock-timeout, then exit 5). Refuses (exit 4) while a
+    """Apply pending migrations in order.
+
+    Each file is atomic with its ledger row; all run under Prisma's and LiteLLM's advisory locks (polled up to --lock-timeout, then exit 5). Refuses (exit 4) while a
     migration is failed or an applied file was modified.
 
     Example: dbctl migrate deploy -q
@@ -85,7 +103,7 @@ def deploy(
             progress.close()
     s = common.settings(ctx)
     if dry_run:
-        if s.output == "json":
+        if s.output == "json" and not s.quiet:
             common.dump_json({"dry_run": True, "source": result.source, "pending": list(result.pending)})
         elif not s.quiet:
             for name in result.pending:
@@ -96,8 +114,9 @@ def deploy(
         common.exit_with(int(ExitCode.PENDING) if result.pending else 0)
         return
     if s.output == "json":
-        common.dump_json({"dry_run": False, "source": result.source, "applied": list(result.applied),
-                          "seconds": round(result.seconds, 3)})
+        if not s.quiet:
+            common.dump_json({"dry_run": False, "source": result.source, "applied": list(result.applied),
+                              "seconds": round(result.seconds, 3)})
     elif result.applied:
         common.line(ctx, f"applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} "
                          f"in {result.seconds:.1f} s")
@@ -118,8 +137,9 @@ def resolve(
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and report; change nothing (exit 3)."),
     lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
-    """Edit the ledger after a failed migration, as `prisma migrate resolve` does: never runs or
-    undoes SQL, never overwrites history (old rows stay, marked rolled back; a new row records
+    """Record a failed migration as rolled back or applied, as `prisma migrate resolve` does.
+
+    Edits the ledger only: never runs or undoes SQL, never overwrites history (old rows stay, marked rolled back; a new row records
     the resolution). Exit 2 for an unknown name (P3017), a migration already applied (P3008), or
     one that is not failed (P3011/P3012).
 
@@ -165,8 +185,9 @@ def baseline(
     dry_run: bool = typer.Option(False, "--dry-run", help="Compare and report; record nothing (exit 3 on a match)."),
     lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
-    """Adopt a database whose LiteLLM schema exists but whose _prisma_migrations ledger does not
-    (Prisma's P3005). The live schema is compared with a scratch database migrated to the newest
+    """Adopt a database whose schema exists but whose ledger does not (Prisma's P3005).
+
+    The live schema is compared with a scratch database migrated to the newest
     migration (or --to): tables, columns with type, nullability and default, indexes,
     constraints, enums, views, functions, triggers. Only when they match is every migration
     recorded as applied; otherwise the differences are listed and nothing changes (exit 4).
@@ -205,8 +226,9 @@ def diff(
     migrations_dir: Optional[Path] = MIGRATIONS_DIR,
     shadow_url: Optional[str] = SHADOW_URL,
 ) -> None:
-    """Drift: the live schema against what the migrations its ledger records as applied produce,
-    replayed in a scratch database. Lists every table, column, index, constraint, enum, view,
+    """Drift: the live schema against what its applied migrations produce.
+
+    The applied migrations are replayed in a scratch database. Lists every table, column, index, constraint, enum, view,
     function and trigger that is missing, extra or different. The request-log indexes LiteLLM
     builds outside its migrations are ignored. Exit 0 no drift, 3 drift.
 
@@ -237,16 +259,15 @@ def indexes(
     ctx: typer.Context,
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what each index needs; build nothing (exit 3)."),
     lock_timeout: float = common.LOCK_TIMEOUT,
-    statement_lock_timeout: str = typer.Option("2s", "--statement-lock-timeout", metavar="DURATION",
-                                               help="PostgreSQL lock_timeout per DDL statement; a timeout is "
-                                                    "retried."),
+    statement_lock_timeout: str = _statement_lock_timeout("2s"),
 ) -> None:
-    """Build the request-log indexes LiteLLM keeps out of its migrations
-    (LiteLLM_SpendLogs_api_key_startTime_idx, LiteLLM_SpendLogs_litellm_call_id_idx) without
-    blocking spend-log writes: CREATE INDEX CONCURRENTLY under LiteLLM's coordinator lock; an
-    INVALID copy is dropped and rebuilt, an equivalent index is adopted (renamed), and a
-    partitioned LiteLLM_SpendLogs gets a parent index ON ONLY plus one concurrent build and
-    ATTACH per partition. Exit 0 all in place, 3 (dry run) work to do, 5 lock busy.
+    """Build the request-log indexes LiteLLM keeps out of its migrations, without blocking writes.
+
+    LiteLLM_SpendLogs_api_key_startTime_idx and LiteLLM_SpendLogs_litellm_call_id_idx are built
+    with CREATE INDEX CONCURRENTLY under LiteLLM's coordinator lock; an INVALID copy is dropped and
+    rebuilt, an equivalent index is adopted (renamed), and a partitioned LiteLLM_SpendLogs gets a
+    parent index ON ONLY plus one concurrent build and ATTACH per partition. Exit 0 all in place,
+    3 (dry run) work to do, 5 lock busy, 6 schema too old.
 
     Example: dbctl migrate indexes --dry-run
     """
@@ -273,8 +294,9 @@ def lint(
     everything: bool = typer.Option(False, "--all", help="Lint every migration, not only the pending ones."),
     exclude: list[str] = typer.Option([], "--exclude", metavar="RULE", help="Skip a rule (repeatable)."),
 ) -> None:
-    """Lock-risk lint (squawk-class rules) of the migrations this database has not applied yet:
-    indexes built without CONCURRENTLY, table rewrites, full-table scans under ACCESS EXCLUSIVE,
+    """Lock-risk lint of the pending migrations, ranked by the live table's size.
+
+    Squawk-class rules: indexes built without CONCURRENTLY, table rewrites, full-table scans under ACCESS EXCLUSIVE,
     FK/CHECK without NOT VALID, NOT NULL without a default, drops and renames a running proxy
     cannot survive, files without lock_timeout. Each finding names file:line and the rule, ranked
     by the live table's size. Silence one with `-- dbctl-lint: ignore RULE` above the statement.
