@@ -55,15 +55,19 @@ def snapshot(conn: psycopg.Connection) -> Catalog:
     for name, partitioned in tables.items():
         objects[("table", name)] = {} if name == SPEND_LOGS else {"partitioned": partitioned}
     for row in sqlfiles.run(conn, "migrate/catalog_columns"):
+        if row["table"] not in tables:  # an extension's table (PostGIS's spatial_ref_sys, ...)
+            continue
         objects[("column", f"{row['table']}.{row['name']}")] = {
             "table": row["table"], "type": row["type"], "not_null": row["not_null"], "default": row["default"],
             "identity": row["identity"], "generated": row["generated"]}
     for row in sqlfiles.run(conn, "migrate/catalog_indexes"):
-        if _request_log_index(row) or (partitioned_spend_logs and row["table"] == SPEND_LOGS and row["primary"]):
+        if row["table"] not in tables or _request_log_index(row) or (partitioned_spend_logs and row["table"] == SPEND_LOGS and row["primary"]):
             continue
         objects[("index", row["name"])] = {"table": row["table"], "unique": row["unique"],
                                            "definition": row["definition"], "valid": row["valid"]}
     for row in sqlfiles.run(conn, "migrate/catalog_constraints"):
+        if row["table"] not in tables:
+            continue
         if partitioned_spend_logs and row["table"] == SPEND_LOGS and row["type"] == "p":
             continue
         objects[("constraint", f"{row['table']}.{row['name']}")] = {
@@ -77,6 +81,8 @@ def snapshot(conn: psycopg.Connection) -> Catalog:
         objects[("function", row["name"])] = {"returns": row["returns"], "language": row["language"],
                                               "source": row["source"]}
     for row in sqlfiles.run(conn, "migrate/catalog_triggers"):
+        if row["table"] not in tables:
+            continue
         objects[("trigger", f"{row['table']}.{row['name']}")] = {"table": row["table"],
                                                                 "definition": row["definition"]}
     return Catalog(objects)

@@ -151,3 +151,26 @@ def test_without_createdb_the_embedded_server_hosts_the_scratch_database(
             from litellm_dbctl import embedded
 
             embedded.stop(embedded_dir)
+
+
+def test_snapshot_leaves_out_what_partitioning_spend_logs_changes(db) -> None:
+    from litellm_dbctl import config, database, schema
+
+    with database.connect(config.parse(db.url, "test"), command="test", read_only=True) as conn:
+        before = schema.snapshot(conn)
+    db.execute('ALTER TABLE "LiteLLM_SpendLogs" RENAME TO "LiteLLM_SpendLogs_old"')
+    db.execute('ALTER TABLE "LiteLLM_SpendLogs_old" RENAME CONSTRAINT "LiteLLM_SpendLogs_pkey" TO "old_pkey"')
+    db.execute('CREATE TABLE "LiteLLM_SpendLogs" (LIKE "LiteLLM_SpendLogs_old" INCLUDING DEFAULTS, '
+               'CONSTRAINT "LiteLLM_SpendLogs_pkey" PRIMARY KEY ("request_id", "startTime")) '
+               'PARTITION BY RANGE ("startTime")')
+    db.execute('CREATE TABLE "LiteLLM_SpendLogs_p20240101" PARTITION OF "LiteLLM_SpendLogs" '
+               "FOR VALUES FROM ('2024-01-01') TO ('2024-01-02')")
+    with database.connect(config.parse(db.url, "test"), command="test", read_only=True) as conn:
+        after = schema.snapshot(conn)
+    names = {name for _, name in after.objects}
+    assert "LiteLLM_SpendLogs_p20240101" not in names
+    assert not any(name.startswith("LiteLLM_SpendLogs_p20240101") for name in names)
+    assert ("constraint", "LiteLLM_SpendLogs.LiteLLM_SpendLogs_pkey") not in after.objects
+    spend_columns = {k: v for k, v in before.objects.items() if k[0] == "column" and v["table"] == "LiteLLM_SpendLogs"}
+    assert spend_columns and all(after.objects[k] == v for k, v in spend_columns.items())
+    assert after.objects[("table", "LiteLLM_SpendLogs")] == before.objects[("table", "LiteLLM_SpendLogs")]
