@@ -5,16 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from litellm_dbctl import database, migrations, sqlfiles
+from litellm_dbctl import database, indexes, migrations, sqlfiles
 from litellm_dbctl.config import Target
 from litellm_dbctl.errors import DbctlError
 
 MIN_SERVER_VERSION = 130000  # LiteLLM's migrations use features of PostgreSQL 13+
 # The request-log indexes LiteLLM builds outside its migrations (litellm-database.md §5.4).
-REQUEST_LOG_INDEXES: dict[str, tuple[str, ...]] = {
-    "LiteLLM_SpendLogs_api_key_startTime_idx": ("api_key", "startTime"),
-    "LiteLLM_SpendLogs_litellm_call_id_idx": ("litellm_call_id",),
-}
+REQUEST_LOG_INDEXES: dict[str, tuple[str, ...]] = {i.name: i.columns for i in indexes.REQUEST_LOG_INDEXES}
 
 
 @dataclass(frozen=True)
