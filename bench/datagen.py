@@ -227,7 +227,8 @@ def build_entities(shape: Shape, seed: int) -> Entities:
                      "organization_id": team["organization_id"] if team else None})
     end_users = [{"user_id": f"cust-{n:05d}", "alias": f"Customer {n}" if n % 3 == 0 else None}
                  for n in range(1, shape.end_users + 1)]
-    agents = [{"agent_id": _uuid(seed, "agent", n), "agent_name": AGENT_NAMES[n]} for n in range(shape.agents)]
+    # agent_name is unique in LiteLLM: the id follows the name, whatever the seed
+    agents = [{"agent_id": _uuid(0, "agent", n), "agent_name": AGENT_NAMES[n]} for n in range(shape.agents)]
     models = [{"model": m[0], "provider": m[1], "model_group": m[2], "price_in": m[3], "price_out": m[4],
                "kind": m[5], "cache_shape": m[6], "fail_rate": m[7], "model_id": _hex_id(seed, "model", n, 16),
                "api_base": API_BASES[m[1]]} for n, m in enumerate(MODELS[:shape.models])]
@@ -516,7 +517,7 @@ UPSERT_ENTITIES = [
     """INSERT INTO "LiteLLM_AgentsTable" (agent_id, agent_name, agent_card_params, created_by, updated_by)
        SELECT a.id, a.name, '{}'::jsonb, 'datagen', 'datagen'
        FROM unnest(%(agent_ids)s::text[], %(agent_names)s::text[]) AS a(id, name)
-       ON CONFLICT (agent_id) DO UPDATE SET agent_name = EXCLUDED.agent_name""",
+       ON CONFLICT (agent_name) DO UPDATE SET agent_id = EXCLUDED.agent_id""",
 ]
 
 # Entity spend counters = what the daily tables add up to (every request is in DailyUserSpend once).
