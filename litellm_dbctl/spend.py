@@ -573,10 +573,12 @@ class ExportResult:
 
 
 def export(conn: psycopg.Connection, out: IO[bytes], period: Period, filters: Filters, *, fmt: str = "csv",
-           source: str = "daily", by: str = "user") -> ExportResult:
-    """Stream daily rows (of the `by` entity's table) or spend logs to `out` as CSV (server COPY) or
-    JSON lines (server-rendered, through a server-side cursor): constant memory at any size.
-    Needs a connection in a transaction (not autocommit) for the server-side cursor."""
+           source: str = "daily", by: str = "user", with_metadata: bool = False) -> ExportResult:
+    """Stream daily rows (of the `by` entity's table) or spend logs to `out` as CSV or JSON lines, both
+    rendered by the server and streamed with COPY TO STDOUT: constant memory at any size. Spend logs
+    carry what the daily tables read from metadata (cache tokens, status, counted_request); the
+    metadata JSON itself only `with_metadata` (rendering it is most of the cost). If writing to `out`
+    fails, the COPY is left unfinished: close the connection."""
     if fmt not in EXPORT_FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(EXPORT_FORMATS)}, not {fmt!r}")
     if source == "daily" and by not in ENTITIES:
@@ -585,7 +587,7 @@ def export(conn: psycopg.Connection, out: IO[bytes], period: Period, filters: Fi
     if source == "logs":
         params: dict[str, Any] = {
             "since": _naive(period.since) if period.since else datetime(1, 1, 1), "until": _naive(period.until),
-            **resolved.params(),
+            "with_metadata": with_metadata, **resolved.params(),
         }
         name = "spend/export_logs"
     else:
@@ -593,18 +595,10 @@ def export(conn: psycopg.Connection, out: IO[bytes], period: Period, filters: Fi
         params = {k: plan.params[k] for k in ("daily_table", "first_day", "last_day", "keys", "models",
                                                 "providers", "entities")}
         name = "spend/export_daily"
-    written = rows = 0
-    if fmt == "csv":
-        with sqlfiles.copy(conn, f"{name}_csv", params) as copy:
-            for chunk in copy:
-                out.write(chunk)
-                written += len(chunk)
-            rows = max(copy.cursor.rowcount, 0)  # set from COPY's command tag once the data has ended
-    else:
-        with sqlfiles.stream(conn, f"{name}_jsonl", params) as lines:
-            for row in lines:
-                data = row["line"].encode() + b"\n"
-                out.write(data)
-                written += len(data)
-                rows += 1
+    written = 0
+    with sqlfiles.copy(conn, f"{name}_{fmt}", params) as copy:
+        for chunk in copy:
+            out.write(chunk)
+            written += len(chunk)
+        rows = max(copy.cursor.rowcount, 0)  # set from COPY's command tag once the data has ended
     return ExportResult(rows, written)

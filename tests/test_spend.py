@@ -424,19 +424,46 @@ def test_tz_shifts_only_what_is_shown_and_says_so_once(data: Database) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_export_spend_logs(data: Database, fmt: str, tmp_path) -> None:
+def test_export_spend_logs_adds_up_to_the_summary(data: Database, fmt: str, tmp_path) -> None:
     target = tmp_path / f"out.{fmt}"
     result = run(data, "export", "--source", "logs", *PERIOD, "--format", fmt, "--to", str(target))
     assert result.code == 0, result
-    expected = {r["request_id"]: r for r in logs_between(data)}
+    expected = logs_between(data)
     text = target.read_text()
     records = list(csv.DictReader(io.StringIO(text))) if fmt == "csv" else [json.loads(line) for line in text.splitlines()]
-    assert {r["request_id"] for r in records} == set(expected)
+    assert sorted(r["request_id"] for r in records) == sorted(r["request_id"] for r in expected)
     assert f"exported {len(expected):,} rows" in result.stderr
-    sample = records[0]
-    assert float(sample["spend"]) == pytest.approx(expected[sample["request_id"]]["spend"])
-    assert "messages" not in sample
     assert not list(tmp_path.glob("*.partial"))
+
+    def flag(value: Any) -> bool:
+        return value is True or value == "t"
+
+    counted = [r for r in records if flag(r["counted_request"])]
+    totals = {
+        "spend": sum(float(r["spend"]) for r in records),
+        "prompt_tokens": sum(int(r["prompt_tokens"]) for r in records),
+        "completion_tokens": sum(int(r["completion_tokens"]) for r in records),
+        "cache_read_input_tokens": sum(int(r["cache_read_input_tokens"]) for r in records),
+        "cache_creation_input_tokens": sum(int(r["cache_creation_input_tokens"]) for r in records),
+        "requests": len(counted),
+        "successful_requests": sum(r["status"] == "success" for r in counted),
+        "failed_requests": sum(r["status"] == "failure" for r in counted),
+    }
+    assert_metrics({**totals, "failure_rate": totals["failed_requests"] / totals["requests"]}, metrics(expected))
+    assert all(r["metadata"] in ("", None) for r in records)  # only with --with-metadata
+    assert "messages" not in records[0]
+
+
+def test_export_with_metadata_and_a_closed_pipe(data: Database) -> None:
+    result = run(data, "export", "--source", "logs", *PERIOD, "--format", "jsonl", "--with-metadata", "--key",
+                 data.value('SELECT key_name FROM "LiteLLM_VerificationToken" ORDER BY spend DESC LIMIT 1'))
+    assert result.code == 0, result
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records and all(r["metadata"]["user_api_key"] == records[0]["api_key"] for r in records)
+    head = subprocess.run(f"{sys.executable} -m litellm_dbctl --database-url {data.url} spend export --source logs "
+                          f"--since all | head -c 100 > /dev/null; echo ${{PIPESTATUS[0]}}", shell=True,
+                          executable="/bin/bash", capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert head.stdout.strip() == "0" and "Traceback" not in head.stderr, head
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])

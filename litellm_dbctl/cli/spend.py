@@ -419,6 +419,8 @@ def export(
                                help="daily: the rows of one daily table (--by); logs: LiteLLM_SpendLogs rows."),
     by: str = typer.Option("user", "--by", metavar="user|team|org|end-user|agent|tag",
                            help="With --source daily: which daily table."),
+    with_metadata: bool = typer.Option(False, "--with-metadata",
+                                       help="With --source logs: include the metadata JSON (several times slower)."),
     since: Optional[str] = typer.Option(None, "--since", metavar="WHEN", help=SINCE_HELP + " Default: 30d."),
     until: Optional[str] = UNTIL,
     key: Optional[List[str]] = KEY, user: Optional[List[str]] = USER, team: Optional[List[str]] = TEAM,
@@ -428,7 +430,9 @@ def export(
 ) -> None:
     """Stream daily rows or spend logs of a period as CSV or JSON lines, in constant memory.
 
-    Times are UTC. Spend logs are exported without messages and responses.
+    Times are UTC. Spend-log rows carry cache tokens, status and counted_request as LiteLLM's daily
+    tables read them, so they add up to `spend summary --source logs`; the metadata JSON only with
+    --with-metadata; messages and responses never.
 
     Example: dbctl spend export --source logs --since 2026-11-01 --format jsonl --to november.jsonl
     """
@@ -442,13 +446,21 @@ def export(
     filters = _filters(key, user, team, org, tag, model, provider, end_user, agent)
     with common.connect(ctx, read_only=True) as conn:
         if to is None:
-            result = spend.export(conn, sys.stdout.buffer, period, filters, fmt=fmt, source=source, by=by)
-            sys.stdout.buffer.flush()
+            try:
+                result = spend.export(conn, sys.stdout.buffer, period, filters, fmt=fmt, source=source, by=by,
+                                      with_metadata=with_metadata)
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                # The reader stopped (`| head`): end quietly, dropping the unfinished COPY with the connection.
+                conn.close()
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return
         else:
             partial = f"{to}.partial"
             try:
                 with open(partial, "wb") as out:
-                    result = spend.export(conn, out, period, filters, fmt=fmt, source=source, by=by)
+                    result = spend.export(conn, out, period, filters, fmt=fmt, source=source, by=by,
+                                          with_metadata=with_metadata)
                 os.replace(partial, to)
             finally:
                 if os.path.exists(partial):
