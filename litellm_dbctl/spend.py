@@ -180,9 +180,6 @@ class Resolved:
         return {f.name: (list(v) if v is not None else None)
                 for f in fields(self) if f.name != "matches" for v in [getattr(self, f.name)]}
 
-    def given(self) -> list[str]:
-        return [name for name in FILTER_KINDS if getattr(self, name) is not None]
-
 
 def resolve(conn: psycopg.Connection, filters: Filters) -> Resolved:
     """Ids for every typed value; InvalidInput (exit 2) naming close matches when one matches nothing."""

@@ -655,3 +655,25 @@ def test_period_forms() -> None:
     assert offset.since == datetime(2026, 11, 20, 8, tzinfo=timezone.utc) and not offset.whole_days
     with pytest.raises(InvalidInput, match="--until"):
         spend.period("7d", "all", now=NOW)
+
+
+def test_deleted_keys_and_teams_keep_their_names(scratch: Database) -> None:
+    key = scratch.query("""SELECT token, key_alias, key_name FROM "LiteLLM_VerificationToken"
+                           WHERE key_alias IS NOT NULL ORDER BY spend DESC LIMIT 1""")[0]
+    team = scratch.query('SELECT team_id, team_alias FROM "LiteLLM_TeamTable" ORDER BY spend DESC LIMIT 1')[0]
+    scratch.execute("""INSERT INTO "LiteLLM_DeletedVerificationToken" (id, token, key_alias, key_name)
+                       SELECT 'd1', token, key_alias, key_name FROM "LiteLLM_VerificationToken" WHERE token = %s""",
+                    (key["token"],))
+    scratch.execute('DELETE FROM "LiteLLM_VerificationToken" WHERE token = %s', (key["token"],))
+    scratch.execute("""INSERT INTO "LiteLLM_DeletedTeamTable" (id, team_id, team_alias) VALUES ('d2', %s, %s)""",
+                    (team["team_id"], team["team_alias"]))
+    scratch.execute('UPDATE "LiteLLM_VerificationToken" SET team_id = NULL WHERE team_id = %s', (team["team_id"],))
+    scratch.execute('UPDATE "LiteLLM_UserTable" SET team_id = NULL WHERE team_id = %s', (team["team_id"],))
+    scratch.execute('DELETE FROM "LiteLLM_TeamTable" WHERE team_id = %s', (team["team_id"],))
+    keys = run(scratch, "top", "--by", "key", "--limit", "100", *PERIOD, "--json").json()["rows"]
+    [deleted] = [r for r in keys if r["id"] == key["token"]]
+    assert deleted["label"] == f"{key['key_alias']} ({key['key_name']}) (deleted)" and deleted["deleted"]
+    by_alias = run(scratch, "summary", *PERIOD, "--key", key["key_alias"], "--json")
+    assert by_alias.code == 0 and by_alias.json()["totals"]["spend"] == pytest.approx(deleted["spend"])
+    teams = run(scratch, "top", "--by", "team", "--team", team["team_alias"], *PERIOD, "--json").json()["rows"]
+    assert [t["label"] for t in teams] == [f"{team['team_alias']} (deleted)"]
