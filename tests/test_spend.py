@@ -8,6 +8,7 @@ import io
 import json
 import os
 import pty
+import shlex
 import subprocess
 import sys
 import uuid
@@ -460,8 +461,9 @@ def test_export_with_metadata_and_a_closed_pipe(data: Database) -> None:
     assert result.code == 0, result
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert records and all(r["metadata"]["user_api_key"] == records[0]["api_key"] for r in records)
-    head = subprocess.run(f"{sys.executable} -m litellm_dbctl --database-url {data.url} spend export --source logs "
-                          f"--since all | head -c 100 > /dev/null; echo ${{PIPESTATUS[0]}}", shell=True,
+    export = shlex.join([sys.executable, "-m", "litellm_dbctl", "--database-url", data.url, "spend", "export",
+                         "--source", "logs", "--since", "all"])
+    head = subprocess.run(f"{export} | head -c 100 > /dev/null; echo ${{PIPESTATUS[0]}}", shell=True,
                           executable="/bin/bash", capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert head.stdout.strip() == "0" and "Traceback" not in head.stderr, head
 
