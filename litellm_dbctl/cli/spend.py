@@ -46,6 +46,8 @@ METRICS = ("spend", "prompt_tokens", "completion_tokens", "cache_read_input_toke
            "requests", "successful_requests", "failed_requests")
 NOUNS = {"key": "keys", "user": "users", "team": "teams", "org": "organizations", "tag": "tags", "model": "models",
          "provider": "providers", "end-user": "end users", "agent": "agents"}
+NOUN = {"key": "key", "user": "user", "team": "team", "org": "organization", "tag": "tag", "model": "model",
+        "provider": "provider", "end-user": "end user", "agent": "agent"}
 
 
 def _filters(key: Optional[List[str]], user: Optional[List[str]], team: Optional[List[str]],
@@ -81,10 +83,11 @@ def _period_text(period: spend.Period, counted: Any, zone: tzinfo) -> str:
     def show(moment: datetime) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
-    text = f"{show(period.since) if period.since else 'the beginning'} .. {show(period.until)} {zone}"
+    text = (f"{show(period.since)} .. {show(period.until)} {zone}" if period.since
+            else f"everything up to {show(period.until)} {zone}")
     if counted:
-        first = "the first day" if counted[0].year == 1 else counted[0].isoformat()
-        text += f" (daily tables: UTC days {first} .. {counted[1].isoformat()})"
+        text += (f" (daily tables: UTC days {counted[0].isoformat()} .. {counted[1].isoformat()})" if period.since
+                 else f" (daily tables: every UTC day up to {counted[1].isoformat()})")
     return text
 
 
@@ -219,10 +222,10 @@ def top(
         assert group.label is not None
         rows.append({"rank": rank, by: group.label.label, "id": group.label.id, **_row(group.totals, share_of, table)})
     if other:
-        rows.append({"rank": "" if table else None, by: f"other ({other.other_groups:,} {NOUNS[by]})",
+        rows.append({"rank": None, by: f"other ({other.other_groups:,} {(NOUN if other.other_groups == 1 else NOUNS)[by]})",
                      "id": None, **_row(other.totals, share_of, table)})
     if total is not None:
-        rows.append({"rank": "" if table else None, by: "all requests" if by == "tag" else "total", "id": None,
+        rows.append({"rank": None, by: "all requests" if by == "tag" else "total", "id": None,
                      **_row(total, share_of, table)})
     columns = ["rank", by, "spend", "share", "requests", "failed_requests", "failure_rate", "prompt_tokens",
                "completion_tokens", "cache_read_input_tokens"]
@@ -375,8 +378,9 @@ def logs(
     records = [_log_json(r, zone, show_payload) for r in rows]
     payload = {"period": _period_json(period, None, zone) if period else None, "rows": records}
     if common.settings(ctx).output != "table":
-        flat = [{**{k: v for k, v in r.items() if not isinstance(v, dict)},
-                 **{f"{k}_label": v["label"] for k, v in r.items() if isinstance(v, dict) and "label" in v}}
+        flat = [{name: value for key, value in r.items()
+                 for name, value in (((f"{key}_id", value["id"]), (f"{key}_label", value["label"]))
+                                     if isinstance(value, dict) and "label" in value else ((key, value),))}
                 for r in records]
         common.emit(ctx, flat, list(flat[0]) if flat else ["request_id"], json_payload=payload)
         return
