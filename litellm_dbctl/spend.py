@@ -391,15 +391,17 @@ def report(conn: psycopg.Connection, period: Period, filters: Filters, *, by: st
     else:
         notes.append("one request counts once for each tag it carries: tag rows overlap and are not summed "
                      "into the total")
-        total = _tag_total(conn, period, resolved, source, notes)
+        total = _tag_total(conn, period, resolved, source, groups, notes)
     return Report(source, period, by, tuple(groups), total, plan.counted_days, _filter_labels(conn, resolved),
                   tuple(notes))
 
 
 def _tag_total(conn: psycopg.Connection, period: Period, resolved: Resolved, source: str,
-               notes: list[str]) -> Totals | None:
+               groups: Sequence[Group], notes: list[str]) -> Totals | None:
     """The total of distinct requests beside a by-tag breakdown."""
     if source == "daily" and resolved.tags is not None:
+        if len(resolved.tags) == 1:
+            return sum((g.totals for g in groups), Totals())
         notes.append("the daily tables cannot count requests carrying any of several tags once: no total "
                      "(add --source logs)")
         return None

@@ -679,3 +679,18 @@ def test_deleted_keys_and_teams_keep_their_names(scratch: Database) -> None:
     assert by_alias.code == 0 and by_alias.json()["totals"]["spend"] == pytest.approx(deleted["spend"])
     teams = run(scratch, "top", "--by", "team", "--team", team["team_alias"], *PERIOD, "--json").json()["rows"]
     assert [t["label"] for t in teams] == [f"{team['team_alias']} (deleted)"]
+
+
+def test_top_by_tag_with_tag_filters(data: Database) -> None:
+    rows = logs_between(data)
+    tags = [t for t, _ in sorted(expected_groups(rows, "tag", "logs").items(), key=lambda kv: -kv[1]["spend"])][:2]
+    one = run(data, "top", "--by", "tag", "--tag", tags[0], *PERIOD, "--json").json()
+    assert [r["id"] for r in one["rows"]] == [tags[0]]
+    assert_metrics(one["total"], metrics([r for r in rows if tags[0] in row_tags(r)]))
+    two = run(data, "top", "--by", "tag", "--tag", tags[0], "--tag", tags[1], *PERIOD, "--json").json()
+    assert [r["id"] for r in two["rows"]] == tags and two["total"] is None
+    assert any("cannot count" in note for note in two["notes"])
+    exact = run(data, "top", "--by", "tag", "--tag", tags[0], "--tag", tags[1], *PERIOD, "--source", "logs",
+                "--json").json()
+    assert [r["id"] for r in exact["rows"]] == tags
+    assert_metrics(exact["total"], metrics([r for r in rows if set(tags) & set(row_tags(r))]))
