@@ -25,12 +25,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from litellm_dbctl import sqlfiles, sqltext
+from litellm_dbctl import sqlfiles
 from litellm_dbctl.config import Target, redact
 from litellm_dbctl.errors import ExitCode, IntegrityError, InvalidInput, LockBusy, OperationalError
 
 if TYPE_CHECKING:
     import psycopg
+
+    from litellm_dbctl import sqltext
 
 log = logging.getLogger("dbctl")
 
@@ -60,12 +62,16 @@ class Migration:
 
     @cached_property
     def statements(self) -> list[sqltext.Statement]:
+        from litellm_dbctl import sqltext  # only deploy and lint split scripts
+
         return sqltext.split(self.sql)
 
     @cached_property
     def transactional(self) -> bool:
         """False for a lone CREATE INDEX CONCURRENTLY and the like: Prisma sends those with no
         transaction block around them, and so does dbctl."""
+        from litellm_dbctl import sqltext
+
         return not sqltext.needs_no_transaction(self.statements)
 
     @cached_property
