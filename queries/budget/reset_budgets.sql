@@ -1,13 +1,13 @@
 -- requires: 20250326162113_baseline
 -- mode: write
 -- returns: rows
--- Move planned budget tiers (LiteLLM_BudgetTable) to their next budget_reset_at, each guarded by
--- the budget_reset_at it had when planned. Returns the tiers that moved: only their linked rows
--- are then reset (budget/reset_tier_members), so no tier's window is reset twice.
+-- Move the budget tiers budget/due_budgets locked to the next boundary of their duration
+-- (`durations` -> `next_reset_at`), found again by the same predicate: their locks are held, so
+-- their budget_reset_at is still the one the plan read and no other run has moved their window.
+-- Returns the tiers moved: only the linked rows of those are then reset (budget/reset_tier_members).
 UPDATE "LiteLLM_BudgetTable" AS t
-SET budget_reset_at = d.new_reset_at
-FROM unnest(%(ids)s::text[], %(old_reset_at)s::timestamp[], %(new_reset_at)s::timestamp[])
-    AS d(id, old_reset_at, new_reset_at)
-WHERE t.budget_id = d.id
-  AND t.budget_reset_at IS NOT DISTINCT FROM d.old_reset_at
+SET budget_reset_at = b.next_reset_at
+FROM unnest(%(durations)s::text[], %(next_reset_at)s::timestamp[]) AS b(duration, next_reset_at)
+WHERE t.budget_duration = b.duration
+  AND (t.budget_reset_at IS NULL OR t.budget_reset_at < %(now)s)
 RETURNING t.budget_id AS id
