@@ -30,7 +30,7 @@ from litellm_dbctl.errors import InvalidInput, InvalidSpec
 if TYPE_CHECKING:
     import psycopg
 
-    from litellm_dbctl.budgets import Change, Skip
+    from litellm_dbctl.budgets import Change
 
 UTC = timezone.utc
 LIMIT_FIELDS = ("max_budget", "soft_budget", "budget_duration", "tpm_limit", "rpm_limit")
@@ -234,8 +234,7 @@ class _Target:
     owners: list[tuple[str, str, str | None]]  # (entity, id, name) reported for this row's change
 
 
-def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime,
-          policy: ResetPolicy) -> tuple[list[Change], list[Skip]]:
+def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime, policy: ResetPolicy) -> list[Change]:
     """Resolve every name (all or nothing: InvalidSpec), then write the differences."""
     from litellm_dbctl.budgets import Change
 
@@ -330,7 +329,7 @@ def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime,
         sqlfiles.run(conn, f"budget/set_{table}_limits", _columns(rows, table))
     if created:
         changes.extend(_create_tiers(conn, created, now, policy))
-    return changes, []
+    return changes
 
 
 def _matches(row: Mapping[str, Any], entry: LimitEntry, section: str) -> bool:

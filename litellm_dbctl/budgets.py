@@ -271,9 +271,8 @@ class _Run:
             if self.options.limits is not None:
                 from litellm_dbctl import budget_limits
 
-                changes, skipped = budget_limits.apply(self.conn, self.options.limits, self.now, self.options.policy)
-                self.changes.extend(changes)
-                self.skipped.extend(skipped)
+                self.changes.extend(budget_limits.apply(self.conn, self.options.limits, self.now,
+                                                        self.options.policy))
             if self.options.resets:
                 self._reset_windows()
             if self.options.repair_spend:
