@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import socket
-import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -42,6 +41,8 @@ class Redis:
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
             if parts.scheme == "rediss":
+                import ssl
+
                 sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
         except OSError as exc:
             raise RedisError(f"cannot connect to Redis at {self.label}: {exc.strerror or exc}") from None
