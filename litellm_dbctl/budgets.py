@@ -67,7 +67,7 @@ class Change:
     action: str  # reset|init|cascade|limits|repair
     fields: Mapping[str, tuple[Any, Any]]
     team_id: str | None = None  # team_member rows: the team (id is the user)
-    via: str | None = None  # cascade: the budget tier; repair: the window start
+    via: str | None = None  # cascade, limits: the budget tier; repair: the window start
 
 
 @dataclass(frozen=True, slots=True)
