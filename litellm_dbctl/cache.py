@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import socket
-import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -42,6 +41,8 @@ class Redis:
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
             if parts.scheme == "rediss":
+                import ssl
+
                 sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
         except OSError as exc:
             raise RedisError(f"cannot connect to Redis at {self.label}: {exc.strerror or exc}") from None
@@ -115,7 +116,8 @@ class Redis:
 
 @dataclass(frozen=True)
 class EntityRef:
-    """An object whose cached copies must go: kind is key|user|team|org|end_user|tag|team_member."""
+    """An object whose cached copies must go: kind is key|user|team|org|end_user|tag|team_member|
+    project|model_access_group."""
 
     kind: str
     id: str
@@ -136,6 +138,10 @@ def cache_keys(ref: EntityRef) -> tuple[list[str], list[str], list[str]]:
         return [f"end_user_id:{ref.id}"], [f"spend:end_user:{ref.id}"], []
     if ref.kind == "tag":
         return [f"tag:{ref.id}"], [f"spend:tag:{ref.id}"], []
+    if ref.kind == "project":
+        return [f"project_id:{ref.id}"], [f"spend:project:{ref.id}"], []
+    if ref.kind == "model_access_group":
+        return [], [f"spend:model_access_group:{ref.id}"], []
     if ref.kind == "team_member":
         team = ref.team_id or ""
         return ([f"{team}_{ref.id}", f"team_membership:{ref.id}:{team}"],
@@ -151,15 +157,18 @@ class Invalidation:
 
 
 def invalidate(redis_url: str, refs: Iterable[EntityRef], *, namespace: str | None = None,
-               extra_keys: Sequence[str] = ()) -> Invalidation:
-    """Delete the entities' Redis keys and publish an invalidation for each, as LiteLLM does."""
+               extra_keys: Sequence[str] = (), counters: bool = True) -> Invalidation:
+    """Delete the entities' Redis keys and publish an invalidation for each, as LiteLLM does.
+
+    `counters=False` drops only the cached objects (a changed limit), keeping the spend counters:
+    they hold increments the database may not have yet."""
     prefix = f"{namespace}:" if namespace else ""
     keys: list[str] = list(extra_keys)
     patterns: list[str] = []
     for ref in refs:
-        objects, counters, windows = cache_keys(ref)
-        keys.extend(objects + counters)
-        patterns.extend(windows)
+        objects, spend_counters, windows = cache_keys(ref)
+        keys.extend(objects + spend_counters if counters else objects)
+        patterns.extend(windows if counters else [])
     keys = list(dict.fromkeys(keys))
     if not keys and not patterns:
         return Invalidation(0, 0, 0)
@@ -174,3 +183,51 @@ def invalidate(redis_url: str, refs: Iterable[EntityRef], *, namespace: str | No
             receivers += int(redis.command("PUBLISH", prefix + CHANNEL, json.dumps({"cache_key": key})))  # type: ignore[arg-type]
             published += 1
     return Invalidation(deleted, published, receivers)
+
+
+# Compare-and-delete: release a lease only while it still holds our token (LiteLLM's PodLockManager
+# does GET then DEL; one script closes the gap between them).
+_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
+
+
+class Lease:
+    """A Redis lease shaped like LiteLLM's cron-job locks (`SET key <holder> NX EX ttl`).
+
+    Holding `cronjob_lock:reset_budget_job` makes every proxy pod skip its budget reset tick, since
+    each one only runs it when its own SET NX succeeds (litellm-database.md §3.1).
+    """
+
+    def __init__(self, redis_url: str, key: str, *, ttl: int, namespace: str | None = None) -> None:
+        import uuid
+
+        self.redis_url = redis_url
+        self.key = f"{namespace}:{key}" if namespace else key
+        self.ttl = ttl
+        self.holder = f"dbctl-{uuid.uuid4()}"
+        self.held = False
+
+    def acquire(self, *, timeout: float, what: str) -> None:
+        """Poll up to `timeout` seconds; raise LockBusy naming the holder when it stays taken."""
+        import random
+        import time
+
+        from litellm_dbctl.errors import LockBusy
+
+        deadline = time.monotonic() + max(timeout, 0.0)
+        delay = 0.05
+        with Redis(self.redis_url) as redis:
+            while redis.command("SET", self.key, self.holder, "NX", "EX", self.ttl) != "OK":
+                if time.monotonic() >= deadline:
+                    holder = redis.command("GET", self.key)
+                    raise LockBusy(f"{what}: Redis lease {self.key} is held by {holder}; gave up after {timeout:g} s",
+                                   hint="a proxy is running its budget reset job; retry later or raise --lock-timeout")
+                time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.01)))
+                delay = min(delay * 2, 1.0)
+        self.held = True
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        with Redis(self.redis_url) as redis:
+            redis.command("EVAL", _RELEASE, 1, self.key, self.holder)
+        self.held = False

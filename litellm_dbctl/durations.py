@@ -1,16 +1,32 @@
-"""Budget durations and the next reset time, as LiteLLM computes them.
+"""Budget durations and the next reset time, as LiteLLM 1.109.1 computes them.
 
-Two functions carry LiteLLM's rules (litellm-database.md §3.4): `duration_seconds` is its intake
-parser (aliases, a prefix match `(\\d+)(mo|[smhdw]?)`, lowercase units) and `next_reset` its
-calendar alignment (`1d` at the reset time of day, `7d`/`1w` next Monday, `30d`/`1mo` the 1st of
-next month, other `Nd` today's midnight + N days, `Nh`/`Nm`/`Ns` aligned from local midnight), in a
-timezone and reset time of day. `validate` rejects what LiteLLM's intake rejects. Provisioning and
-budget sync share them, so a window set by one is the window the other resets.
+Two functions carry LiteLLM's rules (litellm-database.md §3.4), checked against its
+`duration_parser.py` and `timezone_utils.py`:
+
+- `duration_seconds` is its intake parser: the aliases hourly|daily|weekly|monthly
+  (case-insensitive, surrounding blanks allowed), else a prefix match `(\\d+)(mo|[smhdw]?)` on the
+  text as given: trailing text is ignored (`30days` is 30 days), a leading blank, an upper-case
+  unit or a missing unit is an error, `mo` is real calendar months from now.
+- `next_reset` is its calendar alignment, evaluated in a timezone with a reset time of day. It
+  parses the unit as `[a-z]+`, so it can disagree with the intake parser:
+  `1d` the next reset time of day; `7d`/`1w` Monday at the reset time (today if still ahead);
+  `30d`/`1mo` the 1st at the reset time (today if still ahead); other `Nd` (also `2w` = 14d)
+  midnight today + N days at the reset time; `Nh` the next hour that is a multiple of N counted
+  from local midnight (`daily` is `24h`, so it ignores the reset time); `Nm` the next multiple of N
+  within the hour, `Ns` within the minute, carrying into hours; an hour past 23 wraps onto
+  TOMORROW at that hour modulo 24 (`48h` at 10:00 -> tomorrow 00:00, `1500m` at 10:00 -> tomorrow
+  11:00); `Nmo` with N != 1 is an error; an unknown unit (`1month`, `30days`, `1wk`) means the next
+  midnight, although intake accepted it by prefix.
+
+Wall-clock arithmetic follows Python's (and so LiteLLM's): a time in a DST gap lands at the gap's
+end, and during a repeated hour the result stays on the same side of the fold as `now`, so it is
+always in the future. `validate` rejects what LiteLLM's intake (`budget_duration_error`) rejects:
+non-positive lengths and anything `next_reset` cannot compute. Provisioning and budget sync share
+these functions, so a window set by one is the window the other resets.
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone, tzinfo
@@ -20,8 +36,9 @@ from litellm_dbctl.errors import InvalidInput
 ALIASES = {"hourly": "1h", "daily": "24h", "weekly": "7d", "monthly": "30d"}
 _INTAKE = re.compile(r"(\d+)(mo|[smhdw]?)")
 _ALIGN = re.compile(r"(\d+)([a-z]+)")
-_RESET_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DAY = timedelta(days=1)
+EXAMPLES = "e.g. 30s, 15m, 1h, 6h, 1d, 7d, 1w, 30d, 1mo, hourly, daily, weekly, monthly"
 
 
 class InvalidDuration(InvalidInput):
@@ -46,77 +63,134 @@ UTC_MIDNIGHT = ResetPolicy()
 
 
 def normalize(duration: str) -> str:
-    text = duration.strip()
-    return ALIASES.get(text.lower(), text)
+    """The alias resolved (`Daily ` -> `24h`); any other text unchanged, as LiteLLM keeps it."""
+    return ALIASES.get(duration.strip().lower(), duration)
 
 
 def duration_seconds(duration: str, now: datetime | None = None) -> int:
-    """LiteLLM's `duration_in_seconds`: `mo` is real calendar months from `now`."""
-    text = normalize(duration)
-    match = _INTAKE.match(text)
+    """LiteLLM's `duration_in_seconds`: `mo` counts real calendar months from `now`.
+
+    (UTC here; LiteLLM counts from the host's local time, which is UTC in its containers.)"""
+    match = _INTAKE.match(normalize(duration))
     if not match or not match.group(2):
-        raise InvalidDuration(f"invalid duration {duration!r}: expected e.g. 30s, 15m, 1h, 1d, 1w, 1mo, daily")
-    value, unit = int(match.group(1)), match.group(2)
+        raise InvalidDuration(f"invalid duration {duration!r}: expected {EXAMPLES}")
+    value, unit = _number(match.group(1), duration), match.group(2)
     if unit != "mo":
         return value * _UNIT_SECONDS[unit]
-    start = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
+    start = _as_utc(now or datetime.now(timezone.utc)).replace(tzinfo=None)
     months = start.month - 1 + value
     year, month = start.year + months // 12, months % 12 + 1
-    day = min(start.day, calendar.monthrange(year, month)[1])
-    return int((start.replace(year=year, month=month, day=day) - start).total_seconds())
+    try:
+        end = start.replace(year=year, month=month, day=min(start.day, _month_length(year, month)))
+    except ValueError:
+        raise InvalidDuration(f"invalid duration {duration!r}: too long") from None
+    return int((end - start).total_seconds())
 
 
-def validate(duration: str, policy: ResetPolicy = UTC_MIDNIGHT) -> str:
+def validate(duration: str, policy: ResetPolicy = UTC_MIDNIGHT, now: datetime | None = None) -> str:
     """The duration as given when LiteLLM would accept it; raises InvalidDuration otherwise."""
-    if duration_seconds(duration) <= 0:
+    if duration_seconds(duration, now) <= 0:
         raise InvalidDuration(f"invalid duration {duration!r}: must be longer than zero")
-    next_reset(duration, datetime.now(timezone.utc), policy)
-    return duration.strip()
+    next_reset(duration, now or datetime.now(timezone.utc), policy)
+    return duration
 
 
 def next_reset(duration: str, now: datetime, policy: ResetPolicy = UTC_MIDNIGHT) -> datetime:
-    """The next window boundary after `now` (aware UTC result), by LiteLLM's alignment rules."""
-    tz = policy.zone()
-    reset_at = policy.time_of_day()
-    local = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(tz)
+    """The next window boundary after `now` (naive means UTC), as an aware UTC datetime.
+
+    Raises InvalidDuration where LiteLLM raises (`2mo`, a date past year 9999)."""
+    local = _as_utc(now).astimezone(policy.zone())
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     match = _ALIGN.match(normalize(duration))
-    if not match:
-        return _utc(_at(midnight + timedelta(days=1), time(0), tz))
-    value, unit = int(match.group(1)), match.group(2)
-    if unit == "w":
-        unit, value = "d", value * 7
-    if unit == "d":
-        if value == 0:
-            return _utc(local)
-        if value == 1:
-            today = _at(midnight, reset_at, tz)
-            return _utc(today if today > local else _at(midnight + timedelta(days=1), reset_at, tz))
-        if value == 7:
-            days = (7 - local.weekday()) % 7 or 7
-            return _utc(_at(midnight + timedelta(days=days), reset_at, tz))
-        if value == 30:
-            return _utc(_first_of_next_month(local, reset_at, tz))
-        return _utc(_at(midnight + timedelta(days=value), reset_at, tz))
-    if unit == "mo":
-        if value != 1:
-            raise InvalidDuration(f"invalid duration {duration!r}: monthly windows support only 1mo")
-        return _utc(_first_of_next_month(local, reset_at, tz))
-    if unit in ("h", "m", "s"):
-        if value == 0:
-            return _utc(local)
-        step = value * _UNIT_SECONDS[unit]
-        elapsed = (local.replace(tzinfo=None) - midnight.replace(tzinfo=None)).total_seconds()
-        boundary = (int(elapsed // step) + 1) * step
-        if unit == "h" and boundary >= 86400:
-            return _utc(_at(midnight + timedelta(days=1), time((boundary // 3600) % 24), tz))
-        naive = midnight.replace(tzinfo=None) + timedelta(seconds=boundary)
-        return _utc(naive.replace(tzinfo=tz))
-    # An unknown unit after the digits (`1month`): LiteLLM warns and resets at the next midnight.
-    return _utc(_at(midnight + timedelta(days=1), time(0), tz))
+    try:
+        if not match:
+            return _utc(midnight + _DAY)
+        value, unit = _number(match.group(1), duration), match.group(2)
+        if unit in ("d", "w"):
+            days = value * 7 if unit == "w" else value
+            return _utc(_day_reset(local, midnight, days, policy.time_of_day()))
+        if unit == "mo":
+            if value != 1:
+                raise InvalidDuration(f"invalid duration {duration!r}: monthly windows support only 1mo")
+            return _utc(_month_reset(local, midnight, policy.time_of_day()))
+        if unit in ("h", "m", "s"):
+            return _utc(_clock_reset(local, midnight, value, unit))
+        return _utc(midnight + _DAY)  # an unknown unit: LiteLLM warns and resets at the next midnight
+    except OverflowError:
+        raise InvalidDuration(f"invalid duration {duration!r}: the next reset is past year 9999") from None
+
+
+def _day_reset(local: datetime, midnight: datetime, days: int, at: time) -> datetime:
+    if days == 0:
+        return local
+    if days == 1:
+        return _next_occurrence(midnight, at, local, _DAY)
+    if days == 7:
+        monday = midnight + timedelta(days=(7 - local.weekday()) % 7)
+        return _next_occurrence(monday, at, local, timedelta(days=7))
+    if days == 30:
+        return _month_reset(local, midnight, at)
+    return _at(midnight + timedelta(days=days), at)
+
+
+def _month_reset(local: datetime, midnight: datetime, at: time) -> datetime:
+    first = _at(midnight.replace(day=1), at)
+    if first > local:
+        return first
+    return first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
+
+
+def _clock_reset(local: datetime, midnight: datetime, value: int, unit: str) -> datetime:
+    """`Nh` from midnight, `Nm` within the hour, `Ns` within the minute; hours past 23 wrap to tomorrow."""
+    if value == 0:
+        return local
+    hour, minute, second = local.hour, local.minute, 0
+    if unit == "h":
+        hour, minute = _next_multiple(hour, value), 0
+    elif unit == "m":
+        minute = _next_multiple(minute, value)
+    else:
+        second = _next_multiple(local.second, value)
+        minute += second // 60
+        second %= 60
+    hour += minute // 60
+    minute %= 60
+    if hour >= 24:
+        return (midnight + _DAY).replace(hour=hour % 24, minute=minute, second=second)
+    return local.replace(hour=hour, minute=minute, second=second, microsecond=0)
+
+
+def _number(digits: str, duration: str) -> int:
+    try:
+        return int(digits)
+    except ValueError:  # more digits than Python converts (LiteLLM fails the same way)
+        raise InvalidDuration(f"invalid duration {duration[:40]!r}...: number too long") from None
+
+
+def _next_multiple(current: int, step: int) -> int:
+    """The smallest multiple of `step` strictly greater than `current`."""
+    return (current // step + 1) * step
+
+
+def _next_occurrence(day: datetime, at: time, local: datetime, period: timedelta) -> datetime:
+    """`at` on `day`, or one `period` later when that is not after `local` (wall-clock compare)."""
+    candidate = _at(day, at)
+    return candidate + period if candidate <= local else candidate
+
+
+def _at(day: datetime, at: time) -> datetime:
+    """Wall-clock `at` on `day`'s date, keeping its zone and fold."""
+    return day.replace(hour=at.hour, minute=at.minute, second=at.second, microsecond=at.microsecond)
+
+
+def _month_length(year: int, month: int) -> int:
+    import calendar
+
+    return calendar.monthrange(year, month)[1]
 
 
 def zone(name: str) -> tzinfo:
+    """An IANA zone. Unlike LiteLLM (which silently falls back to UTC) an unknown name is an error."""
     if name.upper() == "UTC":
         return timezone.utc
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -128,20 +202,18 @@ def zone(name: str) -> tzinfo:
 
 
 def parse_reset_time(text: str) -> time:
-    match = _RESET_TIME.match(text.strip())
-    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59 or int(match.group(3) or 0) > 59:
-        raise InvalidInput(f"invalid reset time {text!r}: expected HH:MM or HH:MM:SS")
-    return time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0))
+    """LiteLLM's `budget_reset_time`: 24-hour `H:M` or `H:M:S` (as strptime `%H:%M[:%S]` reads it)."""
+    for fmt in ("%H:%M", "%H:%M:%S"):
+        try:
+            parsed = datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return parsed.time()
+    raise InvalidInput(f"invalid reset time {text!r}: expected 24-hour HH:MM or HH:MM:SS")
 
 
-def _at(day: datetime, at: time, tz: tzinfo) -> datetime:
-    """Wall-clock `at` on the local date of `day` (DST-correct: the offset is the one of that moment)."""
-    return datetime.combine(day.date(), at).replace(tzinfo=tz)
-
-
-def _first_of_next_month(local: datetime, at: time, tz: tzinfo) -> datetime:
-    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
-    return datetime(year, month, 1, at.hour, at.minute, at.second, tzinfo=tz)
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _utc(moment: datetime) -> datetime:

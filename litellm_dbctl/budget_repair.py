@@ -1,0 +1,107 @@
+"""Counter repair: each entity's spend in its current window, recomputed from LiteLLM_SpendLogs.
+
+LiteLLM never recomputes the `spend` columns it enforces budgets on (litellm-database.md §2.4), so
+a lost batch, a crash or a double reset leaves them wrong for good. Here, for keys, users, teams and
+end users, the window is LiteLLM's (budget_reset_at minus the duration in seconds, as its
+BudgetWindowSpend does; all time since creation for entities without a duration), the drift is
+logged spend minus the counter, and the correction is an increment, so a proxy's increments that
+land meanwhile survive.
+
+What is left alone, and said: entities used within the settle period (their counters run ahead of
+their spend logs, which are written later), entities whose window starts before the oldest spend
+log (the logs may have been pruned by retention), and windows that cannot be computed. A carried
+overage (`--rollover`) counts as drift: repair assumes the window began at zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from litellm_dbctl import durations, sqlfiles
+from litellm_dbctl.durations import InvalidDuration
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from litellm_dbctl.budgets import Change, Skip, SyncOptions
+
+KINDS = (("key", "budget/drift_keys"), ("user", "budget/drift_users"), ("team", "budget/drift_teams"),
+         ("end_user", "budget/drift_end_users"))
+MAX_WINDOW_SECONDS = 10**10  # ~317 years: longer durations (LiteLLM accepts 10**20h) mean "all time"
+RECENT_LOOKBACK = timedelta(days=1)  # how far back a still-running request's spend log may start
+
+
+def apply(conn: psycopg.Connection, now: datetime,
+          options: SyncOptions) -> tuple[list[Change], list[Skip], list[str]]:
+    """Plan the corrections (one statement per entity type), then apply them (one statement)."""
+    from litellm_dbctl.budgets import Change, Skip, _aware, _naive
+
+    warnings = [f"counter repair leaves entities used in the last {_minutes(options.settle)} alone "
+                "(--settle): their spend logs may not be written yet"]
+    logs_start = sqlfiles.run(conn, "budget/spend_logs_start")
+    if logs_start is None:
+        warnings.append("LiteLLM_SpendLogs is empty: no counter repaired (are spend logs disabled?)")
+        return [], [], warnings
+    lengths = _lengths(conn, now)
+    cutoff = _naive(now) - options.settle
+    params = {"durations": list(lengths), "seconds": list(lengths.values()), "cutoff": cutoff,
+              "recent_from": cutoff - RECENT_LOOKBACK, "min_drift": options.min_drift}
+    planned: list[tuple[str, Mapping[str, Any]]] = []
+    skipped: list[Skip] = []
+    for entity, query in KINDS:
+        extra = {"default_end_user_budget": options.default_end_user_budget} if entity == "end_user" else {}
+        for row in sqlfiles.run(conn, query, {**params, **extra}):
+            reason = _why_not(row, logs_start, options.settle)
+            if reason:
+                skipped.append(Skip(entity, row["id"], row["name"], reason))
+            else:
+                planned.append((entity, row))
+    if not planned:
+        return [], skipped, warnings
+    done = {(r["entity"], r["id"]) for r in sqlfiles.run(conn, "budget/repair_spend", {
+        "entities": [entity for entity, _ in planned], "ids": [row["id"] for _, row in planned],
+        "deltas": [row["logged"] - row["spend"] for _, row in planned],
+        "guards": [row["guard"] for _, row in planned],
+    })}
+    changes = []
+    for entity, row in planned:
+        if (entity, row["id"]) not in done:
+            skipped.append(Skip(entity, row["id"], row["name"], "its window was reset since the drift was read"))
+            continue
+        start = _aware(row["window_start"]).isoformat()
+        changes.append(Change(entity, row["id"], row["name"], "repair", {"spend": (row["spend"], row["logged"])},
+                              via=start))
+    return changes, skipped, warnings
+
+
+def _why_not(row: Mapping[str, Any], logs_start: datetime, settle: timedelta) -> str | None:
+    if row["active"]:
+        return f"used in the last {_minutes(settle)}: its latest spend logs may not be written yet"
+    if not row["windowed"]:
+        return "its budget_duration gives no current window (no budget_reset_at yet, or an unusable duration)"
+    if row["window_start"] is None:
+        return "no window start (no budget tier with a window, or no creation time): nothing to compare"
+    if row["window_start"] < logs_start:
+        return (f"its window starts {row['window_start']:%Y-%m-%d %H:%M}, before the oldest spend log "
+                f"({logs_start:%Y-%m-%d %H:%M}): older logs may have been pruned")
+    return None
+
+
+def _lengths(conn: psycopg.Connection, now: datetime) -> dict[str, float]:
+    """Seconds per distinct duration in use (LiteLLM's duration_in_seconds); unusable ones are left out."""
+    lengths = {}
+    for row in sqlfiles.run(conn, "budget/durations_in_use"):
+        try:
+            seconds = durations.duration_seconds(row["duration"], now)
+        except InvalidDuration:
+            continue
+        if seconds > 0:
+            lengths[row["duration"]] = float(min(seconds, MAX_WINDOW_SECONDS))
+    return lengths
+
+
+def _minutes(settle: timedelta) -> str:
+    seconds = settle.total_seconds()
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"

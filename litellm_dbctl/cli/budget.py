@@ -1,0 +1,207 @@
+"""`dbctl budget`: budget windows reset from cron, declared limits, counter repair, and status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from litellm_dbctl.cli import common
+
+app = typer.Typer(help="Keep budgets right: resets, declared limits, counter repair, status.", no_args_is_help=True)
+
+TABLE_LINES = 200  # change lines shown in table output unless -v (JSON always has them all)
+END_USER_BUDGET = typer.Option(None, "--end-user-budget", metavar="BUDGET_ID",
+                               help="The proxy's default end-user budget tier (litellm_settings."
+                                    "max_end_user_budget_id): end users without a tier use it.")
+
+
+@app.command("sync")
+def sync(
+    ctx: typer.Context,
+    file: Optional[Path] = typer.Option(None, "--file", "-f", metavar="BUDGETS.YAML", dir_okay=False,
+                                        help="Declared limits for named keys, users, teams, orgs, end users, tags "
+                                             "and budget tiers; others are untouched. Validated whole first."),
+    resets: bool = typer.Option(True, "--resets/--no-resets", help="Reset due budget windows (default on)."),
+    rollover: bool = typer.Option(False, "--rollover",
+                                  help="A reset window starts with the overage (spend - max_budget), as "
+                                       "LiteLLM's litellm_settings.budget_rollover."),
+    timezone_: str = typer.Option("UTC", "--timezone", metavar="ZONE",
+                                  help="IANA zone windows align in (LiteLLM's litellm_settings.timezone)."),
+    reset_time: str = typer.Option("00:00", "--reset-time", metavar="HH:MM",
+                                   help="Time of day day/week/month windows reset at (litellm_settings."
+                                        "budget_reset_time)."),
+    end_user_budget: Optional[str] = END_USER_BUDGET,
+    repair_spend: bool = typer.Option(False, "--repair-spend",
+                                      help="Recompute each key's, user's, team's and end user's spend in its "
+                                           "current window from LiteLLM_SpendLogs; apply the drift as increments."),
+    settle: float = typer.Option(2.0, "--settle", metavar="MINUTES", min=0,
+                                 help="With --repair-spend: leave entities used this recently alone (their "
+                                      "spend logs are written after their counters)."),
+    min_drift: float = typer.Option(0.000001, "--min-drift", metavar="AMOUNT", min=0,
+                                    help="With --repair-spend: ignore drifts up to this amount."),
+    dry_run: bool = common.DRY_RUN,
+    check: bool = typer.Option(False, "--check", help="Like --dry-run, printing only the summary: for monitoring "
+                                                      "(exit 3 when anything would change)."),
+    redis_url: Optional[str] = typer.Option(None, "--redis-url", metavar="URL", envvar="REDIS_URL",
+                                            show_envvar=True,
+                                            help="The proxies' Redis: hold LiteLLM's reset-job lease while "
+                                                 "syncing, then drop the changed entities' spend counters and "
+                                                 "cached objects and publish invalidations."),
+    redis_namespace: Optional[str] = typer.Option(None, "--redis-namespace", metavar="NS",
+                                                  help="LiteLLM's Redis cache namespace, when one is set."),
+    now: Optional[str] = typer.Option(None, "--now", metavar="TIMESTAMP",
+                                      help="Act as if it were this time (ISO 8601, default UTC): preview what a "
+                                           "later run would do with --dry-run."),
+    lock_timeout: float = common.LOCK_TIMEOUT,
+) -> None:
+    """Reset due budget windows (keys, users, teams, budget tiers and everything linked to them) as
+    LiteLLM's reset job does, but guarded so no window is reset twice; set budget_reset_at where a
+    duration has none; write declared limits (--file); repair spend counters (--repair-spend). One
+    transaction under the budget advisory lock (exit 5 when busy); --dry-run/--check exit 3 when
+    anything would change.
+
+    Example: dbctl budget sync --file budgets.yaml --redis-url redis://cache:6379 -q
+    """
+    from datetime import timedelta
+
+    from litellm_dbctl import budget_limits, budgets, durations
+    from litellm_dbctl.errors import ExitCode
+
+    policy = durations.ResetPolicy(timezone_, reset_time)
+    policy.zone(), policy.time_of_day()
+    spec = budget_limits.load(file, policy) if file else None
+    options = budgets.SyncOptions(
+        now=_timestamp(now), policy=policy, resets=resets, rollover=rollover,
+        default_end_user_budget=end_user_budget, limits=spec, repair_spend=repair_spend,
+        settle=timedelta(minutes=settle), min_drift=min_drift, dry_run=dry_run or check,
+        lock_timeout=lock_timeout, redis_url=redis_url, redis_namespace=redis_namespace,
+    )
+    result = budgets.sync(common.target(ctx), options)
+    _show_sync(ctx, result, brief=check)
+    if result.pending and result.dry_run:
+        if common.settings(ctx).quiet:
+            typer.echo(f"dbctl: {result.summary()}", err=True)
+        common.exit_with(int(ExitCode.PENDING))
+
+
+def _show_sync(ctx: typer.Context, result: Any, *, brief: bool) -> None:
+    s = common.settings(ctx)
+    if s.quiet:
+        return
+    for warning in result.warnings:
+        common.info(ctx, f"dbctl: warning: {warning}")
+    if s.output == "json":
+        common.dump_json(_sync_payload(result))
+        return
+    if not brief:
+        lines = [line for change in result.changes for line in _change_lines(change)]
+        shown = lines if s.verbose or len(lines) <= TABLE_LINES else lines[:TABLE_LINES]
+        common.emit(ctx, shown, ["entity", "id", "name", "action", "field", "old", "new"])
+        if len(shown) < len(lines):
+            common.info(ctx, f"... and {len(lines) - len(shown)} more lines (-v shows all, --json lists them)")
+        skips = result.skipped if s.verbose else result.skipped[:20]
+        for skip in skips:
+            common.info(ctx, f"left alone: {skip.entity} {skip.id}{f' ({skip.name})' if skip.name else ''}: "
+                             f"{skip.reason}")
+        if len(skips) < len(result.skipped):
+            common.info(ctx, f"... and {len(result.skipped) - len(skips)} more left alone (-v shows all)")
+    if result.invalidation is not None:
+        inv = result.invalidation
+        common.info(ctx, f"redis: deleted {inv.deleted} key(s), published {inv.published} invalidation(s) "
+                         f"({inv.receivers} receiver(s))")
+    common.line(ctx, result.summary())
+
+
+def _change_lines(change: Any) -> list[dict[str, Any]]:
+    head = {"entity": change.entity if change.team_id is None else f"{change.entity} ({change.team_id})",
+            "id": change.id, "name": change.name,
+            "action": change.action if change.via is None or change.action == "repair" else
+            f"{change.action} via {change.via}"}
+    return [{**head, "field": name, "old": old, "new": new} for name, (old, new) in change.fields.items()]
+
+
+def _sync_payload(result: Any) -> dict[str, Any]:
+    return {
+        "dry_run": result.dry_run,
+        "now": result.now,
+        "timezone": result.policy.timezone,
+        "reset_time": result.policy.reset_time,
+        "summary": result.counts(),
+        "changes": [{"entity": c.entity, "id": c.id, "name": c.name, "team_id": c.team_id, "action": c.action,
+                     "via": c.via, "changes": {name: {"old": old, "new": new} for name, (old, new) in c.fields.items()}}
+                    for c in result.changes],
+        "skipped": [{"entity": k.entity, "id": k.id, "name": k.name, "reason": k.reason} for k in result.skipped],
+        "warnings": list(result.warnings),
+        "redis": None if result.invalidation is None else {
+            "deleted": result.invalidation.deleted, "published": result.invalidation.published,
+            "receivers": result.invalidation.receivers},
+        "seconds": round(result.seconds, 3),
+    }
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    types: Optional[List[str]] = typer.Option(None, "--type", "-t", metavar="TYPE",
+                                              help="Only these entity types (repeatable): key, user, team, org, "
+                                                   "end_user, tag, team_member."),
+    team: Optional[str] = typer.Option(None, "--team", metavar="TEAM_ID",
+                                       help="Only the team, its keys, members and memberships."),
+    org: Optional[str] = typer.Option(None, "--org", metavar="ORG_ID",
+                                      help="Only the organization, its teams, their keys, and its users."),
+    near: float = typer.Option(80.0, "--near", metavar="PERCENT", min=0,
+                               help="Flag 'near' from this share of max_budget."),
+    over: bool = typer.Option(False, "--over", help="Only entities over their max_budget."),
+    flagged: bool = typer.Option(False, "--flagged", help="Only entities flagged over, soft or near."),
+    everything: bool = typer.Option(False, "--all", help="Also entities without a max or soft budget."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", metavar="N", min=1, help="At most N rows."),
+    end_user_budget: Optional[str] = END_USER_BUDGET,
+    fail_over: bool = typer.Option(False, "--fail-over", help="Exit 3 when any entity shown is over budget."),
+) -> None:
+    """Spend against max and soft budget per entity, % used, next reset and a flag (over, soft,
+    near, ok), most used first.
+
+    Example: dbctl budget status --team research --flagged --fail-over
+    """
+    from litellm_dbctl import budgets
+    from litellm_dbctl.errors import ExitCode
+
+    with common.connect(ctx, read_only=True) as conn:
+        rows = budgets.status(conn, entities=types or budgets.STATUS_ENTITIES, team=team, org=org, near_pct=near,
+                              only="over" if over else "flagged" if flagged else "all", everything=everything,
+                              limit=limit, default_end_user_budget=end_user_budget)
+    columns = ["entity", "id", "name", "spend", "max_budget", "soft_budget", "used_pct", "next_reset", "flag"]
+    common.emit(ctx, [_status_record(r) for r in rows], columns,
+                json_payload=[common.to_jsonable(r) for r in rows])
+    over_count = sum(1 for r in rows if r.flag == "over")
+    common.line(ctx, f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'}, {over_count} over budget")
+    if fail_over and over_count:
+        if common.settings(ctx).quiet:
+            typer.echo(f"dbctl: {over_count} entit{'y' if over_count == 1 else 'ies'} over budget", err=True)
+        common.exit_with(int(ExitCode.PENDING))
+
+
+def _status_record(row: Any) -> dict[str, Any]:
+    record = common.to_jsonable(row)
+    if row.team_id and row.entity == "team_member":
+        record["entity"] = f"team_member ({row.team_id})"
+    if row.reset_overdue:
+        record["next_reset"] = f"{record['next_reset']} (overdue)"
+    return record
+
+
+def _timestamp(text: Optional[str]) -> Any:
+    """--now: an ISO 8601 timestamp, UTC unless it says otherwise."""
+    if text is None:
+        return None
+    from datetime import datetime, timezone
+
+    from litellm_dbctl.errors import InvalidInput
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"--now: not an ISO 8601 timestamp: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

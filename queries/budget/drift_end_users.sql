@@ -1,0 +1,35 @@
+-- requires: 20250326162113_baseline
+-- mode: read
+-- returns: rows
+-- End users whose spend counter differs from the spend LiteLLM_SpendLogs records for them
+-- (end_user) since their budget tier's current window began (the tier's budget_reset_at minus
+-- its duration in seconds; end users without a tier use `default_end_user_budget`'s). End users
+-- without a windowed tier have no creation time: window_start is NULL and the caller leaves them
+-- alone. `active`: a spend log of the end user starts or ends after `cutoff` (end-user requests
+-- leave no other trace of activity).
+WITH lengths AS (
+    SELECT * FROM unnest(%(durations)s::text[], %(seconds)s::float8[]) AS w(duration, seconds)
+), entities AS (
+    SELECT e.user_id AS id, e.alias AS name, e.spend, b.budget_reset_at AS guard,
+           b.budget_duration IS NOT NULL AS has_duration,
+           b.budget_reset_at - make_interval(secs => w.seconds) AS window_start
+    FROM "LiteLLM_EndUserTable" AS e
+    LEFT JOIN "LiteLLM_BudgetTable" AS b ON b.budget_id = COALESCE(e.budget_id, %(default_end_user_budget)s::text)
+    LEFT JOIN lengths AS w ON w.duration = b.budget_duration
+), logged AS (
+    SELECT l.end_user AS id, sum(l.spend) AS logged
+    FROM "LiteLLM_SpendLogs" AS l
+    JOIN entities AS ent ON ent.id = l.end_user
+    WHERE ent.window_start IS NULL OR l."startTime" >= ent.window_start
+    GROUP BY l.end_user
+), recent AS (
+    SELECT DISTINCT end_user AS id FROM "LiteLLM_SpendLogs"
+    WHERE "startTime" >= %(recent_from)s AND GREATEST("startTime", "endTime") >= %(cutoff)s
+)
+SELECT ent.id, ent.name, ent.spend, COALESCE(g.logged, 0) AS logged, NULL::timestamp AS guard, ent.window_start,
+       ent.has_duration AND ent.window_start IS NOT NULL AS windowed,
+       EXISTS (SELECT 1 FROM recent AS r WHERE r.id = ent.id) AS active
+FROM entities AS ent
+LEFT JOIN logged AS g ON g.id = ent.id
+WHERE abs(COALESCE(g.logged, 0) - ent.spend) > %(min_drift)s
+ORDER BY ent.id

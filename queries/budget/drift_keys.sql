@@ -1,0 +1,39 @@
+-- requires: 20260218231534_add_last_active_to_key_table
+-- mode: read
+-- returns: rows
+-- Keys whose spend counter differs from the spend LiteLLM_SpendLogs records for them (api_key)
+-- since their current window began: budget_reset_at minus the duration in seconds (LiteLLM's
+-- BudgetWindowSpend rule), the key's own window or else its budget tier's; `window_start` NULL
+-- means all time (no duration), counted from the key's creation. `windowed` is false when a
+-- duration has no usable window (no budget_reset_at, or a duration without a length). `active`:
+-- used since `cutoff` (last_active, or a spend log starting or ending after it), so its latest
+-- logs may not be written yet. `durations`/`seconds` give each duration's length.
+WITH lengths AS (
+    SELECT * FROM unnest(%(durations)s::text[], %(seconds)s::float8[]) AS w(duration, seconds)
+), entities AS (
+    SELECT k.token AS id, COALESCE(k.key_alias, k.key_name) AS name, k.spend, k.budget_reset_at AS guard,
+           COALESCE(k.budget_duration, b.budget_duration) IS NOT NULL AS has_duration,
+           CASE WHEN k.budget_duration IS NOT NULL THEN k.budget_reset_at ELSE b.budget_reset_at END
+               - make_interval(secs => w.seconds) AS window_start,
+           k.created_at, COALESCE(k.last_active >= %(cutoff)s, false) AS used_lately
+    FROM "LiteLLM_VerificationToken" AS k
+    LEFT JOIN "LiteLLM_BudgetTable" AS b ON k.budget_duration IS NULL AND b.budget_id = k.budget_id
+    LEFT JOIN lengths AS w ON w.duration = COALESCE(k.budget_duration, b.budget_duration)
+), logged AS (
+    SELECT l.api_key AS id, sum(l.spend) AS logged
+    FROM "LiteLLM_SpendLogs" AS l
+    JOIN entities AS ent ON ent.id = l.api_key
+    WHERE ent.window_start IS NULL OR l."startTime" >= ent.window_start
+    GROUP BY l.api_key
+), recent AS (
+    SELECT DISTINCT api_key AS id FROM "LiteLLM_SpendLogs"
+    WHERE "startTime" >= %(recent_from)s AND GREATEST("startTime", "endTime") >= %(cutoff)s
+)
+SELECT ent.id, ent.name, ent.spend, COALESCE(g.logged, 0) AS logged, ent.guard,
+       CASE WHEN ent.has_duration THEN ent.window_start ELSE ent.created_at END AS window_start,
+       ent.has_duration = (ent.window_start IS NOT NULL) AS windowed,
+       ent.used_lately OR EXISTS (SELECT 1 FROM recent AS r WHERE r.id = ent.id) AS active
+FROM entities AS ent
+LEFT JOIN logged AS g ON g.id = ent.id
+WHERE abs(COALESCE(g.logged, 0) - ent.spend) > %(min_drift)s
+ORDER BY ent.id

@@ -1,0 +1,36 @@
+-- requires: 20260218231534_add_last_active_to_key_table
+-- mode: read
+-- returns: rows
+-- Teams whose spend counter differs from the spend LiteLLM_SpendLogs records for them (team_id)
+-- since their current window began (budget_reset_at minus the duration in seconds; NULL
+-- window_start: all time, counted from creation). `windowed` is false when a duration has no
+-- usable window. `active`: one of the team's keys was used since `cutoff`, or a spend log of the
+-- team starts or ends after it, so its latest logs may not be written yet.
+WITH lengths AS (
+    SELECT * FROM unnest(%(durations)s::text[], %(seconds)s::float8[]) AS w(duration, seconds)
+), entities AS (
+    SELECT t.team_id AS id, t.team_alias AS name, t.spend, t.budget_reset_at AS guard,
+           t.budget_duration IS NOT NULL AS has_duration,
+           t.budget_reset_at - make_interval(secs => w.seconds) AS window_start, t.created_at
+    FROM "LiteLLM_TeamTable" AS t
+    LEFT JOIN lengths AS w ON w.duration = t.budget_duration
+), logged AS (
+    SELECT l.team_id AS id, sum(l.spend) AS logged
+    FROM "LiteLLM_SpendLogs" AS l
+    JOIN entities AS ent ON ent.id = l.team_id
+    WHERE ent.window_start IS NULL OR l."startTime" >= ent.window_start
+    GROUP BY l.team_id
+), recent AS (
+    SELECT team_id AS id FROM "LiteLLM_SpendLogs"
+    WHERE "startTime" >= %(recent_from)s AND GREATEST("startTime", "endTime") >= %(cutoff)s
+    UNION
+    SELECT team_id FROM "LiteLLM_VerificationToken" WHERE last_active >= %(cutoff)s
+)
+SELECT ent.id, ent.name, ent.spend, COALESCE(g.logged, 0) AS logged, ent.guard,
+       CASE WHEN ent.has_duration THEN ent.window_start ELSE ent.created_at END AS window_start,
+       ent.has_duration = (ent.window_start IS NOT NULL) AS windowed,
+       EXISTS (SELECT 1 FROM recent AS r WHERE r.id = ent.id) AS active
+FROM entities AS ent
+LEFT JOIN logged AS g ON g.id = ent.id
+WHERE abs(COALESCE(g.logged, 0) - ent.spend) > %(min_drift)s
+ORDER BY ent.id

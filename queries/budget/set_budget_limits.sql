@@ -1,0 +1,13 @@
+-- requires: 20250326162113_baseline
+-- mode: write
+-- returns: rowcount
+-- Write declared limits to budget tiers (rows locked by budget/limits_budgets): tiers a budgets
+-- file names, and the tiers holding an org's, end user's or tag's limits.
+UPDATE "LiteLLM_BudgetTable" AS t
+SET max_budget = d.max_budget, soft_budget = d.soft_budget, budget_duration = d.budget_duration,
+    budget_reset_at = d.budget_reset_at, tpm_limit = d.tpm_limit, rpm_limit = d.rpm_limit,
+    updated_at = now() AT TIME ZONE 'UTC'
+FROM unnest(%(ids)s::text[], %(max_budget)s::float8[], %(soft_budget)s::float8[], %(budget_duration)s::text[],
+            %(budget_reset_at)s::timestamp[], %(tpm_limit)s::bigint[], %(rpm_limit)s::bigint[])
+    AS d(id, max_budget, soft_budget, budget_duration, budget_reset_at, tpm_limit, rpm_limit)
+WHERE t.budget_id = d.id

@@ -1,0 +1,129 @@
+"""`budget sync --redis-url`: live proxies see the reset at once (the machine's Redis).
+
+Each test uses its own Redis namespace, so it never touches another test's (or anyone's) keys.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+import fix_budget as fx
+from helpers import Database
+from litellm_dbctl import cache
+
+REDIS = "redis://127.0.0.1:6379"
+NOW = "2026-06-10T12:00:00Z"
+
+
+def redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not redis_up(), reason="no Redis on 127.0.0.1:6379")
+
+
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    name = f"dbctl-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    with cache.Redis(REDIS) as redis:
+        keys = redis.scan(f"{name}:*")
+        if keys:
+            redis.command("DEL", *keys)
+
+
+class Subscriber:
+    """A proxy worker's view: every message on the invalidation channel."""
+
+    def __init__(self, channel: str) -> None:
+        self.redis = cache.Redis(REDIS, timeout=10)
+        self.redis.command("SUBSCRIBE", channel)
+        self.messages: list[dict] = []
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+
+    def _listen(self) -> None:
+        try:
+            while True:
+                kind, _, data = self.redis.read()  # type: ignore[misc]
+                if kind == "message":
+                    self.messages.append(json.loads(data))
+        except (cache.RedisError, OSError, ValueError):
+            pass
+
+    def close(self) -> None:
+        self.redis.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked reader
+        self.thread.join()
+        self.redis.close()
+
+
+def test_reset_deletes_counters_and_publishes(cli, db: Database, namespace: str) -> None:
+    fx.key(db, "tok", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    fx.team(db, "team", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    fx.user(db, "quiet", spend=5.0, budget_duration="1d", budget_reset_at=fx.FUTURE)
+    with cache.Redis(REDIS) as redis:
+        for key in ("spend:key:tok", "spend:key:tok:window:1d", "tok", "spend:team:team",
+                    "spend:team:team:window:7d", "team_id:team", "spend:user:quiet"):
+            redis.command("SET", f"{namespace}:{key}", "5")
+    subscriber = Subscriber(f"{namespace}:{cache.CHANNEL}")
+    try:
+        result = cli("budget", "sync", "--now", NOW, "--redis-url", REDIS, "--redis-namespace", namespace, "--json")
+    finally:
+        time.sleep(0.3)  # let the last messages arrive
+        subscriber.close()
+    assert result.code == 0, result
+    assert result.json()["redis"]["deleted"] == 6
+    assert result.json()["redis"]["receivers"] >= 1
+    seen = {m["cache_key"] for m in subscriber.messages}
+    assert {"spend:key:tok", "spend:key:tok:window:1d", "tok", "spend:team:team", "team_id:team"} <= seen
+    with cache.Redis(REDIS) as redis:
+        assert redis.scan(f"{namespace}:spend:key:tok*") == []
+        assert redis.command("GET", f"{namespace}:spend:user:quiet") == "5"  # not reset: untouched
+        assert redis.command("GET", f"{namespace}:cronjob_lock:reset_budget_job") is None  # lease released
+    assert not any("no --redis-url" in w for w in result.json()["warnings"])
+
+
+def test_without_redis_the_stale_enforcement_is_said(cli, db: Database) -> None:
+    fx.key(db, "tok", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    result = cli("budget", "sync", "--now", NOW)
+    assert result.code == 0
+    assert "no --redis-url" in result.stderr and "60 s" in result.stderr
+
+
+def test_a_proxy_holding_the_reset_lease_exits_5(cli, db: Database, namespace: str) -> None:
+    fx.key(db, "tok", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    lease = f"{namespace}:cronjob_lock:reset_budget_job"
+    with cache.Redis(REDIS) as redis:
+        redis.command("SET", lease, "pod-123", "EX", 60)
+    result = cli("budget", "sync", "--now", NOW, "--redis-url", REDIS, "--redis-namespace", namespace,
+                 "--lock-timeout", "0.3")
+    assert result.code == 5, result
+    assert "pod-123" in result.stderr
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "tok") == 5.0
+    with cache.Redis(REDIS) as redis:
+        assert redis.command("GET", lease) == "pod-123"  # never released someone else's lease
+
+
+def test_limit_changes_drop_cached_objects_but_keep_counters(cli, db: Database, namespace: str, tmp_path) -> None:
+    fx.user(db, "alice", max_budget=1.0)
+    with cache.Redis(REDIS) as redis:
+        redis.command("SET", f"{namespace}:alice", "{}")
+        redis.command("SET", f"{namespace}:spend:user:alice", "0.5")
+    spec = tmp_path / "budgets.yaml"
+    spec.write_text("users:\n  - id: alice\n    max_budget: 2\n")
+    result = cli("budget", "sync", "--file", str(spec), "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert result.code == 0, result
+    with cache.Redis(REDIS) as redis:
+        assert redis.command("GET", f"{namespace}:alice") is None
+        assert redis.command("GET", f"{namespace}:spend:user:alice") == "0.5"

@@ -1,0 +1,125 @@
+"""`dbctl budget sync --repair-spend`: counters recomputed from the spend logs of their window."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import fix_budget as fx
+from helpers import Database
+
+NOW = "2026-06-10T12:00:00Z"  # 1d windows began at 2026-06-10 00:00, 7d windows on Monday 2026-06-08
+TOMORROW = datetime(2026, 6, 11)
+
+
+def genesis(db: Database) -> None:
+    """The deployment's first spend log: the logs reach back past every window in the test."""
+    fx.spend_log(db, "genesis", datetime(2026, 5, 1), 0.25, api_key="someone-else")
+
+
+def repair(cli, *args: str):
+    return cli("budget", "sync", "--repair-spend", "--now", NOW, "--json", *args)
+
+
+def logs(db: Database, prefix: str, **who: str) -> None:
+    """One log before the window (yesterday), two inside (today): 5 outside, 3.5 inside."""
+    fx.spend_log(db, f"{prefix}-old", datetime(2026, 6, 9, 10), 5.0, **who)
+    fx.spend_log(db, f"{prefix}-a", datetime(2026, 6, 10, 8), 2.0, **who)
+    fx.spend_log(db, f"{prefix}-b", datetime(2026, 6, 10, 9), 1.5, **who)
+
+
+def test_logs_inside_and_outside_the_window(cli, db: Database) -> None:
+    fx.key(db, "k-low", spend=1.0, budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.key(db, "k-high", spend=10.0, budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.key(db, "k-right", spend=3.5, budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.user(db, "u", spend=0.0, budget_duration="7d", budget_reset_at=datetime(2026, 6, 15))
+    fx.team(db, "t", spend=99.0, budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.tier(db, "tier", budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.end_user(db, "eu", spend=0.0, budget_id="tier")
+    genesis(db)
+    logs(db, "low", api_key="k-low")
+    logs(db, "high", api_key="k-high")
+    logs(db, "right", api_key="k-right")
+    logs(db, "user", user="u")  # all three inside the user's week
+    logs(db, "team", team_id="t")
+    logs(db, "eu", end_user="eu")
+
+    result = repair(cli)
+    assert result.code == 0, result
+    payload = result.json()
+    repaired = {(c["entity"], c["id"]): c["changes"]["spend"] for c in payload["changes"]}
+    assert repaired == {("key", "k-low"): {"old": 1.0, "new": 3.5}, ("key", "k-high"): {"old": 10.0, "new": 3.5},
+                        ("user", "u"): {"old": 0.0, "new": 8.5}, ("team", "t"): {"old": 99.0, "new": 3.5},
+                        ("end_user", "eu"): {"old": 0.0, "new": 3.5}}
+    window = {c["id"]: c["via"] for c in payload["changes"]}
+    assert window["k-low"] == "2026-06-10T00:00:00+00:00" and window["u"] == "2026-06-08T00:00:00+00:00"
+    assert any("--settle" in w for w in payload["warnings"])
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "k-high") == 3.5
+    assert fx.spend(db, "LiteLLM_UserTable", "user_id", "u") == 8.5
+    assert fx.spend(db, "LiteLLM_EndUserTable", "user_id", "eu") == 3.5
+
+    assert repair(cli, "--check").code == 0  # nothing drifts any more
+
+
+def test_recent_activity_is_left_alone(cli, db: Database) -> None:
+    fx.key(db, "k-logged", spend=1.0, budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.key(db, "k-used", spend=1.0, budget_duration="1d", budget_reset_at=TOMORROW,
+           last_active=datetime(2026, 6, 10, 11, 59))  # its counter moved, its log is not written yet
+    fx.user(db, "owner", spend=1.0, budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.key(db, "k-of-owner", user_id="owner", last_active=datetime(2026, 6, 10, 11, 59, 30))
+    genesis(db)
+    logs(db, "logged", api_key="k-logged")
+    fx.spend_log(db, "logged-now", datetime(2026, 6, 10, 11, 58, 30), 0.5, api_key="k-logged")
+    logs(db, "used", api_key="k-used")
+    logs(db, "owner", user="owner")
+
+    result = repair(cli)
+    assert result.code == 0, result
+    assert result.json()["changes"] == []
+    skipped = {s["id"]: s["reason"] for s in result.json()["skipped"]}
+    assert set(skipped) == {"k-logged", "k-used", "owner"}
+    assert all("last 2 min" in reason for reason in skipped.values())
+    # with a shorter settle period they are repaired
+    shorter = repair(cli, "--settle", "0.25")
+    assert {c["id"] for c in shorter.json()["changes"]} == {"k-logged", "k-used", "owner"}
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "k-logged") == 4.0
+
+
+def test_all_time_counters_and_pruned_logs(cli, db: Database) -> None:
+    fx.key(db, "k-new", spend=0.0, created_at=datetime(2026, 6, 9, 9))  # no duration: all time since creation
+    fx.key(db, "k-old", spend=0.0, created_at=datetime(2026, 1, 1))  # created before the oldest log
+    fx.key(db, "k-week", spend=0.0, budget_duration="1w", budget_reset_at=datetime(2026, 6, 15))
+    fx.key(db, "k-month", spend=0.0, budget_duration="1mo", budget_reset_at=datetime(2026, 7, 1))
+    genesis(db)  # 2026-05-01: after k-old's creation
+    fx.spend_log(db, "month", datetime(2026, 5, 31, 23), 1.0, api_key="k-month")  # before its window (June)
+    logs(db, "new", api_key="k-new")
+    logs(db, "old", api_key="k-old")
+    logs(db, "week", api_key="k-week")
+    result = repair(cli)
+    assert result.code == 0, result
+    assert {c["id"]: c["changes"]["spend"]["new"] for c in result.json()["changes"]} == {
+        "k-new": 8.5, "k-week": 8.5}
+    assert {s["id"] for s in result.json()["skipped"]} == {"k-old"}
+    assert "before the oldest spend log" in result.json()["skipped"][0]["reason"]
+    # the month began June 1 (the 1st, then 1mo back): the May log is outside, nothing drifts
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "k-month") == 0
+
+
+def test_no_spend_logs_no_repair(cli, db: Database) -> None:
+    fx.key(db, "k", spend=5.0)
+    result = repair(cli)
+    assert result.code == 0
+    assert result.json()["changes"] == []
+    assert any("LiteLLM_SpendLogs is empty" in w for w in result.json()["warnings"])
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "k") == 5.0
+
+
+def test_reset_then_repair_in_one_run(cli, db: Database) -> None:
+    """A window reset late (the proxy was down) loses the spend made since its boundary: repair puts it back."""
+    fx.key(db, "k", spend=20.0, budget_duration="1d", budget_reset_at=datetime(2026, 6, 10))
+    genesis(db)
+    logs(db, "k", api_key="k")
+    result = repair(cli)
+    assert result.code == 0, result
+    actions = [(c["action"], c["changes"]["spend"]) for c in result.json()["changes"]]
+    assert actions == [("reset", {"old": 20.0, "new": 0.0}), ("repair", {"old": 0.0, "new": 3.5})]
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "k") == 3.5
