@@ -37,17 +37,16 @@ def status(target: Target, command: str = "db status") -> DatabaseStatus:
 
 def ledger_summary(conn: Any) -> dict[str, Any]:
     """Applied, failed, newest applied, and pending against the installed litellm-proxy-extras."""
-    rows = migrations.read_ledger(conn)
-    if rows is None:
+    state = sqlfiles.ledger_state(conn)
+    if not state.exists:
         return {"exists": False, "applied": 0, "failed": 0, "newest_applied": None, "pending": None, "source": None}
-    applied = sorted({r.migration_name for r in rows if r.applied})
-    failed = sorted({r.migration_name for r in rows if r.failed})
+    applied = sorted(state.applied)
+    failed = sorted(state.failed)
     pending: int | None
     source_label: str | None
     try:
-        source = migrations.load_source()
-        pending = len([m for m in source.names() if m not in set(applied)])
-        source_label = source.label
+        source_label, names = migrations.packaged_names()
+        pending = len([name for name in names if name not in state.applied])
     except DbctlError:
         pending, source_label = None, None
     return {"exists": True, "applied": len(applied), "failed": len(failed), "failed_names": failed,

@@ -131,6 +131,13 @@ def packaged_directory() -> tuple[Path, str]:
     return package / "migrations", release
 
 
+def packaged_names() -> tuple[str, list[str]]:
+    """("litellm-proxy-extras VERSION", migration names) without reading the files: what
+    `db status` needs to count pending migrations."""
+    directory, release = packaged_directory()
+    return f"{PACKAGE} {release}", sorted(p.name for p in directory.iterdir() if p.is_dir())
+
+
 def load_source(directory: Path | None = None) -> Source:
     """Read a Prisma-layout migrations directory (default: the installed litellm-proxy-extras):
     one `<name>/migration.sql` per migration, ordered by the full directory name as Prisma orders
