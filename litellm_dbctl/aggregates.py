@@ -119,11 +119,6 @@ def days_between(since: date, until: date) -> list[date]:
 # -- what is compared ---------------------------------------------------------------------------
 
 
-def spend_differs(recomputed: float, stored: float) -> bool:
-    """The diff statement's rule: equal within a billionth (of the amount, at least of one unit)."""
-    return abs(recomputed - stored) > SPEND_TOLERANCE * max(1.0, abs(recomputed))
-
-
 @dataclass(frozen=True)
 class Counters:
     """The columns of a daily row that the spend logs determine."""
@@ -140,31 +135,26 @@ class Counters:
     timed_requests: int = 0
     spend: float = 0.0
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any], prefix: str) -> Counters | None:
-        """Counters from the `r_`/`s_` columns of a daily/diff row; None when that side is absent."""
-        if row[f"{prefix}spend"] is None:
-            return None
-        return cls(**{f.name: row[f"{prefix}{f.name}"] for f in fields(cls)})
-
     def minus(self, other: Counters) -> Counters:
         return Counters(**{f.name: getattr(self, f.name) - getattr(other, f.name) for f in fields(self)})
 
-    def differing(self, other: Counters) -> tuple[str, ...]:
-        """Names of the columns that differ (spend within SPEND_TOLERANCE counts as equal)."""
+    def differing(self, other: Counters, *, scale: float | None = None) -> tuple[str, ...]:
+        """Names of the columns that differ; spend within SPEND_TOLERANCE of `scale` (default: this
+        spend) counts as equal."""
         names = [f.name for f in fields(self) if f.name != "spend" and getattr(self, f.name) != getattr(other, f.name)]
-        if spend_differs(self.spend, other.spend):
+        if abs(self.spend - other.spend) > SPEND_TOLERANCE * max(1.0, abs(self.spend if scale is None else scale)):
             names.append("spend")
         return tuple(names)
 
-    def as_list(self) -> list[int | float]:
-        return [getattr(self, f.name) for f in fields(self)]
+    def negated(self) -> Counters:
+        return ZERO.minus(self)
 
 
 COUNTER_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Counters))
 ZERO = Counters()
 
 MISSING, EXTRA, DIFFER, LEGACY = "missing", "extra", "differ", "legacy"
+STATUSES = (MISSING, EXTRA, DIFFER, LEGACY)
 
 
 @dataclass(frozen=True)
@@ -173,7 +163,7 @@ class KeyDrift:
 
     status: `missing` (logs give a row, none is stored), `extra` (stored, no log gives it: an
     orphan), `differ` (counters differ) or `legacy` (counters match, but the key is spread over rows
-    with NULL key columns that a reconcile merges into one).
+    with NULL key columns that a reconcile merges into one). `delta` is recomputed minus stored.
     """
 
     table: str
@@ -188,57 +178,41 @@ class KeyDrift:
     requests: int  # spend logs that feed this key
     stored_rows: int
     legacy_rows: int
-    keeper_id: str | None  # the stored row a repair keeps (the '' row, else the oldest legacy row)
-    row_ids: tuple[str, ...]
-    row_xmins: tuple[str, ...]
-    model_group: str | None  # the first writer's, for an inserted row
-    writer_request_id: str | None
-    recomputed: Counters | None
-    stored: Counters | None
+    spend_recomputed: float
+    delta: Counters
+    model_group: str | None = None  # the first writer's (reconcile only), for an inserted row
+    writer_request_id: str | None = None
+
+    @property
+    def spend_stored(self) -> float:
+        return self.spend_recomputed - self.delta.spend
 
     @property
     def differences(self) -> tuple[str, ...]:
-        if self.recomputed is None or self.stored is None:
-            return ()
-        return self.recomputed.differing(self.stored)
+        """The columns that differ (all of them for a missing or extra key)."""
+        return self.delta.differing(ZERO, scale=self.spend_recomputed)
 
-    @property
-    def delta(self) -> Counters:
-        """What a repair adds: recomputed minus stored (a missing side counts as zero)."""
-        return (self.recomputed or ZERO).minus(self.stored or ZERO)
-
-    def sort_key(self) -> tuple[str, ...]:
-        """LiteLLM's conflict key order, as its writer sorts rows before an upsert."""
+    def key(self) -> tuple[str, ...]:
+        """LiteLLM's conflict key, in the order its writer sorts rows before an upsert."""
         return (self.entity_id, self.date, self.api_key, self.model, self.custom_llm_provider,
                 self.mcp_namespaced_tool_name, self.endpoint)
 
 
 @dataclass(frozen=True)
 class DayTable:
-    """One daily table on one UTC day: how many keys match, and the counter sums of both sides."""
+    """One daily table on one UTC day: how many keys drift, by kind, and the spend they account for."""
 
     date: str
     table: str
-    recomputed_keys: int
-    stored_keys: int
-    stored_rows: int
-    legacy_rows: int
-    same: int
-    missing: int
-    extra: int
-    differ: int
-    legacy: int
-    requests: int
-    recomputed: Counters
-    stored: Counters
+    missing: int = 0
+    extra: int = 0
+    differ: int = 0
+    legacy: int = 0
+    spend_delta: float = 0.0
 
     @property
     def drift(self) -> bool:
         return bool(self.missing or self.extra or self.differ or self.legacy)
-
-    @property
-    def spend_delta(self) -> float:
-        return self.recomputed.spend - self.stored.spend
 
 
 @dataclass(frozen=True)
@@ -246,7 +220,7 @@ class CheckResult:
     since: date
     until: date  # included
     tables: tuple[str, ...]
-    days: tuple[DayTable, ...]
+    days: tuple[DayTable, ...]  # every (day, table) checked
     keys: tuple[KeyDrift, ...]  # only when asked for details
 
     @property
@@ -257,24 +231,19 @@ class CheckResult:
         return {
             "day_tables": len(self.days),
             "day_tables_with_drift": sum(1 for d in self.days if d.drift),
-            "missing": sum(d.missing for d in self.days),
-            "extra": sum(d.extra for d in self.days),
-            "differ": sum(d.differ for d in self.days),
-            "legacy": sum(d.legacy for d in self.days),
-            "spend_recomputed": sum(d.recomputed.spend for d in self.days),
-            "spend_stored": sum(d.stored.spend for d in self.days),
+            **{status: sum(getattr(d, status) for d in self.days) for status in STATUSES},
             "spend_delta": sum(d.spend_delta for d in self.days),
         }
 
 
-def _day_table(row: Mapping[str, Any]) -> DayTable:
-    return DayTable(
-        date=row["date"], table=row["daily"], recomputed_keys=row["recomputed_keys"],
-        stored_keys=row["stored_keys"], stored_rows=row["stored_rows"], legacy_rows=row["legacy_rows"],
-        same=row["same"], missing=row["missing"], extra=row["extra"], differ=row["differ"],
-        legacy=row["legacy"], requests=row["requests"],
-        recomputed=Counters.from_row(row, "r_") or ZERO, stored=Counters.from_row(row, "s_") or ZERO,
-    )
+def summarize(day: date, tables: Sequence[str], drifts: Iterable[KeyDrift]) -> list[DayTable]:
+    """One DayTable per table for `day` (zeros where nothing drifts)."""
+    counts = {name: dict.fromkeys(STATUSES, 0) for name in tables}
+    spend = dict.fromkeys(tables, 0.0)
+    for drift in drifts:
+        counts[drift.table][drift.status] += 1
+        spend[drift.table] += drift.delta.spend
+    return [DayTable(day.isoformat(), name, spend_delta=spend[name], **counts[name]) for name in tables]
 
 
 def _key_drift(row: Mapping[str, Any]) -> KeyDrift:
@@ -282,25 +251,21 @@ def _key_drift(row: Mapping[str, Any]) -> KeyDrift:
         table=row["daily"], date=row["date"], entity_id=row["entity_id"], api_key=row["api_key"],
         model=row["model"], custom_llm_provider=row["custom_llm_provider"],
         mcp_namespaced_tool_name=row["mcp_namespaced_tool_name"], endpoint=row["endpoint"],
-        status=row["status"], requests=row["requests"] or 0, stored_rows=row["stored_rows"] or 0,
-        legacy_rows=row["legacy_rows"] or 0, keeper_id=row["keeper_id"],
-        row_ids=tuple(row["row_ids"] or ()), row_xmins=tuple(row["row_xmins"] or ()),
+        status=row["status"], requests=row["requests"], stored_rows=row["stored_rows"],
+        legacy_rows=row["legacy_rows"], spend_recomputed=row["spend_recomputed"],
+        delta=Counters(**{name: row[name] for name in COUNTER_COLUMNS}),
         model_group=row["model_group"], writer_request_id=row["writer_request_id"],
-        recomputed=Counters.from_row(row, "r_"), stored=Counters.from_row(row, "s_"),
     )
 
 
-def diff_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *, keys: bool,
-             first_writer: bool = False, work_mem: str = DEFAULT_WORK_MEM) -> tuple[list[DayTable], list[KeyDrift]]:
-    """Recompute one UTC day of `tables` from the logs and compare; call inside a transaction."""
-    sqlfiles.run(conn, "daily/set_work_mem", {"work_mem": work_mem})
+def diff_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *, first_writer: bool = False,
+             work_mem: str = DEFAULT_WORK_MEM) -> list[KeyDrift]:
+    """The keys of one UTC day whose stored rows differ from the logs; call inside a transaction."""
+    sqlfiles.run(conn, "daily/tune_session", {"work_mem": work_mem})
     rows = sqlfiles.run(conn, "daily/diff", {
-        "since": day, "until": day + timedelta(days=1), "tables": list(tables),
-        "keys": keys, "first_writer": first_writer,
+        "since": day, "until": day + timedelta(days=1), "tables": list(tables), "first_writer": first_writer,
     })
-    summaries = [_day_table(r) for r in rows if r["kind"] == "day"]
-    drifts = [_key_drift(r) for r in rows if r["kind"] == "key"]
-    return summaries, drifts
+    return [_key_drift(r) for r in rows]
 
 
 def check(conn: psycopg.Connection, since: date, until: date, tables: Sequence[str] = TABLE_NAMES, *,
@@ -311,9 +276,10 @@ def check(conn: psycopg.Connection, since: date, until: date, tables: Sequence[s
     keys: list[KeyDrift] = []
     for day in days_between(since, until):
         with conn.transaction():
-            summaries, drifts = diff_day(conn, day, tables, keys=details, work_mem=work_mem)
-        days.extend(summaries)
-        keys.extend(drifts)
+            drifts = diff_day(conn, day, tables, work_mem=work_mem)
+        days.extend(summarize(day, tables, drifts))
+        if details:
+            keys.extend(drifts)
         if progress:
             progress(day)
     return CheckResult(since, until, tuple(tables), tuple(days), tuple(keys))
@@ -420,7 +386,7 @@ def _reconcile_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *
                    dry_run: bool, work_mem: str) -> list[TableRepair]:
     """One day in one transaction: diff, then per table lock, merge, correct, insert, prune."""
     with conn.transaction(force_rollback=dry_run):
-        _, drifts = diff_day(conn, day, tables, keys=True, first_writer=True, work_mem=work_mem)
+        drifts = diff_day(conn, day, tables, first_writer=True, work_mem=work_mem)
         by_table: dict[str, list[KeyDrift]] = {name: [] for name in tables}
         for drift in drifts:
             by_table[drift.table].append(drift)
@@ -428,34 +394,52 @@ def _reconcile_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *
                 for name in tables]
 
 
+@dataclass(frozen=True)
+class _StoredRow:
+    id: str
+    created: str
+    legacy: bool
+
+
+def _stale(table: DailyTable, day: date) -> Exception:
+    """Rows the diff read are gone (LiteLLM's tag retention, a hand edit): the plan is stale. This is
+    what PostgreSQL reports for a concurrent change, so database.retry runs the day again."""
+    import psycopg.errors
+
+    return psycopg.errors.SerializationFailure(f"{table.table}: daily rows deleted during the reconcile of {day}")
+
+
 def _repair_table(conn: psycopg.Connection, table: DailyTable, day: date, drifts: list[KeyDrift], *,
                   prune_orphans: bool) -> TableRepair:
     identifiers = {"LiteLLM_DailyUserSpend": table.table, "user_id": table.entity_column}
     table_only = {"LiteLLM_DailyUserSpend": table.table}
-    drifts = sorted(drifts, key=KeyDrift.sort_key)
+    drifts = sorted(drifts, key=KeyDrift.key)
     missing = [d for d in drifts if d.status == MISSING]
     differ = [d for d in drifts if d.status == DIFFER]
     orphans = [d for d in drifts if d.status == EXTRA]
-    pruned_keys = orphans if prune_orphans else []
-    merging = [d for d in drifts if d.legacy_rows and d.keeper_id and not (prune_orphans and d.status == EXTRA)]
+    pruning = orphans if prune_orphans else []
 
-    to_lock = {i for d in merging for i in d.row_ids} | {d.keeper_id for d in differ if d.keeper_id}
-    to_lock |= {i for d in pruned_keys for i in d.row_ids}
-    if to_lock and sqlfiles.run(conn, "daily/lock_rows", {"ids": sorted(to_lock)}, identifiers=identifiers) != len(to_lock):
-        # A row read by the diff is gone (LiteLLM's tag retention, a hand edit): the plan is stale.
-        # This is what PostgreSQL reports for a concurrent change; database.retry runs the day again.
-        import psycopg.errors
-
-        raise psycopg.errors.SerializationFailure(f"{table.table}: daily rows deleted during the reconcile of {day}")
+    # Lock every stored row this table's repair touches, in LiteLLM's key order.
+    touched = [d for d in drifts if d.legacy_rows or d.status == DIFFER or (d.status == EXTRA and prune_orphans)]
+    rows: dict[tuple[str, ...], list[_StoredRow]] = {d.key(): [] for d in touched}
+    if touched:
+        found = sqlfiles.run(conn, "daily/key_rows", {"date": day.isoformat(), **_key_arrays(touched)},
+                             identifiers=identifiers)
+        for row in found:
+            rows[touched[row["position"] - 1].key()].append(_StoredRow(row["id"], row["created"], row["legacy"]))
+        if any(len(rows[d.key()]) != d.stored_rows for d in touched):
+            raise _stale(table, day)
+    keepers = {key: group[0].id for key, group in rows.items()}  # the '' row, else the oldest legacy row
 
     merged = 0
+    merging = [d for d in touched if d.legacy_rows]
     if merging:
         keeper_ids: list[str] = []
         merged_ids: list[str | None] = []
         for drift in merging:
-            others = [i for i in drift.row_ids if i != drift.keeper_id]
+            others = [r.id for r in rows[drift.key()][1:]]
             for other in others or [None]:
-                keeper_ids.append(drift.keeper_id)  # type: ignore[arg-type]  # filtered above
+                keeper_ids.append(keepers[drift.key()])
                 merged_ids.append(other)
             merged += len(others)
         sqlfiles.run(conn, "daily/merge_legacy", {"keeper_ids": keeper_ids, "merged_ids": merged_ids},
@@ -463,45 +447,42 @@ def _repair_table(conn: psycopg.Connection, table: DailyTable, day: date, drifts
 
     updated = 0
     if differ:
-        deltas = [d.delta for d in differ]
         updated = sqlfiles.run(conn, "daily/apply_deltas", {
-            "ids": [d.keeper_id for d in differ],
-            **{name: [getattr(delta, name) for delta in deltas] for name in COUNTER_COLUMNS},
+            "ids": [keepers[d.key()] for d in differ],
+            **{name: [getattr(d.delta, name) for d in differ] for name in COUNTER_COLUMNS},
         }, identifiers=table_only)
 
     inserted = 0
     if missing:
         new_ids = [str(uuid.uuid4()) for _ in missing]
-        values = [d.recomputed or ZERO for d in missing]
         inserted = sqlfiles.run(conn, "daily/insert_missing", {
-            "ids": new_ids,
-            "entity_ids": [d.entity_id for d in missing],
-            "dates": [d.date for d in missing],
-            "api_keys": [d.api_key for d in missing],
-            "models": [d.model for d in missing],
-            "custom_llm_providers": [d.custom_llm_provider for d in missing],
-            "mcp_namespaced_tool_names": [d.mcp_namespaced_tool_name for d in missing],
-            "endpoints": [d.endpoint for d in missing],
-            "model_groups": [d.model_group for d in missing],
-            **{name: [getattr(v, name) for v in values] for name in COUNTER_COLUMNS},
+            "ids": new_ids, "dates": [d.date for d in missing], "model_groups": [d.model_group for d in missing],
+            **_key_arrays(missing),
+            **{name: [getattr(d.delta, name) for d in missing] for name in COUNTER_COLUMNS},
         }, identifiers=identifiers)
         if table.name == "tag":
             sqlfiles.run(conn, "daily/set_tag_request_ids",
                          {"ids": new_ids, "request_ids": [d.writer_request_id for d in missing]})
 
-    pruned = 0
-    pruned_rows = 0
-    if pruned_keys:
-        ids = [i for d in pruned_keys for i in d.row_ids]
-        xmins = [x for d in pruned_keys for x in d.row_xmins]
-        pruned_rows = len(ids)
-        pruned = sqlfiles.run(conn, "daily/prune_rows", {"ids": ids, "row_xmins": xmins}, identifiers=table_only)
+    deleted = []
+    if pruning:  # each orphan is one row now (legacy rows merged above), holding -delta if unchanged
+        deleted = sqlfiles.run(conn, "daily/prune_rows", {
+            "ids": [keepers[d.key()] for d in pruning],
+            **{name: [getattr(d.delta.negated(), name) for d in pruning] for name in COUNTER_COLUMNS},
+        }, identifiers=table_only)
 
-    applied = missing + differ + pruned_keys
     return TableRepair(
         date=day.isoformat(), table=table.name, inserted=inserted, updated=updated, merged=merged,
-        normalized=sum(1 for d in merging if d.stored_rows == d.legacy_rows),
-        pruned=pruned, orphans_kept=0 if prune_orphans else len(orphans),
-        changed_meanwhile=pruned_rows - pruned,
-        spend_delta=sum(d.delta.spend for d in applied),
+        normalized=sum(1 for d in merging if d.legacy_rows == d.stored_rows),
+        pruned=len(deleted), orphans_kept=len(orphans) - len(pruning), changed_meanwhile=len(pruning) - len(deleted),
+        spend_delta=sum(d.delta.spend for d in missing + differ) - sum(row["spend"] for row in deleted),
     )
+
+
+def _key_arrays(drifts: Sequence[KeyDrift]) -> dict[str, list[str]]:
+    return {
+        "entity_ids": [d.entity_id for d in drifts], "api_keys": [d.api_key for d in drifts],
+        "models": [d.model for d in drifts], "custom_llm_providers": [d.custom_llm_provider for d in drifts],
+        "mcp_namespaced_tool_names": [d.mcp_namespaced_tool_name for d in drifts],
+        "endpoints": [d.endpoint for d in drifts],
+    }

@@ -320,20 +320,27 @@ def test_partitioned_spend_logs_are_read_one_partition_per_day(cli, conn) -> Non
 
 
 def test_check_output_names_days_tables_and_keys(cli, conn) -> None:
-    insert_logs(conn, fix_daily.plain_logs(23, fix_daily.FIRST_DAY, 1, 30))
-    table = cli("daily", "check", "--since", "2026-01-10", "--until", "2026-01-10", "--table", "team,tag",
-                "--details")
+    spend_logs = fix_daily.plain_logs(23, fix_daily.FIRST_DAY, 1, 30)
+    insert_logs(conn, spend_logs)
+    day = ["--since", "2026-01-10", "--until", "2026-01-10"]
+    table = cli("daily", "check", *day, "--table", "team,tag", "--details")
     assert table.code == 3
     lines = table.stdout.splitlines()
-    assert lines[0].split()[:4] == ["date", "table", "recomputed", "stored"]
-    assert any(line.startswith("2026-01-10  team") for line in lines)
-    assert "user" not in {line.split()[1] for line in lines[1:] if line.startswith("2026-")}
-    assert "missing" in table.stdout and lines[-1].startswith("drift in 2 of 2 day-tables")
-    payload = cli("daily", "check", "--since", "2026-01-10", "--until", "2026-01-10", "--json").json()
-    assert payload["tables"] == list(aggregates.TABLE_NAMES) and "rows" not in payload
-    assert {d["table"] for d in payload["days"]} <= set(aggregates.TABLE_NAMES)
-    assert all(d["stored"] == 0 and d["missing"] == d["recomputed"] for d in payload["days"])
-    assert cli("daily", "check", "--since", "2026-01-10", "--until", "2026-01-10", "-q").stdout == ""
+    assert lines[0].split() == ["date", "table", "missing", "extra", "differ", "legacy", "spend_delta"]
+    assert [line.split()[1] for line in lines[1:3]] == ["team", "tag"]
+    assert "prompt_tokens +" in table.stdout and lines[-1].startswith("drift in 2 of 2 day-tables")
+
+    payload = cli("daily", "check", *day, "--details", "--json").json()
+    expected = fix_daily.reference(spend_logs)
+    assert payload["tables"] == list(aggregates.TABLE_NAMES) and len(payload["days"]) == 6
+    assert payload["totals"]["missing"] == len(expected) == len(payload["rows"])
+    row = payload["rows"][0]
+    ref = expected[(row["table"], row["entity_id"], row["date"], row["api_key"], row["model"],
+                    row["custom_llm_provider"], row["mcp_namespaced_tool_name"], row["endpoint"])]
+    assert row["delta"] == {**ref.counters, "spend": pytest.approx(ref.spend)} and row["spend_stored"] == 0
+    assert row["requests"] > 0 and row["stored_rows"] == 0 and "spend" in row["differences"]
+    quiet = cli("daily", "check", *day, "-q")
+    assert quiet.code == 3 and quiet.stdout == "" and "drift in 6 of 6" in quiet.stderr
 
 
 def test_now_decides_which_days_are_closed() -> None:

@@ -18,9 +18,9 @@ TABLE = typer.Option(None, "--table", "-t", metavar="NAME",
 WORK_MEM = typer.Option("128MB", "--work-mem", metavar="SIZE",
                         help="PostgreSQL work_mem for the recomputation (per transaction).")
 
-SUMMARY_COLUMNS = ["date", "table", "recomputed", "stored", "missing", "extra", "differ", "legacy", "spend_delta"]
+SUMMARY_COLUMNS = ["date", "table", "missing", "extra", "differ", "legacy", "spend_delta"]
 DETAIL_COLUMNS = ["date", "table", "status", "entity_id", "api_key", "model", "custom_llm_provider",
-                  "mcp_namespaced_tool_name", "endpoint", "requests", "stored_rows", "differences"]
+                  "mcp_namespaced_tool_name", "endpoint", "requests", "stored_rows", "delta"]
 REPAIR_COLUMNS = ["date", "table", "inserted", "updated", "merged", "normalized", "pruned", "orphans_kept",
                   "spend_delta"]
 
@@ -35,10 +35,9 @@ def _range(since: str, until: str):  # noqa: ANN202 - (date, date)
     return first, last
 
 
-def _counters(counters: Any) -> Optional[dict[str, Any]]:
-    from dataclasses import asdict
-
-    return asdict(counters) if counters is not None else None
+def _delta_text(row: dict[str, Any]) -> str:
+    """`api_requests +3, spend -0.5`: the columns that differ, recomputed minus stored."""
+    return ", ".join(f"{name} {row['delta'][name]:+g}" for name in row["differences"])
 
 
 @app.command("check")
@@ -57,6 +56,8 @@ def check(
 
     Example: dbctl daily check --since 2026-01-01 --until 2026-01-31 --table team --details
     """
+    from dataclasses import asdict
+
     from litellm_dbctl import aggregates
 
     first, last = _range(since, until)
@@ -64,28 +65,24 @@ def check(
     with common.connect(ctx, read_only=True) as conn:
         result = aggregates.check(conn, first, last, tables, details=details, work_mem=work_mem)
     s = common.settings(ctx)
-    summary = [{
-        "date": d.date, "table": d.table, "recomputed": d.recomputed_keys, "stored": d.stored_keys,
-        "stored_rows": d.stored_rows, "legacy_rows": d.legacy_rows, "same": d.same, "missing": d.missing,
-        "extra": d.extra, "differ": d.differ, "legacy": d.legacy, "requests": d.requests,
-        "spend_recomputed": d.recomputed.spend, "spend_stored": d.stored.spend, "spend_delta": d.spend_delta,
-    } for d in result.days]
+    summary = [{"date": d.date, "table": d.table, "missing": d.missing, "extra": d.extra, "differ": d.differ,
+                "legacy": d.legacy, "spend_delta": d.spend_delta} for d in result.days]
     rows = [{
         "date": k.date, "table": k.table, "status": k.status, "entity_id": k.entity_id, "api_key": k.api_key,
         "model": k.model, "custom_llm_provider": k.custom_llm_provider,
         "mcp_namespaced_tool_name": k.mcp_namespaced_tool_name, "endpoint": k.endpoint, "requests": k.requests,
-        "stored_rows": k.stored_rows, "legacy_rows": k.legacy_rows, "differences": list(k.differences),
-        "recomputed": _counters(k.recomputed), "stored": _counters(k.stored),
+        "stored_rows": k.stored_rows, "legacy_rows": k.legacy_rows, "spend_recomputed": k.spend_recomputed,
+        "spend_stored": k.spend_stored, "differences": list(k.differences), "delta": asdict(k.delta),
     } for k in result.keys]
     totals = result.totals()
-    payload = {"since": first, "until": last, "tables": list(tables), "drift": result.drift, "totals": totals,
-               "days": summary}
+    payload: dict[str, Any] = {"since": first, "until": last, "tables": list(tables), "drift": result.drift,
+                               "totals": totals, "days": summary}
     if details:
         payload["rows"] = rows
     shown = summary if s.verbose else [r for r in summary if _drifted(r)]
     common.emit(ctx, shown, SUMMARY_COLUMNS, json_payload=payload)
     if details and s.output != "json" and rows:
-        common.emit(ctx, [{**r, "differences": ", ".join(r["differences"])} for r in rows], DETAIL_COLUMNS)
+        common.emit(ctx, [{**r, "delta": _delta_text(r)} for r in rows], DETAIL_COLUMNS)
     common.line(ctx, _check_line(result.drift, totals, first, last))
     if result.drift and s.quiet:
         typer.echo(f"dbctl: {_check_line(True, totals, first, last)}", err=True)

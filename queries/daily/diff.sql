@@ -1,9 +1,11 @@
 -- requires: 20260915000000_add_daily_response_time
 -- mode: read
 -- returns: rows
--- The six daily spend tables recomputed from LiteLLM_SpendLogs by LiteLLM's rules, compared with
--- the stored rows, for the UTC days [since, until). One pass over the logs (only the days asked
--- for, so partitions are pruned and the "startTime" index is used) feeds all six tables.
+-- The six daily spend tables recomputed from LiteLLM_SpendLogs by LiteLLM's rules and compared with
+-- the stored rows, for the UTC days [since, until): one row per key whose stored rows do not match.
+-- One pass over the logs of those days only (partitions pruned, the "startTime" index used) feeds
+-- all six tables; a request adds its amounts to its key, a stored row subtracts its own, and one
+-- GROUP BY leaves each key's delta (recomputed - stored), so nothing is joined or sorted.
 -- Rules (litellm-database.md §1.2-1.4 as corrected by §1.9): date = UTC date of "startTime"; key
 -- columns '' for NULL; endpoint from call_type by LiteLLM's ROUTE_ENDPOINT_MAPPING, else '';
 -- cache tokens from metadata.usage_object with Python int() truncation; api/successful/failed
@@ -13,14 +15,14 @@
 -- always (NULL -> ''), team unless NULL, org unless NULL or '', end user unless NULL or '', agent
 -- unless NULL, one tag row per distinct tag when request_tags is an array of strings only.
 -- Requests LiteLLM cannot aggregate (metadata not an object, usage_object truthy but not an
--- object) count nowhere. Stored rows are grouped by their key with '' for NULL (legacy rows);
--- team rows under api_key '__ptu_flat_cost__' are not derived from logs and are left out.
--- Rows: kind 'day' = one per (daily table, date) with key counts and counter sums; kind 'key'
--- (only when %(keys)s) = one per key whose stored rows are missing, extra, differ or are legacy
--- rows to merge. %(first_writer)s adds model_group and a request_id of the first writer (the
--- earliest completed request: "endTime", then request_id in C order) to 'key' rows.
+-- object) count nowhere. Stored rows count under their key with '' for NULL (legacy rows); team
+-- rows under api_key '__ptu_flat_cost__' are not derived from logs and are left out.
+-- status: missing (no stored row), extra (no request), differ (a counter differs; spend within a
+-- billionth is equal), legacy (equal, but NULL-key rows to merge). Counters are summed as float8:
+-- exact for integers below 2^53, and far cheaper than numeric. %(first_writer)s adds model_group
+-- and request_id of the first writer (earliest "endTime", then request_id in C order).
 WITH endpoint_map (call_type, endpoint) AS (
-    -- LiteLLM 1.109.1 litellm/proxy/route_llm_request.py ROUTE_ENDPOINT_MAPPING
+    -- LiteLLM's ROUTE_ENDPOINT_MAPPING (litellm/proxy/route_llm_request.py): call_type -> endpoint
     VALUES
         ('acompletion', '/chat/completions'),
         ('atext_completion', '/completions'),
@@ -126,7 +128,9 @@ request AS (
                   WHERE g.entry ->> 'guardrail_provider' = 'headroom'
                     AND jsonb_typeof(g.entry -> 'guardrail_response' -> 'tokens_saved') = 'number'), 0)
               ELSE 0 END)::bigint AS compression_saved_tokens,
-           f.internal, f.billed_retry, f.failed,
+           NOT f.internal AND NOT f.billed_retry AS api_request,
+           f.failed,
+           NOT f.failed AND NOT f.internal AND coalesce(sl.request_duration_ms >= 0, false) AS timed,
            sl.request_duration_ms,
            CASE WHEN %(first_writer)s
                 THEN ARRAY[to_char(sl."endTime", 'YYYYMMDDHH24MISSUS'), sl.request_id, sl.model_group] END AS writer
@@ -154,15 +158,20 @@ request AS (
                        AND m.usage_object NOT IN ('false', '0', '""', '[]'), false)
     OFFSET 0  -- computed once per request, not once per daily row it feeds
 ),
-contribution AS (
-    -- What one request adds to one row of one daily table.
+entry AS (
+    -- What each request adds to one key of one daily table, and what each stored row subtracts.
     SELECT ent.daily, ent.entity_id, rq.date, rq.api_key, rq.model, rq.custom_llm_provider,
-           rq.mcp_namespaced_tool_name, rq.endpoint,
-           rq.prompt_tokens, rq.completion_tokens, rq.cache_read_input_tokens, rq.cache_creation_input_tokens,
-           rq.compression_saved_tokens, rq.spend, rq.writer,
-           NOT rq.internal AND NOT rq.billed_retry AS api_request,
-           NOT rq.failed AND NOT rq.internal AND rq.request_duration_ms >= 0 AS timed,
-           rq.failed, rq.request_duration_ms
+           rq.mcp_namespaced_tool_name, rq.endpoint, false AS stored, false AS legacy,
+           rq.prompt_tokens::float8 AS prompt_tokens, rq.completion_tokens::float8 AS completion_tokens,
+           rq.cache_read_input_tokens::float8 AS cache_read_input_tokens,
+           rq.cache_creation_input_tokens::float8 AS cache_creation_input_tokens,
+           rq.compression_saved_tokens::float8 AS compression_saved_tokens,
+           rq.api_request::int::float8 AS api_requests,
+           (rq.api_request AND NOT rq.failed)::int::float8 AS successful_requests,
+           (rq.api_request AND rq.failed)::int::float8 AS failed_requests,
+           CASE WHEN rq.timed THEN rq.request_duration_ms ELSE 0 END::float8 AS total_response_time_ms,
+           rq.timed::int::float8 AS timed_requests,
+           rq.spend, rq.writer
     FROM request AS rq
     CROSS JOIN LATERAL (
         SELECT 'user' AS daily, coalesce(rq."user", '') AS entity_id WHERE 'user' = ANY(%(tables)s::text[])
@@ -178,201 +187,128 @@ contribution AS (
         SELECT DISTINCT 'tag', t.tag FROM jsonb_array_elements_text(rq.tags) AS t(tag)
         WHERE 'tag' = ANY(%(tables)s::text[])
     ) AS ent
-),
-recomputed AS (
-    SELECT ct.daily, ct.entity_id, ct.date, ct.api_key, ct.model, ct.custom_llm_provider,
-           ct.mcp_namespaced_tool_name, ct.endpoint,
-           count(*) AS requests,
-           sum(ct.prompt_tokens)::bigint AS prompt_tokens,
-           sum(ct.completion_tokens)::bigint AS completion_tokens,
-           sum(ct.cache_read_input_tokens)::bigint AS cache_read_input_tokens,
-           sum(ct.cache_creation_input_tokens)::bigint AS cache_creation_input_tokens,
-           sum(ct.compression_saved_tokens)::bigint AS compression_saved_tokens,
-           count(*) FILTER (WHERE ct.api_request) AS api_requests,
-           count(*) FILTER (WHERE ct.api_request AND NOT ct.failed) AS successful_requests,
-           count(*) FILTER (WHERE ct.api_request AND ct.failed) AS failed_requests,
-           coalesce(sum(ct.request_duration_ms) FILTER (WHERE ct.timed), 0)::bigint AS total_response_time_ms,
-           count(*) FILTER (WHERE ct.timed) AS timed_requests,
-           sum(ct.spend) AS spend,
-           min(ct.writer COLLATE "C") AS writer
-    FROM contribution AS ct
-    GROUP BY ct.daily, ct.entity_id, ct.date, ct.api_key, ct.model, ct.custom_llm_provider,
-             ct.mcp_namespaced_tool_name, ct.endpoint
-),
-stored_row AS (
-    SELECT 'user' AS daily, dus.user_id AS entity_id, dus.id, xmin::text AS row_xmin, dus.created_at, dus.date, dus.api_key,
-           dus.model, dus.custom_llm_provider, dus.mcp_namespaced_tool_name, dus.endpoint, dus.prompt_tokens,
-           dus.completion_tokens, dus.cache_read_input_tokens, dus.cache_creation_input_tokens,
-           dus.compression_saved_tokens, dus.api_requests, dus.successful_requests, dus.failed_requests,
-           dus.total_response_time_ms, dus.timed_requests, dus.spend
+    UNION ALL
+    SELECT 'user', coalesce(dus.user_id, ''), dus.date, dus.api_key, coalesce(dus.model, ''),
+           coalesce(dus.custom_llm_provider, ''), coalesce(dus.mcp_namespaced_tool_name, ''), coalesce(dus.endpoint, ''),
+           true, (dus.user_id IS NULL OR dus.model IS NULL OR dus.custom_llm_provider IS NULL
+                  OR dus.mcp_namespaced_tool_name IS NULL OR dus.endpoint IS NULL),
+           -dus.prompt_tokens::float8, -dus.completion_tokens::float8, -dus.cache_read_input_tokens::float8,
+           -dus.cache_creation_input_tokens::float8, -dus.compression_saved_tokens::float8, -dus.api_requests::float8,
+           -dus.successful_requests::float8, -dus.failed_requests::float8, -dus.total_response_time_ms::float8,
+           -dus.timed_requests::float8, -dus.spend, NULL
     FROM "LiteLLM_DailyUserSpend" AS dus
     WHERE dus.date >= to_char(%(since)s::date, 'YYYY-MM-DD') AND dus.date < to_char(%(until)s::date, 'YYYY-MM-DD')
       AND 'user' = ANY(%(tables)s::text[])
     UNION ALL
-    SELECT 'team', dts.team_id, dts.id, xmin::text, dts.created_at, dts.date, dts.api_key,
-           dts.model, dts.custom_llm_provider, dts.mcp_namespaced_tool_name, dts.endpoint, dts.prompt_tokens,
-           dts.completion_tokens, dts.cache_read_input_tokens, dts.cache_creation_input_tokens,
-           dts.compression_saved_tokens, dts.api_requests, dts.successful_requests, dts.failed_requests,
-           dts.total_response_time_ms, dts.timed_requests, dts.spend
+    SELECT 'team', coalesce(dts.team_id, ''), dts.date, dts.api_key, coalesce(dts.model, ''),
+           coalesce(dts.custom_llm_provider, ''), coalesce(dts.mcp_namespaced_tool_name, ''), coalesce(dts.endpoint, ''),
+           true, (dts.team_id IS NULL OR dts.model IS NULL OR dts.custom_llm_provider IS NULL
+                  OR dts.mcp_namespaced_tool_name IS NULL OR dts.endpoint IS NULL),
+           -dts.prompt_tokens::float8, -dts.completion_tokens::float8, -dts.cache_read_input_tokens::float8,
+           -dts.cache_creation_input_tokens::float8, -dts.compression_saved_tokens::float8, -dts.api_requests::float8,
+           -dts.successful_requests::float8, -dts.failed_requests::float8, -dts.total_response_time_ms::float8,
+           -dts.timed_requests::float8, -dts.spend, NULL
     FROM "LiteLLM_DailyTeamSpend" AS dts
     WHERE dts.date >= to_char(%(since)s::date, 'YYYY-MM-DD') AND dts.date < to_char(%(until)s::date, 'YYYY-MM-DD')
       AND dts.api_key <> '__ptu_flat_cost__'
       AND 'team' = ANY(%(tables)s::text[])
     UNION ALL
-    SELECT 'org', dos.organization_id, dos.id, xmin::text, dos.created_at, dos.date, dos.api_key,
-           dos.model, dos.custom_llm_provider, dos.mcp_namespaced_tool_name, dos.endpoint, dos.prompt_tokens,
-           dos.completion_tokens, dos.cache_read_input_tokens, dos.cache_creation_input_tokens,
-           dos.compression_saved_tokens, dos.api_requests, dos.successful_requests, dos.failed_requests,
-           dos.total_response_time_ms, dos.timed_requests, dos.spend
+    SELECT 'org', coalesce(dos.organization_id, ''), dos.date, dos.api_key, coalesce(dos.model, ''),
+           coalesce(dos.custom_llm_provider, ''), coalesce(dos.mcp_namespaced_tool_name, ''), coalesce(dos.endpoint, ''),
+           true, (dos.organization_id IS NULL OR dos.model IS NULL OR dos.custom_llm_provider IS NULL
+                  OR dos.mcp_namespaced_tool_name IS NULL OR dos.endpoint IS NULL),
+           -dos.prompt_tokens::float8, -dos.completion_tokens::float8, -dos.cache_read_input_tokens::float8,
+           -dos.cache_creation_input_tokens::float8, -dos.compression_saved_tokens::float8, -dos.api_requests::float8,
+           -dos.successful_requests::float8, -dos.failed_requests::float8, -dos.total_response_time_ms::float8,
+           -dos.timed_requests::float8, -dos.spend, NULL
     FROM "LiteLLM_DailyOrganizationSpend" AS dos
     WHERE dos.date >= to_char(%(since)s::date, 'YYYY-MM-DD') AND dos.date < to_char(%(until)s::date, 'YYYY-MM-DD')
       AND 'org' = ANY(%(tables)s::text[])
     UNION ALL
-    SELECT 'end_user', des.end_user_id, des.id, xmin::text, des.created_at, des.date, des.api_key,
-           des.model, des.custom_llm_provider, des.mcp_namespaced_tool_name, des.endpoint, des.prompt_tokens,
-           des.completion_tokens, des.cache_read_input_tokens, des.cache_creation_input_tokens,
-           des.compression_saved_tokens, des.api_requests, des.successful_requests, des.failed_requests,
-           des.total_response_time_ms, des.timed_requests, des.spend
+    SELECT 'end_user', coalesce(des.end_user_id, ''), des.date, des.api_key, coalesce(des.model, ''),
+           coalesce(des.custom_llm_provider, ''), coalesce(des.mcp_namespaced_tool_name, ''), coalesce(des.endpoint, ''),
+           true, (des.end_user_id IS NULL OR des.model IS NULL OR des.custom_llm_provider IS NULL
+                  OR des.mcp_namespaced_tool_name IS NULL OR des.endpoint IS NULL),
+           -des.prompt_tokens::float8, -des.completion_tokens::float8, -des.cache_read_input_tokens::float8,
+           -des.cache_creation_input_tokens::float8, -des.compression_saved_tokens::float8, -des.api_requests::float8,
+           -des.successful_requests::float8, -des.failed_requests::float8, -des.total_response_time_ms::float8,
+           -des.timed_requests::float8, -des.spend, NULL
     FROM "LiteLLM_DailyEndUserSpend" AS des
     WHERE des.date >= to_char(%(since)s::date, 'YYYY-MM-DD') AND des.date < to_char(%(until)s::date, 'YYYY-MM-DD')
       AND 'end_user' = ANY(%(tables)s::text[])
     UNION ALL
-    SELECT 'agent', das.agent_id, das.id, xmin::text, das.created_at, das.date, das.api_key,
-           das.model, das.custom_llm_provider, das.mcp_namespaced_tool_name, das.endpoint, das.prompt_tokens,
-           das.completion_tokens, das.cache_read_input_tokens, das.cache_creation_input_tokens,
-           das.compression_saved_tokens, das.api_requests, das.successful_requests, das.failed_requests,
-           das.total_response_time_ms, das.timed_requests, das.spend
+    SELECT 'agent', coalesce(das.agent_id, ''), das.date, das.api_key, coalesce(das.model, ''),
+           coalesce(das.custom_llm_provider, ''), coalesce(das.mcp_namespaced_tool_name, ''), coalesce(das.endpoint, ''),
+           true, (das.agent_id IS NULL OR das.model IS NULL OR das.custom_llm_provider IS NULL
+                  OR das.mcp_namespaced_tool_name IS NULL OR das.endpoint IS NULL),
+           -das.prompt_tokens::float8, -das.completion_tokens::float8, -das.cache_read_input_tokens::float8,
+           -das.cache_creation_input_tokens::float8, -das.compression_saved_tokens::float8, -das.api_requests::float8,
+           -das.successful_requests::float8, -das.failed_requests::float8, -das.total_response_time_ms::float8,
+           -das.timed_requests::float8, -das.spend, NULL
     FROM "LiteLLM_DailyAgentSpend" AS das
     WHERE das.date >= to_char(%(since)s::date, 'YYYY-MM-DD') AND das.date < to_char(%(until)s::date, 'YYYY-MM-DD')
       AND 'agent' = ANY(%(tables)s::text[])
     UNION ALL
-    SELECT 'tag', dgs.tag, dgs.id, xmin::text, dgs.created_at, dgs.date, dgs.api_key,
-           dgs.model, dgs.custom_llm_provider, dgs.mcp_namespaced_tool_name, dgs.endpoint, dgs.prompt_tokens,
-           dgs.completion_tokens, dgs.cache_read_input_tokens, dgs.cache_creation_input_tokens,
-           dgs.compression_saved_tokens, dgs.api_requests, dgs.successful_requests, dgs.failed_requests,
-           dgs.total_response_time_ms, dgs.timed_requests, dgs.spend
+    SELECT 'tag', coalesce(dgs.tag, ''), dgs.date, dgs.api_key, coalesce(dgs.model, ''),
+           coalesce(dgs.custom_llm_provider, ''), coalesce(dgs.mcp_namespaced_tool_name, ''), coalesce(dgs.endpoint, ''),
+           true, (dgs.tag IS NULL OR dgs.model IS NULL OR dgs.custom_llm_provider IS NULL
+                  OR dgs.mcp_namespaced_tool_name IS NULL OR dgs.endpoint IS NULL),
+           -dgs.prompt_tokens::float8, -dgs.completion_tokens::float8, -dgs.cache_read_input_tokens::float8,
+           -dgs.cache_creation_input_tokens::float8, -dgs.compression_saved_tokens::float8, -dgs.api_requests::float8,
+           -dgs.successful_requests::float8, -dgs.failed_requests::float8, -dgs.total_response_time_ms::float8,
+           -dgs.timed_requests::float8, -dgs.spend, NULL
     FROM "LiteLLM_DailyTagSpend" AS dgs
     WHERE dgs.date >= to_char(%(since)s::date, 'YYYY-MM-DD') AND dgs.date < to_char(%(until)s::date, 'YYYY-MM-DD')
       AND 'tag' = ANY(%(tables)s::text[])
 ),
-stored AS (
-    -- Stored rows by normalized key: a legacy row (a NULL key column) belongs to its '' key. The
-    -- keeper is the row a merge keeps: the '' row, else the oldest legacy row.
-    SELECT sr.daily, coalesce(sr.entity_id, '') AS entity_id, sr.date, sr.api_key, coalesce(sr.model, '') AS model,
-           coalesce(sr.custom_llm_provider, '') AS custom_llm_provider,
-           coalesce(sr.mcp_namespaced_tool_name, '') AS mcp_namespaced_tool_name,
-           coalesce(sr.endpoint, '') AS endpoint,
-           count(*) AS stored_rows,
-           count(*) FILTER (WHERE sr.legacy) AS legacy_rows,
-           coalesce(max(sr.id) FILTER (WHERE NOT sr.legacy),
-                    (min(ARRAY[to_char(sr.created_at, 'YYYYMMDDHH24MISSMS'), sr.id] COLLATE "C")
-                         FILTER (WHERE sr.legacy))[2]) AS keeper_id,
-           array_agg(sr.id) AS row_ids,
-           array_agg(sr.row_xmin) AS row_xmins,
-           sum(sr.prompt_tokens)::bigint AS prompt_tokens,
-           sum(sr.completion_tokens)::bigint AS completion_tokens,
-           sum(sr.cache_read_input_tokens)::bigint AS cache_read_input_tokens,
-           sum(sr.cache_creation_input_tokens)::bigint AS cache_creation_input_tokens,
-           sum(sr.compression_saved_tokens)::bigint AS compression_saved_tokens,
-           sum(sr.api_requests)::bigint AS api_requests,
-           sum(sr.successful_requests)::bigint AS successful_requests,
-           sum(sr.failed_requests)::bigint AS failed_requests,
-           sum(sr.total_response_time_ms)::bigint AS total_response_time_ms,
-           sum(sr.timed_requests)::bigint AS timed_requests,
-           sum(sr.spend) AS spend
-    FROM (SELECT x.*, (x.entity_id IS NULL OR x.model IS NULL OR x.custom_llm_provider IS NULL
-                       OR x.mcp_namespaced_tool_name IS NULL OR x.endpoint IS NULL) AS legacy
-          FROM stored_row AS x) AS sr
-    GROUP BY sr.daily, coalesce(sr.entity_id, ''), sr.date, sr.api_key, coalesce(sr.model, ''),
-             coalesce(sr.custom_llm_provider, ''), coalesce(sr.mcp_namespaced_tool_name, ''),
-             coalesce(sr.endpoint, '')
-),
-compared AS MATERIALIZED (
-    SELECT daily, entity_id, date, api_key, model, custom_llm_provider, mcp_namespaced_tool_name, endpoint,
-           CASE WHEN st.daily IS NULL THEN 'missing'
-                WHEN rc.daily IS NULL THEN 'extra'
-                WHEN (rc.prompt_tokens, rc.completion_tokens, rc.cache_read_input_tokens,
-                      rc.cache_creation_input_tokens, rc.compression_saved_tokens, rc.api_requests,
-                      rc.successful_requests, rc.failed_requests, rc.total_response_time_ms, rc.timed_requests)
-                     IS DISTINCT FROM
-                     (st.prompt_tokens, st.completion_tokens, st.cache_read_input_tokens,
-                      st.cache_creation_input_tokens, st.compression_saved_tokens, st.api_requests,
-                      st.successful_requests, st.failed_requests, st.total_response_time_ms, st.timed_requests)
-                  -- spend sums are floats added in another order: equal within a billionth
-                  OR abs(rc.spend - st.spend) > 1e-9 * greatest(1.0, abs(rc.spend)) THEN 'differ'
-                WHEN st.legacy_rows > 0 THEN 'legacy'
-                ELSE 'same' END AS status,
-           rc.requests, rc.writer,
-           st.stored_rows, st.legacy_rows, st.keeper_id, st.row_ids, st.row_xmins,
-           rc.prompt_tokens AS r_prompt_tokens, rc.completion_tokens AS r_completion_tokens,
-           rc.cache_read_input_tokens AS r_cache_read_input_tokens,
-           rc.cache_creation_input_tokens AS r_cache_creation_input_tokens,
-           rc.compression_saved_tokens AS r_compression_saved_tokens, rc.api_requests AS r_api_requests,
-           rc.successful_requests AS r_successful_requests, rc.failed_requests AS r_failed_requests,
-           rc.total_response_time_ms AS r_total_response_time_ms, rc.timed_requests AS r_timed_requests,
-           rc.spend AS r_spend,
-           st.prompt_tokens AS s_prompt_tokens, st.completion_tokens AS s_completion_tokens,
-           st.cache_read_input_tokens AS s_cache_read_input_tokens,
-           st.cache_creation_input_tokens AS s_cache_creation_input_tokens,
-           st.compression_saved_tokens AS s_compression_saved_tokens, st.api_requests AS s_api_requests,
-           st.successful_requests AS s_successful_requests, st.failed_requests AS s_failed_requests,
-           st.total_response_time_ms AS s_total_response_time_ms, st.timed_requests AS s_timed_requests,
-           st.spend AS s_spend
-    FROM recomputed AS rc
-    FULL JOIN stored AS st
-        USING (daily, entity_id, date, api_key, model, custom_llm_provider, mcp_namespaced_tool_name, endpoint)
+keyed AS (
+    SELECT e.daily, e.entity_id, e.date, e.api_key, e.model, e.custom_llm_provider, e.mcp_namespaced_tool_name,
+           e.endpoint,
+           count(*) FILTER (WHERE NOT e.stored) AS requests,
+           count(*) FILTER (WHERE e.stored) AS stored_rows,
+           count(*) FILTER (WHERE e.legacy) AS legacy_rows,
+           sum(e.prompt_tokens) AS prompt_tokens,
+           sum(e.completion_tokens) AS completion_tokens,
+           sum(e.cache_read_input_tokens) AS cache_read_input_tokens,
+           sum(e.cache_creation_input_tokens) AS cache_creation_input_tokens,
+           sum(e.compression_saved_tokens) AS compression_saved_tokens,
+           sum(e.api_requests) AS api_requests,
+           sum(e.successful_requests) AS successful_requests,
+           sum(e.failed_requests) AS failed_requests,
+           sum(e.total_response_time_ms) AS total_response_time_ms,
+           sum(e.timed_requests) AS timed_requests,
+           sum(e.spend) AS spend,
+           sum(e.spend) FILTER (WHERE NOT e.stored) AS spend_recomputed,
+           min(e.writer COLLATE "C") AS writer
+    FROM entry AS e
+    GROUP BY e.daily, e.entity_id, e.date, e.api_key, e.model, e.custom_llm_provider, e.mcp_namespaced_tool_name,
+             e.endpoint
 )
-SELECT 'day' AS kind, cp.daily, cp.date,
-       NULL AS entity_id, NULL AS api_key, NULL AS model, NULL AS custom_llm_provider,
-       NULL AS mcp_namespaced_tool_name, NULL AS endpoint, NULL AS status,
-       count(*) FILTER (WHERE cp.status <> 'extra') AS recomputed_keys,
-       count(*) FILTER (WHERE cp.status <> 'missing') AS stored_keys,
-       count(*) FILTER (WHERE cp.status = 'same') AS same,
-       count(*) FILTER (WHERE cp.status = 'missing') AS missing,
-       count(*) FILTER (WHERE cp.status = 'extra') AS extra,
-       count(*) FILTER (WHERE cp.status = 'differ') AS differ,
-       count(*) FILTER (WHERE cp.status = 'legacy') AS legacy,
-       coalesce(sum(cp.requests), 0)::bigint AS requests,
-       coalesce(sum(cp.stored_rows), 0)::bigint AS stored_rows,
-       coalesce(sum(cp.legacy_rows), 0)::bigint AS legacy_rows,
-       NULL AS keeper_id, NULL::text[] AS row_ids, NULL::text[] AS row_xmins,
-       NULL AS model_group, NULL AS writer_request_id,
-       coalesce(sum(cp.r_prompt_tokens), 0)::bigint AS r_prompt_tokens,
-       coalesce(sum(cp.r_completion_tokens), 0)::bigint AS r_completion_tokens,
-       coalesce(sum(cp.r_cache_read_input_tokens), 0)::bigint AS r_cache_read_input_tokens,
-       coalesce(sum(cp.r_cache_creation_input_tokens), 0)::bigint AS r_cache_creation_input_tokens,
-       coalesce(sum(cp.r_compression_saved_tokens), 0)::bigint AS r_compression_saved_tokens,
-       coalesce(sum(cp.r_api_requests), 0)::bigint AS r_api_requests,
-       coalesce(sum(cp.r_successful_requests), 0)::bigint AS r_successful_requests,
-       coalesce(sum(cp.r_failed_requests), 0)::bigint AS r_failed_requests,
-       coalesce(sum(cp.r_total_response_time_ms), 0)::bigint AS r_total_response_time_ms,
-       coalesce(sum(cp.r_timed_requests), 0)::bigint AS r_timed_requests,
-       coalesce(sum(cp.r_spend), 0) AS r_spend,
-       coalesce(sum(cp.s_prompt_tokens), 0)::bigint AS s_prompt_tokens,
-       coalesce(sum(cp.s_completion_tokens), 0)::bigint AS s_completion_tokens,
-       coalesce(sum(cp.s_cache_read_input_tokens), 0)::bigint AS s_cache_read_input_tokens,
-       coalesce(sum(cp.s_cache_creation_input_tokens), 0)::bigint AS s_cache_creation_input_tokens,
-       coalesce(sum(cp.s_compression_saved_tokens), 0)::bigint AS s_compression_saved_tokens,
-       coalesce(sum(cp.s_api_requests), 0)::bigint AS s_api_requests,
-       coalesce(sum(cp.s_successful_requests), 0)::bigint AS s_successful_requests,
-       coalesce(sum(cp.s_failed_requests), 0)::bigint AS s_failed_requests,
-       coalesce(sum(cp.s_total_response_time_ms), 0)::bigint AS s_total_response_time_ms,
-       coalesce(sum(cp.s_timed_requests), 0)::bigint AS s_timed_requests,
-       coalesce(sum(cp.s_spend), 0) AS s_spend
-FROM compared AS cp
-GROUP BY cp.daily, cp.date
-UNION ALL
-SELECT 'key', cp.daily, cp.date, cp.entity_id, cp.api_key, cp.model, cp.custom_llm_provider,
-       cp.mcp_namespaced_tool_name, cp.endpoint, cp.status,
-       NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       cp.requests, cp.stored_rows, cp.legacy_rows, cp.keeper_id, cp.row_ids, cp.row_xmins,
-       cp.writer[3], cp.writer[2],
-       cp.r_prompt_tokens, cp.r_completion_tokens, cp.r_cache_read_input_tokens, cp.r_cache_creation_input_tokens,
-       cp.r_compression_saved_tokens, cp.r_api_requests, cp.r_successful_requests, cp.r_failed_requests,
-       cp.r_total_response_time_ms, cp.r_timed_requests, cp.r_spend,
-       cp.s_prompt_tokens, cp.s_completion_tokens, cp.s_cache_read_input_tokens, cp.s_cache_creation_input_tokens,
-       cp.s_compression_saved_tokens, cp.s_api_requests, cp.s_successful_requests, cp.s_failed_requests,
-       cp.s_total_response_time_ms, cp.s_timed_requests, cp.s_spend
-FROM compared AS cp
-WHERE %(keys)s AND cp.status <> 'same'
-ORDER BY 1, 3, 2, 4, 5, 6, 7, 8, 9
+SELECT k.daily, k.date, k.entity_id, k.api_key, k.model, k.custom_llm_provider, k.mcp_namespaced_tool_name,
+       k.endpoint,
+       CASE WHEN k.stored_rows = 0 THEN 'missing'
+            WHEN k.requests = 0 THEN 'extra'
+            WHEN k.prompt_tokens <> 0 OR k.completion_tokens <> 0 OR k.cache_read_input_tokens <> 0
+                 OR k.cache_creation_input_tokens <> 0 OR k.compression_saved_tokens <> 0 OR k.api_requests <> 0
+                 OR k.successful_requests <> 0 OR k.failed_requests <> 0 OR k.total_response_time_ms <> 0
+                 OR k.timed_requests <> 0 OR abs(k.spend) > 1e-9 * greatest(1.0, abs(k.spend_recomputed))
+                 THEN 'differ'
+            ELSE 'legacy' END AS status,
+       k.requests, k.stored_rows, k.legacy_rows,
+       k.writer[3] AS model_group, k.writer[2] AS writer_request_id,
+       coalesce(k.spend_recomputed, 0) AS spend_recomputed,
+       k.prompt_tokens::bigint AS prompt_tokens, k.completion_tokens::bigint AS completion_tokens,
+       k.cache_read_input_tokens::bigint AS cache_read_input_tokens,
+       k.cache_creation_input_tokens::bigint AS cache_creation_input_tokens,
+       k.compression_saved_tokens::bigint AS compression_saved_tokens, k.api_requests::bigint AS api_requests,
+       k.successful_requests::bigint AS successful_requests, k.failed_requests::bigint AS failed_requests,
+       k.total_response_time_ms::bigint AS total_response_time_ms, k.timed_requests::bigint AS timed_requests,
+       k.spend
+FROM keyed AS k
+WHERE k.stored_rows = 0 OR k.requests = 0 OR k.legacy_rows > 0
+   OR k.prompt_tokens <> 0 OR k.completion_tokens <> 0 OR k.cache_read_input_tokens <> 0
+   OR k.cache_creation_input_tokens <> 0 OR k.compression_saved_tokens <> 0 OR k.api_requests <> 0
+   OR k.successful_requests <> 0 OR k.failed_requests <> 0 OR k.total_response_time_ms <> 0
+   OR k.timed_requests <> 0 OR abs(k.spend) > 1e-9 * greatest(1.0, abs(k.spend_recomputed))
+ORDER BY k.daily, k.date, k.entity_id, k.api_key, k.model, k.custom_llm_provider, k.mcp_namespaced_tool_name,
+         k.endpoint
