@@ -373,8 +373,8 @@ def reconcile(
                                     what="daily reconcile"):
             for day in todo:
                 done = database.retry(
-                    lambda day=day: _reconcile_day(conn, day, tables, prune_orphans=prune_orphans,
-                                                   dry_run=dry_run, work_mem=work_mem),
+                    lambda day=day: reconcile_day(conn, day, tables, prune_orphans=prune_orphans,
+                                                  dry_run=dry_run, work_mem=work_mem),
                     what=f"daily reconcile {day}")
                 repairs.extend(done)
                 if progress:
@@ -382,9 +382,11 @@ def reconcile(
     return ReconcileResult(since, until, tuple(tables), dry_run, prune_orphans, tuple(repairs), tuple(still_open))
 
 
-def _reconcile_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *, prune_orphans: bool,
-                   dry_run: bool, work_mem: str) -> list[TableRepair]:
-    """One day in one transaction: diff, then per table lock, merge, correct, insert, prune."""
+def reconcile_day(conn: psycopg.Connection, day: date, tables: Sequence[str] = TABLE_NAMES, *,
+                  prune_orphans: bool = False, dry_run: bool = False,
+                  work_mem: str = DEFAULT_WORK_MEM) -> list[TableRepair]:
+    """One day in one transaction (a savepoint when `conn` is already in one): diff, then per table
+    lock, merge, correct, insert, prune. The caller holds the `daily` lock and retries."""
     with conn.transaction(force_rollback=dry_run):
         drifts = diff_day(conn, day, tables, first_writer=True, work_mem=work_mem)
         by_table: dict[str, list[KeyDrift]] = {name: [] for name in tables}
