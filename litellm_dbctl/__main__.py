@@ -12,6 +12,12 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.stdout.write(f"dbctl {__version__}\n")
         raise SystemExit(0)
+    if "status" in args and "migrate" in args:  # the common case of a frequent call, without Typer or psycopg
+        from litellm_dbctl import quickstatus
+
+        code = quickstatus.run(args)
+        if code is not None:
+            raise SystemExit(code)
     from litellm_dbctl.cli import run
 
     raise SystemExit(run(args))

@@ -10,11 +10,6 @@ from litellm_dbctl.config import Target
 from litellm_dbctl.errors import DbctlError
 
 MIN_SERVER_VERSION = 130000  # LiteLLM's migrations use features of PostgreSQL 13+
-# The request-log indexes LiteLLM builds outside its migrations (litellm-database.md §5.4).
-REQUEST_LOG_INDEXES: dict[str, tuple[str, ...]] = {
-    "LiteLLM_SpendLogs_api_key_startTime_idx": ("api_key", "startTime"),
-    "LiteLLM_SpendLogs_litellm_call_id_idx": ("litellm_call_id",),
-}
 
 
 @dataclass(frozen=True)
@@ -122,8 +117,13 @@ def doctor(target: Target, *, old_transaction_seconds: float = 300.0, tables: in
 
 
 def request_log_index_checks(indexes: list[dict[str, Any]]) -> list[Check]:
+    """The request-log indexes LiteLLM builds outside its migrations (litellm-database.md §5.4),
+    present by name or as an equivalent column list. (`indexes` is imported here, not at the top:
+    `db status` does not need it.)"""
+    from litellm_dbctl import indexes as builder
+
     checks = []
-    for name, columns in REQUEST_LOG_INDEXES.items():
+    for name, columns in ((i.name, i.columns) for i in builder.REQUEST_LOG_INDEXES):
         found = [i for i in indexes if i["name"] == name or tuple(i["columns"]) == columns]
         valid = [i for i in found if i["valid"]]
         if valid:

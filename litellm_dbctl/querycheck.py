@@ -18,6 +18,7 @@ from litellm_dbctl.sqlfiles import Query
 if TYPE_CHECKING:
     import psycopg
 
+SYSTEM_COLUMNS = frozenset({"xmin", "xmax", "cmin", "cmax", "ctid", "tableoid"})
 PREPARABLE = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|VALUES|MERGE)\b", re.I)
 
 
@@ -42,7 +43,7 @@ def check(conn: psycopg.Connection, queries: Iterable[Query]) -> list[Finding]:
     for query in queries:
         text, _ = sqlfiles.positional(query)
         text = sqlfiles.IDENTIFIER.sub(lambda m: f'"{m["name"]}"', text)
-        problems = parse_and_resolve(text, known)
+        problems = parse_and_resolve(text, known, placeholders=frozenset(query.identifiers))
         findings.extend(Finding(query.name, stage, p) for stage, p in problems)
         if not problems and PREPARABLE.match(text) and not query.identifiers:
             problem = prepare(conn, text)
@@ -51,15 +52,19 @@ def check(conn: psycopg.Connection, queries: Iterable[Query]) -> list[Finding]:
     return findings
 
 
-def parse_and_resolve(text: str, known: dict[str, set[str]]) -> list[tuple[str, str]]:
+def parse_and_resolve(text: str, known: dict[str, set[str]],
+                      placeholders: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """Parse problems and unknown names. `placeholders` are `{identifier}` names bound at run time,
+    not catalog names; a utility statement sqlglot cannot parse (`ON ONLY`, `WITH (FORCE)`, ...) is
+    left to the server, as it cannot be PREPAREd either."""
     import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import ParseError
+    from sqlglot.errors import SqlglotError
 
     try:
         tree = sqlglot.parse_one(text, read="postgres")
-    except ParseError as exc:
-        return [("parse", str(exc).splitlines()[0])]
+    except SqlglotError as exc:
+        return [("parse", str(exc).splitlines()[0])] if PREPARABLE.match(text) else []
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     aliases: dict[str, str] = {}
     problems: list[tuple[str, str]] = []
@@ -67,7 +72,9 @@ def parse_and_resolve(text: str, known: dict[str, set[str]]) -> list[tuple[str, 
         name = table.name
         if not name or name in ctes or table.db in ("information_schema",) or isinstance(table.this, exp.Anonymous):
             continue
-        if isinstance(table.this, (exp.Func,)):
+        if isinstance(table.this, (exp.Func,)) or table.find_ancestor(exp.Lock) is not None:
+            continue  # a set-returning function, or `FOR UPDATE OF alias` (an alias, not a table)
+        if name in placeholders:
             continue
         if name not in known:
             problems.append(("catalog", f"unknown table {name!r}"))
@@ -79,7 +86,7 @@ def parse_and_resolve(text: str, known: dict[str, set[str]]) -> list[tuple[str, 
         if not qualifier or qualifier not in aliases or not column.name:
             continue
         table_name = aliases[qualifier]
-        if column.name not in known[table_name]:
+        if column.name not in known[table_name] and column.name not in SYSTEM_COLUMNS:
             problems.append(("catalog", f"unknown column {table_name}.{column.name}"))
     return problems
 

@@ -31,6 +31,14 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    """Secrets a test registers (random passwords) must not redact text in later tests."""
+    before = set(config._secrets)
+    yield
+    config._secrets.intersection_update(before)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     """An admin URL (database `postgres`) on the server every test uses."""

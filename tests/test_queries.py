@@ -46,7 +46,8 @@ def test_check_finds_unknown_tables_and_columns() -> None:
     assert querycheck.parse_and_resolve("SELECT x.c FROM t x", known) == [("catalog", "unknown column t.c")]
     assert querycheck.parse_and_resolve("SELECT 1 FROM nope", known) == [("catalog", "unknown table 'nope'")]
     assert querycheck.parse_and_resolve("WITH w AS (SELECT a FROM t) SELECT w.a FROM w", known) == []
-    assert querycheck.parse_and_resolve("SELEC 1 FROM", known)[0][0] == "parse"
+    assert querycheck.parse_and_resolve("SELECT 1 FROM WHERE", known)[0][0] == "parse"
+    assert querycheck.parse_and_resolve("SELECT x.xmin FROM t x FOR UPDATE OF x", known) == []
 
 
 @pytest.mark.parametrize(

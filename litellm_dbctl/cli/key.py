@@ -1,0 +1,170 @@
+"""`dbctl key`: create (raw key printed once), list, block, unblock and delete virtual keys."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from litellm_dbctl.cli import common
+from litellm_dbctl.cli import provision as shared
+
+app = typer.Typer(help="Create, list, block and delete virtual keys.", no_args_is_help=True)
+
+KEY_COLUMNS = ["token", "key_alias", "key_name", "user_id", "team_id", "spend", "max_budget", "budget_duration",
+               "expires", "blocked"]
+KEY_REF = typer.Argument(..., metavar="KEY", help="Alias, token (SHA-256 hex or its first 8+ characters) or the raw key.")
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    user: Optional[str] = typer.Option(None, "--user", help="Owner user_id."),
+    team: Optional[str] = typer.Option(None, "--team", help="Team (id or alias)."),
+    alias: Optional[str] = typer.Option(None, "--alias", help="key_alias; must be unused (LiteLLM's rule)."),
+    models: Optional[list[str]] = typer.Option(None, "--models", metavar="M1,M2", help="Models the key may use."),
+    max_budget: Optional[float] = typer.Option(None, "--max-budget", min=0, help="Key budget in USD."),
+    budget_duration: Optional[str] = typer.Option(None, "--budget-duration", metavar="DURATION",
+                                                  help="Budget window: 1d, 7d, 1mo, ..."),
+    duration: Optional[str] = typer.Option(None, "--duration", metavar="DURATION",
+                                           help="Lifetime: the key expires this long from now (e.g. 30d)."),
+    tpm_limit: Optional[int] = typer.Option(None, "--tpm-limit", min=0, help="Tokens per minute."),
+    rpm_limit: Optional[int] = typer.Option(None, "--rpm-limit", min=0, help="Requests per minute."),
+    metadata: Optional[str] = typer.Option(None, "--metadata", metavar="JSON", help="A JSON object."),
+    key_from_stdin: bool = typer.Option(False, "--key-stdin",
+                                        help="Read the raw key (sk-..., 16+ characters) from stdin instead of "
+                                             "generating one (never from the command line, where ps shows it)."),
+    dry_run: bool = common.DRY_RUN,
+    actor: str = shared.ACTOR,
+    no_audit: bool = shared.NO_AUDIT,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+    timezone: str = shared.TIMEZONE,
+    budget_reset_time: str = shared.RESET_TIME,
+) -> None:
+    """Create a key as /key/generate does. The raw key is printed once on stdout (even with -q); the
+    database keeps only its SHA-256. JSON: {key, token, key_name, key_alias, user_id, team_id, expires, ...}.
+
+    Example: dbctl key create --user admin --alias admin-cli --duration 90d
+    """
+    import json
+
+    from litellm_dbctl import keys
+    from litellm_dbctl.cli.user import split_list
+    from litellm_dbctl.errors import InvalidInput
+
+    meta = None
+    if metadata is not None:
+        try:
+            meta = json.loads(metadata)
+        except ValueError as exc:
+            raise InvalidInput(f"--metadata: not JSON: {exc}") from None
+        if not isinstance(meta, dict):
+            raise InvalidInput("--metadata: expected a JSON object")
+    raw = sys.stdin.readline().strip() if key_from_stdin else None
+    new = keys.NewKey(user_id=user, team=team, key_alias=alias, models=split_list(models), max_budget=max_budget,
+                      budget_duration=budget_duration, duration=duration, tpm_limit=tpm_limit, rpm_limit=rpm_limit,
+                      metadata=meta, raw_key=raw)
+    settings = shared.RunSettings(dry_run, actor, not no_audit, None, None, lock_timeout, timezone, budget_reset_time)
+    created = keys.create(common.target(ctx), new, options=shared.options(settings), dry_run=dry_run,
+                          lock_timeout=lock_timeout)
+    row = {k: v for k, v in created.row.items() if k != "metadata" or v}
+    if common.settings(ctx).output == "json":
+        common.dump_json({"dry_run": dry_run, "key": None if dry_run else created.key.raw, **row})
+    elif dry_run:
+        common.line(ctx, f"would create key {created.key.key_alias or ''} ({created.key.key_name}); nothing written")
+    else:
+        sys.stdout.write(created.key.raw + "\n")
+        common.info(ctx, f"created key {created.key.key_alias or created.key.key_name} (token "
+                         f"{created.key.token[:12]}…); store it now: dbctl cannot show it again")
+    if dry_run:
+        raise typer.Exit(3)
+
+
+@app.command("list")
+def list_keys(
+    ctx: typer.Context,
+    user: Optional[str] = typer.Option(None, "--user", help="Only keys of this user_id."),
+    team: Optional[str] = typer.Option(None, "--team", help="Only keys of this team (id or alias)."),
+    alias: Optional[str] = typer.Option(None, "--alias", help="Only the key with this alias."),
+    full_hash: bool = typer.Option(False, "--full-hash", help="Show the whole SHA-256 token, not its first 12 characters."),
+    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many keys."),
+) -> None:
+    """Keys with alias, key_name, owner, spend, budget, expiry and blocked state. Never a raw key
+    (the database does not have it); the token hash only shortened unless --full-hash.
+
+    Example: dbctl key list --team research
+    """
+    from litellm_dbctl import accounts, keys
+
+    with common.connect(ctx, read_only=True) as conn:
+        team_id = keys.resolve_team(conn, team) if team else None
+        rows = keys.list_keys(conn, user_id=user, team_id=team_id, alias=alias, limit=limit)
+    common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in rows], KEY_COLUMNS)
+
+
+def _change(ctx: typer.Context, change: object, settings: shared.RunSettings) -> None:
+    """Report a block/unblock/delete, drop the proxies' cached key; exit 3 for a dry run that would act."""
+    from litellm_dbctl import keys
+    from litellm_dbctl.cache import EntityRef
+
+    assert isinstance(change, keys.KeyChange)
+    dry_run = settings.dry_run
+    if change.action != "unchanged" and not dry_run:
+        shared.publish(ctx, [EntityRef("key", change.token)], settings)
+    if common.settings(ctx).output == "json":
+        common.dump_json({"dry_run": dry_run, "token": change.token, "key_alias": change.key_alias,
+                          "action": change.action})
+    else:
+        name = change.key_alias or change.token[:12] + "…"
+        common.line(ctx, f"{'would be ' if dry_run and change.action != 'unchanged' else ''}{change.action}: {name}")
+    if dry_run and change.action != "unchanged":
+        raise typer.Exit(3)
+
+
+def _block(ctx: typer.Context, key: str, blocked: bool, settings: shared.RunSettings) -> None:
+    from litellm_dbctl import keys
+
+    change = keys.set_blocked(common.target(ctx), key, blocked, options=shared.options(settings),
+                              dry_run=settings.dry_run)
+    _change(ctx, change, settings)
+
+
+@app.command("block")
+def block(ctx: typer.Context, key: str = KEY_REF, dry_run: bool = common.DRY_RUN, actor: str = shared.ACTOR,
+          no_audit: bool = shared.NO_AUDIT, redis_url: Optional[str] = shared.REDIS_URL,
+          redis_namespace: Optional[str] = shared.REDIS_NAMESPACE) -> None:
+    """Block a key (blocked = true), as /key/block does; audited as `blocked`.
+
+    Example: dbctl key block admin-cli
+    """
+    _block(ctx, key, True, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, 0.0, "UTC",
+                                                "00:00"))
+
+
+@app.command("unblock")
+def unblock(ctx: typer.Context, key: str = KEY_REF, dry_run: bool = common.DRY_RUN, actor: str = shared.ACTOR,
+            no_audit: bool = shared.NO_AUDIT, redis_url: Optional[str] = shared.REDIS_URL,
+            redis_namespace: Optional[str] = shared.REDIS_NAMESPACE) -> None:
+    """Unblock a key (blocked = false), as /key/unblock does; audited as `unblocked`.
+
+    Example: dbctl key unblock admin-cli
+    """
+    _block(ctx, key, False, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, 0.0, "UTC",
+                                                "00:00"))
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, key: str = KEY_REF, dry_run: bool = common.DRY_RUN, actor: str = shared.ACTOR,
+           no_audit: bool = shared.NO_AUDIT, redis_url: Optional[str] = shared.REDIS_URL,
+           redis_namespace: Optional[str] = shared.REDIS_NAMESPACE) -> None:
+    """Delete a key as /key/delete does: a copy goes to LiteLLM_DeletedVerificationToken, the row is
+    removed, an audit row `deleted` is written.
+
+    Example: dbctl key delete 3f2a9c1b7d4e
+    """
+    from litellm_dbctl import keys
+
+    settings = shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, 0.0, "UTC", "00:00")
+    change = keys.delete(common.target(ctx), key, options=shared.options(settings), dry_run=dry_run)
+    _change(ctx, change, settings)

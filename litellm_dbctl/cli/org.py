@@ -1,0 +1,138 @@
+"""`dbctl org`: provision organizations and their members, list and show them."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from litellm_dbctl.cli import common
+from litellm_dbctl.cli import provision as shared
+
+app = typer.Typer(help="Provision organizations and their members.", no_args_is_help=True)
+
+ORG_COLUMNS = ["organization_id", "organization_alias", "members", "teams", "spend", "max_budget", "budget_duration",
+               "budget_reset_at"]
+
+
+@app.command("provision")
+def provision(
+    ctx: typer.Context,
+    org_id: Optional[str] = typer.Option(None, "--org-id", help="organization_id (default for a new one: a uuid)."),
+    alias: Optional[str] = typer.Option(None, "--alias",
+                                        help="organization_alias (required to create); finds it without --org-id."),
+    max_budget: Optional[float] = typer.Option(None, "--max-budget", min=0, help="Budget in USD."),
+    soft_budget: Optional[float] = typer.Option(None, "--soft-budget", min=0, help="Alerting threshold in USD."),
+    budget_duration: Optional[str] = typer.Option(None, "--budget-duration", metavar="DURATION",
+                                                  help="Budget window: 1d, 7d, 1mo, ..."),
+    models: Optional[list[str]] = typer.Option(None, "--models", metavar="M1,M2", help="Models the organization may use."),
+    tpm_limit: Optional[int] = typer.Option(None, "--tpm-limit", min=0, help="Tokens per minute."),
+    rpm_limit: Optional[int] = typer.Option(None, "--rpm-limit", min=0, help="Requests per minute."),
+    member: Optional[list[str]] = typer.Option(None, "--member", metavar="USER[:ROLE]",
+                                               help="A member (user_id or email), role org_admin, internal_user "
+                                                    "(default) or internal_user_viewer; repeatable."),
+    dry_run: bool = common.DRY_RUN,
+    actor: str = shared.ACTOR,
+    no_audit: bool = shared.NO_AUDIT,
+    redis_url: Optional[str] = shared.REDIS_URL,
+    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+    timezone: str = shared.TIMEZONE,
+    budget_reset_time: str = shared.RESET_TIME,
+) -> None:
+    """Create or update an organization (found by --org-id, else --alias) with its budget row, and add
+    members (LiteLLM_OrganizationMembership). Only the fields given are written.
+
+    Example: dbctl org provision --alias acme --max-budget 1000 --budget-duration 1mo --member ada@example.com:org_admin
+    """
+    from litellm_dbctl import specs
+    from litellm_dbctl.cli.team import member_entries
+    from litellm_dbctl.cli.user import split_list
+
+    record = {"organization_id": org_id, "organization_alias": alias, "max_budget": max_budget,
+              "soft_budget": soft_budget, "budget_duration": budget_duration,
+              "models": split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
+              "members_with_roles": member_entries(member, specs.ORG_ROLES) or None}
+    spec = specs.from_records([("organizations", {k: v for k, v in record.items() if v is not None})], "flags")
+    shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
+                                                 lock_timeout, timezone, budget_reset_time))
+
+
+@app.command("add-member")
+def add_member(
+    ctx: typer.Context,
+    org: str = typer.Argument(..., help="organization_id or organization_alias."),
+    user: str = typer.Argument(..., help="user_id, or an email (a new user is created when none matches)."),
+    role: Optional[str] = typer.Option(None, "--role", help="org_admin, internal_user or internal_user_viewer "
+                                                            "(default: internal_user for a new member)."),
+    dry_run: bool = common.DRY_RUN,
+    actor: str = shared.ACTOR,
+    no_audit: bool = shared.NO_AUDIT,
+    redis_url: Optional[str] = shared.REDIS_URL,
+    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+) -> None:
+    """Add (or re-role) an organization member as /organization/member_add does.
+
+    Example: dbctl org add-member acme ada@example.com --role org_admin
+    """
+    from litellm_dbctl import specs
+
+    spec = specs.one_membership("org", org, user, role)
+    shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
+                                                 lock_timeout, "UTC", "00:00"))
+
+
+@app.command("remove-member")
+def remove_member(
+    ctx: typer.Context,
+    org: str = typer.Argument(..., help="organization_id or organization_alias."),
+    user: str = typer.Argument(..., help="user_id, sso_user_id or email."),
+    dry_run: bool = common.DRY_RUN,
+    actor: str = shared.ACTOR,
+    no_audit: bool = shared.NO_AUDIT,
+    redis_url: Optional[str] = shared.REDIS_URL,
+    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+) -> None:
+    """Remove a member (its LiteLLM_OrganizationMembership row). A non-member changes nothing.
+
+    Example: dbctl org remove-member acme ada@example.com
+    """
+    shared.remove(ctx, "org", org, user, shared.RunSettings(dry_run, actor, not no_audit, redis_url,
+                                                            redis_namespace, lock_timeout, "UTC", "00:00"))
+
+
+@app.command("list")
+def list_orgs(
+    ctx: typer.Context,
+    alias: Optional[str] = typer.Option(None, "--alias", help="Only aliases containing this (case-insensitive)."),
+    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many organizations."),
+) -> None:
+    """Organizations with member and team counts, spend and budget.
+
+    Example: dbctl org list --output csv
+    """
+    from litellm_dbctl import accounts
+
+    with common.connect(ctx, read_only=True) as conn:
+        rows = accounts.orgs(conn, alias=alias, limit=limit)
+    common.emit(ctx, rows, ORG_COLUMNS)
+
+
+@app.command("show")
+def show(ctx: typer.Context, org: str = typer.Argument(..., help="organization_id or organization_alias.")) -> None:
+    """One organization: fields, budget and spend, members with roles, teams.
+
+    Example: dbctl org show acme
+    """
+    from litellm_dbctl import accounts
+
+    with common.connect(ctx, read_only=True) as conn:
+        detail = accounts.org(conn, org)
+    if common.settings(ctx).output != "table":
+        common.emit(ctx, detail.members, None, json_payload=detail)
+        return
+    common.emit(ctx, [{"field": k, "value": v} for k, v in detail.organization.items()], ["field", "value"])
+    common.emit(ctx, detail.members, ["user_id", "user_email", "role", "spend"], title="members")
+    common.emit(ctx, detail.teams, ["team_id", "team_alias", "spend", "max_budget"], title="teams")

@@ -1,0 +1,166 @@
+"""`dbctl team`: provision teams and their members, list and show them."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from litellm_dbctl.cli import common
+from litellm_dbctl.cli import provision as shared
+
+app = typer.Typer(help="Provision teams and their members.", no_args_is_help=True)
+
+TEAM_COLUMNS = ["team_id", "team_alias", "organization_id", "members", "spend", "max_budget", "budget_duration",
+                "budget_reset_at", "blocked"]
+
+
+def member_entries(values: Optional[list[str]], roles: tuple[str, ...]) -> list[dict[str, Any]]:
+    """`USER[:ROLE]` options as members_with_roles entries (an email when USER contains @)."""
+    from litellm_dbctl.errors import InvalidInput
+
+    entries = []
+    for value in values or []:
+        user, _, given = value.rpartition(":") if ":" in value else (value, "", "")
+        role = given or None
+        if role is not None and role not in roles:
+            raise InvalidInput(f"--member {value!r}: unknown role {role!r} (expected one of: {', '.join(roles)})")
+        entry = {"user_email" if "@" in user else "user_id": user.strip()}
+        entries.append(entry | ({"role": role} if role else {}))
+    return entries
+
+
+@app.command("provision")
+def provision(
+    ctx: typer.Context,
+    team_id: Optional[str] = typer.Option(None, "--team-id", help="The team's id (default for a new team: a uuid)."),
+    alias: Optional[str] = typer.Option(None, "--alias", help="team_alias; finds the team when --team-id is not given."),
+    org: Optional[str] = typer.Option(None, "--org", help="Organization (id or alias)."),
+    max_budget: Optional[float] = typer.Option(None, "--max-budget", min=0, help="Team budget in USD."),
+    soft_budget: Optional[float] = typer.Option(None, "--soft-budget", min=0, help="Alerting threshold in USD."),
+    budget_duration: Optional[str] = typer.Option(None, "--budget-duration", metavar="DURATION",
+                                                  help="Budget window: 1d, 7d, 1mo, ..."),
+    models: Optional[list[str]] = typer.Option(None, "--models", metavar="M1,M2", help="Models the team may use."),
+    tpm_limit: Optional[int] = typer.Option(None, "--tpm-limit", min=0, help="Tokens per minute."),
+    rpm_limit: Optional[int] = typer.Option(None, "--rpm-limit", min=0, help="Requests per minute."),
+    member: Optional[list[str]] = typer.Option(None, "--member", metavar="USER[:admin|user]",
+                                               help="A member (user_id, or email); repeatable."),
+    member_budget: Optional[float] = typer.Option(None, "--member-budget", min=0,
+                                                  help="Default budget of each member (team_member_budget)."),
+    member_budget_duration: Optional[str] = typer.Option(None, "--member-budget-duration", metavar="DURATION",
+                                                         help="Window of the default member budget."),
+    dry_run: bool = common.DRY_RUN,
+    actor: str = shared.ACTOR,
+    no_audit: bool = shared.NO_AUDIT,
+    redis_url: Optional[str] = shared.REDIS_URL,
+    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+    timezone: str = shared.TIMEZONE,
+    budget_reset_time: str = shared.RESET_TIME,
+) -> None:
+    """Create or update a team (found by --team-id, else by --alias) and add members: only the fields
+    given are written; budget_reset_at follows budget_duration by LiteLLM's rules.
+
+    Example: dbctl team provision --team-id research --max-budget 500 --budget-duration 1mo --member ada@example.com:admin
+    """
+    from litellm_dbctl import specs
+    from litellm_dbctl.cli.user import split_list
+
+    record = {"team_id": team_id, "team_alias": alias, "organization_id": org, "max_budget": max_budget,
+              "soft_budget": soft_budget, "budget_duration": budget_duration,
+              "models": split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
+              "team_member_budget": member_budget, "team_member_budget_duration": member_budget_duration,
+              "members_with_roles": member_entries(member, specs.TEAM_ROLES) or None}
+    spec = specs.from_records([("teams", {k: v for k, v in record.items() if v is not None})], "flags")
+    shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
+                                                 lock_timeout, timezone, budget_reset_time))
+
+
+@app.command("add-member")
+def add_member(
+    ctx: typer.Context,
+    team: str = typer.Argument(..., help="team_id or team_alias."),
+    user: str = typer.Argument(..., help="user_id, or an email (a new user is created when none matches)."),
+    role: Optional[str] = typer.Option(None, "--role", help="admin or user (default: user for a new member; "
+                                                            "an existing member keeps its role)."),
+    max_budget_in_team: Optional[float] = typer.Option(None, "--max-budget-in-team", min=0,
+                                                       help="The member's own budget in the team."),
+    dry_run: bool = common.DRY_RUN,
+    actor: str = shared.ACTOR,
+    no_audit: bool = shared.NO_AUDIT,
+    redis_url: Optional[str] = shared.REDIS_URL,
+    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+) -> None:
+    """Add (or re-role) a member as /team/member_add does: roster entry, UserTable.teams and a
+    LiteLLM_TeamMembership row (with a member budget row for --max-budget-in-team).
+
+    Example: dbctl team add-member research ada@example.com --role admin
+    """
+    from litellm_dbctl import specs
+
+    spec = specs.one_membership("team", team, user, role, max_budget_in_team)
+    shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
+                                                 lock_timeout, "UTC", "00:00"))
+
+
+@app.command("remove-member")
+def remove_member(
+    ctx: typer.Context,
+    team: str = typer.Argument(..., help="team_id or team_alias."),
+    user: str = typer.Argument(..., help="user_id, sso_user_id or email."),
+    dry_run: bool = common.DRY_RUN,
+    actor: str = shared.ACTOR,
+    no_audit: bool = shared.NO_AUDIT,
+    redis_url: Optional[str] = shared.REDIS_URL,
+    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+) -> None:
+    """Remove a member from everywhere LiteLLM records it: the roster (members_with_roles),
+    UserTable.teams and the LiteLLM_TeamMembership row. A non-member changes nothing (exit 0).
+
+    Example: dbctl team remove-member research ada@example.com
+    """
+    shared.remove(ctx, "team", team, user, shared.RunSettings(dry_run, actor, not no_audit, redis_url,
+                                                              redis_namespace, lock_timeout, "UTC", "00:00"))
+
+
+@app.command("list")
+def list_teams(
+    ctx: typer.Context,
+    org: Optional[str] = typer.Option(None, "--org", help="Only teams of this organization (id or alias)."),
+    alias: Optional[str] = typer.Option(None, "--alias", help="Only aliases containing this (case-insensitive)."),
+    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many teams."),
+) -> None:
+    """Teams with member count, spend and budget.
+
+    Example: dbctl team list --org acme
+    """
+    from litellm_dbctl import accounts
+
+    with common.connect(ctx, read_only=True) as conn:
+        rows = accounts.teams(conn, org=org, alias=alias, limit=limit)
+    common.emit(ctx, rows, TEAM_COLUMNS)
+
+
+@app.command("show")
+def show(ctx: typer.Context, team: str = typer.Argument(..., help="team_id or team_alias.")) -> None:
+    """One team: fields, budget and spend, default member budget, members (role, member budget and
+    spend, and whether all three membership records agree), keys.
+
+    Example: dbctl team show research --json
+    """
+    from litellm_dbctl import accounts
+
+    with common.connect(ctx, read_only=True) as conn:
+        detail = accounts.team(conn, team)
+    if common.settings(ctx).output != "table":
+        common.emit(ctx, detail.members, None, json_payload=detail)
+        return
+    common.emit(ctx, [{"field": k, "value": v} for k, v in detail.team.items()], ["field", "value"])
+    if detail.member_budget:
+        common.emit(ctx, [detail.member_budget], list(detail.member_budget), title="default member budget")
+    common.emit(ctx, detail.members, ["user_id", "user_email", "role", "spend", "max_budget_in_team",
+                                      "in_user_teams", "has_membership_row"], title="members")
+    common.emit(ctx, detail.keys, ["token", "key_alias", "key_name", "user_id", "spend", "max_budget", "expires",
+                                   "blocked"], title="keys")

@@ -1,0 +1,120 @@
+"""`dbctl user`: provision users (flags or a YAML/JSON/CSV file), list and show them."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from litellm_dbctl.cli import common
+from litellm_dbctl.cli import provision as shared
+
+app = typer.Typer(help="Provision, list and show LiteLLM users.", no_args_is_help=True)
+
+USER_COLUMNS = ["user_id", "user_email", "user_alias", "user_role", "teams", "spend", "max_budget",
+                "budget_duration", "budget_reset_at"]
+
+
+def split_list(values: Optional[list[str]]) -> list[str]:
+    """Repeatable, comma-separated option values as one list."""
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+@app.command("provision")
+def provision(
+    ctx: typer.Context,
+    file: Optional[str] = typer.Option(None, "--file", "-f", metavar="PATH|-",
+                                       help="Users from a YAML or JSON list (or a mapping with `users`), or CSV."),
+    fmt: Optional[str] = typer.Option(None, "--format", metavar="yaml|json|csv",
+                                      help="Format of --file (default: by extension; stdin is YAML/JSON)."),
+    user_id: Optional[str] = typer.Option(None, "--user-id", help="The user's id (default for a new user: a uuid)."),
+    email: Optional[str] = typer.Option(None, "--email", help="Email; matched case-insensitively."),
+    sso_id: Optional[str] = typer.Option(None, "--sso-id", help="The identity provider's id (sso_user_id)."),
+    alias: Optional[str] = typer.Option(None, "--alias", help="Display name (user_alias)."),
+    role: Optional[str] = typer.Option(None, "--role", help="proxy_admin, proxy_admin_viewer, internal_user, "
+                                                            "internal_user_viewer, ..."),
+    max_budget: Optional[float] = typer.Option(None, "--max-budget", min=0, help="Budget in USD."),
+    budget_duration: Optional[str] = typer.Option(None, "--budget-duration", metavar="DURATION",
+                                                  help="Budget window: 30s, 1h, 1d, 7d, 1mo, daily, ..."),
+    models: Optional[list[str]] = typer.Option(None, "--models", metavar="M1,M2", help="Models the user may use."),
+    team: Optional[list[str]] = typer.Option(None, "--team", metavar="TEAM[:admin|user]",
+                                             help="Team membership (id or alias); repeatable."),
+    org: Optional[list[str]] = typer.Option(None, "--org", metavar="ORG[:ROLE]",
+                                            help="Organization membership (id or alias); repeatable."),
+    dry_run: bool = common.DRY_RUN,
+    batch_size: Optional[int] = shared.BATCH_SIZE,
+    actor: str = shared.ACTOR,
+    no_audit: bool = shared.NO_AUDIT,
+    redis_url: Optional[str] = shared.REDIS_URL,
+    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+    timezone: str = shared.TIMEZONE,
+    budget_reset_time: str = shared.RESET_TIME,
+) -> None:
+    """Create or update users. A user is found by user_id, else sso_user_id, else email
+    (case-insensitive); created when absent, otherwise only the fields given are updated. Teams and
+    organizations are joined everywhere LiteLLM records membership.
+
+    Example: dbctl user provision --email ada@example.com --role internal_user --team research:admin
+    """
+    from litellm_dbctl import specs
+    from litellm_dbctl.errors import InvalidInput
+
+    flags = {"user_id": user_id, "user_email": email, "sso_user_id": sso_id, "user_alias": alias, "user_role": role,
+             "max_budget": max_budget, "budget_duration": budget_duration,
+             "models": split_list(models) if models else None, "teams": list(team) if team else None,
+             "organizations": list(org) if org else None}
+    given = {k: v for k, v in flags.items() if v is not None}
+    if file is not None:
+        if given:
+            raise InvalidInput("give either --file or user flags, not both")
+        with shared.paused_gc():
+            spec = specs.load_users(file, fmt=fmt, defer=True)
+    elif not given:
+        raise InvalidInput("nothing to provision: give --file, or --user-id/--email/--sso-id and fields")
+    else:
+        spec = specs.from_records([("users", given)], "flags")
+    with shared.paused_gc():
+        shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
+                                                     lock_timeout, timezone, budget_reset_time, batch_size))
+
+
+@app.command("list")
+def list_users(
+    ctx: typer.Context,
+    team: Optional[str] = typer.Option(None, "--team", help="Only members of this team (id or alias)."),
+    org: Optional[str] = typer.Option(None, "--org", help="Only members of this organization (id or alias)."),
+    email: Optional[str] = typer.Option(None, "--email", help="Only emails containing this (case-insensitive)."),
+    role: Optional[str] = typer.Option(None, "--role", help="Only users with this user_role."),
+    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many users."),
+) -> None:
+    """Users with their teams, spend and budget.
+
+    Example: dbctl user list --team research --json
+    """
+    from litellm_dbctl import accounts
+
+    with common.connect(ctx, read_only=True) as conn:
+        rows = accounts.users(conn, team=team, org=org, email=email, role=role, limit=limit)
+    common.emit(ctx, rows, USER_COLUMNS)
+
+
+@app.command("show")
+def show(ctx: typer.Context, user: str = typer.Argument(..., metavar="USER", help="user_id, sso_user_id or email.")) -> None:
+    """One user: fields, budget and spend, teams (role, member budget and spend), organizations, keys.
+
+    Example: dbctl user show ada@example.com
+    """
+    from litellm_dbctl import accounts
+
+    with common.connect(ctx, read_only=True) as conn:
+        detail = accounts.user(conn, user)
+    if common.settings(ctx).output != "table":
+        common.emit(ctx, [detail.user], list(detail.user), json_payload=detail)
+        return
+    common.emit(ctx, [{"field": k, "value": v} for k, v in detail.user.items()], ["field", "value"])
+    common.emit(ctx, detail.teams, ["team_id", "team_alias", "role", "spend", "max_budget_in_team"], title="teams")
+    common.emit(ctx, detail.organizations, ["organization_id", "organization_alias", "role", "spend"],
+                title="organizations")
+    common.emit(ctx, detail.keys, ["token", "key_alias", "key_name", "team_id", "spend", "max_budget", "expires",
+                                   "blocked"], title="keys")

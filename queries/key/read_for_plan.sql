@@ -1,0 +1,8 @@
+-- requires: 20250416185146_add_allowed_routes_litellm_verification_token
+-- mode: read
+-- returns: rows
+-- Keys a spec names by key_alias (exact, case-sensitive: LiteLLM's uniqueness rule).
+SELECT token, key_alias, key_name, user_id, team_id, models, max_budget, budget_duration, budget_reset_at,
+       tpm_limit, rpm_limit, max_parallel_requests, metadata, blocked, allowed_routes, expires, xmin::text AS xmin
+FROM "LiteLLM_VerificationToken"
+WHERE key_alias = ANY(%(aliases)s::text[])

@@ -1,0 +1,7 @@
+-- requires: 20250326162113_baseline
+-- mode: read
+-- returns: rows
+-- LiteLLM_OrganizationMembership rows of these users in these organizations.
+SELECT user_id, organization_id, user_role, xmin::text AS xmin
+FROM "LiteLLM_OrganizationMembership"
+WHERE organization_id = ANY(%(org_ids)s::text[]) AND user_id = ANY(%(user_ids)s::text[])

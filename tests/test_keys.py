@@ -1,0 +1,105 @@
+"""`dbctl key`: keys authenticate by LiteLLM's rule, aliases stay unique, raw keys never leak."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+import pytest
+
+
+@pytest.fixture
+def owner(cli) -> str:
+    assert cli("team", "provision", "--team-id", "t1", "--alias", "research").code == 0
+    assert cli("user", "provision", "--user-id", "admin", "--role", "proxy_admin").code == 0
+    return "admin"
+
+
+def test_created_key_authenticates_by_litellms_rule(cli, db, owner) -> None:
+    result = cli("key", "create", "--user", owner, "--team", "research", "--alias", "admin-cli", "--duration", "30d",
+                 "--max-budget", "10", "--budget-duration", "1d", "--models", "gpt-4o,claude")
+    assert result.code == 0, result
+    raw = result.stdout.strip()
+    assert raw.startswith("sk-") and len(raw) > 20 and result.stdout.count("sk-") == 1
+    row = db.query('SELECT * FROM "LiteLLM_VerificationToken"')[0]
+    assert row["token"] == hashlib.sha256(raw.encode("utf-8")).hexdigest()  # how the proxy checks a bearer key
+    assert row["key_name"] == "sk-..." + raw[-4:] and row["key_alias"] == "admin-cli"
+    assert (row["user_id"], row["team_id"], row["models"]) == ("admin", "t1", ["gpt-4o", "claude"])
+    assert (row["aliases"], row["config"], row["permissions"], row["metadata"], row["model_max_budget"]) == \
+        ({}, {}, {}, {}, {})
+    assert row["created_by"] == "dbctl" and row["budget_reset_at"] is not None
+    assert abs(row["expires"] - (datetime.utcnow() + timedelta(days=30))) < timedelta(minutes=1)
+    audit = db.query('SELECT * FROM "LiteLLM_AuditLog"')[-1]
+    assert (audit["action"], audit["object_id"]) == ("created", row["token"])
+    dump = str(db.query('SELECT * FROM "LiteLLM_AuditLog"')) + str(db.query('SELECT * FROM "LiteLLM_VerificationToken"'))
+    assert raw not in dump
+
+
+def test_alias_uniqueness_as_litellm_checks_it(cli, db, owner) -> None:
+    assert cli("key", "create", "--user", owner, "--alias", "ci").code == 0
+    again = cli("key", "create", "--user", owner, "--alias", "ci")
+    assert again.code == 2 and "already in use" in again.stderr
+    assert cli("key", "create", "--user", owner, "--alias", "CI").code == 0  # exact, case-sensitive match
+    assert db.value('SELECT count(*) FROM "LiteLLM_VerificationToken"') == 2
+
+
+def test_key_needs_an_existing_owner(cli, db) -> None:
+    assert cli("key", "create", "--user", "ghost").code == 2
+    assert cli("key", "create", "--team", "ghost").code == 2
+    assert cli("key", "create").code == 2
+    assert db.value('SELECT count(*) FROM "LiteLLM_VerificationToken"') == 0
+
+
+def test_custom_key_from_stdin(cli, db, owner) -> None:
+    raw = "sk-my-bootstrap-key-0001"
+    result = cli("key", "create", "--user", owner, "--key-stdin", input=raw + "\n")
+    assert result.code == 0 and result.stdout.strip() == raw
+    assert db.value('SELECT token FROM "LiteLLM_VerificationToken"') == hashlib.sha256(raw.encode()).hexdigest()
+    assert cli("key", "create", "--user", owner, "--key-stdin", input="short\n").code == 2
+
+
+def test_list_never_shows_a_raw_key_or_full_hash_unless_asked(cli, db, owner) -> None:
+    raw = cli("key", "create", "--user", owner, "--alias", "k1").stdout.strip()
+    token = hashlib.sha256(raw.encode()).hexdigest()
+    for output in ("table", "json", "csv"):
+        listed = cli("key", "list", "--output", output)
+        assert listed.code == 0 and "k1" in listed.stdout
+        assert raw not in listed.stdout and token not in listed.stdout
+    full = cli("key", "list", "--full-hash", "--json").json()
+    assert full[0]["token"] == token and full[0]["blocked"] is False
+
+
+def test_block_unblock_delete(cli, db, owner) -> None:
+    raw = cli("key", "create", "--user", owner, "--alias", "k1").stdout.strip()
+    token = hashlib.sha256(raw.encode()).hexdigest()
+    assert cli("key", "block", "k1", "--dry-run").code == 3
+    assert db.value('SELECT blocked FROM "LiteLLM_VerificationToken"') is None
+    assert cli("key", "block", token[:10]).code == 0
+    assert db.value('SELECT blocked FROM "LiteLLM_VerificationToken"') is True
+    xmin = db.value('SELECT xmin::text FROM "LiteLLM_VerificationToken"')
+    again = cli("key", "block", "k1")
+    assert again.code == 0 and "unchanged" in again.stdout
+    assert db.value('SELECT xmin::text FROM "LiteLLM_VerificationToken"') == xmin
+    assert cli("key", "unblock", raw).code == 0  # the raw key names it too (hashed, never echoed)
+    assert db.value('SELECT blocked FROM "LiteLLM_VerificationToken"') is False
+    actions = [r["action"] for r in db.query('SELECT action FROM "LiteLLM_AuditLog" ORDER BY updated_at, action')]
+    assert actions.count("blocked") == 1 and actions.count("unblocked") == 1
+    deleted = cli("key", "delete", "k1", "--json")
+    assert deleted.code == 0 and deleted.json()["action"] == "deleted"
+    assert db.value('SELECT count(*) FROM "LiteLLM_VerificationToken"') == 0
+    archived = db.query('SELECT * FROM "LiteLLM_DeletedVerificationToken"')[0]
+    assert (archived["token"], archived["key_alias"], archived["deleted_by"]) == (token, "k1", "dbctl")
+    assert cli("key", "delete", "k1").code == 2
+
+
+def test_spec_keys_are_never_rotated(cli, db, tmp_path, owner) -> None:
+    path = tmp_path / "keys.yaml"
+    path.write_text("keys:\n  - key_alias: svc\n    user_id: admin\n    max_budget: 5\n")
+    first = cli("provision", "apply", str(path))
+    assert first.code == 0 and "svc\tsk-" in first.stdout
+    token = db.value('SELECT token FROM "LiteLLM_VerificationToken"')
+    path.write_text("keys:\n  - key_alias: svc\n    user_id: admin\n    max_budget: 6\n")
+    second = cli("provision", "apply", str(path))
+    assert second.code == 0 and "sk-" not in second.stdout
+    row = db.query('SELECT * FROM "LiteLLM_VerificationToken"')[0]
+    assert (row["token"], row["max_budget"]) == (token, 6)

@@ -1,0 +1,291 @@
+"""`dbctl provision apply`: the rows LiteLLM writes, idempotency, plans, chunks and audit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from fix_provision import SPEC, counts, fingerprint, write
+
+
+def test_apply_writes_what_litellm_writes(cli, db, tmp_path) -> None:
+    result = cli("provision", "apply", write(tmp_path, SPEC))
+    assert result.code == 0, result
+    assert "created 12, updated 0" in result.stdout
+
+    alice = db.query('SELECT * FROM "LiteLLM_UserTable" WHERE user_id = %s', ["alice"])[0]
+    assert alice["teams"] == ["team-dev", "team-prod"] and alice["user_role"] == "proxy_admin"
+    assert alice["models"] == [] and alice["metadata"] == {} and alice["spend"] == 0
+    bob = db.query('SELECT * FROM "LiteLLM_UserTable" WHERE user_email = %s', ["Bob@Example.com"])[0]
+    assert bob["user_role"] == "internal_user" and bob["teams"] == ["team-prod"]  # member defaults
+    carol = db.query('SELECT * FROM "LiteLLM_UserTable" WHERE user_email = %s', ["carol@example.com"])[0]
+    assert carol["user_role"] is None and carol["budget_duration"] == "1d"  # /user/new leaves the role NULL
+    assert carol["budget_reset_at"] is not None
+
+    team = db.query('SELECT * FROM "LiteLLM_TeamTable" WHERE team_id = %s', ["team-prod"])[0]
+    assert team["organization_id"] == "org-acme" and team["admins"] == [] and team["members"] == []
+    roster = {m["user_id"]: m for m in team["members_with_roles"]}
+    assert set(roster) == {"alice", bob["user_id"], carol["user_id"]}
+    assert roster["alice"] == {"user_id": "alice", "user_email": "alice@example.com", "role": "admin"}
+    assert roster[bob["user_id"]]["role"] == "user"
+    default_budget = team["metadata"]["team_member_budget_id"]
+    assert db.value('SELECT max_budget FROM "LiteLLM_BudgetTable" WHERE budget_id = %s', [default_budget]) == 5
+
+    memberships = {r["user_id"]: r for r in db.query(
+        'SELECT m.*, b.max_budget FROM "LiteLLM_TeamMembership" m LEFT JOIN "LiteLLM_BudgetTable" b USING (budget_id) '
+        "WHERE team_id = 'team-prod'")}
+    assert memberships["alice"]["budget_id"] == default_budget  # LiteLLM reuses the team default
+    assert memberships[bob["user_id"]]["max_budget"] == 7 and memberships[bob["user_id"]]["budget_id"] != default_budget
+
+    org = db.query('SELECT o.*, b.max_budget, b.budget_duration, b.created_by AS b_created_by '
+                   'FROM "LiteLLM_OrganizationTable" o JOIN "LiteLLM_BudgetTable" b USING (budget_id)')[0]
+    assert (org["organization_alias"], org["max_budget"], org["created_by"], org["b_created_by"]) == \
+        ("acme", 500, "dbctl", "dbctl")
+    assert db.value('SELECT user_role FROM "LiteLLM_OrganizationMembership" WHERE user_id = %s', ["alice"]) == "org_admin"
+
+    key = db.query('SELECT * FROM "LiteLLM_VerificationToken"')[0]
+    raw = next(line.split("\t")[1] for line in result.stdout.splitlines() if line.startswith("admin-cli\t"))
+    assert hashlib.sha256(raw.encode()).hexdigest() == key["token"]  # LiteLLM's authentication rule
+    assert key["key_name"] == "sk-..." + raw[-4:] and key["team_id"] == "team-prod"
+    assert (key["aliases"], key["config"], key["permissions"], key["metadata"]) == ({}, {}, {}, {})
+    assert raw not in json.dumps(db.query('SELECT before_value, updated_values FROM "LiteLLM_AuditLog"'), default=str)
+
+
+def test_second_apply_changes_nothing_and_writes_nothing(cli, db, tmp_path) -> None:
+    path = write(tmp_path, SPEC)
+    assert cli("provision", "apply", path).code == 0
+    before = fingerprint(db)
+    again = cli("provision", "apply", path)
+    assert again.code == 0, again
+    assert "0 changed" in again.stdout and "0 rows written" in again.stdout
+    assert fingerprint(db) == before  # no row's xmin moved, no audit row added
+    dry = cli("provision", "apply", path, "--dry-run")
+    assert dry.code == 0 and "0 changed" in dry.stdout
+
+
+def test_dry_run_reports_the_plan_and_writes_nothing(cli, db, tmp_path) -> None:
+    before = counts(db)
+    result = cli("provision", "apply", write(tmp_path, SPEC), "--dry-run", "--json")
+    assert result.code == 3, result
+    payload = result.json()
+    assert payload["dry_run"] is True and payload["summary"]["create"] == 12 and payload["keys"] == []
+    kinds = {(i["kind"], i["action"]) for i in payload["items"]}
+    assert ("team_member", "create") in kinds and ("org_member", "create") in kinds
+    assert counts(db) == before
+
+
+def test_update_shows_old_and_new_and_writes_only_that(cli, db, tmp_path) -> None:
+    assert cli("provision", "apply", write(tmp_path, SPEC)).code == 0
+    changed = SPEC.replace("max_budget: 500", "max_budget: 600").replace("max_budget_in_team: 7", "max_budget_in_team: 9")
+    path = write(tmp_path, changed, "changed.yaml")
+    before = fingerprint(db)
+    plan = cli("provision", "apply", path, "--dry-run", "--json")
+    assert plan.code == 3
+    updates = {i["kind"]: i["changes"] for i in plan.json()["items"] if i["action"] == "update"}
+    assert updates == {"organization": [{"field": "max_budget", "old": 500.0, "new": 600.0}],
+                       "team_member": [{"field": "max_budget_in_team", "old": 7.0, "new": 9.0}]}
+    assert cli("provision", "apply", path).code == 0
+    after = fingerprint(db)
+    moved = {t: [k for k in after[t] if before[t].get(k) != after[t][k]] for t in after}
+    assert len(moved["LiteLLM_BudgetTable"]) == 2  # the org's budget row and bob's member budget row
+    assert moved["LiteLLM_UserTable"] == [] and moved["LiteLLM_TeamTable"] == []
+    assert moved["LiteLLM_OrganizationTable"] == [] and moved["LiteLLM_TeamMembership"] == []
+    assert len(moved["LiteLLM_AuditLog"]) == 2
+
+
+def test_a_user_in_two_teams_and_an_org_is_recorded_everywhere(cli, db) -> None:
+    assert cli("team", "provision", "--team-id", "t1").code == 0
+    assert cli("team", "provision", "--team-id", "t2", "--alias", "second").code == 0
+    assert cli("org", "provision", "--org-id", "o1", "--alias", "one").code == 0
+    result = cli("user", "provision", "--user-id", "u1", "--email", "u1@example.com", "--team", "t1:admin",
+                 "--team", "second", "--org", "one:org_admin")
+    assert result.code == 0, result
+    assert db.value("""SELECT teams FROM "LiteLLM_UserTable" WHERE user_id = 'u1'""") == ["t1", "t2"]
+    rosters = {r["team_id"]: r["members_with_roles"] for r in db.query('SELECT * FROM "LiteLLM_TeamTable"')}
+    assert rosters["t1"] == [{"user_id": "u1", "user_email": "u1@example.com", "role": "admin"}]
+    assert rosters["t2"] == [{"user_id": "u1", "user_email": "u1@example.com", "role": "user"}]
+    assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership" WHERE user_id = %s', ["u1"]) == 2
+    assert db.value('SELECT user_role FROM "LiteLLM_OrganizationMembership" WHERE user_id = %s', ["u1"]) == "org_admin"
+    shown = cli("user", "show", "u1@EXAMPLE.com", "--json").json()
+    assert {(t["team_id"], t["role"]) for t in shown["teams"]} == {("t1", "admin"), ("t2", "user")}
+    assert [o["organization_id"] for o in shown["organizations"]] == ["o1"]
+    listed = cli("user", "list", "--team", "second", "--json").json()
+    assert [u["user_id"] for u in listed] == ["u1"]
+
+
+def test_removing_a_member_undoes_all_three_records(cli, db) -> None:
+    assert cli("team", "provision", "--team-id", "t1", "--member", "ada@example.com:admin",
+               "--member", "bo@example.com").code == 0
+    ada = db.value("""SELECT user_id FROM "LiteLLM_UserTable" WHERE user_email = 'ada@example.com'""")
+    result = cli("team", "remove-member", "t1", "ADA@example.com")
+    assert result.code == 0, result
+    assert "removed 1" in result.stdout
+    assert [m["user_email"] for m in db.value("""SELECT members_with_roles FROM "LiteLLM_TeamTable" """)] == \
+        ["bo@example.com"]
+    assert db.value('SELECT teams FROM "LiteLLM_UserTable" WHERE user_id = %s', [ada]) == []
+    assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership" WHERE user_id = %s', [ada]) == 0
+    audit = db.query("""SELECT * FROM "LiteLLM_AuditLog" WHERE action = 'updated' AND table_name = 'LiteLLM_TeamTable'""")
+    assert len(audit[-1]["before_value"]["members_with_roles"]) == 2
+    assert len(audit[-1]["updated_values"]["members_with_roles"]) == 1
+    before = fingerprint(db)
+    again = cli("team", "remove-member", "t1", ada)
+    assert again.code == 0 and "0 changed" in again.stdout and fingerprint(db) == before
+    assert cli("team", "remove-member", "t1", "nobody@example.com").code == 2
+
+
+def test_org_member_add_and_remove(cli, db) -> None:
+    assert cli("org", "provision", "--alias", "acme", "--max-budget", "10").code == 0
+    assert cli("org", "add-member", "acme", "ada@example.com", "--role", "org_admin").code == 0
+    assert db.value('SELECT user_role FROM "LiteLLM_OrganizationMembership"') == "org_admin"
+    assert cli("org", "show", "acme", "--json").json()["members"][0]["user_email"] == "ada@example.com"
+    assert cli("org", "remove-member", "acme", "ada@example.com", "--dry-run").code == 3
+    assert cli("org", "remove-member", "acme", "ada@example.com").code == 0
+    assert db.value('SELECT count(*) FROM "LiteLLM_OrganizationMembership"') == 0
+
+
+def test_email_case_variants_find_the_same_user(cli, db) -> None:
+    db.execute("""INSERT INTO "LiteLLM_UserTable" (user_id, user_email) VALUES ('u-1', 'Ada.Lovelace@Example.COM')""")
+    for variant in ("ada.lovelace@example.com", "ADA.LOVELACE@EXAMPLE.COM", "Ada.Lovelace@example.com"):
+        result = cli("user", "provision", "--email", variant, "--alias", "Ada")
+        assert result.code == 0, result
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 1
+    row = db.query('SELECT * FROM "LiteLLM_UserTable"')[0]
+    assert (row["user_email"], row["user_alias"]) == ("Ada.Lovelace@Example.COM", "Ada")  # email kept as stored
+
+
+def test_sso_id_finds_the_user(cli, db) -> None:
+    db.execute("""INSERT INTO "LiteLLM_UserTable" (user_id, sso_user_id, user_email)
+                  VALUES ('u-sso', 'okta|123', 'old@example.com')""")
+    result = cli("user", "provision", "--sso-id", "okta|123", "--email", "new@example.com", "--role", "internal_user")
+    assert result.code == 0, result
+    row = db.query('SELECT * FROM "LiteLLM_UserTable"')[0]
+    assert (row["user_id"], row["user_email"], row["user_role"]) == ("u-sso", "new@example.com", "internal_user")
+
+
+def test_an_email_shared_by_two_users_is_an_error_naming_them(cli, db) -> None:
+    db.execute("""INSERT INTO "LiteLLM_UserTable" (user_id, user_email) VALUES
+                  ('u-a', 'twin@example.com'), ('u-b', 'TWIN@example.com')""")
+    result = cli("user", "provision", "--email", "twin@example.com", "--alias", "x")
+    assert result.code == 2
+    assert "u-a" in result.stderr and "u-b" in result.stderr
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable" WHERE user_alias IS NOT NULL') == 0
+
+
+def test_users_file_formats(cli, db, tmp_path) -> None:
+    assert cli("team", "provision", "--team-id", "t1").code == 0
+    csv_path = write(tmp_path, "user_email,user_role,max_budget,models,teams\n"
+                               "a@example.com,internal_user,5,gpt-4o;claude,t1:admin\n"
+                               "b@example.com,,,,t1\n", "users.csv")
+    assert cli("user", "provision", "--file", csv_path).code == 0
+    row = db.query("""SELECT * FROM "LiteLLM_UserTable" WHERE user_email = 'a@example.com'""")[0]
+    assert (row["max_budget"], row["models"], row["teams"]) == (5, ["gpt-4o", "claude"], ["t1"])
+    json_path = write(tmp_path, json.dumps([{"user_email": "c@example.com", "teams": ["t1"]}]), "users.json")
+    assert cli("user", "provision", "--file", json_path).code == 0
+    yaml_text = "users:\n  - user_email: d@example.com\n"
+    assert cli("user", "provision", "--file", "-", input=yaml_text).code == 0
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 4
+    bad = write(tmp_path, "user_email,max_budget\nx@example.com,lots\n", "bad.csv")
+    result = cli("user", "provision", "--file", bad)
+    assert result.code == 2 and "bad.csv:2: users[0].max_budget" in result.stderr
+
+
+def test_unicode_names_round_trip(cli, db, tmp_path) -> None:
+    spec = ("teams:\n  - team_id: forschung\n    team_alias: \"Forschung & Entwicklung — 研究\"\n"
+            "    members_with_roles:\n      - user_email: zoë@exämple.com\n        role: admin\n"
+            "users:\n  - user_email: zoë@exämple.com\n    user_alias: Zoë Ølberg 🚀\n")
+    path = write(tmp_path, spec)
+    assert cli("provision", "apply", path).code == 0
+    assert db.value('SELECT team_alias FROM "LiteLLM_TeamTable"') == "Forschung & Entwicklung — 研究"
+    assert db.value('SELECT user_alias FROM "LiteLLM_UserTable"') == "Zoë Ølberg 🚀"
+    before = fingerprint(db)
+    assert "0 changed" in cli("provision", "apply", path).stdout and fingerprint(db) == before
+    assert cli("team", "show", "Forschung & Entwicklung — 研究", "--json").json()["members"][0]["role"] == "admin"
+
+
+def test_batches_are_reported_and_equal_one_transaction(cli, db, tmp_path) -> None:
+    users = "".join(f"  - user_email: u{i}@example.com\n    teams: [t1]\n" for i in range(25))
+    path = write(tmp_path, "teams:\n  - team_id: t1\nusers:\n" + users)
+    result = cli("provision", "apply", path, "--batch-size", "10")
+    assert result.code == 0, result
+    assert result.stderr.count("chunk ") == 3 and "chunk 3/3: 5 users" in result.stderr
+    assert len(db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')) == 25
+    assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership"') == 25
+    before = fingerprint(db)
+    again = cli("provision", "apply", path, "--batch-size", "10")
+    assert again.code == 0 and "0 changed" in again.stdout and fingerprint(db) == before
+
+
+def test_audit_rows_actor_and_no_audit(cli, db) -> None:
+    assert cli("user", "provision", "--user-id", "u1", "--actor", "ops@example.com").code == 0
+    row = db.query('SELECT * FROM "LiteLLM_AuditLog"')[0]
+    assert (row["action"], row["table_name"], row["object_id"], row["changed_by"]) == \
+        ("created", "LiteLLM_UserTable", "u1", "ops@example.com")
+    assert row["before_value"] is None and row["updated_values"]["user_id"] == "u1"
+    assert cli("user", "provision", "--user-id", "u1", "--alias", "U").code == 0
+    update = db.query("""SELECT * FROM "LiteLLM_AuditLog" WHERE action = 'updated'""")[0]
+    assert (update["before_value"], update["updated_values"], update["changed_by"]) == \
+        ({"user_alias": None}, {"user_alias": "U"}, "dbctl")
+    assert cli("user", "provision", "--user-id", "u2", "--no-audit").code == 0
+    assert db.value('SELECT count(*) FROM "LiteLLM_AuditLog"') == 2
+
+
+def test_budget_reset_at_follows_litellm_rules(cli, db) -> None:
+    from datetime import datetime, timezone
+
+    from litellm_dbctl import durations
+
+    before = datetime.now(timezone.utc)
+    assert cli("team", "provision", "--team-id", "t1", "--budget-duration", "7d", "--max-budget", "1").code == 0
+    stored = db.value('SELECT budget_reset_at FROM "LiteLLM_TeamTable"')
+    expected = durations.next_reset("7d", before).replace(tzinfo=None)
+    assert stored == expected and stored.weekday() == 0  # next Monday, midnight UTC
+    assert cli("team", "provision", "--team-id", "t1", "--budget-duration", "7d").code == 0
+    assert db.value('SELECT budget_reset_at FROM "LiteLLM_TeamTable"') == stored  # unchanged duration: kept
+
+
+def test_read_side_in_every_format(cli, tmp_path) -> None:
+    assert cli("provision", "apply", write(tmp_path, SPEC)).code == 0
+    for output in ("json", "csv", "table"):
+        for args in (["user", "list"], ["team", "list"], ["org", "list"], ["key", "list"],
+                     ["team", "show", "production"], ["org", "show", "acme"], ["user", "show", "alice"]):
+            result = cli(*args, "--output", output)
+            assert result.code == 0, (args, output, result)
+            assert "alice" in result.stdout or "acme" in result.stdout or "production" in result.stdout
+            if output == "json":
+                json.loads(result.stdout)
+    team = cli("team", "show", "production", "--json").json()
+    assert {m["role"] for m in team["members"]} == {"admin", "user"} and team["member_budget"]["max_budget"] == 5
+    assert all(m["in_user_teams"] and m["has_membership_row"] for m in team["members"])
+    assert cli("org", "list", "--json").json()[0]["members"] == 1
+
+
+def test_a_bare_team_reference_keeps_a_members_role(cli, db) -> None:
+    assert cli("team", "provision", "--team-id", "t1", "--member", "ada@example.com:admin").code == 0
+    before = fingerprint(db)
+    same = cli("user", "provision", "--email", "ada@example.com", "--team", "t1")
+    assert same.code == 0 and "0 changed" in same.stdout and fingerprint(db) == before
+    demoted = cli("user", "provision", "--email", "ada@example.com", "--team", "t1:user", "--dry-run")
+    assert demoted.code == 3 and "role: admin -> user" in demoted.stdout
+    assert cli("user", "provision", "--email", "ada@example.com", "--team", "t1:user").code == 0
+    assert db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')[0]["role"] == "user"
+
+
+def test_a_failed_chunk_leaves_earlier_chunks_and_a_rerun_finishes(cli, db, tmp_path) -> None:
+    users = "".join(f"  - user_id: u{i:02d}\n    teams: [t1]\n" for i in range(25))
+    path = write(tmp_path, "teams:\n  - team_id: t1\nusers:\n" + users)
+    db.execute("""CREATE FUNCTION refuse_u15() RETURNS trigger LANGUAGE plpgsql AS
+                  $$ BEGIN IF NEW.user_id = 'u15' THEN RAISE EXCEPTION 'refused u15'; END IF; RETURN NEW; END $$;
+                  CREATE TRIGGER refuse_u15 BEFORE INSERT ON "LiteLLM_UserTable"
+                  FOR EACH ROW EXECUTE FUNCTION refuse_u15()""")
+    failed = cli("provision", "apply", path, "--batch-size", "10")
+    assert failed.code == 1 and "refused u15" in failed.stderr
+    assert "chunk 1/3" in failed.stderr and "chunk 2/3" not in failed.stderr
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 10  # chunk 1 committed, chunk 2 rolled back
+    assert len(db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')) == 10
+    db.execute('DROP TRIGGER refuse_u15 ON "LiteLLM_UserTable"')
+    rerun = cli("provision", "apply", path, "--batch-size", "10")
+    assert rerun.code == 0, rerun
+    assert "chunk 1/3: 10 users, 0 created" in rerun.stderr
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 25
+    assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership"') == 25
+    assert len(db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')) == 25

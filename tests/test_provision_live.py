@@ -1,0 +1,133 @@
+"""Provisioning beside live proxies: two processes at once, Redis invalidation, a large spec."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import uuid
+
+import pytest
+from fix_provision import fingerprint, write
+from helpers import run_process
+
+from litellm_dbctl.cache import Redis
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_two_processes_provisioning_the_same_user(db, tmp_path) -> None:
+    spec = write(tmp_path, "teams:\n  - team_id: t1\nusers:\n  - user_email: Same@Example.com\n"
+                           "    user_alias: same\n    teams: [t1:admin]\n")
+    results: list = [None, None]
+
+    def provision(index: int) -> None:
+        results[index] = run_process(["--database-url", db.url, "provision", "apply", spec])
+
+    threads = [threading.Thread(target=provision, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.returncode for r in results] == [0, 0], results
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 1
+    assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership"') == 1
+    assert len(db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')) == 1
+    assert sorted("0 changed" in r.stdout for r in results) == [False, True]  # one wrote, the other found it done
+
+
+def test_a_held_provisioning_lock_is_exit_5(cli, db) -> None:
+    from litellm_dbctl import database, provisioning
+
+    with db.connect() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", [database.family_key(provisioning.FAMILY)])
+        result = cli("user", "provision", "--user-id", "u1", "--lock-timeout", "0.3")
+    assert result.code == 5, result
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 0
+
+
+def _redis_available() -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+@pytest.mark.skipif(not _redis_available(), reason="no Redis on 127.0.0.1:6379")
+def test_changes_invalidate_the_proxies_cache_in_redis(cli, db) -> None:
+    namespace = f"dbctl-test-{uuid.uuid4().hex[:8]}"
+    assert cli("team", "provision", "--team-id", "t1").code == 0
+    assert cli("user", "provision", "--user-id", "u1").code == 0
+    cached = [f"{namespace}:team_id:t1", f"{namespace}:spend:team:t1", f"{namespace}:u1", f"{namespace}:spend:user:u1",
+              f"{namespace}:spend:team:t1:window:1d", f"{namespace}:untouched"]
+    messages: list[str] = []
+    with Redis(REDIS_URL) as redis, Redis(REDIS_URL) as listener:
+        for key in cached:
+            redis.command("SET", key, "cached")
+        listener.command("SUBSCRIBE", f"{namespace}:litellm_proxy.auth_cache_invalidation")
+
+        expected = {"team_id:t1", "u1", "t1_u1", "team_membership:u1:t1"}
+
+        def listen() -> None:
+            listener.sock.settimeout(5)
+            try:
+                while not expected <= set(messages):
+                    reply = listener.read()
+                    if isinstance(reply, list) and reply[0] == "message":
+                        messages.append(json.loads(reply[2])["cache_key"])
+            except OSError:
+                pass
+
+        thread = threading.Thread(target=listen, daemon=True)
+        thread.start()
+        time.sleep(0.2)
+        result = cli("team", "add-member", "t1", "u1", "--role", "admin", "--redis-url", REDIS_URL,
+                     "--redis-namespace", namespace)
+        assert result.code == 0, result
+        assert "invalidated" in result.stderr
+        remaining = [key for key in cached if redis.command("EXISTS", key)]
+        redis.command("DEL", *cached)
+    thread.join(timeout=6)
+    assert remaining == [f"{namespace}:untouched"]
+    assert expected <= set(messages)
+
+
+def test_without_redis_it_says_how_long_until_proxies_see_it(cli, db) -> None:
+    assert cli("user", "provision", "--user-id", "u1").code == 0
+    result = cli("user", "provision", "--user-id", "u1", "--alias", "changed")
+    assert result.code == 0 and "within 60 s" in result.stderr
+
+
+def test_ten_thousand_users_in_one_team(cli, db, tmp_path) -> None:
+    users = "".join(f"  - user_email: user{i:05d}@example.com\n    user_alias: User {i}\n    teams: [bulk]\n"
+                    for i in range(10_000))
+    path = write(tmp_path, "teams:\n  - team_id: bulk\n    max_budget: 1000\nusers:\n" + users)
+    result = cli("provision", "apply", path, "--no-audit")
+    assert result.code == 0, result
+    assert "created 20001" in result.stdout
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 10_000
+    assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership"') == 10_000
+    assert db.value('SELECT jsonb_array_length(members_with_roles) FROM "LiteLLM_TeamTable"') == 10_000
+    before = fingerprint(db)
+    again = cli("provision", "apply", path, "--no-audit")
+    assert again.code == 0 and "0 changed" in again.stdout
+    assert fingerprint(db) == before
+
+
+def test_a_row_a_proxy_changed_after_planning_is_replanned_not_overwritten(cli, db) -> None:
+    from litellm_dbctl import config, database, provisioning, specs
+
+    assert cli("user", "provision", "--user-id", "u1", "--team", "t1", "--dry-run").code == 2  # no such team
+    assert cli("team", "provision", "--team-id", "t1").code == 0
+    assert cli("user", "provision", "--user-id", "u1").code == 0
+    spec = specs.from_records([("users", {"user_id": "u1", "user_alias": "new", "teams": ["t1"]})], "test")
+    target = config.parse(db.url, "test")
+    with database.connect(target, command="test") as conn, conn.transaction(force_rollback=True):
+        plan = provisioning.make_plan(conn, spec)
+        db.execute("""UPDATE "LiteLLM_UserTable" SET spend = spend + 1.5 WHERE user_id = 'u1'""")  # a spend flush
+        with pytest.raises(provisioning.StalePlan):
+            provisioning.apply_plan(conn, plan, provisioning.Options())
+    outcome = provisioning.run(target, spec)
+    assert outcome.written > 0
+    row = db.query("""SELECT * FROM "LiteLLM_UserTable" WHERE user_id = 'u1'""")[0]
+    assert (row["user_alias"], row["teams"], row["spend"]) == ("new", ["t1"], 1.5)  # the proxy's increment kept

@@ -1,0 +1,175 @@
+"""Spec validation: every kind of bad spec is listed with file:line and field, exit 2, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+import uuid
+from collections.abc import Iterator
+
+from fix_provision import counts, write
+from helpers import CliResult, Database, database_url, invoke
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from litellm_dbctl import specs
+from litellm_dbctl.errors import InvalidSpec
+
+BAD = {
+    "unknown section": ("budgets:\n  - budget_id: b\n", "spec.yaml:1: budgets: unknown section"),
+    "unknown key": ("users:\n  - user_id: u\n    colour: blue\n", "spec.yaml:3: users[0].colour: unknown field"),
+    "wrong type": ("teams:\n  - team_id: t\n    max_budget: lots\n", "spec.yaml:3: teams[0].max_budget: expected a number"),
+    "unquoted number id": ("users:\n  - user_id: 1234\n", "spec.yaml:2: users[0].user_id: expected a string"),
+    "list expected": ("teams:\n  - team_id: t\n    models: gpt-4o\n", "spec.yaml:3: teams[0].models: expected a list"),
+    "bad email": ("users:\n  - user_email: not-an-email\n", "spec.yaml:2: users[0].user_email: not an email"),
+    "bad duration": ("users:\n  - user_id: u\n    budget_duration: 2mo\n",
+                     "spec.yaml:3: users[0].budget_duration: invalid duration '2mo'"),
+    "duration without unit": ("teams:\n  - team_id: t\n    budget_duration: '30'\n",
+                              "spec.yaml:3: teams[0].budget_duration: invalid duration '30'"),
+    "unknown user role": ("users:\n  - user_id: u\n    user_role: wizard\n",
+                          "spec.yaml:3: users[0].user_role: unknown role 'wizard'"),
+    "unknown team role": ("teams:\n  - team_id: t\n    members_with_roles:\n      - user_id: u\n        role: owner\n",
+                          "spec.yaml:5: teams[0].members_with_roles[0].role: unknown role 'owner'"),
+    "unknown role in a ref": ("teams:\n  - team_id: t\nusers:\n  - user_id: u\n    teams: ['t:boss']\n",
+                              "spec.yaml:5: users[0].teams[0]: unknown role 'boss'"),
+    "duplicate user": ("users:\n  - user_id: u\n  - user_id: u\n", "spec.yaml:3: users[1]: duplicate user_id 'u'"),
+    "duplicate email": ("users:\n  - user_email: a@example.com\n  - user_email: A@example.com\n",
+                        "spec.yaml:3: users[1]: duplicate user_email"),
+    "duplicate team": ("teams:\n  - team_id: t\n  - team_id: t\n", "spec.yaml:3: teams: duplicate team_id 't'"),
+    "duplicate key alias": ("keys:\n  - key_alias: k\n    user_id: u\n  - key_alias: k\n    user_id: u\n"
+                            "users:\n  - user_id: u\n", "spec.yaml:4: keys: duplicate key_alias 'k'"),
+    "key given twice": ("users:\n  - user_id: u\n    user_id: v\n", "spec.yaml:3: users[0].user_id: given twice"),
+    "missing identity": ("users:\n  - user_alias: nobody\n", "spec.yaml:2: users[0]: needs user_id, user_email or sso_user_id"),
+    "bad custom key": ("keys:\n  - key_alias: k\n    key: abc\n", "spec.yaml:3: keys[0].key: a custom key must start"),
+    "yaml syntax": ("users: [\n", "spec.yaml:2: not valid YAML/JSON"),
+    "missing team": ("users:\n  - user_id: u\n    teams: [ghost]\n",
+                     "spec.yaml:3: team reference: team 'ghost' exists neither in the file nor in the database"),
+    "missing org": ("teams:\n  - team_id: t\n    organization_id: ghost-org\n",
+                    "spec.yaml:2: team t: organization_id: organization 'ghost-org' exists neither"),
+    "missing org of a member": ("users:\n  - user_id: u\n    organizations: [nowhere]\n",
+                                "spec.yaml:3: organization reference: organization 'nowhere' exists neither"),
+    "missing key team": ("users:\n  - user_id: u\nkeys:\n  - key_alias: k\n    user_id: u\n    team_id: ghost\n",
+                         "spec.yaml:4: key k: team_id: team 'ghost' exists neither"),
+    "missing key user": ("keys:\n  - key_alias: k\n    user_id: ghost\n", "spec.yaml:2: key k: user_id: user 'ghost'"),
+    "org without alias": ("organizations:\n  - organization_id: o\n",
+                          "spec.yaml:2: organization o: organization_alias is required"),
+}
+
+
+@pytest.fixture(scope="module")
+def untouched_db(server_url: str, template: str) -> Iterator[Database]:
+    """One database for every rejected spec: each test checks it stays as it was."""
+    name = f"dbctl_s_{uuid.uuid4().hex[:12]}"
+    admin = Database(server_url)
+    admin.create(name, template=template)
+    yield Database(database_url(server_url, name), name=name)
+    admin.drop(name)
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_spec_is_rejected_with_file_line_and_field(untouched_db, tmp_path, case) -> None:
+    text, expected = BAD[case]
+    path = write(tmp_path, text)
+    before = counts(untouched_db)
+    result: CliResult = invoke(["--database-url", untouched_db.url, "provision", "apply", path])
+    assert result.code == 2, result
+    assert expected.replace("spec.yaml", path) in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert counts(untouched_db) == before
+
+
+def test_every_problem_is_listed_at_once(cli, db, tmp_path) -> None:
+    text = ("teams:\n  - team_id: t\n    max_budget: -1\n    organization_id: ghost\n"
+            "users:\n  - user_email: bad\n    user_role: wizard\n    teams: [nope]\n  - user_id: v\n    tpm_limit: 1.5\n")
+    result = cli("provision", "apply", write(tmp_path, text))
+    assert result.code == 2
+    assert "problems" in result.stderr
+    for fragment in (":2: team t: organization_id: organization 'ghost'", ":3: teams[0].max_budget",
+                     ":6: users[0].user_email", ":7: users[0].user_role", ":10: users[1].tpm_limit"):
+        assert fragment in result.stderr, result.stderr  # the file's and the database's problems together
+    assert "spec.yaml: 5 problems" in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("  ")]) == 5
+
+
+def test_references_to_rows_in_the_database_are_accepted(cli, db, tmp_path) -> None:
+    db.execute("""INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias) VALUES ('t-db', 'from-db')""")
+    path = write(tmp_path, "users:\n  - user_id: u\n    teams: [from-db]\n")
+    assert cli("provision", "validate", path).code == 0
+    assert cli("provision", "apply", path).code == 0
+    assert db.value("""SELECT teams FROM "LiteLLM_UserTable" """) == ["t-db"]
+    db.execute("""INSERT INTO "LiteLLM_TeamTable" (team_id, team_alias) VALUES ('t-db2', 'from-db')""")
+    ambiguous = cli("provision", "validate", path)
+    assert ambiguous.code == 2 and "alias 'from-db' matches 2 teams in the database (t-db, t-db2)" in ambiguous.stderr
+
+
+def test_litellm_as_code_spec_loads_unchanged(tmp_path) -> None:
+    text = """\
+config:
+  general_settings: {}
+organizations:
+  - organization_id: "org-acme"
+    organization_alias: "acme"
+    max_budget: 500.0
+    budget_duration: "30d"
+    members_with_roles:
+      - user_id: "username-admin"
+        role: "org_admin"
+users:
+  - user_id: "username-admin"
+    user_alias: "admin"
+    user_email: "admin@example.com"
+    user_role: "proxy_admin"
+    auto_create_key: "false"
+teams:
+  - team_id: "team-prod"
+    team_alias: "production"
+    organization_id: "org-acme"
+    max_budget: 100.0
+    budget_duration: "30d"
+    models: ["myorg/chat"]
+    members_with_roles:
+      - user_id: "username-service"
+        role: "user"
+virtual_keys:
+  - key_alias: "admin-cli"
+    key: "sk-my-static-key-0001"
+    user_id: "username-admin"
+    team_id: "team-prod"
+    models: ["myorg/chat"]
+    max_budget: 10.0
+    budget_duration: "30d"
+    allowed_routes: ["chat_completion"]
+"""
+    spec = specs.load(write(tmp_path, text))
+    assert [o.organization_id for o in spec.organizations] == ["org-acme"]
+    assert [k.key_alias for k in spec.keys] == ["admin-cli"]
+    assert {u.user_id for u in spec.users} == {"username-admin", "username-service"}
+    assert {(m.kind, m.target, m.role) for m in spec.memberships} == {
+        ("org", "org-acme", "org_admin"), ("team", "team-prod", "user")}
+
+
+names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).filter(str.strip)
+
+
+@settings(max_examples=60, deadline=None)
+@given(alias=names, budget=st.floats(min_value=0, max_value=1e9, allow_nan=False),
+       role=st.sampled_from(specs.USER_ROLES), duration=st.sampled_from(["30s", "15m", "1h", "24h", "1d", "7d", "1w",
+                                                                         "30d", "1mo", "daily", "Weekly", "monthly"]))
+def test_valid_users_round_trip_through_yaml(alias, budget, role, duration) -> None:
+    import yaml
+
+    text = yaml.safe_dump({"users": [{"user_id": "u", "user_alias": alias, "max_budget": budget, "user_role": role,
+                                      "budget_duration": duration}]}, allow_unicode=True)
+    user = specs.from_text(text, "spec.yaml").users[0]
+    assert dict(user.fields) == {"user_alias": alias, "max_budget": budget, "user_role": role,
+                                 "budget_duration": duration}
+
+
+@settings(max_examples=60, deadline=None)
+@given(role=st.text(min_size=1, max_size=20).filter(lambda r: r not in specs.USER_ROLES))
+def test_any_other_role_is_rejected(role) -> None:
+    import yaml
+
+    text = yaml.safe_dump({"users": [{"user_id": "u", "user_role": role}]}, allow_unicode=True)
+    with pytest.raises(InvalidSpec) as raised:
+        specs.from_text(text, "spec.yaml")
+    assert "users[0].user_role" in raised.value.message
