@@ -4,15 +4,16 @@ LiteLLM rolls every request up into per-day rows per user, team, organization, e
 tag (litellm-database.md §1). The rollups drift from the logs: batches dropped on database errors,
 in-memory queues lost in a crash, hand edits, NULL-key rows from old versions. `check` recomputes
 the six tables from the logs by LiteLLM's rules, in one set-based statement per UTC day
-(`daily/diff`: one pass over that day's logs, a FULL JOIN with the stored rows), and reports what
-differs. `reconcile` writes the difference back for closed days, one transaction per day.
+(`daily/diff`: one pass over that day's logs; every request adds to its keys, every stored row
+subtracts, one GROUP BY leaves the delta per key), and reports the keys that differ. `reconcile`
+writes the difference back for closed days, one transaction per day.
 
 Why increments: a closed day is not quite closed. A proxy that was down or behind can still flush
 rows for it (LiteLLM adds with `col = col + EXCLUDED.col`). So a repair never writes absolute
 values: it adds (recomputed - stored as read) to each counter of an existing row, inserts missing
 rows with LiteLLM's own upsert rule (a concurrent insert of the same key gets the values added),
 folds legacy rows into their keeper by adding their current values, and deletes an orphan only if
-it is still the row version that was read (same xmin). A proxy write that commits after the diff
+it still holds the counters that were read. A proxy write that commits after the diff
 read therefore survives on top of the repaired value, and one that committed before it is part of
 what was read. Rows are locked in LiteLLM's key order before they are changed, so a late flush
 waits rather than deadlocks; a lock timeout, deadlock or serialization failure rolls the day back and
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
 LOCK_FAMILY = "daily"
 DEFAULT_WORK_MEM = "128MB"
 DEFAULT_SETTLE = timedelta(hours=1)
-PTU_API_KEY = "__ptu_flat_cost__"  # LiteLLM's PTU flat-cost rows in DailyTeamSpend: not from logs
 SPEND_TOLERANCE = 1e-9  # relative: float sums added in another order differ in the last bits
 
 
@@ -87,6 +87,14 @@ def resolve_tables(names: Iterable[str]) -> tuple[str, ...]:
 
 
 _RELATIVE_DAY = re.compile(r"^(\d+)\s*d$")
+_MEMORY = re.compile(r"^\d+\s*(kB|MB|GB|TB)?$")
+
+
+def validate_work_mem(value: str) -> str:
+    """A PostgreSQL memory size for work_mem (`64MB`, `1GB`, kilobytes without a unit)."""
+    if not _MEMORY.match(value.strip()):
+        raise InvalidInput(f"--work-mem: {value!r} is not a memory size (e.g. 64MB, 1GB)")
+    return value.strip()
 
 
 def parse_day(text: str, today: date, *, option: str = "--since") -> date:
@@ -261,7 +269,7 @@ def _key_drift(row: Mapping[str, Any]) -> KeyDrift:
 def diff_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *, first_writer: bool = False,
              work_mem: str = DEFAULT_WORK_MEM) -> list[KeyDrift]:
     """The keys of one UTC day whose stored rows differ from the logs; call inside a transaction."""
-    sqlfiles.run(conn, "daily/tune_session", {"work_mem": work_mem})
+    sqlfiles.run(conn, "daily/tune_session", {"work_mem": validate_work_mem(work_mem)})
     rows = sqlfiles.run(conn, "daily/diff", {
         "since": day, "until": day + timedelta(days=1), "tables": list(tables), "first_writer": first_writer,
     })

@@ -25,7 +25,7 @@ from litellm_dbctl import aggregates, config, database, sqlfiles
 RANGE = ["--since", "2026-01-10", "--until", "2026-01-12"]
 # DELETE, not TRUNCATE: a few rows per example, and TRUNCATE of seven tables costs ~0.3 s of file work.
 EMPTY = "".join(f'DELETE FROM "{table}";' for table in ["LiteLLM_SpendLogs", *(t for t, _ in TABLES.values())])
-HYPOTHESIS = settings(max_examples=25, deadline=None,
+HYPOTHESIS = settings(max_examples=40, deadline=None,
                       suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                              HealthCheck.data_too_large])
 
@@ -282,6 +282,7 @@ def test_lock_busy_is_exit_5_and_bad_input_exit_2(cli, db) -> None:
     assert cli("daily", "check", "--since", "2026-01-12", "--until", "2026-01-10").code == 2
     assert cli("daily", "check", "--since", "last tuesday").code == 2
     assert cli("daily", "reconcile", "--settle", "soon").code == 2
+    assert cli("daily", "check", "--work-mem", "lots").code == 2
 
 
 # -- partitioned spend logs ---------------------------------------------------------------------

@@ -62,6 +62,7 @@ def check(
 
     first, last = _range(since, until)
     tables = aggregates.resolve_tables(table or [])
+    aggregates.validate_work_mem(work_mem)
     with common.connect(ctx, read_only=True) as conn:
         result = aggregates.check(conn, first, last, tables, details=details, work_mem=work_mem)
     s = common.settings(ctx)
@@ -134,6 +135,7 @@ def reconcile(
 
     first, last = _range(since, until)
     tables = aggregates.resolve_tables(table or [])
+    aggregates.validate_work_mem(work_mem)
     settle_after = timedelta(seconds=durations.duration_seconds(settle))
 
     def report(day: Any, repairs: list[Any]) -> None:

@@ -288,11 +288,7 @@ SELECT k.daily, k.date, k.entity_id, k.api_key, k.model, k.custom_llm_provider, 
        k.endpoint,
        CASE WHEN k.stored_rows = 0 THEN 'missing'
             WHEN k.requests = 0 THEN 'extra'
-            WHEN k.prompt_tokens <> 0 OR k.completion_tokens <> 0 OR k.cache_read_input_tokens <> 0
-                 OR k.cache_creation_input_tokens <> 0 OR k.compression_saved_tokens <> 0 OR k.api_requests <> 0
-                 OR k.successful_requests <> 0 OR k.failed_requests <> 0 OR k.total_response_time_ms <> 0
-                 OR k.timed_requests <> 0 OR abs(k.spend) > 1e-9 * greatest(1.0, abs(k.spend_recomputed))
-                 THEN 'differ'
+            WHEN c.differs THEN 'differ'
             ELSE 'legacy' END AS status,
        k.requests, k.stored_rows, k.legacy_rows,
        k.writer[3] AS model_group, k.writer[2] AS writer_request_id,
@@ -305,10 +301,14 @@ SELECT k.daily, k.date, k.entity_id, k.api_key, k.model, k.custom_llm_provider, 
        k.total_response_time_ms::bigint AS total_response_time_ms, k.timed_requests::bigint AS timed_requests,
        k.spend
 FROM keyed AS k
-WHERE k.stored_rows = 0 OR k.requests = 0 OR k.legacy_rows > 0
-   OR k.prompt_tokens <> 0 OR k.completion_tokens <> 0 OR k.cache_read_input_tokens <> 0
-   OR k.cache_creation_input_tokens <> 0 OR k.compression_saved_tokens <> 0 OR k.api_requests <> 0
-   OR k.successful_requests <> 0 OR k.failed_requests <> 0 OR k.total_response_time_ms <> 0
-   OR k.timed_requests <> 0 OR abs(k.spend) > 1e-9 * greatest(1.0, abs(k.spend_recomputed))
+CROSS JOIN LATERAL (
+    SELECT k.prompt_tokens <> 0 OR k.completion_tokens <> 0 OR k.cache_read_input_tokens <> 0
+           OR k.cache_creation_input_tokens <> 0 OR k.compression_saved_tokens <> 0 OR k.api_requests <> 0
+           OR k.successful_requests <> 0 OR k.failed_requests <> 0 OR k.total_response_time_ms <> 0
+           OR k.timed_requests <> 0
+           -- spend sums are floats added in another order: equal within a billionth
+           OR abs(k.spend) > 1e-9 * greatest(1.0, abs(k.spend_recomputed)) AS differs
+) AS c
+WHERE k.stored_rows = 0 OR k.requests = 0 OR k.legacy_rows > 0 OR c.differs
 ORDER BY k.daily, k.date, k.entity_id, k.api_key, k.model, k.custom_llm_provider, k.mcp_namespaced_tool_name,
          k.endpoint
