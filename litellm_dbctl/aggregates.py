@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl import database, sqlfiles
-from litellm_dbctl.errors import InvalidInput
+from litellm_dbctl.errors import InvalidInput, OperationalError
 
 if TYPE_CHECKING:
     import psycopg
@@ -375,15 +375,23 @@ def reconcile(
         todo, still_open = days, []
     else:
         todo, still_open = closed_days(days, now=moment, settle=settle)
+    import psycopg
+
     repairs: list[TableRepair] = []
     with database.connect(target, command="daily reconcile", autocommit=True) as conn:
         with database.advisory_lock(conn, database.family_key(LOCK_FAMILY), timeout=lock_timeout,
                                     what="daily reconcile"):
             for day in todo:
-                done = database.retry(
-                    lambda day=day: reconcile_day(conn, day, tables, prune_orphans=prune_orphans,
-                                                  dry_run=dry_run, work_mem=work_mem),
-                    what=f"daily reconcile {day}")
+                try:
+                    done = database.retry(
+                        lambda day=day: reconcile_day(conn, day, tables, prune_orphans=prune_orphans,
+                                                      dry_run=dry_run, work_mem=work_mem),
+                        what=f"daily reconcile {day}")
+                except psycopg.Error as exc:
+                    raise OperationalError(
+                        f"daily reconcile {day}: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}",
+                        hint=f"{day} is untouched; the days before it are {'checked' if dry_run else 'repaired'}",
+                    ) from None
                 repairs.extend(done)
                 if progress:
                     progress(day, done)

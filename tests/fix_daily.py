@@ -38,8 +38,6 @@ TABLES = {  # short name -> (table, entity column)
 INT_COUNTERS = ("prompt_tokens", "completion_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
                 "compression_saved_tokens", "api_requests", "successful_requests", "failed_requests",
                 "total_response_time_ms", "timed_requests")
-SAVINGS = ("compression_savings_spend", "prompt_caching_savings_spend", "gateway_injected_caching_savings_spend",
-           "autorouter_savings_spend")
 ABSENT = object()  # a metadata key left out
 
 

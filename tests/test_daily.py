@@ -14,7 +14,7 @@ from typing import Any
 import fix_daily
 import psycopg
 import pytest
-from fix_daily import INT_COUNTERS, SAVINGS, TABLES, Log, insert_logs
+from fix_daily import INT_COUNTERS, TABLES, Log, insert_logs
 from helpers import ROOT
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -273,6 +273,19 @@ def test_kill_9_leaves_every_day_either_untouched_or_repaired(cli, db, conn) -> 
     assert cli("daily", "check", *span).code == 0
 
 
+def test_a_failing_day_stops_the_run_untouched_after_the_days_before_it(cli, conn) -> None:
+    insert_logs(conn, fix_daily.plain_logs(29, fix_daily.FIRST_DAY, 3, 20))
+    conn.execute("""CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN RAISE EXCEPTION 'refused %', NEW.date; END $$;
+                    CREATE TRIGGER refuse BEFORE INSERT ON "LiteLLM_DailyTagSpend"
+                    FOR EACH ROW WHEN (NEW.date = '2026-01-11') EXECUTE FUNCTION refuse()""")
+    failed = cli("daily", "reconcile", *RANGE)
+    assert failed.code == 1 and "daily reconcile 2026-01-11" in failed.stderr, failed
+    assert "2026-01-11 is untouched" in failed.stderr
+    assert cli("daily", "check", "--since", "2026-01-10", "--until", "2026-01-10").code == 0
+    assert conn.execute("""SELECT count(*) AS n FROM "LiteLLM_DailyUserSpend" WHERE date > '2026-01-10'""").fetchone()["n"] == 0
+
+
 def test_lock_busy_is_exit_5_and_bad_input_exit_2(cli, db) -> None:
     with psycopg.connect(db.url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", [database.family_key("daily")])
@@ -281,7 +294,8 @@ def test_lock_busy_is_exit_5_and_bad_input_exit_2(cli, db) -> None:
     assert cli("daily", "check", "--table", "users,nope").code == 2
     assert cli("daily", "check", "--since", "2026-01-12", "--until", "2026-01-10").code == 2
     assert cli("daily", "check", "--since", "last tuesday").code == 2
-    assert cli("daily", "reconcile", "--settle", "soon").code == 2
+    bad_settle = cli("daily", "reconcile", "--settle", "soon")
+    assert bad_settle.code == 2 and "--settle" in bad_settle.stderr
     assert cli("daily", "check", "--work-mem", "lots").code == 2
 
 

@@ -132,11 +132,15 @@ def reconcile(
     from datetime import timedelta
 
     from litellm_dbctl import aggregates, durations
+    from litellm_dbctl.errors import InvalidInput
 
     first, last = _range(since, until)
     tables = aggregates.resolve_tables(table or [])
     aggregates.validate_work_mem(work_mem)
-    settle_after = timedelta(seconds=durations.duration_seconds(settle))
+    try:
+        settle_after = timedelta(seconds=durations.duration_seconds(settle))
+    except InvalidInput as exc:
+        raise InvalidInput(f"--settle: {exc.message}") from None
 
     def report(day: Any, repairs: list[Any]) -> None:
         changed = [r for r in repairs if r.changed]
@@ -146,7 +150,7 @@ def reconcile(
         else:
             common.info(ctx, f"{day}: nothing to repair")
 
-    result = aggregates.reconcile(common.target(ctx), first, last, tables, settle=settle_after,
+    result = aggregates.reconcile(common.target(ctx, direct=True), first, last, tables, settle=settle_after,
                                   include_today=include_today, prune_orphans=prune_orphans, dry_run=dry_run,
                                   lock_timeout=lock_timeout, work_mem=work_mem, progress=report)
     s = common.settings(ctx)
