@@ -1,0 +1,183 @@
+"""`dbctl daily`: check LiteLLM's daily spend tables against the spend logs, and repair them."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from litellm_dbctl.cli import common
+
+app = typer.Typer(help="Check and rebuild LiteLLM's daily spend tables from the spend logs.", no_args_is_help=True)
+
+SINCE = typer.Option("7d", "--since", metavar="DAY",
+                     help="First UTC day: YYYY-MM-DD, today, yesterday or Nd (N days ago).")
+UNTIL = typer.Option("yesterday", "--until", metavar="DAY", help="Last UTC day, included (same forms as --since).")
+TABLE = typer.Option(None, "--table", "-t", metavar="NAME",
+                     help="Only these tables (repeat or comma-separate): user, team, org, end_user, agent, tag.")
+WORK_MEM = typer.Option("128MB", "--work-mem", metavar="SIZE",
+                        help="PostgreSQL work_mem for the recomputation (per transaction).")
+
+SUMMARY_COLUMNS = ["date", "table", "missing", "extra", "differ", "legacy", "spend_delta"]
+DETAIL_COLUMNS = ["date", "table", "status", "entity_id", "api_key", "model", "custom_llm_provider",
+                  "mcp_namespaced_tool_name", "endpoint", "requests", "stored_rows", "delta"]
+REPAIR_COLUMNS = ["date", "table", "inserted", "updated", "merged", "normalized", "pruned", "orphans_kept",
+                  "spend_delta"]
+
+
+def _range(since: str, until: str):  # noqa: ANN202 - (date, date)
+    from litellm_dbctl import aggregates
+
+    today = aggregates.utc_today()
+    first = aggregates.parse_day(since, today, option="--since")
+    last = aggregates.parse_day(until, today, option="--until")
+    aggregates.days_between(first, last)  # validates the order
+    return first, last
+
+
+def _delta_text(row: dict[str, Any]) -> str:
+    """`api_requests +3, spend -0.5`: the columns that differ, recomputed minus stored."""
+    return ", ".join(f"{name} {row['delta'][name]:+g}" for name in row["differences"])
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    since: str = SINCE,
+    until: str = UNTIL,
+    table: Optional[list[str]] = TABLE,
+    details: bool = typer.Option(False, "--details", help="Also list every key that differs."),
+    work_mem: str = WORK_MEM,
+) -> None:
+    """Recompute the daily tables from LiteLLM_SpendLogs by LiteLLM's rules and compare them with the
+    stored rows, per UTC day and table: rows missing, rows extra (no log derives them), rows whose
+    counters differ, legacy NULL-key rows to merge, and the spend delta. Read-only; one statement
+    per day. Exit 0 when they match, 3 on drift.
+
+    Example: dbctl daily check --since 2026-01-01 --until 2026-01-31 --table team --details
+    """
+    from dataclasses import asdict
+
+    from litellm_dbctl import aggregates
+
+    first, last = _range(since, until)
+    tables = aggregates.resolve_tables(table or [])
+    aggregates.validate_work_mem(work_mem)
+    with common.connect(ctx, read_only=True) as conn:
+        result = aggregates.check(conn, first, last, tables, details=details, work_mem=work_mem)
+    s = common.settings(ctx)
+    summary = [{"date": d.date, "table": d.table, "missing": d.missing, "extra": d.extra, "differ": d.differ,
+                "legacy": d.legacy, "spend_delta": d.spend_delta} for d in result.days]
+    rows = [{
+        "date": k.date, "table": k.table, "status": k.status, "entity_id": k.entity_id, "api_key": k.api_key,
+        "model": k.model, "custom_llm_provider": k.custom_llm_provider,
+        "mcp_namespaced_tool_name": k.mcp_namespaced_tool_name, "endpoint": k.endpoint, "requests": k.requests,
+        "stored_rows": k.stored_rows, "legacy_rows": k.legacy_rows, "spend_recomputed": k.spend_recomputed,
+        "spend_stored": k.spend_stored, "differences": list(k.differences), "delta": asdict(k.delta),
+    } for k in result.keys]
+    totals = result.totals()
+    payload: dict[str, Any] = {"since": first, "until": last, "tables": list(tables), "drift": result.drift,
+                               "totals": totals, "days": summary}
+    if details:
+        payload["rows"] = rows
+    shown = summary if s.verbose else [r for r in summary if _drifted(r)]
+    common.emit(ctx, shown, SUMMARY_COLUMNS, json_payload=payload)
+    if details and s.output != "json" and rows:
+        common.emit(ctx, [{**r, "delta": _delta_text(r)} for r in rows], DETAIL_COLUMNS)
+    common.line(ctx, _check_line(result.drift, totals, first, last))
+    if result.drift and s.quiet:
+        typer.echo(f"dbctl: {_check_line(True, totals, first, last)}", err=True)
+    common.exit_with(3 if result.drift else 0)
+
+
+def _drifted(row: dict[str, Any]) -> bool:
+    return bool(row["missing"] or row["extra"] or row["differ"] or row["legacy"])
+
+
+def _check_line(drift: bool, totals: dict[str, Any], first: Any, last: Any) -> str:
+    span = f"{first}..{last}"
+    if not drift:
+        return f"daily tables match the spend logs ({span}, {totals['day_tables']} day-tables)"
+    return (f"drift in {totals['day_tables_with_drift']} of {totals['day_tables']} day-tables ({span}): "
+            f"{totals['missing']} missing, {totals['extra']} extra, {totals['differ']} differ, "
+            f"{totals['legacy']} legacy; spend delta {totals['spend_delta']:+.6f}")
+
+
+@app.command("reconcile")
+def reconcile(
+    ctx: typer.Context,
+    since: str = SINCE,
+    until: str = UNTIL,
+    table: Optional[list[str]] = TABLE,
+    settle: str = typer.Option("1h", "--settle", metavar="DURATION",
+                               help="A day is closed this long after the UTC midnight that ends it."),
+    include_today: bool = typer.Option(False, "--include-today",
+                                       help="Also repair days that are not closed yet (today, and yesterday "
+                                            "within --settle)."),
+    prune_orphans: bool = typer.Option(False, "--prune-orphans",
+                                       help="Delete stored rows no spend log derives (kept by default: logs "
+                                            "may have been pruned by retention)."),
+    dry_run: bool = common.DRY_RUN,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+    work_mem: str = WORK_MEM,
+) -> None:
+    """Repair the daily tables from LiteLLM_SpendLogs for closed days: insert missing rows, correct
+    counters by increments (a late proxy flush is kept), merge legacy NULL-key rows into their ''
+    row, and with --prune-orphans delete rows no log derives. One transaction per day; savings
+    columns, model_group and PTU flat-cost rows are kept as stored. Exit 0 done, 3 when --dry-run
+    finds work, 5 when another reconcile holds the lock.
+
+    Example: dbctl daily reconcile --since 2026-01-01 --until 2026-01-31 --dry-run
+    """
+    from datetime import timedelta
+
+    from litellm_dbctl import aggregates, durations
+    from litellm_dbctl.errors import InvalidInput
+
+    first, last = _range(since, until)
+    tables = aggregates.resolve_tables(table or [])
+    aggregates.validate_work_mem(work_mem)
+    try:
+        settle_after = timedelta(seconds=durations.duration_seconds(settle))
+    except InvalidInput as exc:
+        raise InvalidInput(f"--settle: {exc.message}") from None
+
+    def report(day: Any, repairs: list[Any]) -> None:
+        changed = [r for r in repairs if r.changed]
+        if changed:
+            common.info(ctx, f"{day}: " + "; ".join(_repair_text(r) for r in changed)
+                        + (" (dry run, rolled back)" if dry_run else ""))
+        else:
+            common.info(ctx, f"{day}: nothing to repair")
+
+    result = aggregates.reconcile(common.target(ctx, direct=True), first, last, tables, settle=settle_after,
+                                  include_today=include_today, prune_orphans=prune_orphans, dry_run=dry_run,
+                                  lock_timeout=lock_timeout, work_mem=work_mem, progress=report)
+    s = common.settings(ctx)
+    repairs = [{
+        "date": r.date, "table": r.table, "inserted": r.inserted, "updated": r.updated, "merged": r.merged,
+        "normalized": r.normalized, "pruned": r.pruned, "orphans_kept": r.orphans_kept,
+        "changed_meanwhile": r.changed_meanwhile, "spend_delta": r.spend_delta,
+    } for r in result.repairs]
+    totals = result.totals()
+    payload = {"dry_run": dry_run, "since": first, "until": last, "tables": list(tables),
+               "prune_orphans": prune_orphans, "changed": result.changed, "totals": totals,
+               "open_days": list(result.open_days), "days": repairs}
+    shown = repairs if s.verbose else [r for r in repairs if any(r[c] for c in REPAIR_COLUMNS[2:-1])]
+    common.emit(ctx, shown, REPAIR_COLUMNS, json_payload=payload)
+    if result.open_days:
+        common.info(ctx, f"skipped {len(result.open_days)} open day(s) {result.open_days[0]}..{result.open_days[-1]} "
+                         "(not older than --settle; --include-today repairs them)")
+    verb = "would change" if dry_run else "changed"
+    common.line(ctx, f"{verb} {totals['days_changed']} of {totals['days']} day(s): {totals['inserted']} inserted, "
+                     f"{totals['updated']} updated, {totals['merged']} merged, {totals['normalized']} normalized, "
+                     f"{totals['pruned']} pruned; {totals['orphans_kept']} orphan key(s) kept; "
+                     f"spend {totals['spend_delta']:+.6f}")
+    common.exit_with(3 if dry_run and result.changed else 0)
+
+
+def _repair_text(repair: Any) -> str:
+    parts = [f"{n} {name}" for name, n in (("inserted", repair.inserted), ("updated", repair.updated),
+                                            ("merged", repair.merged), ("normalized", repair.normalized),
+                                            ("pruned", repair.pruned)) if n]
+    return f"{repair.table} " + ", ".join(parts)
