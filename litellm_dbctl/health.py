@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from litellm_dbctl import database, migrations, sqlfiles
+from litellm_dbctl import database, packaged, sqlfiles
 from litellm_dbctl.config import Target
 from litellm_dbctl.errors import DbctlError
 
@@ -45,7 +45,7 @@ def ledger_summary(conn: Any) -> dict[str, Any]:
     pending: int | None
     source_label: str | None
     try:
-        source_label, names = migrations.packaged_names()
+        source_label, names = packaged.names()
         pending = len([name for name in names if name not in state.applied])
     except DbctlError:
         pending, source_label = None, None

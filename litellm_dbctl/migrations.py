@@ -25,7 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from litellm_dbctl import sqlfiles
+from litellm_dbctl import packaged, sqlfiles
 from litellm_dbctl.config import Target, redact
 from litellm_dbctl.errors import ExitCode, IntegrityError, InvalidInput, LockBusy, OperationalError
 
@@ -38,7 +38,7 @@ log = logging.getLogger("dbctl")
 
 PRISMA_LOCK_KEY = 72707369  # Prisma's schema-engine advisory lock (LiteLLM takes it too)
 COORDINATOR_LOCK_KEY = 7812739710205912882  # int.from_bytes(b"llm_mig2", "big"): LiteLLM v2 resolver
-PACKAGE = "litellm-proxy-extras"
+PACKAGE = packaged.PACKAGE
 MAX_NAME_BYTES = 200  # Prisma's P3010
 PROVIDERS = ("postgresql", "postgres")  # what migration_lock.toml may say for PostgreSQL
 _CONCURRENT_INDEX = re.compile(
@@ -117,33 +117,12 @@ class Source:
         return Source(self.directory, label, tuple(m for m in self.migrations if m.name in wanted))
 
 
-def packaged_directory() -> tuple[Path, str]:
-    """The migrations shipped in the installed litellm-proxy-extras, and its version."""
-    from importlib.util import find_spec
-
-    spec = find_spec("litellm_proxy_extras")
-    if spec is None or not spec.submodule_search_locations:
-        raise OperationalError(f"{PACKAGE} is not installed; pass --migrations-dir")
-    package = Path(next(iter(spec.submodule_search_locations)))
-    # The dist-info directory names the version without importing importlib.metadata (~15 ms).
-    found = sorted(package.parent.glob("litellm_proxy_extras-*.dist-info"))
-    release = found[-1].name[len("litellm_proxy_extras-"):-len(".dist-info")] if found else "unknown"
-    return package / "migrations", release
-
-
-def packaged_names() -> tuple[str, list[str]]:
-    """("litellm-proxy-extras VERSION", migration names) without reading the files: what
-    `db status` needs to count pending migrations."""
-    directory, release = packaged_directory()
-    return f"{PACKAGE} {release}", sorted(p.name for p in directory.iterdir() if p.is_dir())
-
-
 def load_source(directory: Path | None = None) -> Source:
     """Read a Prisma-layout migrations directory (default: the installed litellm-proxy-extras):
     one `<name>/migration.sql` per migration, ordered by the full directory name as Prisma orders
     them, and `migration_lock.toml`, whose provider must be PostgreSQL (Prisma's P3019)."""
     if directory is None:
-        directory, release = packaged_directory()
+        directory, release = packaged.directory()
         label = f"{PACKAGE} {release}"
     else:
         label = str(directory)

@@ -31,7 +31,7 @@ def write_migrations(directory: Path, scripts: dict[str, str | bytes]) -> Path:
 
 def copy_packaged(directory: Path, *, drop_newest: int = 0) -> Path:
     """The installed litellm-proxy-extras migrations, without the newest `drop_newest`: an older release."""
-    packaged, _ = migrations.packaged_directory()
+    packaged, _ = migrations.packaged.directory()
     names = sorted(p.name for p in packaged.iterdir() if p.is_dir())
     keep = names[: len(names) - drop_newest] if drop_newest else names
     directory.mkdir(parents=True, exist_ok=True)
