@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("dbctl")
 T = TypeVar("T")
 
-DEFAULT_LOCK_TIMEOUT = "5s"  # per statement: how long a DDL/UPDATE may wait on a row or table lock
+DEFAULT_LOCK_TIMEOUT = "5s"
+_announced: set[object] = set()  # per statement: how long a DDL/UPDATE may wait on a row or table lock
 
 
 def connect(
@@ -66,7 +67,9 @@ def connect(
         from litellm_dbctl import embedded
 
         url = embedded.ensure_running(target.embedded_dir).url
-        log.info("using the embedded PostgreSQL in %s (no database URL configured)", target.embedded_dir)
+        if target.embedded_dir not in _announced:  # once per process, however many connections
+            _announced.add(target.embedded_dir)
+            log.info("using the embedded PostgreSQL in %s (no database URL configured)", target.embedded_dir)
     try:
         conn = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, **kwargs)
     except psycopg.OperationalError as exc:
