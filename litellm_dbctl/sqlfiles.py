@@ -271,29 +271,6 @@ def run_many(conn: psycopg.Connection, name: str, params_seq: Iterable[Mapping[s
 
 
 @contextmanager
-def stream(
-    conn: psycopg.Connection,
-    name: str,
-    params: Mapping[str, Any] | None = None,
-    *,
-    row_type: type | None = None,
-    batch: int = 10_000,
-    binary: bool = False,
-) -> Iterator[Iterator[Any]]:
-    """Rows of a read query through a server-side cursor: constant memory on any table size.
-
-    Needs a transaction (a non-autocommit connection)."""
-    query = get(name)
-    check_requires(conn, query)
-    params = params or {}
-    _check_params(query, params)
-    with conn.cursor(name=f"dbctl_{name.replace('/', '_')}", row_factory=_row_factory(row_type)) as cursor:
-        cursor.itersize = batch
-        cursor.execute(query.sql, params, binary=binary)
-        yield iter(cursor)
-
-
-@contextmanager
 def copy(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> Iterator[Any]:
     """A COPY ... FROM STDIN / TO STDOUT statement; yields psycopg's Copy object."""
     query = get(name)

@@ -11,11 +11,10 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import types
 from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import Any, Optional
-
-import types
 
 import typer
 from typer.core import TyperGroup
