@@ -149,9 +149,8 @@ def table(ctx: typer.Context, records: Sequence[Mapping[str, Any]], columns: Seq
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(no_color=not settings(ctx).color, soft_wrap=False,
-                      width=None if sys.stdout.isatty() else 200)
-    grid = Table(title=title, show_edge=False, header_style="bold", box=None if not sys.stdout.isatty() else None,
+    console = Console(no_color=not settings(ctx).color, soft_wrap=False)
+    grid = Table(title=title, show_edge=False, header_style="bold", box=None,
                  pad_edge=False)
     for column in columns:
         numeric = any(isinstance(r.get(column), (int, float)) and not isinstance(r.get(column), bool)
