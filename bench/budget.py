@@ -5,8 +5,6 @@ alternates, each round on freshly re-armed and vacuumed tables:
   baseline  one hand-written UPDATE per table doing the same reset (spend = 0, next budget_reset_at)
   library   budgets.sync() from Python (plan + guarded apply, one transaction, advisory lock)
   cli       `python -m litellm_dbctl budget sync -q` as a cron job runs it (interpreter start included)
-  arrays    the design budget sync did not take, for the record: the same locked plan, then an
-            apply shipping the plan back as per-row arrays (id, spend read, old budget_reset_at)
 and finally a sync with nothing due (library and cli). Prints medians and the ratio to the baseline.
 
     python bench/budget.py [--rows 100000] [--rounds 3] [--server postgresql://postgres@127.0.0.1/postgres]
@@ -89,33 +87,6 @@ def library(url: str, expected: int | None) -> float:
     return seconds
 
 
-ARRAYS_APPLY = """
-WITH planned AS (
-    SELECT * FROM unnest(%(ids)s::text[], %(decrements)s::float8[], %(old_reset_us)s::bigint[])
-        AS p(id, decrement, old_reset_us)
-)
-UPDATE "{table}" AS t SET spend = t.spend - p.decrement, budget_reset_at = %(next)s
-FROM planned AS p
-WHERE t.{column} = p.id
-  AND t.budget_reset_at IS NOT DISTINCT FROM 'epoch'::timestamp + p.old_reset_us * interval '1 microsecond'
-"""
-
-
-def arrays(url: str) -> float:
-    from litellm_dbctl import sqlfiles
-
-    naive_now = NOW.replace(tzinfo=None)
-    with psycopg.connect(url) as conn:
-        started = time.perf_counter()
-        for (table, column), plural in zip(TABLES, ("keys", "users", "teams")):
-            rows = sqlfiles.run(conn, f"budget/due_{plural}", {"now": naive_now})
-            conn.execute(ARRAYS_APPLY.format(table=table, column=column), {
-                "ids": [r["id"] for r in rows], "decrements": [r["spend"] for r in rows],
-                "old_reset_us": [r["reset_us"] for r in rows], "next": NEXT})
-        conn.commit()
-        return time.perf_counter() - started
-
-
 def cli(url: str) -> float:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
@@ -138,7 +109,7 @@ def main() -> None:
     try:
         migrations.deploy(config.parse(url, "bench"), migrations.load_source())
         seed(url, args.rows)
-        runs = {"baseline": baseline, "library": lambda u: library(u, 3 * args.rows), "cli": cli, "arrays": arrays}
+        runs = {"baseline": baseline, "library": lambda u: library(u, 3 * args.rows), "cli": cli}
         times: dict[str, list[float]] = {label: [] for label in runs}
         for _ in range(args.rounds):
             for label, run in runs.items():

@@ -5,14 +5,18 @@ it misses resets, with several pods and no Redis it double-resets, and rows with
 no budget_reset_at are zeroed or never reset (litellm-database.md §3). `sync` does the same work
 set-based and safely beside live proxies:
 
-- per entity table, one statement finds the due rows and locks them in key order (the plan,
-  reported as it was read), the next budget_reset_at is computed once per distinct duration
-  (`durations.next_reset`), and one UPDATE applies it to exactly those rows. While the locks are
-  held nothing else can change them, so the spend subtracted is the spend that was read (an
-  increment that arrives waits and then lands in the new window) and a window some other run or
-  a proxy's job already moved is no longer due, so it is never reset twice. (Shipping the plan
-  back as per-row arrays measured 2-2.4x a hand-written UPDATE; this 1.3-1.4x.) A row that became
-  due between plan and apply makes the counts differ and the transaction is planned again;
+- per entity table (keys, users, teams), one statement locks the due rows in key order, resets
+  them and returns what it reset (budget/reset_*); the next budget_reset_at is computed once per
+  distinct duration in use (`durations.next_reset`) and handed to it. Locking in key order first
+  means the reset never waits on a row it has not locked, so it cannot deadlock a proxy's sorted
+  spend flush; the spend subtracted is the spend read under the lock (an increment that arrives
+  waits and then lands in the new window), and a window another run or a proxy's job moved meanwhile
+  is no longer due when its lock is granted, so it is never reset twice. (Measured against one
+  hand-written UPDATE per table: a separate locking plan read into Python, then an UPDATE, 1.5x;
+  shipping that plan back as per-row arrays 2-2.4x; see bench/budget.py.) A dry run reads the
+  same selection without locking (budget/due_*);
+- budget tiers are few: their due rows are locked and read first (the plan), then moved; a tier
+  that became due in between makes the counts differ and the transaction is planned again;
 - rows a budget tier's reset cascades to (end users, memberships, keys, orgs, tags, projects,
   model access groups) are not locked by the plan: their apply subtracts the spend read per row
   and checks each still holds the tier;
@@ -21,7 +25,7 @@ set-based and safely beside live proxies:
   LiteLLM_SpendLogs and applies the drift as an increment;
 - everything runs in one transaction under the budget family's advisory lock (and, with Redis,
   under the lease LiteLLM's own reset job takes, so no proxy resets meanwhile). `dry_run` runs the
-  same statements and rolls back. After commit, Redis counters and cached objects of the changed
+  other statements and rolls back. After commit, Redis counters and cached objects of the changed
   entities are invalidated so proxies stop enforcing stale spend at once (§6).
 """
 
@@ -263,6 +267,7 @@ class _Run:
         self.skipped: list[Skip] = []
         self.warnings: list[str] = []
         self._next: dict[str, datetime | None] = {}
+        self._in_use: list[str] | None = None
 
     def execute(self) -> _Run:
         import psycopg
@@ -309,22 +314,30 @@ class _Run:
             self._reset_table(entity, plural)
         self._reset_tiers()
 
-    def _plan(self, entity: str, plural: str) -> tuple[list[Mapping[str, Any]], dict[str, datetime]]:
-        """Lock and read the due rows (budget/due_*); each usable duration's next boundary."""
-        rows = sqlfiles.run(self.conn, f"budget/due_{plural}", {"now": self.db_now})
+    def _boundaries(self, durations_: Iterable[str]) -> tuple[dict[str, datetime], set[str]]:
+        """(each usable duration's next boundary, the durations that have none)."""
         boundaries: dict[str, datetime] = {}
         unusable: set[str] = set()
-        for duration in {row["budget_duration"] for row in rows}:
+        for duration in durations_:
             following = self.next_reset(duration)
             if following is None:
                 unusable.add(duration)
             else:
                 boundaries[duration] = following
+        return boundaries, unusable
+
+    def _skip_unusable(self, entity: str, rows: Iterable[Mapping[str, Any]], unusable: set[str]) -> None:
+        self.skipped.extend(Skip(entity, row["id"], row["name"],
+                                 f"budget_duration {row['budget_duration']!r} has no next reset "
+                                 "(LiteLLM rejects it); fix the duration")
+                            for row in rows if row["budget_duration"] in unusable)
+
+    def _plan(self, entity: str, plural: str) -> tuple[list[Mapping[str, Any]], dict[str, datetime]]:
+        """Read the due rows (budget/due_*, budget tiers: locked); each usable duration's next boundary."""
+        rows = sqlfiles.run(self.conn, f"budget/due_{plural}", {"now": self.db_now})
+        boundaries, unusable = self._boundaries({row["budget_duration"] for row in rows})
         if unusable:
-            self.skipped.extend(Skip(entity, row["id"], row["name"],
-                                     f"budget_duration {row['budget_duration']!r} has no next reset "
-                                     "(LiteLLM rejects it); fix the duration")
-                                for row in rows if row["budget_duration"] in unusable)
+            self._skip_unusable(entity, rows, unusable)
             rows = [row for row in rows if row["budget_duration"] not in unusable]
         return rows, boundaries
 
@@ -332,15 +345,25 @@ class _Run:
         return {"durations": list(boundaries), "next_reset_at": [_naive(b) for b in boundaries.values()],
                 "now": self.db_now}
 
+    def _durations_in_use(self) -> list[str]:
+        if self._in_use is None:
+            self._in_use = [row["duration"] for row in sqlfiles.run(self.conn, "budget/durations_in_use")]
+        return self._in_use
+
     def _reset_table(self, entity: str, plural: str) -> None:
-        rows, boundaries = self._plan(entity, plural)
-        if not rows:
-            return
-        count = sqlfiles.run(self.conn, f"budget/reset_{plural}",
-                             {**self._params(boundaries), "rollover": self.options.rollover})
-        if count != len(rows):  # a row became due after the plan read: plan again
-            raise PlanChanged(f"{plural}: planned {len(rows)} resets, applied {count}")
-        self.batches.append(ResetBatch(entity, rows, boundaries, self.options.rollover))
+        """A dry run reports the due rows; otherwise one statement locks, resets and reports them
+        (budget/reset_*), with the boundaries of every duration in use computed beforehand."""
+        if self.options.dry_run:
+            rows, boundaries = self._plan(entity, plural)
+        else:
+            boundaries, unusable = self._boundaries(self._durations_in_use())
+            if unusable:  # rare: name the rows left alone
+                self._skip_unusable(entity, sqlfiles.run(self.conn, f"budget/due_{plural}", {"now": self.db_now}),
+                                    unusable)
+            rows = sqlfiles.run(self.conn, f"budget/reset_{plural}",
+                                {**self._params(boundaries), "rollover": self.options.rollover}) if boundaries else []
+        if rows:
+            self.batches.append(ResetBatch(entity, rows, boundaries, self.options.rollover))
 
     def _reset_tiers(self) -> None:
         """Budget tiers: move each due tier's window, then reset the rows linked to the tiers that moved."""

@@ -1,21 +1,31 @@
 -- requires: 20250326162113_baseline
 -- mode: write
--- returns: rowcount
--- Apply the planned window resets of teams: the rows budget/due_teams locked, found again by the
--- same predicate. This transaction holds their row locks, so the spend subtracted is exactly the
--- spend the plan read and their budget_reset_at is still the one it read: no increment is lost
--- and no window another run or a proxy's job moved is reset again. Spend drops to the new
--- window's carry-over (0, or with `rollover` the overage over max_budget); a row without a
--- budget_reset_at keeps its spend. budget_reset_at moves to the next boundary of the row's
--- duration (`durations` -> `next_reset_at`, computed once per distinct duration; rows whose
--- duration has none are not in the list). The caller compares the row count with its plan.
+-- returns: rows
+-- Reset the due budget windows of teams in one statement (the selection of budget/due_teams).
+-- `due` locks the rows in team_id order first, so this never waits on a row it has not locked and
+-- cannot deadlock a proxy's spend flush, which locks in the same order; a row another run or a
+-- proxy's job reset meanwhile is no longer due when its lock is granted and drops out, so no
+-- window is reset twice. Spend drops by the spend read under the lock to the new window's
+-- carry-over (0, or with `rollover` the overage over max_budget); a row without a budget_reset_at
+-- keeps its spend. budget_reset_at moves to the next boundary of the row's duration (`durations`
+-- -> `next_reset_at`, computed once per distinct duration; rows whose duration has none are not
+-- in the list and stay as they are). Returns what was reset, as budget/due_teams reports it.
+WITH due AS MATERIALIZED (
+    SELECT team_id, spend, budget_reset_at
+    FROM "LiteLLM_TeamTable"
+    WHERE budget_duration = ANY(%(durations)s::text[])
+      AND (budget_reset_at IS NULL OR budget_reset_at < %(now)s)
+    ORDER BY team_id
+    FOR NO KEY UPDATE
+)
 UPDATE "LiteLLM_TeamTable" AS t
 SET spend = t.spend - CASE
-        WHEN t.budget_reset_at IS NULL THEN 0
-        WHEN %(rollover)s AND t.max_budget IS NOT NULL THEN t.spend - GREATEST(0, t.spend - t.max_budget)
-        ELSE t.spend
+        WHEN due.budget_reset_at IS NULL THEN 0
+        WHEN %(rollover)s AND t.max_budget IS NOT NULL THEN due.spend - GREATEST(0, due.spend - t.max_budget)
+        ELSE due.spend
     END,
     budget_reset_at = b.next_reset_at
-FROM unnest(%(durations)s::text[], %(next_reset_at)s::timestamp[]) AS b(duration, next_reset_at)
-WHERE t.budget_duration = b.duration
-  AND (t.budget_reset_at IS NULL OR t.budget_reset_at < %(now)s)
+FROM due, unnest(%(durations)s::text[], %(next_reset_at)s::timestamp[]) AS b(duration, next_reset_at)
+WHERE t.team_id = due.team_id AND t.budget_duration = b.duration
+RETURNING t.team_id AS id, t.team_alias AS name, due.spend, t.max_budget, t.budget_duration,
+          (extract(epoch FROM due.budget_reset_at) * 1000000)::bigint AS reset_us
