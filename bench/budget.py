@@ -15,6 +15,7 @@ Targets (issue 5): the reset at most 3 s and at most 2x the baseline; nothing du
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument("--server", default=os.environ.get("DBCTL_TEST_DATABASE_URL",
                                                            "postgresql://postgres@127.0.0.1/postgres"))
     args = parser.parse_args()
+    compileall.compile_dir(ROOT / "litellm_dbctl", quiet=1)  # run as installed: with bytecode
     name = f"dbctl_bench_budget_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')

@@ -13,6 +13,7 @@ Usage: python bench/migrate.py [--runs 5] [--status-runs 21]
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -93,6 +94,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="deploy runs per side")
     parser.add_argument("--status-runs", type=int, default=21, help="status runs per side")
     options = parser.parse_args()
+    compileall.compile_dir(ROOT / "litellm_dbctl", quiet=1)  # run as installed: with bytecode
     dbctl = [sys.executable, "-m", "litellm_dbctl"]
     databases = Databases(server_url())
     try:

@@ -13,6 +13,7 @@ Each measurement runs on a fresh clone of a migrated template; the median of --r
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -111,6 +112,7 @@ def main() -> None:
                                                            "postgresql://postgres@127.0.0.1/postgres"))
     parser.add_argument("--baseline-child", metavar="URL", help=argparse.SUPPRESS)
     options = parser.parse_args()
+    compileall.compile_dir(ROOT / "litellm_dbctl", quiet=1)  # run as installed: with bytecode
     if options.baseline_child:
         baseline(options.baseline_child, options.users)
         return

@@ -15,6 +15,7 @@ Each timing is the best of --repeat runs, alternating command and baseline so dr
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import subprocess
 import sys
@@ -131,6 +132,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-export", action="store_true")
     args = parser.parse_args()
+    compileall.compile_dir(ROOT / "litellm_dbctl", quiet=1)  # run as installed: with bytecode
     url = args.database_url
     with psycopg.connect(url) as conn:
         rows = conn.execute('SELECT count(*) FROM "LiteLLM_SpendLogs"').fetchone()[0]

@@ -10,6 +10,7 @@ with one command group (median of paired runs); a second `dbctl db status` on th
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -63,6 +64,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     options = parser.parse_args()
+    compileall.compile_dir(ROOT / "litellm_dbctl", quiet=1)  # run as installed: with bytecode
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for name in ("DATABASE_URL", "DBCTL_DATABASE_URL", "DIRECT_URL"):
         env.pop(name, None)

@@ -5,7 +5,7 @@
 one statement with psycopg named placeholders `%(name)s`. Identifiers (`{name}`, declared in
 `identifiers`) are composed with psycopg.sql, never from raw input.
 
-Files are parsed once per process with a few regexes (no sqlglot on this path). Before a statement
+A file is parsed when first used, once per process, with a few regexes (no sqlglot on this path). Before a statement
 runs its `requires` migration is checked against the database's ledger, read once per connection.
 """
 
@@ -125,13 +125,15 @@ def load_all() -> tuple[dict[str, Query], dict[str, QueryDefinitionError]]:
     return found, problems
 
 
+@cache
 def get(name: str) -> Query:
-    found, problems = load_all()
-    if name in found:
-        return found[name]
-    if name in problems:
-        raise problems[name]
-    raise QueryDefinitionError(f"no query named {name!r} under {queries_dir()}")
+    """One query by name: only its own file is read and parsed (a command runs a handful of the
+    ~150, and parsing them all costs more than the process start)."""
+    root = queries_dir()
+    path = root / f"{name}.sql"
+    if not re.fullmatch(r"[a-z0-9_]+(/[a-z0-9_]+)*", name) or not path.is_file():
+        raise QueryDefinitionError(f"no query named {name!r} under {root}")
+    return parse(path.read_text(encoding="utf-8"), name, path)
 
 
 # -- running ------------------------------------------------------------------------------------

@@ -131,6 +131,7 @@ def test_queries_check_reports_a_malformed_file_with_exit_4(cli, tmp_path, monke
         result = cli("queries", "check", "--json")
     finally:
         sqlfiles.load_all.cache_clear()
+        sqlfiles.get.cache_clear()
     assert result.code == ExitCode.INTEGRITY
     assert [f["stage"] for f in result.json()["findings"]] == ["header"]
     assert "broken.sql" in result.json()["findings"][0]["problem"]
