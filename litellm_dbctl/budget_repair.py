@@ -1,11 +1,12 @@
 """Counter repair: each entity's spend in its current window, recomputed from LiteLLM_SpendLogs.
 
 LiteLLM never recomputes the `spend` columns it enforces budgets on (litellm-database.md §2.4), so
-a lost batch, a crash or a double reset leaves them wrong for good. Here, for keys, users, teams and
-end users, the window is LiteLLM's (budget_reset_at minus the duration in seconds, as its
-BudgetWindowSpend does; all time since creation for entities without a duration), the drift is
-logged spend minus the counter, and the correction is an increment, so a proxy's increments that
-land meanwhile survive.
+a lost batch, a crash or a double reset leaves them wrong for good. Here, for keys, users, teams,
+end users, organizations and tags, the window is LiteLLM's (budget_reset_at minus the duration in
+seconds, as its BudgetWindowSpend does; the budget tier's for end users, organizations and tags;
+all time since creation for entities without a duration), the drift is logged spend minus the
+counter, and the correction is an increment, so a proxy's increments that land meanwhile survive.
+Tags are skipped on a schema older than LiteLLM's tag table.
 
 What is left alone, and said: entities used within the settle period (their counters run ahead of
 their spend logs, which are written later), entities whose window starts before the oldest spend
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from litellm_dbctl.budgets import Change, Skip, SyncOptions
 
 KINDS = (("key", "budget/drift_keys"), ("user", "budget/drift_users"), ("team", "budget/drift_teams"),
-         ("end_user", "budget/drift_end_users"))
+         ("end_user", "budget/drift_end_users"), ("org", "budget/drift_orgs"), ("tag", "budget/drift_tags"))
 MAX_WINDOW_SECONDS = 10**10  # ~317 years: longer durations (LiteLLM accepts 10**20h) mean "all time"
 RECENT_LOOKBACK = timedelta(days=1)  # how far back a still-running request's spend log may start
 
@@ -51,6 +52,8 @@ def apply(conn: psycopg.Connection, now: datetime,
     planned: list[tuple[str, Mapping[str, Any]]] = []
     skipped: list[Skip] = []
     for entity, query in KINDS:
+        if not sqlfiles.supported(conn, query):
+            continue
         extra = {"default_end_user_budget": options.default_end_user_budget} if entity == "end_user" else {}
         for row in sqlfiles.run(conn, query, {**params, **extra}):
             reason = _why_not(row, logs_start, options.settle)
@@ -60,11 +63,15 @@ def apply(conn: psycopg.Connection, now: datetime,
                 planned.append((entity, row))
     if not planned:
         return [], skipped, warnings
-    done = {(r["entity"], r["id"]) for r in sqlfiles.run(conn, "budget/repair_spend", {
-        "entities": [entity for entity, _ in planned], "ids": [row["id"] for _, row in planned],
-        "deltas": [row["logged"] - row["spend"] for _, row in planned],
-        "guards": [row["guard"] for _, row in planned],
-    })}
+    done: set[tuple[str, str]] = set()
+    for query, batch in (("budget/repair_spend", [p for p in planned if p[0] != "tag"]),
+                         ("budget/repair_tag_spend", [p for p in planned if p[0] == "tag"])):
+        if batch:
+            done.update((r["entity"], r["id"]) for r in sqlfiles.run(conn, query, {
+                "entities": [entity for entity, _ in batch], "ids": [row["id"] for _, row in batch],
+                "deltas": [row["logged"] - row["spend"] for _, row in batch],
+                "guards": [row["guard"] for _, row in batch],
+            }))
     changes = []
     for entity, row in planned:
         if (entity, row["id"]) not in done:

@@ -172,6 +172,13 @@ def forget_ledger(conn: psycopg.Connection) -> None:
     _ledgers.pop(conn, None)
 
 
+def supported(conn: psycopg.Connection, name: str) -> bool:
+    """Whether the database has the migration query `name` requires: for optional steps that a
+    schema older than their table skips rather than fails."""
+    query = get(name)
+    return query.requires is None or query.requires in ledger_state(conn).applied
+
+
 def check_requires(conn: psycopg.Connection, query: Query) -> None:
     if query.requires is None:
         return

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import fix_budget as fx
 from helpers import Database
+from psycopg.types.json import Jsonb
 
 NOW = "2026-06-10T12:00:00Z"  # 1d windows began at 2026-06-10 00:00, 7d windows on Monday 2026-06-08
 TOMORROW = datetime(2026, 6, 11)
@@ -123,3 +124,31 @@ def test_reset_then_repair_in_one_run(cli, db: Database) -> None:
     actions = [(c["action"], c["changes"]["spend"]) for c in result.json()["changes"]]
     assert actions == [("reset", {"old": 20.0, "new": 0.0}), ("repair", {"old": 0.0, "new": 3.5})]
     assert fx.spend(db, "LiteLLM_VerificationToken", "token", "k") == 3.5
+
+
+def test_organizations_and_tags_by_their_budget_tier(cli, db: Database) -> None:
+    """Orgs count the logs of their organization_id, tags every occurrence in request_tags (LiteLLM's
+    tag counter does not de-duplicate), both within their tier's window; no tier: all time."""
+    fx.tier(db, "daily", budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.tier(db, "forever")
+    fx.org(db, "o-daily", "daily", spend=0.0)
+    fx.org(db, "o-right", "daily", spend=3.5)
+    fx.tag(db, "t-daily", budget_id="daily", spend=100.0)
+    fx.tag(db, "t-all", spend=0.0, created_at=datetime(2026, 5, 2))
+    fx.tag(db, "t-unused", spend=0.0)
+    genesis(db)
+    logs(db, "org", organization_id="o-daily")
+    logs(db, "right", organization_id="o-right")
+    logs(db, "tags", request_tags=Jsonb(["t-daily", "t-all", "t-daily"]))  # t-daily twice
+    fx.spend_log(db, "odd", datetime(2026, 6, 10, 7), 4.0, request_tags=Jsonb([1, "t-all"]))  # 1 is no tag
+    fx.spend_log(db, "not-a-list", datetime(2026, 6, 10, 7), 9.0, request_tags=Jsonb({"t-all": 1}))
+
+    result = repair(cli)
+    assert result.code == 0, result
+    repaired = {(c["entity"], c["id"]): c["changes"]["spend"] for c in result.json()["changes"]}
+    assert repaired == {("org", "o-daily"): {"old": 0.0, "new": 3.5},
+                        ("tag", "t-daily"): {"old": 100.0, "new": 7.0},
+                        ("tag", "t-all"): {"old": 0.0, "new": 12.5}}
+    assert fx.spend(db, "LiteLLM_OrganizationTable", "organization_id", "o-daily") == 3.5
+    assert fx.spend(db, "LiteLLM_TagTable", "tag_name", "t-daily") == 7.0
+    assert repair(cli, "--check").code == 0

@@ -34,8 +34,9 @@ def sync(
                                         "budget_reset_time)."),
     end_user_budget: Optional[str] = END_USER_BUDGET,
     repair_spend: bool = typer.Option(False, "--repair-spend",
-                                      help="Recompute each key's, user's, team's and end user's spend in its "
-                                           "current window from LiteLLM_SpendLogs; apply the drift as increments."),
+                                      help="Recompute the spend of each key, user, team, end user, organization and "
+                                           "tag in its current window from LiteLLM_SpendLogs; apply the drift as "
+                                           "increments."),
     settle: float = typer.Option(2.0, "--settle", metavar="MINUTES", min=0,
                                  help="With --repair-spend: leave entities used this recently alone (their "
                                       "spend logs are written after their counters)."),

@@ -4,6 +4,8 @@
 -- Apply counter corrections as increments (spend = spend + delta), so a proxy's increments that
 -- land meanwhile survive. Keys, users and teams are guarded by the budget_reset_at they had when
 -- the drift was computed: a window reset since then makes the correction stale, so it is skipped.
+-- End users and organizations are reset with their budget tier, which this run has already moved
+-- under the budget lock. Tags: budget/repair_tag_spend (their table is newer than this schema).
 WITH d AS (
     SELECT * FROM unnest(%(entities)s::text[], %(ids)s::text[], %(deltas)s::float8[], %(guards)s::timestamp[])
         AS d(entity, id, delta, guard)
@@ -23,5 +25,10 @@ WITH d AS (
     UPDATE "LiteLLM_EndUserTable" AS eu SET spend = eu.spend + d.delta
     FROM d WHERE d.entity = 'end_user' AND eu.user_id = d.id
     RETURNING 'end_user'::text, eu.user_id
+), orgs AS (
+    UPDATE "LiteLLM_OrganizationTable" AS o SET spend = o.spend + d.delta
+    FROM d WHERE d.entity = 'org' AND o.organization_id = d.id
+    RETURNING 'org'::text, o.organization_id
 )
 SELECT * FROM keys UNION ALL SELECT * FROM users UNION ALL SELECT * FROM teams UNION ALL SELECT * FROM end_users
+UNION ALL SELECT * FROM orgs
