@@ -15,6 +15,7 @@ set-based and safely beside live proxies:
   hand-written UPDATE per table: a separate locking plan read into Python, then an UPDATE, 1.5x;
   shipping that plan back as per-row arrays 2-2.4x; see bench/budget.py.) A dry run reads the
   same selection without locking (budget/due_*);
+- budget_limits windows of keys and teams (`budget_windows`) move as LiteLLM's job moves them;
 - budget tiers are few: their due rows are locked and read first (the plan), then moved; a tier
   that became due in between makes the counts differ and the transaction is planned again;
 - rows a budget tier's reset cascades to (end users, memberships, keys, orgs, tags, projects,
@@ -294,7 +295,7 @@ class _Run:
         for change in self.changes:
             if change.entity in CACHED_KINDS:
                 ref = cache.EntityRef(change.entity, change.id, change.team_id)
-                (spent if "spend" in change.fields else limited).append(ref)
+                (spent if "spend" in change.fields or change.action == "reset" else limited).append(ref)
         return spent, limited
 
     # -- window resets ---------------------------------------------------------------------------
@@ -310,9 +311,15 @@ class _Run:
         return self._next[duration]
 
     def _reset_windows(self) -> None:
+        from litellm_dbctl import budget_windows
+
         for entity, plural in (("key", "keys"), ("user", "users"), ("team", "teams")):
             self._reset_table(entity, plural)
         self._reset_tiers()
+        changes, skipped = budget_windows.apply(self.conn, self.now, self.options.policy,
+                                                rollover=self.options.rollover, dry_run=self.options.dry_run)
+        self.changes.extend(changes)
+        self.skipped.extend(skipped)
 
     def _boundaries(self, durations_: Iterable[str]) -> tuple[dict[str, datetime], set[str]]:
         """(each usable duration's next boundary, the durations that have none)."""

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 import fix_budget as fx
 from helpers import Database, run_process
@@ -134,6 +135,46 @@ def test_timezone_and_dst(cli, db: Database, zone: str, reset_time: str, now: st
     result = cli("budget", "sync", "--now", now, "--timezone", zone, "--reset-time", reset_time, "-q")
     assert result.code == 0, result
     assert fx.reset_at(db, "LiteLLM_TeamTable", "team_id", "t") == expected
+
+
+def test_budget_limits_windows_move_and_their_spend_rows_roll(cli, db: Database) -> None:
+    """A due budget_limits window gets its next reset_at and its LiteLLM_BudgetWindowSpend row starts
+    the new window (rollover: with the overage); windows not due, sliding ones (no reset_at) and
+    rows a proxy already rolled stay; a bad reset_at is said and left."""
+    limits = [{"budget_duration": "1d", "max_budget": 2.0, "reset_at": "2026-06-10T00:00:00+00:00"},
+              {"budget_duration": "7d", "max_budget": 50.0, "reset_at": "2026-06-15T00:00:00+00:00"},
+              {"budget_duration": "1h", "max_budget": 1.0}]
+    fx.key(db, "k-win", budget_limits=Jsonb(limits))
+    fx.team(db, "t-win", budget_limits=Jsonb([{"budget_duration": "1d", "max_budget": 2.0,
+                                               "reset_at": "2026-06-09T00:00:00Z"}]))
+    fx.team(db, "t-bad", budget_limits=Jsonb([{"budget_duration": "1d", "reset_at": "soon"}]))
+    for entity, ident, duration, start, spend in (("key", "k-win", "1d", datetime(2026, 6, 9), 3.0),
+                                                  ("key", "k-win", "7d", datetime(2026, 6, 8), 9.0),
+                                                  ("team", "t-win", "1d", datetime(2026, 6, 10), 0.5)):
+        fx.insert(db, "LiteLLM_BudgetWindowSpend", entity_type=entity, entity_id=ident, window_duration=duration,
+                  window_start=start, spend=spend, updated_at=start)
+
+    dry = sync(cli, "--dry-run", "--rollover")
+    assert dry.code == 3, dry
+    assert db.value("""SELECT budget_limits FROM "LiteLLM_VerificationToken" WHERE token = 'k-win'""") == limits
+
+    result = sync(cli, "--rollover")
+    assert result.code == 0, result
+    changed = {(c["entity"], c["id"]): c["changes"] for c in result.json()["changes"]}
+    assert changed[("key", "k-win")] == {
+        "budget_limits[1d].reset_at": {"old": "2026-06-10T00:00:00+00:00", "new": "2026-06-11T00:00:00+00:00"},
+        "budget_limits[1d].spend": {"old": 3.0, "new": 1.0}}
+    # t-win's row already starts the new window (a proxy rolled it): only reset_at moves
+    assert changed[("team", "t-win")] == {
+        "budget_limits[1d].reset_at": {"old": "2026-06-09T00:00:00Z", "new": "2026-06-11T00:00:00+00:00"}}
+    assert [s["id"] for s in result.json()["skipped"]] == ["t-bad"]
+    stored = db.value("""SELECT budget_limits FROM "LiteLLM_VerificationToken" WHERE token = 'k-win'""")
+    assert [w.get("reset_at") for w in stored] == ["2026-06-11T00:00:00+00:00", "2026-06-15T00:00:00+00:00", None]
+    rows = db.query("""SELECT window_duration, window_start, spend FROM "LiteLLM_BudgetWindowSpend"
+                      WHERE entity_id = 'k-win' ORDER BY window_duration""")
+    assert [(r["window_duration"], r["window_start"], r["spend"]) for r in rows] == [
+        ("1d", datetime(2026, 6, 10), 1.0), ("7d", datetime(2026, 6, 8), 9.0)]
+    assert sync(cli, "--check").code == 0  # nothing due any more
 
 
 def test_dry_run_and_check_change_nothing(cli, db: Database) -> None:
