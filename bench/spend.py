@@ -108,6 +108,13 @@ def statement(url: str, text: str, params: dict[str, object], *, jit: bool = Tru
         return time.monotonic() - started
 
 
+def stack_import() -> float:
+    """A fresh interpreter that imports typer and psycopg and exits: what any command on this stack pays."""
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import psycopg, typer"], check=True)
+    return time.monotonic() - started
+
+
 def raw_copy(url: str) -> float:
     with psycopg.connect(url) as conn, open(os.devnull, "wb") as sink:
         started = time.monotonic()
@@ -145,9 +152,10 @@ def main() -> int:
     daily_params = {"first_day": first_day, "last_day": now.date().isoformat()}
     logs_params = {"since": since, "until": now.replace(tzinfo=None)}
 
-    floor, command, query = best(
+    floor, stack, command, query = best(
         args.repeat,
         lambda: dbctl(url, "--version")[0],
+        lambda: stack_import(),
         lambda: dbctl(url, "spend", "top", "--by", "team", "--since", "30d")[0],
         lambda: statement(url, DAILY_BASELINE, daily_params),
     )
@@ -155,6 +163,8 @@ def main() -> int:
           f"(target <= 0.5 s: {'met' if command <= 0.5 else 'NOT met'})")
     print(f"   the bare SQL statement {query:.3f} s; process start-up floor (dbctl --version) {floor:.3f} s; "
           f"command / statement = {command / query:.2f}x")
+    print(f"   any command on this stack: a Python that imports typer and psycopg {stack:.3f} s + the statement "
+          f"= {stack + query:.3f} s; command / that = {command / (stack + query):.2f}x")
 
     repeat = max(2, args.repeat // 2)
     command, jit_on, jit_off = best(
