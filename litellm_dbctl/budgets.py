@@ -7,14 +7,14 @@ set-based and safely beside live proxies:
 
 - per entity table (keys, users, teams), one statement locks the due rows in key order, resets
   them and returns what it reset (budget/reset_*); the next budget_reset_at is computed once per
-  distinct duration in use (`durations.next_reset`) and handed to it. Locking in key order first
-  means the reset never waits on a row it has not locked, so it cannot deadlock a proxy's sorted
-  spend flush; the spend subtracted is the spend read under the lock (an increment that arrives
-  waits and then lands in the new window), and a window another run or a proxy's job moved meanwhile
-  is no longer due when its lock is granted, so it is never reset twice. (Measured against one
-  hand-written UPDATE per table: a separate locking plan read into Python, then an UPDATE, 1.5x;
-  shipping that plan back as per-row arrays 2-2.4x; see bench/budget.py.) A dry run reads the
-  same selection without locking (budget/due_*);
+  distinct duration of the due rows (budget/due_durations, `durations.next_reset`) and handed to
+  it. Locking in key order first means the reset never waits on a row it has not locked, so it
+  cannot deadlock a proxy's sorted spend flush; the spend subtracted is the spend read under the
+  lock (an increment that arrives waits and then lands in the new window), and a window another
+  run or a proxy's job moved meanwhile is no longer due when its lock is granted, so it is never
+  reset twice. (Measured against one hand-written UPDATE per table: 1.7x; a separate locking plan
+  read into Python, then an UPDATE, 1.5-1.7x; shipping that plan back as per-row arrays 2-2.4x;
+  see bench/budget.py.) A dry run reads the same selection without locking (budget/due_*);
 - budget_limits windows of keys and teams (`budget_windows`) move as LiteLLM's job moves them;
 - budget tiers are few: their due rows are locked and read first (the plan), then moved; a tier
   that became due in between makes the counts differ and the transaction is planned again;
@@ -268,7 +268,7 @@ class _Run:
         self.skipped: list[Skip] = []
         self.warnings: list[str] = []
         self._next: dict[str, datetime | None] = {}
-        self._in_use: list[str] | None = None
+        self._due: dict[str, list[str]] | None = None
 
     def execute(self) -> _Run:
         import psycopg
@@ -352,18 +352,24 @@ class _Run:
         return {"durations": list(boundaries), "next_reset_at": [_naive(b) for b in boundaries.values()],
                 "now": self.db_now}
 
-    def _durations_in_use(self) -> list[str]:
-        if self._in_use is None:
-            self._in_use = [row["duration"] for row in sqlfiles.run(self.conn, "budget/durations_in_use")]
-        return self._in_use
+    def _due_durations(self, entity: str) -> list[str]:
+        """The durations of `entity`'s due rows (budget/due_durations, read once for all three tables)."""
+        if self._due is None:
+            self._due = {}
+            for row in sqlfiles.run(self.conn, "budget/due_durations", {"now": self.db_now}):
+                self._due.setdefault(row["entity"], []).append(row["duration"])
+        return self._due.get(entity, [])
 
     def _reset_table(self, entity: str, plural: str) -> None:
         """A dry run reports the due rows; otherwise one statement locks, resets and reports them
-        (budget/reset_*), with the boundaries of every duration in use computed beforehand."""
+        (budget/reset_*), with the boundaries of the due rows' durations computed beforehand."""
         if self.options.dry_run:
             rows, boundaries = self._plan(entity, plural)
         else:
-            boundaries, unusable = self._boundaries(self._durations_in_use())
+            due = self._due_durations(entity)
+            if not due:
+                return
+            boundaries, unusable = self._boundaries(due)
             if unusable:  # rare: name the rows left alone
                 self._skip_unusable(entity, sqlfiles.run(self.conn, f"budget/due_{plural}", {"now": self.db_now}),
                                     unusable)
