@@ -42,7 +42,8 @@ def sync(
                                       "spend logs are written after their counters)."),
     min_drift: float = typer.Option(0.000001, "--min-drift", metavar="AMOUNT", min=0,
                                     help="With --repair-spend: ignore drifts up to this amount."),
-    dry_run: bool = common.DRY_RUN,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would change (exit 3 when something "
+                                 "would): window resets are only read, other statements run and are rolled back."),
     check: bool = typer.Option(False, "--check", help="Like --dry-run, printing only the summary: for monitoring "
                                                       "(exit 3 when anything would change)."),
     redis_url: Optional[str] = typer.Option(None, "--redis-url", metavar="URL", envvar="REDIS_URL",
