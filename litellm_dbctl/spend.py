@@ -37,7 +37,7 @@ ENTITIES = {"user": "user", "team": "team", "org": "org", "end-user": "end_user"
 # The filter that names each daily table's entity.
 TABLE_FILTER = {"user": "users", "team": "teams", "org": "orgs", "end_user": "end_users", "agent": "agents",
                 "tag": "tags"}
-EXPORT_FORMATS = ("csv", "jsonl")
+EXPORT_FORMATS = tuple(sqlfiles.COPY_OUT)
 ALL_GROUPS = 2**31 - 1  # "no top-N cut" for the queries' %(top)s
 
 _RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
@@ -595,7 +595,7 @@ def export(conn: psycopg.Connection, out: IO[bytes], period: Period, filters: Fi
                                                 "providers", "entities")}
         name = "spend/export_daily"
     written = 0
-    with sqlfiles.copy(conn, f"{name}_{fmt}", params) as copy:
+    with sqlfiles.copy_out(conn, name, params, fmt) as copy:
         for chunk in copy:
             out.write(chunk)
             written += len(chunk)

@@ -290,6 +290,31 @@ def copy(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None =
         yield copy_
 
 
+# How copy_out renders a read query's rows on the server. JSON lines use CSV mode with a quote and a
+# delimiter that JSON text never holds unescaped (\x01, \x02), so each JSON text is written verbatim.
+COPY_OUT: dict[str, tuple[str, str]] = {
+    "csv": ("COPY (", ") TO STDOUT WITH (FORMAT csv, HEADER)"),
+    "jsonl": ("COPY (SELECT row_to_json(r)::text FROM (", ") AS r) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"),
+}
+
+
+@contextmanager
+def copy_out(conn: psycopg.Connection, name: str, params: Mapping[str, Any], fmt: str) -> Iterator[Any]:
+    """Stream the rows of read query `name` as `fmt` (a COPY_OUT key), rendered by the server: constant
+    memory at any size and faster than a server-side cursor. The query file stays a plain SELECT, so
+    `queries check` PREPAREs it like any other."""
+    query = get(name)
+    if query.mode != "read" or query.returns != "rows":
+        raise QueryDefinitionError(f"{name}: copy_out needs a read query that returns rows")
+    if fmt not in COPY_OUT:
+        raise QueryDefinitionError(f"copy_out: format must be one of {', '.join(COPY_OUT)}, not {fmt!r}")
+    check_requires(conn, query)
+    _check_params(query, params)
+    before, after = COPY_OUT[fmt]
+    with conn.cursor() as cursor, cursor.copy(before + query.sql + after, params) as copy_:
+        yield copy_
+
+
 def positional(query: Query) -> tuple[str, Sequence[str]]:
     """The statement with `$1..$n` for its named parameters, for PREPARE (`queries check`)."""
     order = list(query.params)
