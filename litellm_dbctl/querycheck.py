@@ -2,7 +2,9 @@
 
 Three passes per statement: it parses (sqlglot, postgres dialect); every table it names and every
 column it names through a table or alias exists in the catalog; and the server PREPAREs it (which
-resolves every remaining name and type) inside a transaction that is rolled back.
+resolves every remaining name and type) inside a transaction that is rolled back. An identifier
+placeholder named after a real table or column (`{LiteLLM_DailyUserSpend}`, `{user_id}`) is checked as
+that name, so statements that run on any of several tables are PREPAREd too.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def check(conn: psycopg.Connection, queries: Iterable[Query]) -> list[Finding]:
         text = sqlfiles.IDENTIFIER.sub(lambda m: f'"{m["name"]}"', text)
         problems = parse_and_resolve(text, known, placeholders=frozenset(query.identifiers))
         findings.extend(Finding(query.name, stage, p) for stage, p in problems)
-        if not problems and PREPARABLE.match(text) and not query.identifiers:
+        if not problems and PREPARABLE.match(text):
             problem = prepare(conn, text)
             if problem:
                 findings.append(Finding(query.name, "prepare", problem))
@@ -57,9 +59,13 @@ def parse_and_resolve(text: str, known: dict[str, set[str]],
     """Parse problems and unknown names. `placeholders` are `{identifier}` names bound at run time,
     not catalog names; a utility statement sqlglot cannot parse (`ON ONLY`, `WITH (FORCE)`, ...) is
     left to the server, as it cannot be PREPAREd either."""
+    import logging
+
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to a Command": utility statements, expected
 
     try:
         tree = sqlglot.parse_one(text, read="postgres")

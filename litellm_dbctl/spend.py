@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import IO, TYPE_CHECKING, Any
 
-from litellm_dbctl import sqlfiles
+from litellm_dbctl import aggregates, sqlfiles
 from litellm_dbctl.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 SOURCES = ("daily", "logs")
 DIMENSIONS = ("key", "user", "team", "org", "tag", "model", "provider", "end-user", "agent")
 # The entity kinds that each live in their own daily table: CLI name -> the queries' name.
+DAILY_TABLES = {table.name: table for table in aggregates.TABLES}
 ENTITIES = {"user": "user", "team": "team", "org": "org", "end-user": "end_user", "agent": "agent", "tag": "tag"}
 # The filter that names each daily table's entity.
 TABLE_FILTER = {"user": "users", "team": "teams", "org": "orgs", "end_user": "end_users", "agent": "agents",
@@ -310,6 +311,7 @@ class _Plan:
     params: dict[str, Any]
     notes: tuple[str, ...]
     counted_days: tuple[date, date] | None
+    identifiers: dict[str, str] | None = None  # the daily table a spend/daily_spend statement reads
 
 
 def _plan(source: str, period: Period, by: str | None, resolved: Resolved, *, per_day: bool, top: int) -> _Plan:
@@ -344,13 +346,20 @@ def _plan(source: str, period: Period, by: str | None, resolved: Resolved, *, pe
                      "--source logs counts the exact period")
     entity_ids = getattr(resolved, TABLE_FILTER[table])
     params = {
-        "daily_table": table, "first_day": period.first_day.isoformat(), "last_day": period.last_day.isoformat(),
+        "first_day": period.first_day.isoformat(), "last_day": period.last_day.isoformat(),
         "by": None if by is None else "entity" if by in ENTITIES else by, "per_day": per_day, "top": top,
         "keys": resolved.params()["keys"], "models": resolved.params()["models"],
         "providers": resolved.params()["providers"],
         "entities": list(entity_ids) if entity_ids is not None else None,
     }
-    return _Plan("spend/daily_spend", params, tuple(notes), (period.first_day, period.last_day))
+    return _Plan("spend/daily_spend", params, tuple(notes), (period.first_day, period.last_day),
+                 daily_identifiers(table))
+
+
+def daily_identifiers(table: str) -> dict[str, str]:
+    """What a daily-table query's `{LiteLLM_DailyUserSpend}` and `{user_id}` stand for with `table`."""
+    daily = DAILY_TABLES[table]
+    return {"LiteLLM_DailyUserSpend": daily.table, "user_id": daily.entity_column}
 
 
 def _naive(moment: datetime) -> datetime:
@@ -381,7 +390,7 @@ def report(conn: psycopg.Connection, period: Period, filters: Filters, *, by: st
         raise InvalidInput("--limit must be at least 1")
     resolved = resolve(conn, filters)
     plan = _plan(source, period, by, resolved, per_day=False, top=limit if by else ALL_GROUPS)
-    groups = [g for _, g in _groups(conn, sqlfiles.run(conn, plan.query, plan.params), by)]
+    groups = [g for _, g in _groups(conn, sqlfiles.run(conn, plan.query, plan.params, identifiers=plan.identifiers), by)]
     notes = list(plan.notes)
     if by is None:
         total: Totals | None = groups[0].totals if groups else Totals()
@@ -407,7 +416,7 @@ def _tag_total(conn: psycopg.Connection, period: Period, resolved: Resolved, sou
         return None
     without_tags = resolved if source == "logs" else replace(resolved, tags=None)
     plan = _plan(source, period, None, without_tags, per_day=False, top=ALL_GROUPS)
-    rows = sqlfiles.run(conn, plan.query, plan.params)
+    rows = sqlfiles.run(conn, plan.query, plan.params, identifiers=plan.identifiers)
     return Totals.of(rows[0]) if rows else Totals()
 
 
@@ -419,7 +428,7 @@ def series(conn: psycopg.Connection, period: Period, filters: Filters, *, by: st
         raise InvalidInput("--limit must be at least 1")
     resolved = resolve(conn, filters)
     plan = _plan(source, period, by, resolved, per_day=True, top=limit if by else ALL_GROUPS)
-    found = _groups(conn, sqlfiles.run(conn, plan.query, plan.params), by)
+    found = _groups(conn, sqlfiles.run(conn, plan.query, plan.params, identifiers=plan.identifiers), by)
     rows = [DayRow(date.fromisoformat(day), group) for day, group in found]
     days = tuple(period.days(min((r.day for r in rows), default=None)))
     if by is None:
@@ -588,14 +597,16 @@ def export(conn: psycopg.Connection, out: IO[bytes], period: Period, filters: Fi
             "since": _naive(period.since) if period.since else datetime(1, 1, 1), "until": _naive(period.until),
             "with_metadata": with_metadata, **resolved.params(),
         }
+        identifiers = None
         name = "spend/export_logs"
     else:
         plan = _plan("daily", period, by, resolved, per_day=False, top=ALL_GROUPS)
-        params = {k: plan.params[k] for k in ("daily_table", "first_day", "last_day", "keys", "models",
-                                                "providers", "entities")}
+        params = {"daily_table": ENTITIES[by], **{k: plan.params[k] for k in ("first_day", "last_day", "keys", "models",
+                                                                      "providers", "entities")}}
+        identifiers = plan.identifiers
         name = "spend/export_daily"
     written = 0
-    with sqlfiles.copy_out(conn, name, params, fmt) as copy:
+    with sqlfiles.copy_out(conn, name, params, fmt, identifiers=identifiers) as copy:
         for chunk in copy:
             out.write(chunk)
             written += len(chunk)

@@ -196,13 +196,18 @@ def check_requires(conn: psycopg.Connection, query: Query) -> None:
 
 
 def _compose(query: Query, identifiers: Mapping[str, str] | None) -> Any:
-    if not query.identifiers:
-        return query.sql
+    return _compose_sql(query, identifiers) if query.identifiers or identifiers else query.sql
+
+
+def _compose_sql(query: Query, identifiers: Mapping[str, str] | None) -> Any:
+    """The statement as psycopg.sql.Composable, its `{name}` identifiers bound (quoted by psycopg)."""
     from psycopg import sql
 
     given = dict(identifiers or {})
     if set(given) != set(query.identifiers):
         raise QueryDefinitionError(f"{query.name}: identifiers {sorted(given)} != declared {list(query.identifiers)}")
+    if not given:
+        return sql.SQL(query.sql)
     return sql.SQL(query.sql).format(**{k: sql.Identifier(v) for k, v in given.items()})
 
 
@@ -299,7 +304,8 @@ COPY_OUT: dict[str, tuple[str, str]] = {
 
 
 @contextmanager
-def copy_out(conn: psycopg.Connection, name: str, params: Mapping[str, Any], fmt: str) -> Iterator[Any]:
+def copy_out(conn: psycopg.Connection, name: str, params: Mapping[str, Any], fmt: str, *,
+             identifiers: Mapping[str, str] | None = None) -> Iterator[Any]:
     """Stream the rows of read query `name` as `fmt` (a COPY_OUT key), rendered by the server: constant
     memory at any size and faster than a server-side cursor. The query file stays a plain SELECT, so
     `queries check` PREPAREs it like any other."""
@@ -310,8 +316,11 @@ def copy_out(conn: psycopg.Connection, name: str, params: Mapping[str, Any], fmt
         raise QueryDefinitionError(f"copy_out: format must be one of {', '.join(COPY_OUT)}, not {fmt!r}")
     check_requires(conn, query)
     _check_params(query, params)
+    from psycopg import sql
+
     before, after = COPY_OUT[fmt]
-    with conn.cursor() as cursor, cursor.copy(before + query.sql + after, params) as copy_:
+    statement = sql.Composed([sql.SQL(before), _compose_sql(query, identifiers), sql.SQL(after)])
+    with conn.cursor() as cursor, cursor.copy(statement, params) as copy_:
         yield copy_
 
 
