@@ -269,7 +269,7 @@ def _key_drift(row: Mapping[str, Any]) -> KeyDrift:
 def diff_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *, first_writer: bool = False,
              work_mem: str = DEFAULT_WORK_MEM) -> list[KeyDrift]:
     """The keys of one UTC day whose stored rows differ from the logs; call inside a transaction."""
-    sqlfiles.run(conn, "daily/tune_session", {"work_mem": validate_work_mem(work_mem)})
+    sqlfiles.run(conn, "session/tune_transaction", {"work_mem": validate_work_mem(work_mem)})
     rows = sqlfiles.run(conn, "daily/diff", {
         "since": day, "until": day + timedelta(days=1), "tables": list(tables), "first_writer": first_writer,
     })

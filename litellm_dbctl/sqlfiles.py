@@ -5,6 +5,12 @@
 one statement with psycopg named placeholders `%(name)s`. Identifiers (`{name}`, declared in
 `identifiers`) are composed with psycopg.sql, never from raw input.
 
+A file of `mode: fragment` holds lines that several statements share (LiteLLM's counting rules for
+a spend log, say): a line `-- include: <fragment name>` in a statement is replaced by them, indented
+as the include line is, when the statement is parsed. So a rule is written once, and `dbctl queries
+show` prints every statement whole. A fragment includes nothing, and a statement that includes one
+must require at least the migration the fragment requires.
+
 A file is parsed when first used, once per process, with a few regexes (no sqlglot on this path). Before a statement
 runs its `requires` migration is checked against the database's ledger, read once per connection.
 """
@@ -25,12 +31,13 @@ from litellm_dbctl.errors import IntegrityError, QueryDefinitionError, SchemaToo
 if TYPE_CHECKING:
     import psycopg
 
-MODES = ("read", "write")
+MODES = ("read", "write", "fragment")
 RETURNS = ("rows", "row", "value", "rowcount", "none")
 HEADER = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
 PARAM = re.compile(r"%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)s")
 IDENTIFIER = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
 KNOWN_KEYS = frozenset({"requires", "mode", "returns", "identifiers"})
+INCLUDE = re.compile(r"^(?P<indent>[ \t]*)-- include: (?P<name>[a-z0-9_]+(?:/[a-z0-9_]+)*)[ \t]*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,9 @@ def parse(text: str, name: str, path: Path) -> Query:
             description.append(lines[index][2:].strip())
         index += 1
     sql = "\n".join(lines[index:]).strip().rstrip(";").strip()
+    if meta.get("mode") == "fragment":  # lines to paste: the first keeps its indent like the rest
+        sql = "\n".join(lines[index:]).strip("\n").rstrip()
+        meta.setdefault("returns", "none")
     for key in ("requires", "mode", "returns"):
         if not meta.get(key):
             raise QueryDefinitionError(f"{path}: missing header '-- {key}: ...'")
@@ -90,6 +100,9 @@ def parse(text: str, name: str, path: Path) -> Query:
     requires = None if meta["requires"] == "none" else meta["requires"]
     if requires is not None and not re.fullmatch(r"\d{14}_\w+", requires):
         raise QueryDefinitionError(f"{path}: requires must be a migration name or 'none', not {requires!r}")
+    if meta["mode"] == "fragment" and (INCLUDE.search(sql) or meta["returns"] != "none"):
+        raise QueryDefinitionError(f"{path}: a fragment returns nothing and includes no other fragment")
+    sql = _expand(sql, path, requires)
     identifiers = tuple(i.strip() for i in meta.get("identifiers", "").split(",") if i.strip())
     used = {m["name"] for m in IDENTIFIER.finditer(sql)} if identifiers else set()
     if set(identifiers) != used:
@@ -102,6 +115,21 @@ def parse(text: str, name: str, path: Path) -> Query:
         raise QueryDefinitionError(f"{path}: positional $n placeholders; use %(name)s")
     return Query(name, path, requires, meta["mode"], meta["returns"], "\n".join(description).strip(),
                  sql, params, identifiers)
+
+
+def _expand(sql: str, path: Path, requires: str | None) -> str:
+    """`sql` with each `-- include: NAME` line replaced by fragment NAME's lines."""
+    def fragment(match: re.Match[str]) -> str:
+        included = get(match["name"])
+        if included.mode != "fragment":
+            raise QueryDefinitionError(f"{path}: includes {included.name}, which is not a fragment")
+        # migration names start with their timestamp: a later name is a later migration
+        if included.requires and (requires is None or requires < included.requires):
+            raise QueryDefinitionError(f"{path}: includes {included.name}, which requires {included.requires}; "
+                                       "require that migration or a later one")
+        return "\n".join(match["indent"] + line if line else line for line in included.sql.splitlines())
+
+    return INCLUDE.sub(fragment, sql)
 
 
 def registry() -> dict[str, Query]:
@@ -226,17 +254,32 @@ def _check_params(query: Query, params: Mapping[str, Any]) -> None:
 
 
 def _execute(conn: psycopg.Connection, query: Query, params: Mapping[str, Any], *,
-             identifiers: Mapping[str, str] | None = None, row_type: type | None = None) -> Any:
+             identifiers: Mapping[str, str] | None = None, row_type: type | None = None,
+             lock: bool = False) -> Any:
+    if query.mode == "fragment":
+        raise QueryDefinitionError(f"{query.name} is a fragment: it runs only inside the statements that include it")
     _check_params(query, params)
+    statement = _compose(query, identifiers)
+    if lock:
+        if query.mode != "read" or query.returns != "rows":
+            raise QueryDefinitionError(f"{query.name}: only a read query that returns rows can lock them")
+        from psycopg import sql
+
+        statement = sql.Composed([sql.SQL(statement) if isinstance(statement, str) else statement,
+                                  sql.SQL("\nFOR NO KEY UPDATE")])
     cursor = conn.cursor(row_factory=_row_factory(row_type))
-    cursor.execute(_compose(query, identifiers), params)
+    cursor.execute(statement, params)
     return cursor
 
 
 def _row_factory(row_type: type | None) -> Any:
-    """dict rows by default, whatever the connection's own row factory; frozen dataclasses on request."""
-    from psycopg.rows import class_row, dict_row
+    """dict rows by default, whatever the connection's own row factory; frozen dataclasses on
+    request; `tuple`: named tuples (attribute access, and the cheapest rows psycopg builds, for
+    results of 10^5 rows)."""
+    from psycopg.rows import class_row, dict_row, namedtuple_row
 
+    if row_type is tuple:
+        return namedtuple_row
     return class_row(row_type) if row_type else dict_row
 
 
@@ -247,15 +290,19 @@ def run(
     *,
     identifiers: Mapping[str, str] | None = None,
     row_type: type | None = None,
+    lock: bool = False,
 ) -> Any:
     """Run query `name` and return what its `returns` header promises.
 
     rows -> list of dicts (or `row_type` instances); row -> one or None; value -> the first column
-    of the first row or None; rowcount -> int; none -> None.
+    of the first row or None; rowcount -> int; none -> None. `lock` runs a read query with `FOR NO
+    KEY UPDATE` appended: the rows it returns stay locked until the transaction ends (in the
+    query's ORDER BY, which for a lock should be the key order proxies lock in), so a dry run
+    can read the same file without locking.
     """
     query = get(name)
     check_requires(conn, query)
-    cursor = _execute(conn, query, params or {}, identifiers=identifiers, row_type=row_type)
+    cursor = _execute(conn, query, params or {}, identifiers=identifiers, row_type=row_type, lock=lock)
     if query.returns == "rows":
         return cursor.fetchall()
     if query.returns == "row":

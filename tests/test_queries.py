@@ -135,3 +135,66 @@ def test_queries_check_reports_a_malformed_file_with_exit_4(cli, tmp_path, monke
     assert result.code == ExitCode.INTEGRITY
     assert [f["stage"] for f in result.json()["findings"]] == ["header"]
     assert "broken.sql" in result.json()["findings"][0]["problem"]
+
+
+@pytest.fixture
+def scratch_queries(tmp_path, monkeypatch):
+    """A queries/ directory holding only dbctl's ledger and db statements (runs and checks read them), in
+    place of dbctl's own, for loader tests."""
+    import shutil
+
+    root = tmp_path / "queries"
+    for area in ("ledger", "db"):
+        shutil.copytree(sqlfiles.queries_dir() / area, root / area)
+    monkeypatch.setattr(sqlfiles, "queries_dir", lambda: root)
+    sqlfiles.get.cache_clear()
+    sqlfiles.load_all.cache_clear()
+    yield root
+    sqlfiles.get.cache_clear()
+    sqlfiles.load_all.cache_clear()
+
+
+def _write(root: Path, name: str, text: str) -> None:
+    path = root / f"{name}.sql"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+FRAGMENT = ("-- requires: 20250326162113_baseline\n-- mode: fragment\n-- The filter.\n"
+            "  AND spend > %(least)s\n  AND user_id <> ''\n")
+
+
+def test_a_fragment_is_included_at_the_include_lines_indent_with_its_parameters(scratch_queries, db) -> None:
+    _write(scratch_queries, "f/filter", FRAGMENT)
+    _write(scratch_queries, "q/users", "-- requires: 20250326162113_baseline\n-- mode: read\n-- returns: rows\n-- d\n"
+                                        'SELECT user_id FROM "LiteLLM_UserTable"\nWHERE true\n    -- include: f/filter\n'
+                                        "ORDER BY user_id")
+    query = sqlfiles.get("q/users")
+    assert "WHERE true\n      AND spend > %(least)s\n      AND user_id <> ''\nORDER BY" in query.sql
+    assert query.params == ("least",)
+    db.execute("""INSERT INTO "LiteLLM_UserTable" (user_id, spend) VALUES ('a', 1), ('b', 5), ('', 9)""")
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        assert [r["user_id"] for r in sqlfiles.run(conn, "q/users", {"least": 2})] == ["b"]
+        with pytest.raises(QueryDefinitionError, match="is a fragment"):
+            sqlfiles.run(conn, "f/filter", {"least": 2})
+        assert querycheck.check(conn, [sqlfiles.get("f/filter"), query]) == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- d\nSELECT 1\n-- include: f/filter", "requires"),
+        ("-- requires: 20250326162113_baseline\n-- mode: read\n-- returns: rows\n-- d\nSELECT 1\n-- include: f/nope",
+         "no query named 'f/nope'"),
+        ("-- requires: 20250326162113_baseline\n-- mode: read\n-- returns: rows\n-- d\nSELECT 1\n-- include: q/plain",
+         "not a fragment"),
+        ("-- requires: 20250326162113_baseline\n-- mode: fragment\n-- d\nAND true\n-- include: f/filter",
+         "includes no other fragment"),
+    ],
+)
+def test_bad_includes_are_rejected_naming_the_file(scratch_queries, statement: str, message: str) -> None:
+    _write(scratch_queries, "f/filter", FRAGMENT)
+    _write(scratch_queries, "q/plain", "-- requires: none\n-- mode: read\n-- returns: rows\n-- d\nSELECT 1")
+    with pytest.raises(QueryDefinitionError, match=message) as info:
+        sqlfiles.parse(statement, "q/bad", scratch_queries / "q" / "bad.sql")
+    assert "bad.sql" in str(info.value) or "f/nope" in str(info.value)

@@ -1,31 +1,23 @@
 -- requires: 20250326162113_baseline
 -- mode: write
--- returns: rows
--- Reset the due budget windows of users in one statement (the selection of budget/due_users).
--- `due` locks the rows in user_id order first, so this never waits on a row it has not locked and
--- cannot deadlock a proxy's spend flush, which locks in the same order; a row another run or a
--- proxy's job reset meanwhile is no longer due when its lock is granted and drops out, so no
--- window is reset twice. Spend drops by the spend read under the lock to the new window's
--- carry-over (0, or with `rollover` the overage over max_budget); a row without a budget_reset_at
--- keeps its spend. budget_reset_at moves to the next boundary of the row's duration (`durations`
--- -> `next_reset_at`, computed once per distinct duration; rows whose duration has none are not
--- in the list and stay as they are). Returns what was reset, as budget/due_users reports it.
-WITH due AS MATERIALIZED (
-    SELECT user_id, spend, budget_reset_at
-    FROM "LiteLLM_UserTable"
-    WHERE budget_duration = ANY(%(durations)s::text[])
-      AND (budget_reset_at IS NULL OR budget_reset_at < %(now)s)
-    ORDER BY user_id
-    FOR NO KEY UPDATE
-)
+-- returns: rowcount
+-- Reset the due budget windows of users (the selection of budget/due_users, which budget sync
+-- has just read with `lock`: every due row is locked, in user_id order, by this transaction). Because
+-- the rows are held, this plain UPDATE finds exactly those rows, never waits, and cannot deadlock a
+-- proxy's sorted spend flush; the spend it subtracts is the spend it locked (an increment that
+-- arrives waits, then lands in the new window). Spend drops to the new window's carry-over (0, or
+-- with `rollover` the overage over max_budget); a row without a budget_reset_at keeps its spend.
+-- budget_reset_at moves to the next boundary of the row's duration (`durations` -> `next_reset_at`,
+-- computed once per distinct duration; rows whose duration has none are not in the list and stay as
+-- they are). The caller compares the rowcount with the rows it locked: a due row committed in
+-- between makes them differ, and the transaction is planned again.
 UPDATE "LiteLLM_UserTable" AS t
 SET spend = t.spend - CASE
-        WHEN due.budget_reset_at IS NULL THEN 0
-        WHEN %(rollover)s AND t.max_budget IS NOT NULL THEN due.spend - GREATEST(0, due.spend - t.max_budget)
-        ELSE due.spend
+        WHEN t.budget_reset_at IS NULL THEN 0
+        WHEN %(rollover)s AND t.max_budget IS NOT NULL THEN t.spend - GREATEST(0, t.spend - t.max_budget)
+        ELSE t.spend
     END,
     budget_reset_at = b.next_reset_at
-FROM due, unnest(%(durations)s::text[], %(next_reset_at)s::timestamp[]) AS b(duration, next_reset_at)
-WHERE t.user_id = due.user_id AND t.budget_duration = b.duration
-RETURNING t.user_id AS id, COALESCE(t.user_alias, t.user_email) AS name, due.spend, t.max_budget, t.budget_duration,
-          (extract(epoch FROM due.budget_reset_at) * 1000000)::bigint AS reset_us
+FROM unnest(%(durations)s::text[], %(next_reset_at)s::timestamp[]) AS b(duration, next_reset_at)
+WHERE t.budget_duration = b.duration
+  AND (t.budget_reset_at IS NULL OR t.budget_reset_at < %(now)s)

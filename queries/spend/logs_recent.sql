@@ -21,14 +21,7 @@ FROM "LiteLLM_SpendLogs" AS l
 WHERE (%(request_id)s::text IS NULL OR l.request_id = %(request_id)s::text OR l.litellm_call_id = %(request_id)s::text)
   AND (%(since)s::timestamp IS NULL OR l."startTime" >= %(since)s::timestamp)
   AND (%(until)s::timestamp IS NULL OR l."startTime" < %(until)s::timestamp)
-  AND (%(keys)s::text[] IS NULL OR l.api_key = ANY(%(keys)s::text[]))
-  AND (%(users)s::text[] IS NULL OR COALESCE(l."user", '') = ANY(%(users)s::text[]))
-  AND (%(teams)s::text[] IS NULL OR COALESCE(l.team_id, '') = ANY(%(teams)s::text[]))
-  AND (%(orgs)s::text[] IS NULL OR COALESCE(l.organization_id, '') = ANY(%(orgs)s::text[]))
-  AND (%(end_users)s::text[] IS NULL OR COALESCE(l.end_user, '') = ANY(%(end_users)s::text[]))
-  AND (%(agents)s::text[] IS NULL OR COALESCE(l.agent_id, '') = ANY(%(agents)s::text[]))
-  AND (%(models)s::text[] IS NULL OR l.model = ANY(%(models)s::text[]))
-  AND (%(providers)s::text[] IS NULL OR COALESCE(l.custom_llm_provider, '') = ANY(%(providers)s::text[]))
+-- include: spend/fragments/log_filters
   AND (%(tags)s::text[] IS NULL OR (jsonb_typeof(l.request_tags) = 'array' AND l.request_tags ?| %(tags)s::text[]))
 ORDER BY l."startTime" DESC, l.request_id DESC
 LIMIT %(limit)s
