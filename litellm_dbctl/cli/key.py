@@ -18,6 +18,7 @@ KEY_REF = typer.Argument(..., metavar="KEY", help="Alias, token (SHA-256 hex or 
 
 
 @app.command("create")
+@shared.with_settings(redis=False, windows=True)
 def create(
     ctx: typer.Context,
     user: Optional[str] = typer.Option(None, "--user", help="Owner user_id."),
@@ -35,12 +36,8 @@ def create(
     key_from_stdin: bool = typer.Option(False, "--key-stdin",
                                         help="Read the raw key (sk-..., 16+ characters) from stdin instead of "
                                              "generating one (never from the command line, where ps shows it)."),
-    dry_run: bool = common.DRY_RUN,
-    actor: str = shared.ACTOR,
-    no_audit: bool = shared.NO_AUDIT,
-    lock_timeout: float = common.LOCK_TIMEOUT,
-    timezone: str = shared.TIMEZONE,
-    budget_reset_time: str = shared.RESET_TIME,
+    *,
+    settings: shared.RunSettings,
 ) -> None:
     """Create a key as /key/generate does. The raw key is printed once on stdout (even with -q); the
     database keeps only its SHA-256. JSON: {key, token, key_name, key_alias, user_id, team_id, expires, ...}.
@@ -65,9 +62,9 @@ def create(
     new = keys.NewKey(user_id=user, team=team, key_alias=alias, models=split_list(models), max_budget=max_budget,
                       budget_duration=budget_duration, duration=duration, tpm_limit=tpm_limit, rpm_limit=rpm_limit,
                       metadata=meta, raw_key=raw)
-    settings = shared.RunSettings(dry_run, actor, not no_audit, None, None, lock_timeout, timezone, budget_reset_time)
+    dry_run = settings.dry_run
     created = keys.create(common.target(ctx), new, options=shared.options(settings), dry_run=dry_run,
-                          lock_timeout=lock_timeout)
+                          lock_timeout=settings.lock_timeout)
     row = {k: v for k, v in created.row.items() if k != "metadata" or v}
     if common.settings(ctx).output == "json":
         common.dump_json({"dry_run": dry_run, "key": None if dry_run else created.key.raw, **row})
@@ -131,33 +128,28 @@ def _block(ctx: typer.Context, key: str, blocked: bool, settings: shared.RunSett
 
 
 @app.command("block")
-def block(ctx: typer.Context, key: str = KEY_REF, dry_run: bool = common.DRY_RUN, actor: str = shared.ACTOR,
-          no_audit: bool = shared.NO_AUDIT, redis_url: Optional[str] = shared.REDIS_URL,
-          redis_namespace: Optional[str] = shared.REDIS_NAMESPACE) -> None:
+@shared.with_settings(lock=False)
+def block(ctx: typer.Context, key: str = KEY_REF, *, settings: shared.RunSettings) -> None:
     """Block a key (blocked = true), as /key/block does; audited as `blocked`.
 
     Example: dbctl key block admin-cli
     """
-    _block(ctx, key, True, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, 0.0, "UTC",
-                                                "00:00"))
+    _block(ctx, key, True, settings)
 
 
 @app.command("unblock")
-def unblock(ctx: typer.Context, key: str = KEY_REF, dry_run: bool = common.DRY_RUN, actor: str = shared.ACTOR,
-            no_audit: bool = shared.NO_AUDIT, redis_url: Optional[str] = shared.REDIS_URL,
-            redis_namespace: Optional[str] = shared.REDIS_NAMESPACE) -> None:
+@shared.with_settings(lock=False)
+def unblock(ctx: typer.Context, key: str = KEY_REF, *, settings: shared.RunSettings) -> None:
     """Unblock a key (blocked = false), as /key/unblock does; audited as `unblocked`.
 
     Example: dbctl key unblock admin-cli
     """
-    _block(ctx, key, False, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, 0.0, "UTC",
-                                                "00:00"))
+    _block(ctx, key, False, settings)
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, key: str = KEY_REF, dry_run: bool = common.DRY_RUN, actor: str = shared.ACTOR,
-           no_audit: bool = shared.NO_AUDIT, redis_url: Optional[str] = shared.REDIS_URL,
-           redis_namespace: Optional[str] = shared.REDIS_NAMESPACE) -> None:
+@shared.with_settings(lock=False)
+def delete(ctx: typer.Context, key: str = KEY_REF, *, settings: shared.RunSettings) -> None:
     """Delete a key as /key/delete does: a copy goes to LiteLLM_DeletedVerificationToken, the row is
     removed, an audit row `deleted` is written.
 
@@ -165,6 +157,5 @@ def delete(ctx: typer.Context, key: str = KEY_REF, dry_run: bool = common.DRY_RU
     """
     from litellm_dbctl import keys
 
-    settings = shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, 0.0, "UTC", "00:00")
-    change = keys.delete(common.target(ctx), key, options=shared.options(settings), dry_run=dry_run)
+    change = keys.delete(common.target(ctx), key, options=shared.options(settings), dry_run=settings.dry_run)
     _change(ctx, change, settings)

@@ -16,6 +16,7 @@ ORG_COLUMNS = ["organization_id", "organization_alias", "members", "teams", "spe
 
 
 @app.command("provision")
+@shared.with_settings(windows=True)
 def provision(
     ctx: typer.Context,
     org_id: Optional[str] = typer.Option(None, "--org-id", help="organization_id (default for a new one: a uuid)."),
@@ -31,14 +32,8 @@ def provision(
     member: Optional[list[str]] = typer.Option(None, "--member", metavar="USER[:ROLE]",
                                                help="A member (user_id or email), role org_admin, internal_user "
                                                     "(default) or internal_user_viewer; repeatable."),
-    dry_run: bool = common.DRY_RUN,
-    actor: str = shared.ACTOR,
-    no_audit: bool = shared.NO_AUDIT,
-    redis_url: Optional[str] = shared.REDIS_URL,
-    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
-    lock_timeout: float = common.LOCK_TIMEOUT,
-    timezone: str = shared.TIMEZONE,
-    budget_reset_time: str = shared.RESET_TIME,
+    *,
+    settings: shared.RunSettings,
 ) -> None:
     """Create or update an organization (found by --org-id, else --alias) with its budget row, and add
     members (LiteLLM_OrganizationMembership). Only the fields given are written.
@@ -54,23 +49,19 @@ def provision(
               "models": split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
               "members_with_roles": member_entries(member, specs.ORG_ROLES) or None}
     spec = specs.from_records([("organizations", {k: v for k, v in record.items() if v is not None})], "flags")
-    shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
-                                                 lock_timeout, timezone, budget_reset_time))
+    shared.execute(ctx, spec, settings)
 
 
 @app.command("add-member")
+@shared.with_settings()
 def add_member(
     ctx: typer.Context,
     org: str = typer.Argument(..., help="organization_id or organization_alias."),
     user: str = typer.Argument(..., help="user_id, or an email (a new user is created when none matches)."),
     role: Optional[str] = typer.Option(None, "--role", help="org_admin, internal_user or internal_user_viewer "
                                                             "(default: internal_user for a new member)."),
-    dry_run: bool = common.DRY_RUN,
-    actor: str = shared.ACTOR,
-    no_audit: bool = shared.NO_AUDIT,
-    redis_url: Optional[str] = shared.REDIS_URL,
-    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
-    lock_timeout: float = common.LOCK_TIMEOUT,
+    *,
+    settings: shared.RunSettings,
 ) -> None:
     """Add (or re-role) an organization member as /organization/member_add does.
 
@@ -79,28 +70,23 @@ def add_member(
     from litellm_dbctl import specs
 
     spec = specs.one_membership("org", org, user, role)
-    shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
-                                                 lock_timeout, "UTC", "00:00"))
+    shared.execute(ctx, spec, settings)
 
 
 @app.command("remove-member")
+@shared.with_settings()
 def remove_member(
     ctx: typer.Context,
     org: str = typer.Argument(..., help="organization_id or organization_alias."),
     user: str = typer.Argument(..., help="user_id, sso_user_id or email."),
-    dry_run: bool = common.DRY_RUN,
-    actor: str = shared.ACTOR,
-    no_audit: bool = shared.NO_AUDIT,
-    redis_url: Optional[str] = shared.REDIS_URL,
-    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
-    lock_timeout: float = common.LOCK_TIMEOUT,
+    *,
+    settings: shared.RunSettings,
 ) -> None:
     """Remove a member (its LiteLLM_OrganizationMembership row). A non-member changes nothing.
 
     Example: dbctl org remove-member acme ada@example.com
     """
-    shared.remove(ctx, "org", org, user, shared.RunSettings(dry_run, actor, not no_audit, redis_url,
-                                                            redis_namespace, lock_timeout, "UTC", "00:00"))
+    shared.remove(ctx, "org", org, user, settings)
 
 
 @app.command("list")

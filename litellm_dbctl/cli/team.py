@@ -31,6 +31,7 @@ def member_entries(values: Optional[list[str]], roles: tuple[str, ...]) -> list[
 
 
 @app.command("provision")
+@shared.with_settings(windows=True)
 def provision(
     ctx: typer.Context,
     team_id: Optional[str] = typer.Option(None, "--team-id", help="The team's id (default for a new team: a uuid)."),
@@ -49,14 +50,8 @@ def provision(
                                                   help="Default budget of each member (team_member_budget)."),
     member_budget_duration: Optional[str] = typer.Option(None, "--member-budget-duration", metavar="DURATION",
                                                          help="Window of the default member budget."),
-    dry_run: bool = common.DRY_RUN,
-    actor: str = shared.ACTOR,
-    no_audit: bool = shared.NO_AUDIT,
-    redis_url: Optional[str] = shared.REDIS_URL,
-    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
-    lock_timeout: float = common.LOCK_TIMEOUT,
-    timezone: str = shared.TIMEZONE,
-    budget_reset_time: str = shared.RESET_TIME,
+    *,
+    settings: shared.RunSettings,
 ) -> None:
     """Create or update a team (found by --team-id, else by --alias) and add members: only the fields
     given are written; budget_reset_at follows budget_duration by LiteLLM's rules.
@@ -72,11 +67,11 @@ def provision(
               "team_member_budget": member_budget, "team_member_budget_duration": member_budget_duration,
               "members_with_roles": member_entries(member, specs.TEAM_ROLES) or None}
     spec = specs.from_records([("teams", {k: v for k, v in record.items() if v is not None})], "flags")
-    shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
-                                                 lock_timeout, timezone, budget_reset_time))
+    shared.execute(ctx, spec, settings)
 
 
 @app.command("add-member")
+@shared.with_settings()
 def add_member(
     ctx: typer.Context,
     team: str = typer.Argument(..., help="team_id or team_alias."),
@@ -85,12 +80,8 @@ def add_member(
                                                             "an existing member keeps its role)."),
     max_budget_in_team: Optional[float] = typer.Option(None, "--max-budget-in-team", min=0,
                                                        help="The member's own budget in the team."),
-    dry_run: bool = common.DRY_RUN,
-    actor: str = shared.ACTOR,
-    no_audit: bool = shared.NO_AUDIT,
-    redis_url: Optional[str] = shared.REDIS_URL,
-    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
-    lock_timeout: float = common.LOCK_TIMEOUT,
+    *,
+    settings: shared.RunSettings,
 ) -> None:
     """Add (or re-role) a member as /team/member_add does: roster entry, UserTable.teams and a
     LiteLLM_TeamMembership row (with a member budget row for --max-budget-in-team).
@@ -100,29 +91,24 @@ def add_member(
     from litellm_dbctl import specs
 
     spec = specs.one_membership("team", team, user, role, max_budget_in_team)
-    shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
-                                                 lock_timeout, "UTC", "00:00"))
+    shared.execute(ctx, spec, settings)
 
 
 @app.command("remove-member")
+@shared.with_settings()
 def remove_member(
     ctx: typer.Context,
     team: str = typer.Argument(..., help="team_id or team_alias."),
     user: str = typer.Argument(..., help="user_id, sso_user_id or email."),
-    dry_run: bool = common.DRY_RUN,
-    actor: str = shared.ACTOR,
-    no_audit: bool = shared.NO_AUDIT,
-    redis_url: Optional[str] = shared.REDIS_URL,
-    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
-    lock_timeout: float = common.LOCK_TIMEOUT,
+    *,
+    settings: shared.RunSettings,
 ) -> None:
     """Remove a member from everywhere LiteLLM records it: the roster (members_with_roles),
     UserTable.teams and the LiteLLM_TeamMembership row. A non-member changes nothing (exit 0).
 
     Example: dbctl team remove-member research ada@example.com
     """
-    shared.remove(ctx, "team", team, user, shared.RunSettings(dry_run, actor, not no_audit, redis_url,
-                                                              redis_namespace, lock_timeout, "UTC", "00:00"))
+    shared.remove(ctx, "team", team, user, settings)
 
 
 @app.command("list")

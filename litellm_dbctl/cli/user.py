@@ -21,6 +21,7 @@ def split_list(values: Optional[list[str]]) -> list[str]:
 
 
 @app.command("provision")
+@shared.with_settings(windows=True, batches=True)
 def provision(
     ctx: typer.Context,
     file: Optional[str] = typer.Option(None, "--file", "-f", metavar="PATH|-",
@@ -41,15 +42,8 @@ def provision(
                                              help="Team membership (id or alias); repeatable."),
     org: Optional[list[str]] = typer.Option(None, "--org", metavar="ORG[:ROLE]",
                                             help="Organization membership (id or alias); repeatable."),
-    dry_run: bool = common.DRY_RUN,
-    batch_size: Optional[int] = shared.BATCH_SIZE,
-    actor: str = shared.ACTOR,
-    no_audit: bool = shared.NO_AUDIT,
-    redis_url: Optional[str] = shared.REDIS_URL,
-    redis_namespace: Optional[str] = shared.REDIS_NAMESPACE,
-    lock_timeout: float = common.LOCK_TIMEOUT,
-    timezone: str = shared.TIMEZONE,
-    budget_reset_time: str = shared.RESET_TIME,
+    *,
+    settings: shared.RunSettings,
 ) -> None:
     """Create or update users. A user is found by user_id, else sso_user_id, else email
     (case-insensitive); created when absent, otherwise only the fields given are updated. Teams and
@@ -75,8 +69,7 @@ def provision(
     else:
         spec = specs.from_records([("users", given)], "flags")
     with shared.paused_gc():
-        shared.execute(ctx, spec, shared.RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace,
-                                                     lock_timeout, timezone, budget_reset_time, batch_size))
+        shared.execute(ctx, spec, settings)
 
 
 @app.command("list")
