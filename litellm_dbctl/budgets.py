@@ -5,10 +5,10 @@ it misses resets, with several pods and no Redis it double-resets, and rows with
 no budget_reset_at are zeroed or never reset (litellm-database.md §3). `sync` does the same work
 set-based and safely beside live proxies:
 
-- per entity table (keys, users, teams) with anything due (budget/due_durations, one read for
-  all three), the due rows are read and locked in key order (budget/due_*, the report), then one
-  plain UPDATE resets that same selection (budget/reset_*) with the next budget_reset_at computed
-  once per distinct duration (`durations.next_reset`). Locking in key order first means the reset
+- per entity table (keys, users, teams), the due rows are read and locked in key order
+  (budget/due_*, the report); when there are any, one plain UPDATE resets that same selection
+  (budget/reset_*) with the next budget_reset_at computed once per distinct duration
+  (`durations.next_reset`). Locking in key order first means the reset
   never waits on a row it has not locked, so it cannot deadlock a proxy's sorted spend flush; the
   spend subtracted is the spend locked (an increment that arrives waits and then lands in the new
   window), and a window another run or a proxy's job moved meanwhile is no longer due when its
@@ -279,7 +279,6 @@ class _Run:
         self.skipped: list[Skip] = []
         self.warnings: list[str] = []
         self._next: dict[str, datetime | None] = {}
-        self._due: dict[str, list[str]] | None = None
 
     def execute(self) -> _Run:
         import psycopg
@@ -367,19 +366,9 @@ class _Run:
         return {"durations": list(boundaries), "next_reset_at": [_naive(b) for b in boundaries.values()],
                 "now": self.db_now}
 
-    def _due_durations(self, entity: str) -> list[str]:
-        """The durations of `entity`'s due rows (budget/due_durations, read once for all three tables)."""
-        if self._due is None:
-            self._due = {}
-            for row in sqlfiles.run(self.conn, "budget/due_durations", {"now": self.db_now}):
-                self._due.setdefault(row["entity"], []).append(row["duration"])
-        return self._due.get(entity, [])
-
     def _reset_table(self, entity: str, plural: str) -> None:
         """Lock and read the due rows (a dry run only reads them), then reset that selection with one
-        UPDATE (budget/reset_*); a table with nothing due is not read at all."""
-        if not self._due_durations(entity):
-            return
+        UPDATE (budget/reset_*)."""
         rows, boundaries = self._plan(entity, plural, lock=not self.options.dry_run)
         if not rows:
             return
