@@ -7,9 +7,11 @@ diagnostics go to stderr; `-q` silences both on success. Rich is imported only w
 from __future__ import annotations
 
 import csv
+import functools
+import inspect
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +33,30 @@ LOCK_TIMEOUT = typer.Option(30.0, "--lock-timeout", metavar="SECONDS", min=0,
                             help="How long to wait for another run's lock before exit 5.")
 DRY_RUN = typer.Option(False, "--dry-run", help="Run the real statements in a transaction that is rolled back; "
                        "report what would change (exit 3 when something would).")
+
+
+def option_group(param: str, options: Mapping[str, tuple[Any, Any]],
+                 build: Callable[..., Any]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator giving a command `options` (parameter -> (type, Typer option)) and calling it with
+    `param=build(**their values)`: options several commands share are declared once and reach the
+    command as one value. Typer reads options from a command's signature, so the wrapper's signature
+    is the command's own parameters (without `param`) followed by these."""
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command)
+        own = [p for p in signature.parameters.values() if p.name != param]
+        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+                 for name, (kind, option) in options.items()]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> None:
+            values = {name: kwargs.pop(name) for name in options}
+            command(*args, **{param: build(**values)}, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {k: v for k, v in command.__annotations__.items() if k != param}
+        return wrapper
+
+    return decorate
 
 
 def settings(ctx: typer.Context) -> Settings:

@@ -6,8 +6,6 @@ Also the options and the plan rendering every provisioning command shares (`user
 
 from __future__ import annotations
 
-import functools
-import inspect
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,8 +48,7 @@ class RunSettings:
     batch_size: Optional[int] = None
 
 
-# The options provisioning commands share: parameter -> (type, Typer option). `with_settings` adds
-# them to a command and hands them over as one RunSettings.
+# The options provisioning commands share: parameter -> (type, Typer option).
 SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "dry_run": (bool, common.DRY_RUN),
     "batch_size": (Optional[int], BATCH_SIZE),
@@ -69,34 +66,18 @@ def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = Fals
                   batches: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command the shared options (--dry-run, --actor, --no-audit; --redis-url and
     --redis-namespace with `redis`; --lock-timeout with `lock`; --timezone and --budget-reset-time
-    with `windows`; --batch-size with `batches`) and call it with them as `settings: RunSettings`.
-    Typer reads a command's options from its signature, so the wrapper's signature is the command's
-    own parameters followed by these."""
+    with `windows`; --batch-size with `batches`) and call it with them as `settings: RunSettings`."""
     wanted = {"batch_size": batches, "redis_url": redis, "redis_namespace": redis, "lock_timeout": lock,
               "timezone": windows, "budget_reset_time": windows}
-    names = [name for name in SHARED_OPTIONS if wanted.get(name, True)]
 
-    def decorate(command: Callable[..., None]) -> Callable[..., None]:
-        signature = inspect.signature(command)
-        own = [p for p in signature.parameters.values() if p.name != "settings"]
-        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=SHARED_OPTIONS[name][1],
-                                   annotation=SHARED_OPTIONS[name][0]) for name in names]
+    def build(dry_run: bool, actor: str, no_audit: bool, redis_url: Optional[str] = None,
+              redis_namespace: Optional[str] = None, lock_timeout: float = 0.0, timezone: str = "UTC",
+              budget_reset_time: str = "00:00", batch_size: Optional[int] = None) -> RunSettings:
+        return RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, lock_timeout, timezone,
+                           budget_reset_time, batch_size)
 
-        @functools.wraps(command)
-        def wrapper(*args: Any, **kwargs: Any) -> None:
-            given = {name: kwargs.pop(name) for name in names}
-            settings = RunSettings(
-                dry_run=given["dry_run"], actor=given["actor"], audit=not given["no_audit"],
-                redis_url=given.get("redis_url"), redis_namespace=given.get("redis_namespace"),
-                lock_timeout=given.get("lock_timeout", 0.0), timezone=given.get("timezone", "UTC"),
-                reset_time=given.get("budget_reset_time", "00:00"), batch_size=given.get("batch_size"))
-            command(*args, settings=settings, **kwargs)
-
-        wrapper.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
-        wrapper.__annotations__ = {k: v for k, v in command.__annotations__.items() if k != "settings"}
-        return wrapper
-
-    return decorate
+    return common.option_group("settings", {name: option for name, option in SHARED_OPTIONS.items()
+                                            if wanted.get(name, True)}, build)
 
 
 def options(settings: RunSettings) -> Any:  # noqa: ANN401 - provisioning.Options

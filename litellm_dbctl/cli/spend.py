@@ -60,6 +60,14 @@ def _filters(key: Optional[List[str]], user: Optional[List[str]], team: Optional
                          providers=tuple(provider or ()), end_users=tuple(end_user or ()), agents=tuple(agent or ()))
 
 
+# --key, --user, ... on every spend command, handed to it as one `filters: spend.Filters`.
+with_filters = common.option_group("filters", {
+    name: (Optional[List[str]], option) for name, option in (
+        ("key", KEY), ("user", USER), ("team", TEAM), ("org", ORG), ("tag", TAG), ("model", MODEL),
+        ("provider", PROVIDER), ("end_user", END_USER), ("agent", AGENT))
+}, _filters)
+
+
 def _zone(ctx: typer.Context, name: str) -> tzinfo:
     """The display zone; says once that days stay UTC days when it is not UTC."""
     from litellm_dbctl import durations
@@ -124,15 +132,14 @@ def _percent(value: float | None, table: bool) -> Any:
 
 
 @app.command("summary")
+@with_filters
 def summary(
     ctx: typer.Context,
     since: Optional[str] = typer.Option(None, "--since", metavar="WHEN", help=SINCE_HELP + " Default: 30d."),
     until: Optional[str] = UNTIL,
-    key: Optional[List[str]] = KEY, user: Optional[List[str]] = USER, team: Optional[List[str]] = TEAM,
-    org: Optional[List[str]] = ORG, tag: Optional[List[str]] = TAG, model: Optional[List[str]] = MODEL,
-    provider: Optional[List[str]] = PROVIDER, end_user: Optional[List[str]] = END_USER,
-    agent: Optional[List[str]] = AGENT,
     source: str = SOURCE, tz: str = TZ,
+    *,
+    filters: spend.Filters,
 ) -> None:
     """Spend, tokens, requests, failures and the failure rate for a period and filters.
 
@@ -146,7 +153,7 @@ def summary(
     zone = _zone(ctx, tz)
     period = spend.period(since, until)
     with common.connect(ctx, read_only=True) as conn:
-        result = spend.report(conn, period, _filters(key, user, team, org, tag, model, provider, end_user, agent),
+        result = spend.report(conn, period, filters,
                               source=source)
     _notes(ctx, result.notes)
     totals = result.total or spend.Totals()
@@ -174,17 +181,16 @@ def summary(
 
 
 @app.command("top")
+@with_filters
 def top(
     ctx: typer.Context,
     by: str = BY,
     limit: int = typer.Option(10, "--limit", "-n", min=1, help="How many groups to list before 'other'."),
     since: Optional[str] = typer.Option(None, "--since", metavar="WHEN", help=SINCE_HELP + " Default: 30d."),
     until: Optional[str] = UNTIL,
-    key: Optional[List[str]] = KEY, user: Optional[List[str]] = USER, team: Optional[List[str]] = TEAM,
-    org: Optional[List[str]] = ORG, tag: Optional[List[str]] = TAG, model: Optional[List[str]] = MODEL,
-    provider: Optional[List[str]] = PROVIDER, end_user: Optional[List[str]] = END_USER,
-    agent: Optional[List[str]] = AGENT,
     source: str = SOURCE, tz: str = TZ,
+    *,
+    filters: spend.Filters,
 ) -> None:
     """The biggest spenders by key, user, team, org, tag, model, provider, end user or agent, with an
     'other' row and the total.
@@ -199,7 +205,7 @@ def top(
     zone = _zone(ctx, tz)
     period = spend.period(since, until)
     with common.connect(ctx, read_only=True) as conn:
-        result = spend.report(conn, period, _filters(key, user, team, org, tag, model, provider, end_user, agent),
+        result = spend.report(conn, period, filters,
                               by=by, limit=limit, source=source)
     _notes(ctx, result.notes)
     total = result.total
@@ -270,6 +276,7 @@ def bar(value: float, largest: float, width: int = 30) -> str:
 
 
 @app.command("daily")
+@with_filters
 def daily(
     ctx: typer.Context,
     by: Optional[str] = typer.Option(None, "--by", metavar="key|user|team|org|tag|model|provider|end-user|agent",
@@ -278,11 +285,9 @@ def daily(
     limit: int = typer.Option(5, "--limit", "-n", min=1, help="With --by: how many groups to keep."),
     since: Optional[str] = typer.Option(None, "--since", metavar="WHEN", help=SINCE_HELP + " Default: 30d."),
     until: Optional[str] = UNTIL,
-    key: Optional[List[str]] = KEY, user: Optional[List[str]] = USER, team: Optional[List[str]] = TEAM,
-    org: Optional[List[str]] = ORG, tag: Optional[List[str]] = TAG, model: Optional[List[str]] = MODEL,
-    provider: Optional[List[str]] = PROVIDER, end_user: Optional[List[str]] = END_USER,
-    agent: Optional[List[str]] = AGENT,
     source: str = SOURCE, tz: str = TZ,
+    *,
+    filters: spend.Filters,
 ) -> None:
     """Spend per UTC day, optionally split by one dimension; a bar chart on a terminal.
 
@@ -293,7 +298,7 @@ def daily(
     zone = _zone(ctx, tz)
     period = spend.period(since, until)
     with common.connect(ctx, read_only=True) as conn:
-        result = spend.series(conn, period, _filters(key, user, team, org, tag, model, provider, end_user, agent),
+        result = spend.series(conn, period, filters,
                               by=by, limit=limit, source=source)
     _notes(ctx, result.notes)
     payload = {
@@ -350,6 +355,7 @@ def _daily_table(result: spend.Series, *, chart: bool) -> tuple[list[dict[str, A
 
 
 @app.command("logs")
+@with_filters
 def logs(
     ctx: typer.Context,
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="How many rows, newest first."),
@@ -358,11 +364,9 @@ def logs(
     show_payload: bool = typer.Option(False, "--show-payload", help="Include the stored messages and response."),
     since: Optional[str] = typer.Option(None, "--since", metavar="WHEN", help=SINCE_HELP + " Default: 7d."),
     until: Optional[str] = UNTIL,
-    key: Optional[List[str]] = KEY, user: Optional[List[str]] = USER, team: Optional[List[str]] = TEAM,
-    org: Optional[List[str]] = ORG, tag: Optional[List[str]] = TAG, model: Optional[List[str]] = MODEL,
-    provider: Optional[List[str]] = PROVIDER, end_user: Optional[List[str]] = END_USER,
-    agent: Optional[List[str]] = AGENT,
     tz: str = TZ,
+    *,
+    filters: spend.Filters,
 ) -> None:
     """Recent rows of LiteLLM_SpendLogs, for debugging one key or one request.
 
@@ -373,7 +377,7 @@ def logs(
     zone = _zone(ctx, tz)
     period = None if request_id and not since and not until else spend.period(since, until, default_since="7d")
     with common.connect(ctx, read_only=True) as conn:
-        rows = spend.logs(conn, period, _filters(key, user, team, org, tag, model, provider, end_user, agent),
+        rows = spend.logs(conn, period, filters,
                           request_id=request_id, limit=limit, show_payload=show_payload)
     records = [_log_json(r, zone, show_payload) for r in rows]
     payload = {"period": _period_json(period, None, zone) if period else None, "rows": records}
@@ -415,6 +419,7 @@ def _log_json(row: spend.LogRow, zone: tzinfo, show_payload: bool) -> dict[str, 
 
 
 @app.command("export")
+@with_filters
 def export(
     ctx: typer.Context,
     fmt: str = typer.Option("csv", "--format", metavar="csv|jsonl", help="CSV with a header, or JSON lines."),
@@ -427,10 +432,8 @@ def export(
                                        help="With --source logs: include the metadata JSON (several times slower)."),
     since: Optional[str] = typer.Option(None, "--since", metavar="WHEN", help=SINCE_HELP + " Default: 30d."),
     until: Optional[str] = UNTIL,
-    key: Optional[List[str]] = KEY, user: Optional[List[str]] = USER, team: Optional[List[str]] = TEAM,
-    org: Optional[List[str]] = ORG, tag: Optional[List[str]] = TAG, model: Optional[List[str]] = MODEL,
-    provider: Optional[List[str]] = PROVIDER, end_user: Optional[List[str]] = END_USER,
-    agent: Optional[List[str]] = AGENT,
+    *,
+    filters: spend.Filters,
 ) -> None:
     """Stream daily rows or spend logs of a period as CSV or JSON lines, in constant memory.
 
@@ -447,7 +450,6 @@ def export(
 
     period = spend.period(since, until)
     started = time.monotonic()
-    filters = _filters(key, user, team, org, tag, model, provider, end_user, agent)
     with common.connect(ctx, read_only=True) as conn:
         if to is None:
             try:
