@@ -71,8 +71,7 @@ def _compose(loader: Any) -> Any:
     event = loader.get_event()
     if isinstance(event, yaml.StreamEndEvent):
         return None
-    plain_firsts = frozenset(loader.yaml_implicit_resolvers) - {None}
-    value = _value(loader, loader.get_event(), {}, plain_firsts)
+    value = _Composer(loader).value(loader.get_event())
     loader.get_event()  # DocumentEnd
     event = loader.get_event()
     if not isinstance(event, yaml.StreamEndEvent):
@@ -80,48 +79,69 @@ def _compose(loader: Any) -> Any:
     return value
 
 
-def _value(loader: Any, event: Any, anchors: dict[str, Any], plain_firsts: frozenset[str]) -> Any:
-    import yaml
+class _Composer:
+    """Events to values. Plain scalars that no implicit resolver can claim (most keys and values)
+    are taken as strings on the spot: the hot path of a 10,000-user file."""
 
-    kind = type(event)
-    if kind is yaml.ScalarEvent:
+    def __init__(self, loader: Any) -> None:
+        import yaml
+
+        self.loader = loader
+        self.next_event = loader.get_event
+        self.anchors: dict[str, Any] = {}
+        self.plain_firsts = frozenset(loader.yaml_implicit_resolvers) - {None}
+        self.yaml = yaml
+
+    def scalar(self, event: Any) -> Any:
         text = event.value
-        if event.tag is None and event.implicit[0] and text and text[0] not in plain_firsts:
+        if event.tag is None and event.implicit[0] and text and text[0] not in self.plain_firsts:
             value: Any = text  # a plain scalar no implicit resolver can claim: a string
         else:
-            value = _scalar(loader, event)
-    elif kind is yaml.MappingStartEvent:
-        mapping = LMap({}, {}, event.start_mark.line + 1)
-        values, lines = mapping.values, mapping.lines
-        while True:
-            key_event = loader.get_event()
-            if type(key_event) is yaml.MappingEndEvent:
-                break
-            key = _value(loader, key_event, anchors, plain_firsts)
-            key = key if isinstance(key, str) else str(plain(key))
-            line = key_event.start_mark.line + 1
-            if key in values:
-                mapping.duplicates.append((key, line))
-            values[key] = _value(loader, loader.get_event(), anchors, plain_firsts)
-            lines[key] = line
-        value = mapping
-    elif kind is yaml.SequenceStartEvent:
-        items: list[Any] = []
-        item_lines: list[int] = []
-        while True:
-            item_event = loader.get_event()
-            if type(item_event) is yaml.SequenceEndEvent:
-                break
-            item_lines.append(item_event.start_mark.line + 1)
-            items.append(_value(loader, item_event, anchors, plain_firsts))
-        value = LSeq(items, item_lines, event.start_mark.line + 1)
-    else:  # AliasEvent
-        if event.anchor not in anchors:
-            raise yaml.MarkedYAMLError(problem=f"unknown alias {event.anchor!r}", problem_mark=event.start_mark)
-        return anchors[event.anchor]
-    if event.anchor:
-        anchors[event.anchor] = value
-    return value
+            value = _scalar(self.loader, event)
+        if event.anchor:
+            self.anchors[event.anchor] = value
+        return value
+
+    def value(self, event: Any) -> Any:
+        yaml = self.yaml
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            return self.scalar(event)
+        next_event, scalar_event = self.next_event, yaml.ScalarEvent
+        if kind is yaml.MappingStartEvent:
+            mapping = LMap({}, {}, event.start_mark.line + 1)
+            values, lines, end = mapping.values, mapping.lines, yaml.MappingEndEvent
+            while True:
+                key_event = next_event()
+                if type(key_event) is end:
+                    break
+                key = self.scalar(key_event) if type(key_event) is scalar_event else self.value(key_event)
+                key = key if isinstance(key, str) else str(plain(key))
+                line = key_event.start_mark.line + 1
+                if key in values:
+                    mapping.duplicates.append((key, line))
+                item = next_event()
+                values[key] = self.scalar(item) if type(item) is scalar_event else self.value(item)
+                lines[key] = line
+            value: Any = mapping
+        elif kind is yaml.SequenceStartEvent:
+            items: list[Any] = []
+            item_lines: list[int] = []
+            end = yaml.SequenceEndEvent
+            while True:
+                item = next_event()
+                if type(item) is end:
+                    break
+                item_lines.append(item.start_mark.line + 1)
+                items.append(self.scalar(item) if type(item) is scalar_event else self.value(item))
+            value = LSeq(items, item_lines, event.start_mark.line + 1)
+        else:  # AliasEvent
+            if event.anchor not in self.anchors:
+                raise yaml.MarkedYAMLError(problem=f"unknown alias {event.anchor!r}", problem_mark=event.start_mark)
+            return self.anchors[event.anchor]
+        if event.anchor:
+            self.anchors[event.anchor] = value
+        return value
 
 
 def _scalar(loader: Any, event: Any) -> Any:
