@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -140,3 +141,14 @@ def test_db_doctor_finds_a_failed_migration_and_an_invalid_index(cli, db) -> Non
     checks = {c["name"]: c for c in cli("db", "doctor", "--json").json()["checks"]}
     assert not checks["migrations"]["ok"] and "z_failed" in checks["migrations"]["result"]
     assert not checks["invalid indexes"]["ok"] and "bad_idx" in checks["invalid indexes"]["result"]
+
+
+def test_the_process_hands_over_all_its_output_and_its_exit_code() -> None:
+    """dbctl ends its process with os._exit after flushing: nothing buffered may be lost."""
+    listed = run_process(["queries", "list", "--json"])
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) > 100  # ~60 kB, more than one buffer
+    bad = run_process(["spend", "top", "--by", "nothing"])
+    assert bad.returncode == ExitCode.USAGE and bad.stderr.strip()
+    piped = subprocess.run(f"{sys.executable} -m litellm_dbctl queries list --output csv | head -1", shell=True,
+                           capture_output=True, text=True, cwd=ROOT)
+    assert piped.stdout == "name,mode,requires,description\n" and "Traceback" not in piped.stderr
