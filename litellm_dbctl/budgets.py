@@ -8,14 +8,13 @@ set-based and safely beside live proxies:
 - per entity table (keys, users, teams), the due rows are read and locked in key order
   (budget/due_*, the report); when there are any, one plain UPDATE resets that same selection
   (budget/reset_*) with the next budget_reset_at computed once per distinct duration
-  (`durations.next_reset`). Locking in key order first means the reset
-  never waits on a row it has not locked, so it cannot deadlock a proxy's sorted spend flush; the
-  spend subtracted is the spend locked (an increment that arrives waits and then lands in the new
-  window), and a window another run or a proxy's job moved meanwhile is no longer due when its
-  lock is granted, so it is never reset twice. The UPDATE's rowcount must equal the rows locked.
-  (Per 100k rows against a hand-written UPDATE: this 1.25x; one statement locking in a CTE and
-  RETURNING the report 1.4x; shipping the plan back as per-row arrays 2-2.4x.) A dry run reads
-  the same selection without locking;
+  (`durations.next_reset`). Locking in key order first means the reset never waits on a row it
+  has not locked, so it cannot deadlock a proxy's sorted spend flush; the spend subtracted is the
+  spend locked (an increment that arrives waits and then lands in the new window), and a window
+  another run or a proxy's job moved meanwhile is no longer due when its lock is granted, so it is
+  never reset twice. The UPDATE's rowcount must equal the rows locked. (Per 100k rows against a
+  hand-written UPDATE: this 1.25x; one statement locking in a CTE and RETURNING the report 1.4x;
+  shipping the plan back as per-row arrays 2-2.4x.) A dry run reads the same selection unlocked;
 - budget_limits windows of keys and teams (`budget_windows`) move as LiteLLM's job moves them;
 - budget tiers are few: their due rows are locked and read first (the plan), then moved; a tier
   that became due in between makes the counts differ and the transaction is planned again;
