@@ -56,8 +56,9 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Query name, e
 @app.command("check")
 def check(ctx: typer.Context) -> None:
     """Check every statement against the live database: its file header is well-formed, it parses
-    (sqlglot), every table and column it names exists, and it PREPAREs (in a rolled-back transaction). Statements whose required migration
-    the database lacks are skipped and listed. Exit 4 on any failure.
+    (sqlglot), every table and column it names exists, and it PREPAREs (in a rolled-back
+    transaction). Fragments are checked inside the statements that include them. Statements whose
+    required migration the database lacks are skipped and listed. Exit 4 on any failure.
     """
     from litellm_dbctl import querycheck, sqlfiles
 
@@ -65,7 +66,7 @@ def check(ctx: typer.Context) -> None:
     findings = [querycheck.Finding(name, "header", error.message) for name, error in broken.items()]
     with common.connect(ctx, read_only=True) as conn:
         applied = sqlfiles.ledger_state(conn).applied
-        queries = list(loaded.values())
+        queries = [q for q in loaded.values() if q.mode != "fragment"]  # fragments: inside the statements
         runnable = [q for q in queries if q.requires is None or q.requires in applied]
         skipped = [q for q in queries if q not in runnable]
         findings += querycheck.check(conn, runnable)
