@@ -198,3 +198,29 @@ def test_bad_includes_are_rejected_naming_the_file(scratch_queries, statement: s
     with pytest.raises(QueryDefinitionError, match=message) as info:
         sqlfiles.parse(statement, "q/bad", scratch_queries / "q" / "bad.sql")
     assert "bad.sql" in str(info.value) or "f/nope" in str(info.value)
+
+
+def test_lock_and_copy_out_take_only_read_statements_that_return_rows(db) -> None:
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        with pytest.raises(QueryDefinitionError, match="only a read query"):
+            sqlfiles.run(conn, "budget/reset_users", {"durations": [], "next_reset_at": [], "now": None,
+                                                      "rollover": False}, lock=True)
+        with pytest.raises(QueryDefinitionError, match="copy_out needs a read query"):
+            with sqlfiles.copy_out(conn, "budget/reset_users", {}, "csv"):
+                pass
+        with pytest.raises(QueryDefinitionError, match="format must be one of"):
+            with sqlfiles.copy_out(conn, "spend/export_logs", {}, "xml"):
+                pass
+
+
+def test_a_locking_read_holds_its_rows_until_the_transaction_ends(db) -> None:
+    db.execute("""INSERT INTO "LiteLLM_UserTable" (user_id, spend, budget_duration, budget_reset_at)
+                  VALUES ('a', 1, '1d', '2020-01-01'), ('b', 2, '1d', '2020-01-01')""")
+    with psycopg.connect(db.url) as holder, psycopg.connect(db.url, autocommit=True) as other:
+        rows = sqlfiles.run(holder, "budget/due_users", {"now": "2030-01-01"}, row_type=tuple, lock=True)
+        assert [(r.id, r.spend) for r in rows] == [("a", 1.0), ("b", 2.0)]
+        other.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            other.execute("""UPDATE "LiteLLM_UserTable" SET spend = spend + 1 WHERE user_id = 'b'""")
+        holder.rollback()
+        other.execute("""UPDATE "LiteLLM_UserTable" SET spend = spend + 1 WHERE user_id = 'b'""")
