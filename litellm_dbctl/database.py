@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("dbctl")
 T = TypeVar("T")
 
-DEFAULT_LOCK_TIMEOUT = "5s"
-_announced: set[object] = set()  # per statement: how long a DDL/UPDATE may wait on a row or table lock
+DEFAULT_LOCK_TIMEOUT = "5s"  # per statement: how long a DDL/UPDATE may wait on a row or table lock
+_announced: set[object] = set()  # embedded directories already named on stderr in this process
 
 
 def connect(
