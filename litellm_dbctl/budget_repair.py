@@ -37,7 +37,7 @@ RECENT_LOOKBACK = timedelta(days=1)  # how far back a still-running request's sp
 def apply(conn: psycopg.Connection, now: datetime,
           options: SyncOptions) -> tuple[list[Change], list[Skip], list[str]]:
     """Plan the corrections (one statement per entity type), then apply them (one statement)."""
-    from litellm_dbctl.budgets import Change, Skip, _aware, _naive
+    from litellm_dbctl.budgets import Change, Skip
 
     warnings = [f"counter repair leaves entities used in the last {_minutes(options.settle)} alone "
                 "(--settle): their spend logs may not be written yet"]
@@ -46,7 +46,7 @@ def apply(conn: psycopg.Connection, now: datetime,
         warnings.append("LiteLLM_SpendLogs is empty: no counter repaired (are spend logs disabled?)")
         return [], [], warnings
     lengths = _lengths(conn, now)
-    cutoff = _naive(now) - options.settle
+    cutoff = durations.utc_naive(now) - options.settle
     params = {"durations": list(lengths), "seconds": list(lengths.values()), "cutoff": cutoff,
               "recent_from": cutoff - RECENT_LOOKBACK, "min_drift": options.min_drift}
     planned: list[tuple[str, Mapping[str, Any]]] = []
@@ -77,7 +77,7 @@ def apply(conn: psycopg.Connection, now: datetime,
         if (entity, row["id"]) not in done:
             skipped.append(Skip(entity, row["id"], row["name"], "its window was reset since the drift was read"))
             continue
-        start = _aware(row["window_start"]).isoformat()
+        start = durations.utc_aware(row["window_start"]).isoformat()
         changes.append(Change(entity, row["id"], row["name"], "repair", {"spend": (row["spend"], row["logged"])},
                               via=start))
     return changes, skipped, warnings

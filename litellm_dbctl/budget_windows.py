@@ -56,7 +56,8 @@ def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, rollo
     skipped: list[Skip] = []
     written: set[tuple[str, str]] = set()
     for entity, plural in ENTITIES:
-        rows = sqlfiles.run(conn, f"budget/limit_windows_{plural}", {"now": _naive(now)} if entity == "key" else {})
+        params = {"now": durations.utc_naive(now)} if entity == "key" else {}  # keys: only unexpired ones
+        rows = sqlfiles.run(conn, f"budget/limit_windows_{plural}", params)
         updates: list[tuple[Mapping[str, Any], list[Any]]] = []
         for row in rows:
             windows, due, problems = _due(entity, row, now, policy)
@@ -100,7 +101,7 @@ def _due(entity: str, row: Mapping[str, Any], now: datetime,
             continue  # a sliding window (no reset_at): LiteLLM never resets it
         duration = window.get("budget_duration")
         try:
-            reset_at = _aware(datetime.fromisoformat(str(window["reset_at"]).replace("Z", "+00:00")))
+            reset_at = durations.utc_aware(datetime.fromisoformat(str(window["reset_at"]).replace("Z", "+00:00")))
         except ValueError:
             problems.append(f"budget_limits window {duration!r}: reset_at {window['reset_at']!r} is not a time")
             continue
@@ -127,15 +128,7 @@ def _roll(conn: psycopg.Connection, moved: list[Moved], now: datetime, *, rollov
         return {}
     rows = sqlfiles.run(conn, "budget/roll_window_spend", {
         "entity_types": [m.entity for m in moved], "entity_ids": [m.id for m in moved],
-        "durations": [m.duration for m in moved], "starts": [_naive(m.window_start) for m in moved],
-        "max_budgets": [m.max_budget for m in moved], "rollover": rollover, "now": _naive(now),
+        "durations": [m.duration for m in moved], "starts": [durations.utc_naive(m.window_start) for m in moved],
+        "max_budgets": [m.max_budget for m in moved], "rollover": rollover, "now": durations.utc_naive(now),
     })
     return {(r["entity_type"], r["entity_id"], r["window_duration"]): (r["old_spend"], r["new_spend"]) for r in rows}
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)

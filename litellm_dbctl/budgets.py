@@ -198,7 +198,7 @@ class SyncResult:
 def sync(target: Target, options: SyncOptions) -> SyncResult:
     """Resets, declared limits and counter repair in one transaction; see the module docstring."""
     started = time.monotonic()
-    now = _aware(options.now) if options.now else datetime.now(UTC)
+    now = durations.utc_aware(options.now) if options.now else datetime.now(UTC)
     options.policy.zone(), options.policy.time_of_day()  # a bad --timezone/--reset-time: exit 2 before connecting
     conn = database.connect(target, command="budget sync", autocommit=True,
                             lock_timeout=options.statement_lock_timeout)
@@ -272,7 +272,7 @@ class _Run:
         self.conn = conn
         self.options = options
         self.now = now
-        self.db_now = _naive(now)
+        self.db_now = durations.utc_naive(now)
         self.batches: list[ResetBatch] = []
         self.changes: list[Change] = []  # all but the window resets of the batches
         self.skipped: list[Skip] = []
@@ -362,7 +362,8 @@ class _Run:
         return rows, boundaries
 
     def _params(self, boundaries: Mapping[str, datetime]) -> dict[str, Any]:
-        return {"durations": list(boundaries), "next_reset_at": [_naive(b) for b in boundaries.values()],
+        return {"durations": list(boundaries),
+                "next_reset_at": [durations.utc_naive(b) for b in boundaries.values()],
                 "now": self.db_now}
 
     def _reset_table(self, entity: str, plural: str) -> None:
@@ -424,9 +425,6 @@ class _Run:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _aware(moment: datetime) -> datetime:
-    """Database timestamps are naive UTC; dbctl's API speaks aware UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _from_us(microseconds: int) -> datetime:
@@ -434,9 +432,6 @@ def _from_us(microseconds: int) -> datetime:
     return EPOCH + timedelta(microseconds=microseconds)
 
 
-def _naive(moment: datetime) -> datetime:
-    """For LiteLLM's TIMESTAMP(3) columns (naive, holding UTC): never let the session TimeZone convert."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 # -- status -------------------------------------------------------------------------------------
@@ -484,10 +479,10 @@ def status(
         raise InvalidInput(f"unknown entity type {unknown[0]!r} (expected {', '.join(STATUS_ENTITIES)})")
     if only not in ("all", "flagged", "over"):
         raise InvalidInput(f"only must be all, flagged or over, not {only!r}")
-    moment = _aware(now) if now else datetime.now(UTC)
+    moment = durations.utc_aware(now) if now else datetime.now(UTC)
     rows = sqlfiles.run(conn, "budget/status", {
         "entities": kinds, "team": team, "org": org, "everything": everything, "only": only,
-        "near": near_pct / 100, "limit": limit, "now": _naive(moment),
+        "near": near_pct / 100, "limit": limit, "now": durations.utc_naive(moment),
         "default_end_user_budget": default_end_user_budget,
     })
     return [_status(row, near_pct, moment) for row in rows]
@@ -504,7 +499,7 @@ def _status(row: Mapping[str, Any], near_pct: float, now: datetime) -> BudgetSta
         flag = "near"
     else:
         flag = "ok"
-    next_reset = _aware(row["next_reset"]) if row["next_reset"] else None
+    next_reset = durations.utc_aware(row["next_reset"]) if row["next_reset"] else None
     return BudgetStatus(row["entity"], row["id"], row["name"], row["team_id"], row["org_id"], spend, max_budget,
                         soft_budget, None if used is None else round(used, 2), row["budget_duration"], next_reset,
                         next_reset is not None and next_reset <= now, flag)

@@ -218,3 +218,14 @@ def _as_utc(moment: datetime) -> datetime:
 
 def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """For LiteLLM's TIMESTAMP(3) columns, which hold UTC without a zone: an aware time converted to
+    UTC wall time (never left to the session's TimeZone); a naive one is taken as UTC already."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def utc_aware(moment: datetime) -> datetime:
+    """A database timestamp (naive, UTC) or any aware time as aware UTC, which dbctl's API speaks."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

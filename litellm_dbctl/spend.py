@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import IO, TYPE_CHECKING, Any
 
-from litellm_dbctl import aggregates, sqlfiles
+from litellm_dbctl import aggregates, durations, sqlfiles
 from litellm_dbctl.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -321,7 +321,8 @@ def _plan(source: str, period: Period, by: str | None, resolved: Resolved, *, pe
         raise InvalidInput(f"--by must be one of {', '.join(DIMENSIONS)}, not {by!r}")
     if source == "logs":
         params: dict[str, Any] = {
-            "since": _naive(period.since) if period.since else datetime(1, 1, 1), "until": _naive(period.until),
+            "since": durations.utc_naive(period.since) if period.since else datetime(1, 1, 1),
+            "until": durations.utc_naive(period.until),
             "per_day": per_day, "top": top, **resolved.params(),
         }
         if by == "tag":
@@ -362,9 +363,6 @@ def daily_identifiers(table: str) -> dict[str, str]:
     return {"LiteLLM_DailyUserSpend": daily.table, "user_id": daily.entity_column}
 
 
-def _naive(moment: datetime) -> datetime:
-    """LiteLLM stores startTime as a UTC timestamp without time zone."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _groups(conn: psycopg.Connection, rows: Iterable[Mapping[str, Any]], by: str | None) -> list[tuple[Any, Group]]:
@@ -548,8 +546,8 @@ def logs(conn: psycopg.Connection, period: Period | None, filters: Filters, *, r
     resolved = resolve(conn, filters)
     rows = sqlfiles.run(conn, "spend/logs_recent", {
         "request_id": request_id, "limit": limit, "show_payload": show_payload,
-        "since": _naive(period.since) if period and period.since else None,
-        "until": _naive(period.until) if period else None, **resolved.params(),
+        "since": durations.utc_naive(period.since) if period and period.since else None,
+        "until": durations.utc_naive(period.until) if period else None, **resolved.params(),
     })
     columns = {"key": "api_key", "user": "user_id", "team": "team_id", "org": "organization_id",
                "end-user": "end_user", "agent": "agent_id"}
@@ -594,7 +592,8 @@ def export(conn: psycopg.Connection, out: IO[bytes], period: Period, filters: Fi
     resolved = resolve(conn, filters)
     if source == "logs":
         params: dict[str, Any] = {
-            "since": _naive(period.since) if period.since else datetime(1, 1, 1), "until": _naive(period.until),
+            "since": durations.utc_naive(period.since) if period.since else datetime(1, 1, 1),
+            "until": durations.utc_naive(period.until),
             "with_metadata": with_metadata, **resolved.params(),
         }
         identifiers = None
