@@ -49,16 +49,15 @@ def write(conn: psycopg.Connection, name: str, rows: Sequence[Mapping[str, Any]]
     encoders = [_json_cell if column in JSON_COLUMNS else _cell for column in columns]
     filled = [encode(fills.get(column)) for column, encode in zip(columns, encoders)]  # the same for every row
     plan = list(zip(columns, encoders, filled))
-    lines = ["\t".join([encode(row[column]) if column in row else fill for column, encode, fill in plan])
-             for row in rows]
-    data = ("\n".join(lines) + "\n").encode("utf-8")
     with sqlfiles.copy(conn, name) as copy:
-        for start in range(0, len(data), COPY_CHUNK):
-            copy.write(data[start:start + COPY_CHUNK])
+        for start in range(0, len(rows), COPY_ROWS):  # streamed: the server parses while Python encodes
+            lines = ["\t".join([encode(row[column]) if column in row else fill for column, encode, fill in plan])
+                     for row in rows[start:start + COPY_ROWS]]
+            copy.write(("\n".join(lines) + "\n").encode("utf-8"))
     return len(rows)
 
 
-COPY_CHUNK = 1 << 20
+COPY_ROWS = 1000
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
