@@ -26,13 +26,12 @@ count, and the next reconcile removes it.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl import database, sqlfiles
+from litellm_dbctl import database, sqlfiles, uuids
 from litellm_dbctl.errors import InvalidInput, OperationalError
 
 if TYPE_CHECKING:
@@ -472,7 +471,7 @@ def _repair_table(conn: psycopg.Connection, table: DailyTable, day: date, drifts
 
     inserted = 0
     if missing:
-        new_ids = [str(uuid.uuid4()) for _ in missing]
+        new_ids = [uuids.v4() for _ in missing]
         inserted = sqlfiles.run(conn, "daily/insert_missing", {
             "ids": new_ids, "dates": [d.date for d in missing], "model_groups": [d.model_group for d in missing],
             **_key_arrays(missing),

@@ -9,11 +9,11 @@ appears in an audit row.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from litellm_dbctl import uuids
 
 if TYPE_CHECKING:
     import psycopg
@@ -43,7 +43,7 @@ def row(action: str, table: str, object_id: str, before: Any, after: Any) -> dic
     """An audit row; `before`/`after` are copied (shallowly) as they are now."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    return {"id": str(uuid.uuid4()), "action": action, "table_name": table, "object_id": object_id,
+    return {"id": uuids.v4(), "action": action, "table_name": table, "object_id": object_id,
             "before_value": dict(before) if isinstance(before, Mapping) else before,
             "updated_values": dict(after) if isinstance(after, Mapping) else after}
 

@@ -16,14 +16,13 @@ the transaction rolled back).
 from __future__ import annotations
 
 import math
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl import durations, sqlfiles
+from litellm_dbctl import durations, sqlfiles, uuids
 from litellm_dbctl.durations import InvalidDuration, ResetPolicy
 from litellm_dbctl.errors import InvalidInput, InvalidSpec
 
@@ -383,7 +382,7 @@ def _create_tiers(conn: psycopg.Connection, created: Sequence[tuple[LimitEntry, 
         values = {f: entry.fields.get(f) for f in LIMIT_FIELDS}
         duration = values["budget_duration"]
         reset_at = durations.next_reset(duration, now, policy).replace(tzinfo=None) if duration else None
-        rows.append((entry, owner_id, name, str(uuid.uuid4()), values, reset_at))
+        rows.append((entry, owner_id, name, uuids.v4(), values, reset_at))
     linked = {(r["entity"], r["owner_id"]) for r in sqlfiles.run(conn, "budget/create_owner_budgets", {
         "entities": [entry.entity for entry, *_ in rows], "owner_ids": [owner for _, owner, *_ in rows],
         "ids": [tier for *_, tier, _, _ in rows],

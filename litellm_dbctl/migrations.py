@@ -16,7 +16,6 @@ import hashlib
 import logging
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from litellm_dbctl import packaged, sqlfiles
+from litellm_dbctl import packaged, sqlfiles, uuids
 from litellm_dbctl.config import Target, redact
 from litellm_dbctl.errors import ExitCode, IntegrityError, InvalidInput, LockBusy, OperationalError
 
@@ -496,7 +495,7 @@ def _run_in_transaction(conn: psycopg.Connection, migration: Migration) -> None:
     query = sqlfiles.get("ledger/insert_applied")
     sqlfiles.check_requires(conn, query)
     record = ClientCursor(conn).mogrify(
-        query.sql, {"id": str(uuid.uuid4()), "checksum": migration.checksum, "name": migration.name})
+        query.sql, {"id": uuids.v4(), "checksum": migration.checksum, "name": migration.name})
     conn.execute(f"{migration.sql}\n;\n{record}")
 
 
@@ -508,7 +507,7 @@ def _run_outside_transaction(conn: psycopg.Connection, migration: Migration) -> 
 
     for name in migration.concurrent_indexes or ():
         drop_invalid_index(conn, name)
-    row_id = str(uuid.uuid4())
+    row_id = uuids.v4()
     sqlfiles.run(conn, "ledger/insert_started", {"id": row_id, "checksum": migration.checksum, "name": migration.name})
     try:
         conn.execute(migration.sql)
@@ -554,7 +553,7 @@ def _record_failure(conn: psycopg.Connection, migration: Migration, logs: str, s
     if not migration.transactional:
         return  # the outside-transaction runner recorded its own row
     sqlfiles.run(conn, "ledger/insert_failed", {
-        "id": str(uuid.uuid4()), "checksum": migration.checksum, "name": migration.name,
+        "id": uuids.v4(), "checksum": migration.checksum, "name": migration.name,
         "logs": redact(logs), "started_at": started_at, "rolled_back": rolled_back})
 
 
@@ -656,5 +655,5 @@ def resolve(
 def record_applied(conn: psycopg.Connection, migrations: Iterable[Migration]) -> int:
     """Insert a `resolve --applied` row (logs '', started_at = finished_at = now(), no steps) for
     each migration, as Prisma's resolve and LiteLLM's baseline write them."""
-    rows = [{"id": str(uuid.uuid4()), "checksum": m.checksum, "name": m.name} for m in migrations]
+    rows = [{"id": uuids.v4(), "checksum": m.checksum, "name": m.name} for m in migrations]
     return sqlfiles.run_many(conn, "ledger/insert_resolved", rows)

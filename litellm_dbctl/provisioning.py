@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl import audit, bulk, durations, sqlfiles
+from litellm_dbctl import audit, bulk, durations, sqlfiles, uuids
 from litellm_dbctl.cache import EntityRef
 from litellm_dbctl.errors import InvalidInput, InvalidSpec, OperationalError
 from litellm_dbctl.specs import DEFAULT_ROLE, Membership, Spec
@@ -325,7 +324,7 @@ class _Planner:
         claimed: dict[str, Any] = {}
         for user in spec.users:
             row = self._match_user(user, by_sso, by_email)
-            user_id = row["user_id"] if row else (user.user_id or str(uuid.uuid4()))
+            user_id = row["user_id"] if row else (user.user_id or uuids.v4())
             if row is not None:
                 if row["user_id"] in claimed:
                     self.problem(user.loc, "users", f"names the same existing user {row['user_id']!r} as the entry "
@@ -368,7 +367,7 @@ class _Planner:
             ids = ", ".join(sorted(r[id_name] for r in rows))
             self.problem(loc, section, f"alias {alias!r} matches {len(rows)} rows in the database ({ids}); "
                                        f"give {id_name}")
-        return rows[0][id_name] if rows else str(uuid.uuid4())
+        return rows[0][id_name] if rows else uuids.v4()
 
     def _match_user(self, user: Any, by_sso: Mapping[str, Any],
                     by_email: Mapping[str, list[dict[str, Any]]]) -> dict[str, Any] | None:
@@ -448,7 +447,7 @@ class _Planner:
             own = {k: fields[k] for k in ORG_COLUMNS if k in fields}
             label = org.organization_alias or (row or {}).get("organization_alias") or org_id
             if row is None:
-                budget_id = str(uuid.uuid4())
+                budget_id = uuids.v4()
                 self.budget_inserts.append({"budget_id": budget_id, **{k: budget.get(k) for k in BUDGET_COLUMNS}})
                 new = {"organization_id": org_id, "organization_alias": org.organization_alias, "budget_id": budget_id,
                        "models": own.get("models") or [], "metadata": own.get("metadata") or {}}
@@ -497,7 +496,7 @@ class _Planner:
             if row is None:
                 metadata = dict(desired.get("metadata") or {})
                 if member_budget:
-                    budget_id = str(uuid.uuid4())
+                    budget_id = uuids.v4()
                     mb = self._budget_fields(member_budget, None)
                     self.budget_inserts.append({"budget_id": budget_id, **{k: mb.get(k) for k in BUDGET_COLUMNS}})
                     metadata["team_member_budget_id"] = budget_id
@@ -526,7 +525,7 @@ class _Planner:
                         changes += [Change(MEMBER_BUDGET_FIELD[c.field], c.old, c.new) for c in mb_changes
                                     if c.field in MEMBER_BUDGET_FIELD]
                 else:
-                    budget_id = str(uuid.uuid4())
+                    budget_id = uuids.v4()
                     mb = self._budget_fields(member_budget, None)
                     self.budget_inserts.append({"budget_id": budget_id, **{k: mb.get(k) for k in BUDGET_COLUMNS}})
                     merged["metadata"] = {**merged["metadata"], "team_member_budget_id": budget_id}
@@ -676,7 +675,7 @@ class _Planner:
 
     def _member_budget(self, max_budget: float) -> str:
         """A new LiteLLM_BudgetTable row for one member's budget in a team (max_budget_in_team)."""
-        budget_id = str(uuid.uuid4())
+        budget_id = uuids.v4()
         self.budget_inserts.append({"budget_id": budget_id, **{k: None for k in BUDGET_COLUMNS},
                                     "max_budget": max_budget})
         return budget_id

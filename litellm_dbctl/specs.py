@@ -90,12 +90,18 @@ class _Composer:
         self.next_event = loader.get_event
         self.anchors: dict[str, Any] = {}
         self.plain_firsts = frozenset(loader.yaml_implicit_resolvers) - {None}
+        self.resolved: dict[str, Any] = {}  # plain scalar text -> its value (immutable: str, bool, number, date)
         self.yaml = yaml
 
     def scalar(self, event: Any) -> Any:
         text = event.value
-        if event.tag is None and event.implicit[0] and text and text[0] not in self.plain_firsts:
-            value: Any = text  # a plain scalar no implicit resolver can claim: a string
+        if event.tag is None and event.implicit[0]:
+            if text and text[0] not in self.plain_firsts:
+                value: Any = text  # a plain scalar no implicit resolver can claim: a string
+            elif text in self.resolved:
+                value = self.resolved[text]
+            else:  # resolved once per distinct text: `teams:` on every user costs one resolution
+                value = self.resolved[text] = _scalar(self.loader, event)
         else:
             value = _scalar(self.loader, event)
         if event.anchor:

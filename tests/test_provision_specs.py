@@ -173,3 +173,26 @@ def test_any_other_role_is_rejected(role) -> None:
     with pytest.raises(InvalidSpec) as raised:
         specs.from_text(text, "spec.yaml")
     assert "users[0].user_role" in raised.value.message
+
+
+_TRICKY = st.sampled_from(["yes", "No", "on", "OFF", "true", "t", "teams", "1", "-1", "1.5", "1_000", "0x1F", "0o17",
+                           ".inf", "~", "null", "", "2026-01-01", "2026-01-01 10:00:00", "Zoë", "a:b", "x #y"])
+_SCALARS = st.one_of(_TRICKY, st.booleans(), st.integers(), st.none(),
+                     st.floats(allow_nan=False), st.text(max_size=8))
+_DOCS = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(_TRICKY | st.text(max_size=6), inner,
+                                                                       max_size=4)), max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=_DOCS, flow=st.booleans())
+def test_yaml_values_are_what_pyyaml_safe_load_reads(doc, flow) -> None:
+    """The event composer (plain scalars resolved once per distinct text) reads any document as
+    PyYAML's safe loader does: the same values, types included."""
+    import yaml
+
+    text = yaml.safe_dump(doc, allow_unicode=True, default_flow_style=flow)
+    expected = yaml.safe_load(text)
+    got = specs.plain(specs.parse_yaml(text, "spec.yaml"))
+    assert got == expected
+    assert repr(got) == repr(expected)  # types too: True is not 1, 1.0 is not 1

@@ -1,0 +1,18 @@
+"""uuids.v4: the text of a random version-4 UUID, exactly as str(uuid.uuid4()) formats one."""
+
+from __future__ import annotations
+
+import uuid
+
+from litellm_dbctl import uuids
+
+
+def test_v4_is_a_version_4_uuid_in_canonical_text() -> None:
+    made = [uuids.v4() for _ in range(2000)]
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    assert len(set(made)) == len(made)
+    assert {text[19] for text in made} == set("89ab")  # the two variant bits fixed, the other two random
