@@ -38,13 +38,13 @@ _dbctl() {
     "migrate resolve") words="--applied --database-url --dry-run --help --json --lock-timeout --migrations-dir --no-color --output --quiet --rolled-back --verbose --version" ;;
     "migrate status") words="--database-url --help --json --migrations-dir --no-color --output --quiet --verbose --version" ;;
     "org") words="add-member list provision remove-member show --database-url --help --json --no-color --output --quiet --verbose --version" ;;
-    "org add-member") words="--actor --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --role --verbose --version" ;;
+    "org add-member") words="--actor --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --role --verbose --version" ;;
     "org list") words="--alias --database-url --help --json --limit --no-color --output --quiet --verbose --version" ;;
-    "org provision") words="--actor --alias --budget-duration --budget-reset-time --database-url --dry-run --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org-id --output --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --timezone --tpm-limit --verbose --version" ;;
+    "org provision") words="--actor --alias --budget-duration --budget-reset-time --database-url --dry-run --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org-id --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --timezone --tpm-limit --verbose --version" ;;
     "org remove-member") words="--actor --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
     "org show") words="--database-url --help --json --no-color --output --quiet --verbose --version" ;;
     "provision") words="apply validate --database-url --help --json --no-color --output --quiet --verbose --version" ;;
-    "provision apply") words="--actor --batch-size --budget-reset-time --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --timezone --verbose --version" ;;
+    "provision apply") words="--actor --batch-size --budget-reset-time --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --timezone --verbose --version" ;;
     "provision validate") words="--budget-reset-time --database-url --help --json --no-color --output --quiet --timezone --verbose --version" ;;
     "queries") words="check list show --database-url --help --json --no-color --output --quiet --verbose --version" ;;
     "queries check") words="--database-url --help --json --no-color --output --quiet --verbose --version" ;;
@@ -57,14 +57,14 @@ _dbctl() {
     "spend summary") words="--agent --database-url --end-user --help --json --key --model --no-color --org --output --provider --quiet --since --source --tag --team --tz --until --user --verbose --version" ;;
     "spend top") words="--agent --by --database-url --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --tz --until --user --verbose --version" ;;
     "team") words="add-member list provision remove-member show --database-url --help --json --no-color --output --quiet --verbose --version" ;;
-    "team add-member") words="--actor --database-url --dry-run --help --json --lock-timeout --max-budget-in-team --no-audit --no-color --output --quiet --redis-namespace --redis-url --role --verbose --version" ;;
+    "team add-member") words="--actor --database-url --dry-run --help --json --lock-timeout --max-budget-in-team --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --role --verbose --version" ;;
     "team list") words="--alias --database-url --help --json --limit --no-color --org --output --quiet --verbose --version" ;;
-    "team provision") words="--actor --alias --budget-duration --budget-reset-time --database-url --dry-run --help --json --lock-timeout --max-budget --member --member-budget --member-budget-duration --models --no-audit --no-color --org --output --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --timezone --tpm-limit --verbose --version" ;;
+    "team provision") words="--actor --alias --budget-duration --budget-reset-time --database-url --dry-run --help --json --lock-timeout --max-budget --member --member-budget --member-budget-duration --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --timezone --tpm-limit --verbose --version" ;;
     "team remove-member") words="--actor --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
     "team show") words="--database-url --help --json --no-color --output --quiet --verbose --version" ;;
     "user") words="list provision show --database-url --help --json --no-color --output --quiet --verbose --version" ;;
     "user list") words="--database-url --email --help --json --limit --no-color --org --output --quiet --role --team --verbose --version" ;;
-    "user provision") words="--actor --alias --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --file --format --help --json --lock-timeout --max-budget --models --no-audit --no-color --org --output --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version" ;;
+    "user provision") words="--actor --alias --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --file --format --help --json --lock-timeout --max-budget --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version" ;;
     "user show") words="--database-url --help --json --no-color --output --quiet --verbose --version" ;;
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))

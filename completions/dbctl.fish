@@ -67,11 +67,11 @@ function __dbctl_candidates
         case 'org'
             printf '%s\n' add-member list provision remove-member show --database-url --help --json --no-color --output --quiet --verbose --version
         case 'org add-member'
-            printf '%s\n' --actor --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --role --verbose --version
+            printf '%s\n' --actor --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --role --verbose --version
         case 'org list'
             printf '%s\n' --alias --database-url --help --json --limit --no-color --output --quiet --verbose --version
         case 'org provision'
-            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org-id --output --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --timezone --tpm-limit --verbose --version
+            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org-id --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --timezone --tpm-limit --verbose --version
         case 'org remove-member'
             printf '%s\n' --actor --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version
         case 'org show'
@@ -79,7 +79,7 @@ function __dbctl_candidates
         case 'provision'
             printf '%s\n' apply validate --database-url --help --json --no-color --output --quiet --verbose --version
         case 'provision apply'
-            printf '%s\n' --actor --batch-size --budget-reset-time --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --timezone --verbose --version
+            printf '%s\n' --actor --batch-size --budget-reset-time --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --timezone --verbose --version
         case 'provision validate'
             printf '%s\n' --budget-reset-time --database-url --help --json --no-color --output --quiet --timezone --verbose --version
         case 'queries'
@@ -105,11 +105,11 @@ function __dbctl_candidates
         case 'team'
             printf '%s\n' add-member list provision remove-member show --database-url --help --json --no-color --output --quiet --verbose --version
         case 'team add-member'
-            printf '%s\n' --actor --database-url --dry-run --help --json --lock-timeout --max-budget-in-team --no-audit --no-color --output --quiet --redis-namespace --redis-url --role --verbose --version
+            printf '%s\n' --actor --database-url --dry-run --help --json --lock-timeout --max-budget-in-team --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --role --verbose --version
         case 'team list'
             printf '%s\n' --alias --database-url --help --json --limit --no-color --org --output --quiet --verbose --version
         case 'team provision'
-            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --help --json --lock-timeout --max-budget --member --member-budget --member-budget-duration --models --no-audit --no-color --org --output --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --timezone --tpm-limit --verbose --version
+            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --help --json --lock-timeout --max-budget --member --member-budget --member-budget-duration --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --timezone --tpm-limit --verbose --version
         case 'team remove-member'
             printf '%s\n' --actor --database-url --dry-run --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version
         case 'team show'
@@ -119,7 +119,7 @@ function __dbctl_candidates
         case 'user list'
             printf '%s\n' --database-url --email --help --json --limit --no-color --org --output --quiet --role --team --verbose --version
         case 'user provision'
-            printf '%s\n' --actor --alias --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --file --format --help --json --lock-timeout --max-budget --models --no-audit --no-color --org --output --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version
+            printf '%s\n' --actor --alias --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --file --format --help --json --lock-timeout --max-budget --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version
         case 'user show'
             printf '%s\n' --database-url --help --json --no-color --output --quiet --verbose --version
     end

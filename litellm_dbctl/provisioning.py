@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl import audit, bulk, durations, sqlfiles, uuids
+from litellm_dbctl import audit, bulk, durations, proxy_settings, sqlfiles, uuids
 from litellm_dbctl.cache import EntityRef
 from litellm_dbctl.errors import InvalidInput, InvalidSpec, OperationalError
 from litellm_dbctl.specs import DEFAULT_ROLE, Membership, Spec
@@ -126,6 +126,7 @@ class Plan:
     refs: tuple[EntityRef, ...] = ()  # cached proxy objects the change makes stale
     created_keys: tuple[CreatedKey, ...] = ()
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    not_applied: tuple[str, ...] = ()  # proxy settings LiteLLM creates with that dbctl does not apply
 
     def summary(self) -> Summary:
         counts = {CREATE: 0, UPDATE: 0, UNCHANGED: 0, DELETE: 0}
@@ -143,15 +144,19 @@ class Options:
     actor: str = DEFAULT_ACTOR
     audit: bool = True
     policy: durations.ResetPolicy = durations.UTC_MIDNIGHT
+    proxy_config: str | None = None  # the proxy's config.yaml: its litellm_settings defaults for new rows
 
 
 def options(*, actor: str = DEFAULT_ACTOR, audit: bool = True, timezone: str = "UTC",
-            reset_time: str = "00:00") -> Options:
-    """Options with the reset policy checked up front (InvalidInput for an unknown zone or time)."""
+            reset_time: str = "00:00", proxy_config: str | None = None) -> Options:
+    """Options with the reset policy and the proxy config checked up front (InvalidInput for an
+    unknown zone or time, or a config file that cannot be read)."""
     policy = durations.ResetPolicy(timezone, reset_time)
     policy.zone()
     policy.time_of_day()
-    return Options(actor=actor, audit=audit, policy=policy)
+    if proxy_config:
+        proxy_settings.read_config(proxy_config)
+    return Options(actor=actor, audit=audit, policy=policy, proxy_config=proxy_config)
 
 
 class StalePlan(Exception):
@@ -487,7 +492,7 @@ class _Planner:
         for index, (team, team_id) in enumerate(zip(self.spec.teams, self.team_ids)):
             self.team_index[team_id] = index
             row = self.team_by_id.get(team_id)
-            fields = dict(team.fields)
+            fields = dict(team.fields) if row is not None else self.settings.new_team(team.fields)
             if "organization_id" in fields and fields["organization_id"]:
                 fields["organization_id"] = self.org_ref(fields["organization_id"])
             budget = self._budget_fields(fields, row)
@@ -553,7 +558,7 @@ class _Planner:
         self.user_label: dict[str, str] = {}
         for user, user_id in zip(self.spec.users, self.user_ids):
             row = self.user_by_id.get(user_id)
-            fields = dict(user.fields)
+            fields = dict(user.fields) if row is not None else self.settings.new_user(user.fields, implied=user.implied)
             budget = self._budget_fields(fields, row)
             desired = {k: v for k, v in fields.items() if k in USER_COLUMNS} | budget
             self.user_label[user_id] = user.user_email or (row or {}).get("user_email") or user_id
@@ -752,6 +757,7 @@ class _Planner:
 
     # assembling ---------------------------------------------------------------------------
     def build(self) -> Plan:
+        self.settings = proxy_settings.load(self.conn, self.options.proxy_config)
         self.read()
         self.resolve()
         self.raise_problems()
@@ -785,7 +791,7 @@ class _Planner:
             ("key/lock", key_xmin, {"ids": sorted(key_xmin)})) if expected]
         rosters = sorted(self.roster_touched)
         return Plan(tuple(items), tuple(steps), tuple(locks), tuple(rosters), tuple(dict.fromkeys(self.refs)),
-                    tuple(self.created_keys), self.now)
+                    tuple(self.created_keys), self.now, self.settings.not_applied)
 
     def finish_teams(self) -> tuple[list[Item], list[dict[str, Any]], list[dict[str, Any]], dict[str, str]]:
         items: list[Item] = []
@@ -983,7 +989,7 @@ def run(
             total += written
             if on_chunk:
                 on_chunk(chunk, len(starts))
-        merged = Plan(full.items, refs=tuple(dict.fromkeys(refs)), now=full.now)
+        merged = Plan(full.items, refs=tuple(dict.fromkeys(refs)), now=full.now, not_applied=full.not_applied)
         return Outcome(merged, True, tuple(chunks), tuple(keys), total)
 
 

@@ -16,7 +16,7 @@ ORG_COLUMNS = ["organization_id", "organization_alias", "members", "teams", "spe
 
 
 @app.command("provision")
-@shared.with_settings(windows=True)
+@shared.with_settings(windows=True, creates=True)
 def provision(
     ctx: typer.Context,
     org_id: Optional[str] = typer.Option(None, "--org-id", help="organization_id (default for a new one: a uuid)."),
@@ -53,7 +53,7 @@ def provision(
 
 
 @app.command("add-member")
-@shared.with_settings()
+@shared.with_settings(creates=True)
 def add_member(
     ctx: typer.Context,
     org: str = typer.Argument(..., help="organization_id or organization_alias."),

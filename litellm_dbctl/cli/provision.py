@@ -31,6 +31,11 @@ TIMEZONE = typer.Option("UTC", "--timezone", metavar="TZ",
                         help="LiteLLM's litellm_settings.timezone: where budget windows are aligned.")
 RESET_TIME = typer.Option("00:00", "--budget-reset-time", metavar="HH:MM",
                           help="LiteLLM's litellm_settings.budget_reset_time.")
+PROXY_CONFIG = typer.Option(None, "--proxy-config", metavar="PATH",
+                            help="The proxy's config.yaml: new users and teams get its litellm_settings defaults "
+                                 "(default_internal_user_params, default_team_params, max_internal_user_budget, "
+                                 "internal_user_budget_duration), as /user/new and /team/new apply them. Without "
+                                 "it, the copy in LiteLLM_Config (store_model_in_db) is used if there is one.")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class RunSettings:
     timezone: str
     reset_time: str
     batch_size: Optional[int] = None
+    proxy_config: Optional[str] = None
 
 
 # The options provisioning commands share: parameter -> (type, Typer option).
@@ -59,22 +65,25 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "lock_timeout": (float, common.LOCK_TIMEOUT),
     "timezone": (str, TIMEZONE),
     "budget_reset_time": (str, RESET_TIME),
+    "proxy_config": (Optional[str], PROXY_CONFIG),
 }
 
 
-def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = False,
-                  batches: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = False, batches: bool = False,
+                  creates: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command the shared options (--dry-run, --actor, --no-audit; --redis-url and
     --redis-namespace with `redis`; --lock-timeout with `lock`; --timezone and --budget-reset-time
-    with `windows`; --batch-size with `batches`) and call it with them as `settings: RunSettings`."""
+    with `windows`; --batch-size with `batches`; --proxy-config with `creates`, for commands that
+    create users or teams) and call it with them as `settings: RunSettings`."""
     wanted = {"batch_size": batches, "redis_url": redis, "redis_namespace": redis, "lock_timeout": lock,
-              "timezone": windows, "budget_reset_time": windows}
+              "timezone": windows, "budget_reset_time": windows, "proxy_config": creates}
 
     def build(dry_run: bool, actor: str, no_audit: bool, redis_url: Optional[str] = None,
               redis_namespace: Optional[str] = None, lock_timeout: float = 0.0, timezone: str = "UTC",
-              budget_reset_time: str = "00:00", batch_size: Optional[int] = None) -> RunSettings:
+              budget_reset_time: str = "00:00", batch_size: Optional[int] = None,
+              proxy_config: Optional[str] = None) -> RunSettings:
         return RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, lock_timeout, timezone,
-                           budget_reset_time, batch_size)
+                           budget_reset_time, batch_size, proxy_config)
 
     return common.option_group("settings", {name: option for name, option in SHARED_OPTIONS.items()
                                             if wanted.get(name, True)}, build)
@@ -84,7 +93,7 @@ def options(settings: RunSettings) -> Any:  # noqa: ANN401 - provisioning.Option
     from litellm_dbctl import provisioning
 
     return provisioning.options(actor=settings.actor, audit=settings.audit, timezone=settings.timezone,
-                                reset_time=settings.reset_time)
+                                reset_time=settings.reset_time, proxy_config=settings.proxy_config)
 
 
 def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
@@ -182,6 +191,9 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, cache: Optional[d
         common.info(ctx, "store the key now: dbctl keeps only its SHA-256 and cannot show it again")
     removed = f", {summary.delete} to remove" if dry_run and summary.delete else \
         (f", removed {summary.delete}" if summary.delete else "")
+    if plan.not_applied and summary.create:
+        common.info(ctx, "note: dbctl does not apply these proxy settings to what it creates (declare them in "
+                         f"the spec instead): {', '.join(plan.not_applied)}")
     if dry_run:
         common.line(ctx, f"plan: {summary.create} to create, {summary.update} to update{removed}, "
                          f"{summary.unchanged} unchanged ({summary.changed} changed)")
@@ -224,7 +236,7 @@ def load_spec(path: str) -> Any:  # noqa: ANN401 - specs.Spec
 
 
 @app.command("apply")
-@with_settings(windows=True, batches=True)
+@with_settings(windows=True, batches=True, creates=True)
 def apply(
     ctx: typer.Context,
     file: str = typer.Argument(..., metavar="FILE|-", help="The spec: YAML or JSON; - reads stdin."),

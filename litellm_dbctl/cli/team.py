@@ -31,7 +31,7 @@ def member_entries(values: Optional[list[str]], roles: tuple[str, ...]) -> list[
 
 
 @app.command("provision")
-@shared.with_settings(windows=True)
+@shared.with_settings(windows=True, creates=True)
 def provision(
     ctx: typer.Context,
     team_id: Optional[str] = typer.Option(None, "--team-id", help="The team's id (default for a new team: a uuid)."),
@@ -71,7 +71,7 @@ def provision(
 
 
 @app.command("add-member")
-@shared.with_settings()
+@shared.with_settings(creates=True)
 def add_member(
     ctx: typer.Context,
     team: str = typer.Argument(..., help="team_id or team_alias."),

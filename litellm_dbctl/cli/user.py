@@ -21,7 +21,7 @@ def split_list(values: Optional[list[str]]) -> list[str]:
 
 
 @app.command("provision")
-@shared.with_settings(windows=True, batches=True)
+@shared.with_settings(windows=True, batches=True, creates=True)
 def provision(
     ctx: typer.Context,
     file: Optional[str] = typer.Option(None, "--file", "-f", metavar="PATH|-",

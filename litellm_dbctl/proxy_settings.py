@@ -1,0 +1,151 @@
+"""The proxy's own defaults for what it creates: LiteLLM's `litellm_settings` that /user/new,
+/team/member_add and /team/new read (litellm-database.md §4.2-4.4), applied the same way when dbctl
+creates a user or a team, so the row is the one the proxy would have written.
+
+They come from the proxy's config.yaml (`--proxy-config`), overlaid key by key by the copy a proxy
+running with `store_model_in_db` keeps in `LiteLLM_Config` (param_name `litellm_settings`), as the
+proxy merges them at start-up. Without a file dbctl takes the database's copy alone; a file whose
+`general_settings.store_model_in_db` is not true makes dbctl ignore it, as that proxy does.
+
+Only creation reads them: an existing user or team is never touched by a default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from litellm_dbctl import sqlfiles, specs
+from litellm_dbctl.errors import InvalidInput, InvalidSpec
+
+if TYPE_CHECKING:
+    import psycopg
+
+ADMIN_ROLE = "proxy_admin"
+# default_internal_user_params: the keys dbctl writes; LiteLLM skips available_teams itself.
+USER_PARAMS: dict[str, specs.Check] = {**specs.USER_FIELDS, "user_email": specs._email}
+IGNORED_USER_PARAMS = frozenset({"available_teams"})
+# default_team_params: the fields /team/new takes from it (litellm-database.md §4.3).
+TEAM_PARAMS: dict[str, specs.Check] = {k: specs.TEAM_FIELDS[k]
+                                       for k in ("max_budget", "budget_duration", "tpm_limit", "rpm_limit")}
+GLOBALS: dict[str, specs.Check] = {"max_internal_user_budget": specs._number,
+                                   "internal_user_budget_duration": specs._duration}
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    user_params: Mapping[str, Any] = field(default_factory=dict)  # default_internal_user_params, checked
+    max_internal_user_budget: float | None = None
+    internal_user_budget_duration: str | None = None
+    team_params: Mapping[str, Any] = field(default_factory=dict)  # default_team_params, the fields used
+    not_applied: tuple[str, ...] = ()  # settings LiteLLM reads that dbctl does not apply (reported)
+
+    def new_user(self, fields: Mapping[str, Any], *, implied: bool) -> dict[str, Any]:
+        """A created user's fields with the proxy's defaults for the fields the spec leaves out.
+
+        A declared user gets /user/new's: default_internal_user_params unless the declared role is
+        proxy_admin, then for role internal_user the max_internal_user_budget and
+        internal_user_budget_duration globals. A user created as a team member gets
+        /team/member_add's: models, max_budget and budget_duration from the params, else the globals.
+        A field the spec names, even as null or [], is kept as declared (LiteLLM also fills an empty
+        `models`): a second run then finds the row as declared and changes nothing."""
+        params = self.user_params
+        if implied:
+            defaults = {"models": params.get("models"),
+                        "max_budget": params.get("max_budget", self.max_internal_user_budget),
+                        "budget_duration": params.get("budget_duration", self.internal_user_budget_duration)}
+        else:
+            role = fields.get("user_role")
+            defaults = dict(params) if role != ADMIN_ROLE else {}
+            if role == "internal_user":
+                defaults.setdefault("max_budget", self.max_internal_user_budget)
+                defaults.setdefault("budget_duration", self.internal_user_budget_duration)
+        return _filled(fields, defaults)
+
+    def new_team(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """A created team's fields with default_team_params' budget and limits where the spec leaves them out."""
+        return _filled(fields, self.team_params)
+
+
+def _filled(fields: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    return {**fields, **{name: value for name, value in defaults.items() if value is not None and name not in fields}}
+
+
+NONE = ProxySettings()
+
+
+def read_config(path: str) -> tuple[specs.LMap | None, bool]:
+    """(litellm_settings of a proxy config.yaml, whether the proxy overlays the database's copy).
+    InvalidInput for a missing or malformed file."""
+    text, source = specs.read_text(path)
+    document = specs.parse_yaml(text, source)
+    if document is None:
+        return None, False
+    if not isinstance(document, specs.LMap):
+        raise InvalidInput(f"{source}:{document_line(document)}: expected a LiteLLM proxy config (a mapping)")
+    general = document.values.get("general_settings")
+    from_db = isinstance(general, specs.LMap) and general.values.get("store_model_in_db") is True
+    settings = document.values.get("litellm_settings")
+    if settings is not None and not isinstance(settings, specs.LMap):
+        raise InvalidInput(f"{source}:{document.at('litellm_settings')}: litellm_settings: expected a mapping")
+    return settings, from_db
+
+
+def document_line(value: Any) -> int:
+    return getattr(value, "line", 0) or 1
+
+
+def load(conn: psycopg.Connection, path: str | None) -> ProxySettings:
+    """The settings the proxy creates with: the file's, overlaid by the database's copy when the
+    proxy reads it. InvalidInput naming the file (or LiteLLM_Config) and key for a bad value."""
+    file_settings, from_db = read_config(path) if path else (None, True)
+    source = path or ""
+    merged: dict[str, tuple[Any, str, int]] = {}  # key -> (value, source, line)
+    if file_settings is not None:
+        for key, value in file_settings.values.items():
+            merged[key] = (value, source, file_settings.at(key))
+    if from_db:
+        row = sqlfiles.run(conn, "provision/proxy_settings", {})
+        stored = row[0]["param_value"] if row else None
+        if isinstance(stored, dict):
+            for key, value in stored.items():
+                merged[key] = (specs._to_located(value), "LiteLLM_Config", 0)
+    return _checked(merged)
+
+
+def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
+    problems: list[str] = []
+
+    def check(name: str, value: Any, check_: specs.Check, source: str, line: int) -> Any:
+        try:
+            return check_(value)
+        except ValueError as exc:
+            problems.append(f"{source}:{line}: litellm_settings.{name}: {exc}" if line
+                            else f"{source}: litellm_settings.{name}: {exc}")
+            return None
+
+    globals_ = {name: check(name, merged[name][0], check_, *merged[name][1:])
+                for name, check_ in GLOBALS.items() if name in merged and merged[name][0] is not None}
+    sections: dict[str, dict[str, Any]] = {"default_internal_user_params": {}, "default_team_params": {}}
+    not_applied: list[str] = []
+    for section, known in (("default_internal_user_params", USER_PARAMS), ("default_team_params", TEAM_PARAMS)):
+        if section not in merged or merged[section][0] is None:
+            continue
+        mapping, source, line = merged[section]
+        if not isinstance(mapping, specs.LMap):
+            check(section, mapping, specs._object, source, line)
+            continue
+        for key, value in mapping.values.items():
+            if value is None or (section == "default_internal_user_params" and key in IGNORED_USER_PARAMS):
+                continue
+            if key not in known:
+                not_applied.append(f"{section}.{key}")
+                continue
+            sections[section][key] = check(f"{section}.{key}", value, known[key], source,
+                                           mapping.lines.get(key, line))
+    if problems:
+        raise InvalidSpec(problems, source="proxy settings")
+    return ProxySettings(sections["default_internal_user_params"], globals_.get("max_internal_user_budget"),
+                         globals_.get("internal_user_budget_duration"), sections["default_team_params"],
+                         tuple(not_applied))

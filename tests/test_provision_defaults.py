@@ -1,0 +1,123 @@
+"""The proxy's litellm_settings defaults (--proxy-config, LiteLLM_Config): applied to what dbctl
+creates as /user/new, /team/member_add and /team/new apply them; never to what already exists."""
+
+from __future__ import annotations
+
+import json
+
+from fix_provision import fingerprint, write
+
+CONFIG = """\
+general_settings:
+  master_key: sk-1234
+litellm_settings:
+  max_internal_user_budget: 50
+  internal_user_budget_duration: 30d
+  default_internal_user_params:
+    models: [gpt-4o]
+    max_budget: 10
+    available_teams: [eng]
+    teams: [eng]
+  default_team_params:
+    max_budget: 100
+    budget_duration: 7d
+    tpm_limit: 1000
+"""
+
+
+def user(db, email: str) -> dict:
+    return db.query('SELECT * FROM "LiteLLM_UserTable" WHERE user_email = %s', [email])[0]
+
+
+def test_new_users_and_teams_get_the_proxy_defaults(cli, db, tmp_path) -> None:
+    config = write(tmp_path, CONFIG, "config.yaml")
+    spec = write(tmp_path, """\
+teams:
+  - team_id: eng
+    rpm_limit: 5
+  - team_id: ops
+    max_budget: 3
+users:
+  - user_email: plain@example.com
+  - user_email: internal@example.com
+    user_role: internal_user
+  - user_email: admin@example.com
+    user_role: proxy_admin
+  - user_email: own@example.com
+    models: []
+    max_budget: 1
+""")
+    result = cli("provision", "apply", spec, "--proxy-config", config)
+    assert result.code == 0, result
+    assert "default_internal_user_params.teams" in result.stderr  # reported, not silently dropped
+
+    plain = user(db, "plain@example.com")
+    assert (plain["models"], plain["max_budget"], plain["budget_duration"]) == (["gpt-4o"], 10, None)
+    internal = user(db, "internal@example.com")  # /user/new: the internal_user globals after the params
+    assert (internal["max_budget"], internal["budget_duration"]) == (10, "30d")
+    assert internal["budget_reset_at"] is not None
+    admin = user(db, "admin@example.com")  # proxy_admin gets none of default_internal_user_params
+    assert (admin["models"], admin["max_budget"]) == ([], None)
+    own = user(db, "own@example.com")  # what the spec names wins, even an empty list
+    assert (own["models"], own["max_budget"]) == ([], 1)
+
+    teams = {r["team_id"]: r for r in db.query('SELECT * FROM "LiteLLM_TeamTable"')}
+    assert (teams["eng"]["max_budget"], teams["eng"]["budget_duration"], teams["eng"]["tpm_limit"],
+            teams["eng"]["rpm_limit"]) == (100, "7d", 1000, 5)
+    assert teams["eng"]["budget_reset_at"] is not None
+    assert teams["ops"]["max_budget"] == 3
+
+    before = fingerprint(db)
+    again = cli("provision", "apply", spec, "--proxy-config", config)
+    assert again.code == 0 and "0 changed" in again.stdout, again
+    assert fingerprint(db) == before
+
+
+def test_defaults_never_touch_existing_rows(cli, db, tmp_path) -> None:
+    assert cli("user", "provision", "--email", "old@example.com").code == 0
+    assert cli("team", "provision", "--team-id", "eng").code == 0
+    before = fingerprint(db)
+    config = write(tmp_path, CONFIG, "config.yaml")
+    assert cli("user", "provision", "--email", "old@example.com", "--proxy-config", config).code == 0
+    assert cli("team", "provision", "--team-id", "eng", "--proxy-config", config).code == 0
+    assert fingerprint(db) == before
+
+
+def test_a_member_created_by_add_member_gets_member_defaults(cli, db, tmp_path) -> None:
+    config = write(tmp_path, CONFIG, "config.yaml")
+    assert cli("team", "provision", "--team-id", "eng").code == 0
+    result = cli("team", "add-member", "eng", "new@example.com", "--proxy-config", config)
+    assert result.code == 0, result
+    member = user(db, "new@example.com")  # get_new_internal_user_defaults: params, else the globals
+    assert (member["user_role"], member["models"], member["max_budget"], member["budget_duration"]) == \
+        ("internal_user", ["gpt-4o"], 10, "30d")
+
+
+def test_the_database_copy_is_used_and_overrides_the_file_when_the_proxy_reads_it(cli, db, tmp_path) -> None:
+    db.execute("""INSERT INTO "LiteLLM_Config" (param_name, param_value) VALUES ('litellm_settings', %s)""",
+               [json.dumps({"default_internal_user_params": {"max_budget": 7}})])
+    assert cli("user", "provision", "--email", "db@example.com").code == 0
+    assert user(db, "db@example.com")["max_budget"] == 7
+
+    reads_db = write(tmp_path, CONFIG.replace("master_key: sk-1234", "store_model_in_db: true"), "db.yaml")
+    assert cli("user", "provision", "--email", "both@example.com", "--proxy-config", reads_db).code == 0
+    both = user(db, "both@example.com")  # the database's default_internal_user_params replaces the file's
+    assert (both["max_budget"], both["models"]) == (7, [])
+
+    file_only = write(tmp_path, CONFIG, "file.yaml")  # no store_model_in_db: that proxy ignores the copy
+    assert cli("user", "provision", "--email", "file@example.com", "--proxy-config", file_only).code == 0
+    assert user(db, "file@example.com")["max_budget"] == 10
+
+
+def test_bad_proxy_settings_name_file_line_and_key_and_change_nothing(cli, db, tmp_path) -> None:
+    config = write(tmp_path, CONFIG.replace("max_budget: 10", "max_budget: lots")
+                   .replace("budget_duration: 7d", "budget_duration: 2mo"), "config.yaml")
+    before = fingerprint(db)
+    result = cli("user", "provision", "--email", "x@example.com", "--proxy-config", config)
+    assert result.code == 2, result
+    assert f"{config}:8: litellm_settings.default_internal_user_params.max_budget: expected a number" in result.stderr
+    assert f"{config}:13: litellm_settings.default_team_params.budget_duration" in result.stderr
+    assert fingerprint(db) == before
+
+    missing = cli("user", "provision", "--email", "x@example.com", "--proxy-config", str(tmp_path / "nope.yaml"))
+    assert missing.code == 2 and "no such file" in missing.stderr and missing.stderr.count("\n") == 1, missing
