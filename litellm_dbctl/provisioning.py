@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from litellm_dbctl import audit, bulk, durations, proxy_settings, sqlfiles, uuids
 from litellm_dbctl.cache import EntityRef
 from litellm_dbctl.errors import InvalidInput, InvalidSpec, OperationalError
-from litellm_dbctl.specs import DEFAULT_ROLE, Membership, Spec
+from litellm_dbctl.specs import DEFAULT_ROLE, Loc, Membership, Spec
 
 if TYPE_CHECKING:
     import psycopg
@@ -52,6 +52,7 @@ KEY_COLUMNS = ("user_id", "team_id", "models", "max_budget", "budget_duration", 
 MEMBER_BUDGET_MAP = {"team_member_budget": "max_budget", "team_member_budget_duration": "budget_duration",
                      "team_member_tpm_limit": "tpm_limit", "team_member_rpm_limit": "rpm_limit"}
 MEMBER_BUDGET_FIELD = {column: name for name, column in MEMBER_BUDGET_MAP.items()}
+PROXY_SETTINGS = "proxy settings (default_internal_user_params.teams)"  # where a default membership comes from
 SEP = "\x1f"  # joins a composite key (user_id, team_id) as the lock queries return it
 
 
@@ -244,6 +245,7 @@ class _Planner:
         org_refs |= {t.fields["organization_id"] for t in spec.teams if t.fields.get("organization_id")}
         team_refs = {r for t in spec.teams for r in (t.team_id, t.team_alias) if r}
         team_refs |= {m.target for m in spec.memberships if m.kind == "team"}
+        team_refs |= {t.team_id for t in self.settings.user_teams} if spec.users else set()
         team_refs |= {k.fields["team_id"] for k in spec.keys if k.fields.get("team_id")}
         user_ids = {u.user_id for u in spec.users if u.user_id} | {k.fields["user_id"] for k in spec.keys
                                                                   if k.fields.get("user_id")}
@@ -262,8 +264,8 @@ class _Planner:
         return sqlfiles.run(self.conn, name, params)
 
     def read_memberships(self) -> None:
-        team_pairs = [(m.user, m.target) for m in self.spec.memberships if m.kind == "team"]
-        org_pairs = [(m.user, m.target) for m in self.spec.memberships if m.kind == "org"]
+        team_pairs = [(m.user, m.target) for m in self.memberships if m.kind == "team"]
+        org_pairs = [(m.user, m.target) for m in self.memberships if m.kind == "org"]
         existing_users = sorted({self.user_ids[u] for u, _ in team_pairs + org_pairs
                                  if self.user_ids[u] in self.user_by_id})
         teams = sorted({self.team_ref(t) for _, t in team_pairs} - {None} & set(self.team_by_id))  # type: ignore[operator]
@@ -346,7 +348,8 @@ class _Planner:
             ref = team.fields.get("organization_id")
             if ref and self.org_ref(ref) is None:
                 self.problem(team.loc, f"team {team.label}: organization_id", self._missing("organization", ref))
-        for m in spec.memberships:
+        self.memberships = list(spec.memberships) + self._default_memberships()
+        for m in self.memberships:
             if (self.team_ref(m.target) if m.kind == "team" else self.org_ref(m.target)) is None:
                 what = "team" if m.kind == "team" else "organization"
                 self.problem(m.loc, f"{what} reference", self._missing(what, m.target))
@@ -362,6 +365,19 @@ class _Planner:
             index = spec.organizations.index(org)
             if self.org_ids[index] not in self.org_by_id and not org.organization_alias:
                 self.problem(org.loc, f"organization {org.label}", "organization_alias is required to create it")
+
+    def _default_memberships(self) -> list[Membership]:
+        """The proxy's default teams (default_internal_user_params.teams) for each user the spec
+        creates without naming a team, as /user/new adds them."""
+        defaults = self.settings.user_teams
+        if not defaults:
+            return []
+        named = {m.user for m in self.spec.memberships if m.kind == "team"}
+        loc = Loc(PROXY_SETTINGS, 0)
+        return [Membership(index, "team", team.team_id, team.role, team.max_budget_in_team, loc)
+                for index, (user, user_id) in enumerate(zip(self.spec.users, self.user_ids))
+                if not user.implied and index not in named and user_id not in self.user_by_id
+                for team in defaults]
 
     def _match(self, given_id: str | None, alias: str | None, by_id: Mapping[str, Any],
                by_alias: Mapping[str, list[dict[str, Any]]], id_name: str, loc: Any, section: str) -> str:
@@ -591,7 +607,7 @@ class _Planner:
         om_xmin: dict[str, str] = {}
         roster_index: dict[str, dict[str, list[int]]] = {}
         self.roster_touched: set[str] = set()
-        for m in self.spec.memberships:
+        for m in self.memberships:
             user_id = self.user_ids[m.user]
             user = self.user_state[user_id]
             if m.kind == "org":

@@ -34,11 +34,21 @@ GLOBALS: dict[str, specs.Check] = {"max_internal_user_budget": specs._number,
 
 
 @dataclass(frozen=True)
+class DefaultTeam:
+    """A team /user/new adds a new user to when the request names none (role `user` unless given)."""
+
+    team_id: str
+    role: str = "user"
+    max_budget_in_team: float | None = None
+
+
+@dataclass(frozen=True)
 class ProxySettings:
     user_params: Mapping[str, Any] = field(default_factory=dict)  # default_internal_user_params, checked
     max_internal_user_budget: float | None = None
     internal_user_budget_duration: str | None = None
     team_params: Mapping[str, Any] = field(default_factory=dict)  # default_team_params, the fields used
+    user_teams: tuple[DefaultTeam, ...] = ()  # default_internal_user_params.teams: joined by a new user
     not_applied: tuple[str, ...] = ()  # settings LiteLLM reads that dbctl does not apply (reported)
 
     def new_user(self, fields: Mapping[str, Any], *, implied: bool) -> dict[str, Any]:
@@ -128,6 +138,7 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
     globals_ = {name: check(name, merged[name][0], check_, *merged[name][1:])
                 for name, check_ in GLOBALS.items() if name in merged and merged[name][0] is not None}
     sections: dict[str, dict[str, Any]] = {"default_internal_user_params": {}, "default_team_params": {}}
+    teams: tuple[DefaultTeam, ...] | None = None
     not_applied: list[str] = []
     for section, known in (("default_internal_user_params", USER_PARAMS), ("default_team_params", TEAM_PARAMS)):
         if section not in merged or merged[section][0] is None:
@@ -139,6 +150,9 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
         for key, value in mapping.values.items():
             if value is None or (section == "default_internal_user_params" and key in IGNORED_USER_PARAMS):
                 continue
+            if section == "default_internal_user_params" and key == "teams":
+                teams = check(f"{section}.teams", value, _default_teams, source, mapping.lines.get(key, line))
+                continue
             if key not in known:
                 not_applied.append(f"{section}.{key}")
                 continue
@@ -148,4 +162,25 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
         raise InvalidSpec(problems, source="proxy settings")
     return ProxySettings(sections["default_internal_user_params"], globals_.get("max_internal_user_budget"),
                          globals_.get("internal_user_budget_duration"), sections["default_team_params"],
-                         tuple(not_applied))
+                         teams or (), tuple(not_applied))
+
+
+def _default_teams(value: Any) -> tuple[DefaultTeam, ...]:
+    """default_internal_user_params.teams: team ids, or {team_id, user_role, max_budget_in_team}."""
+    if not isinstance(value, specs.LSeq):
+        raise ValueError(f"expected a list of team ids or mappings, got {specs._kind(value)}")
+    teams = []
+    for item in value.items:
+        if isinstance(item, str):
+            teams.append(DefaultTeam(specs._ident(item)))
+            continue
+        if not isinstance(item, specs.LMap) or not isinstance(item.values.get("team_id"), str):
+            raise ValueError("each entry must be a team id or a mapping with team_id")
+        unknown = set(item.values) - {"team_id", "user_role", "max_budget_in_team"}
+        if unknown:
+            raise ValueError(f"unknown field {sorted(unknown)[0]!r} in a team entry")
+        role = item.values.get("user_role") or "user"
+        budget = item.values.get("max_budget_in_team")
+        teams.append(DefaultTeam(specs._ident(item.values["team_id"]), specs._choice(specs.TEAM_ROLES)(role),
+                                 None if budget is None else specs._number(budget)))
+    return tuple(teams)

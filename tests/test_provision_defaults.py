@@ -22,6 +22,7 @@ litellm_settings:
     max_budget: 100
     budget_duration: 7d
     tpm_limit: 1000
+    team_member_permissions: [/key/generate]
 """
 
 
@@ -49,7 +50,7 @@ users:
 """)
     result = cli("provision", "apply", spec, "--proxy-config", config)
     assert result.code == 0, result
-    assert "default_internal_user_params.teams" in result.stderr  # reported, not silently dropped
+    assert "default_team_params.team_member_permissions" in result.stderr  # reported, not silently dropped
 
     plain = user(db, "plain@example.com")
     assert (plain["models"], plain["max_budget"], plain["budget_duration"]) == (["gpt-4o"], 10, None)
@@ -66,6 +67,12 @@ users:
             teams["eng"]["rpm_limit"]) == (100, "7d", 1000, 5)
     assert teams["eng"]["budget_reset_at"] is not None
     assert teams["ops"]["max_budget"] == 3
+    # default_internal_user_params.teams: every new user the spec gives no team joins eng as `user`
+    roster = {m["user_email"]: m["role"] for m in teams["eng"]["members_with_roles"]}
+    assert roster == {email: "user" for email in ("plain@example.com", "internal@example.com",
+                                                   "admin@example.com", "own@example.com")}
+    assert plain["teams"] == ["eng"]
+    assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership" WHERE team_id = %s', ["eng"]) == 4
 
     before = fingerprint(db)
     again = cli("provision", "apply", spec, "--proxy-config", config)
@@ -104,6 +111,7 @@ def test_the_database_copy_is_used_and_overrides_the_file_when_the_proxy_reads_i
     both = user(db, "both@example.com")  # the database's default_internal_user_params replaces the file's
     assert (both["max_budget"], both["models"]) == (7, [])
 
+    assert cli("team", "provision", "--team-id", "eng").code == 0
     file_only = write(tmp_path, CONFIG, "file.yaml")  # no store_model_in_db: that proxy ignores the copy
     assert cli("user", "provision", "--email", "file@example.com", "--proxy-config", file_only).code == 0
     assert user(db, "file@example.com")["max_budget"] == 10
@@ -121,3 +129,26 @@ def test_bad_proxy_settings_name_file_line_and_key_and_change_nothing(cli, db, t
 
     missing = cli("user", "provision", "--email", "x@example.com", "--proxy-config", str(tmp_path / "nope.yaml"))
     assert missing.code == 2 and "no such file" in missing.stderr and missing.stderr.count("\n") == 1, missing
+
+
+def test_default_teams_skip_users_with_teams_and_name_a_missing_team(cli, db, tmp_path) -> None:
+    config = write(tmp_path, CONFIG.replace("teams: [eng]", "teams: [eng, {team_id: lab, user_role: admin}]"),
+                   "config.yaml")
+    before = fingerprint(db)
+    missing = cli("user", "provision", "--email", "a@example.com", "--proxy-config", config)
+    assert missing.code == 2, missing
+    assert "proxy settings (default_internal_user_params.teams): team reference: team 'eng' exists neither" \
+        in missing.stderr
+    assert fingerprint(db) == before
+
+    assert cli("team", "provision", "--team-id", "eng").code == 0
+    assert cli("team", "provision", "--team-id", "lab").code == 0
+    assert cli("team", "provision", "--team-id", "own").code == 0
+    assert cli("user", "provision", "--email", "a@example.com", "--proxy-config", config).code == 0
+    assert cli("user", "provision", "--email", "b@example.com", "--team", "own", "--proxy-config", config).code == 0
+    rows = db.query('SELECT u.user_email, m.team_id FROM "LiteLLM_TeamMembership" m '
+                    'JOIN "LiteLLM_UserTable" u USING (user_id) ORDER BY 1, 2')
+    assert [(r["user_email"], r["team_id"]) for r in rows] == \
+        [("a@example.com", "eng"), ("a@example.com", "lab"), ("b@example.com", "own")]
+    lab = db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable" WHERE team_id = %s', ["lab"])
+    assert [m["role"] for m in lab] == ["admin"]
