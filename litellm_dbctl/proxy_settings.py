@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     import psycopg
 
 ADMIN_ROLE = "proxy_admin"
-# default_internal_user_params: the keys dbctl writes; LiteLLM skips available_teams itself.
-USER_PARAMS: dict[str, specs.Check] = {**specs.USER_FIELDS, "user_email": specs._email}
+# default_internal_user_params: the keys dbctl writes (teams is read apart); LiteLLM skips available_teams itself.
+USER_PARAMS: dict[str, specs.Check] = specs.USER_FIELDS
 IGNORED_USER_PARAMS = frozenset({"available_teams"})
 # default_team_params: the fields /team/new takes from it (litellm-database.md §4.3).
 TEAM_PARAMS: dict[str, specs.Check] = {k: specs.TEAM_FIELDS[k]
@@ -82,9 +82,6 @@ def _filled(fields: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str,
     return {**fields, **{name: value for name, value in defaults.items() if value is not None and name not in fields}}
 
 
-NONE = ProxySettings()
-
-
 def read_config(path: str) -> tuple[specs.LMap | None, bool]:
     """(litellm_settings of a proxy config.yaml, whether the proxy overlays the database's copy).
     InvalidInput for a missing or malformed file."""
@@ -93,17 +90,13 @@ def read_config(path: str) -> tuple[specs.LMap | None, bool]:
     if document is None:
         return None, False
     if not isinstance(document, specs.LMap):
-        raise InvalidInput(f"{source}:{document_line(document)}: expected a LiteLLM proxy config (a mapping)")
+        raise InvalidInput(f"{source}:{getattr(document, 'line', 0) or 1}: expected a LiteLLM proxy config (a mapping)")
     general = document.values.get("general_settings")
     from_db = isinstance(general, specs.LMap) and general.values.get("store_model_in_db") is True
     settings = document.values.get("litellm_settings")
     if settings is not None and not isinstance(settings, specs.LMap):
         raise InvalidInput(f"{source}:{document.at('litellm_settings')}: litellm_settings: expected a mapping")
     return settings, from_db
-
-
-def document_line(value: Any) -> int:
-    return getattr(value, "line", 0) or 1
 
 
 def load(conn: psycopg.Connection, path: str | None) -> ProxySettings:
