@@ -145,19 +145,18 @@ class Options:
     actor: str = DEFAULT_ACTOR
     audit: bool = True
     policy: durations.ResetPolicy = durations.UTC_MIDNIGHT
-    proxy_config: str | None = None  # the proxy's config.yaml: its litellm_settings defaults for new rows
+    proxy_config: proxy_settings.ConfigFile | None = None  # its litellm_settings: defaults for new rows
 
 
 def options(*, actor: str = DEFAULT_ACTOR, audit: bool = True, timezone: str = "UTC",
             reset_time: str = "00:00", proxy_config: str | None = None) -> Options:
-    """Options with the reset policy and the proxy config checked up front (InvalidInput for an
-    unknown zone or time, or a config file that cannot be read)."""
+    """Options with the reset policy checked and the proxy config read up front, once (InvalidInput
+    for an unknown zone or time, or a config file that cannot be read)."""
     policy = durations.ResetPolicy(timezone, reset_time)
     policy.zone()
     policy.time_of_day()
-    if proxy_config:
-        proxy_settings.read_config(proxy_config)
-    return Options(actor=actor, audit=audit, policy=policy, proxy_config=proxy_config)
+    config = proxy_settings.read_config(proxy_config) if proxy_config else None
+    return Options(actor=actor, audit=audit, policy=policy, proxy_config=config)
 
 
 class StalePlan(Exception):

@@ -82,13 +82,22 @@ def _filled(fields: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str,
     return {**fields, **{name: value for name, value in defaults.items() if value is not None and name not in fields}}
 
 
-def read_config(path: str) -> tuple[specs.LMap | None, bool]:
-    """(litellm_settings of a proxy config.yaml, whether the proxy overlays the database's copy).
-    InvalidInput for a missing or malformed file."""
+@dataclass(frozen=True)
+class ConfigFile:
+    """A proxy config.yaml, read once: its litellm_settings and whether that proxy reads the
+    database's copy (general_settings.store_model_in_db)."""
+
+    source: str
+    settings: specs.LMap | None
+    reads_db: bool
+
+
+def read_config(path: str) -> ConfigFile:
+    """The proxy config at PATH; InvalidInput for a missing or malformed file."""
     text, source = specs.read_text(path)
     document = specs.parse_yaml(text, source)
     if document is None:
-        return None, False
+        return ConfigFile(source, None, False)
     if not isinstance(document, specs.LMap):
         raise InvalidInput(f"{source}:{getattr(document, 'line', 0) or 1}: expected a LiteLLM proxy config (a mapping)")
     general = document.values.get("general_settings")
@@ -96,19 +105,18 @@ def read_config(path: str) -> tuple[specs.LMap | None, bool]:
     settings = document.values.get("litellm_settings")
     if settings is not None and not isinstance(settings, specs.LMap):
         raise InvalidInput(f"{source}:{document.at('litellm_settings')}: litellm_settings: expected a mapping")
-    return settings, from_db
+    return ConfigFile(source, settings, from_db)
 
 
-def load(conn: psycopg.Connection, path: str | None) -> ProxySettings:
+def load(conn: psycopg.Connection, config: ConfigFile | None) -> ProxySettings:
     """The settings the proxy creates with: the file's, overlaid by the database's copy when the
-    proxy reads it. InvalidInput naming the file (or LiteLLM_Config) and key for a bad value."""
-    file_settings, from_db = read_config(path) if path else (None, True)
-    source = path or ""
+    proxy reads it (always without a file). InvalidInput naming the file (or LiteLLM_Config) and
+    key for a bad value."""
     merged: dict[str, tuple[Any, str, int]] = {}  # key -> (value, source, line)
-    if file_settings is not None:
-        for key, value in file_settings.values.items():
-            merged[key] = (value, source, file_settings.at(key))
-    if from_db:
+    if config is not None and config.settings is not None:
+        for key, value in config.settings.values.items():
+            merged[key] = (value, config.source, config.settings.at(key))
+    if config is None or config.reads_db:
         row = sqlfiles.run(conn, "provision/proxy_settings", {})
         stored = row[0]["param_value"] if row else None
         if isinstance(stored, dict):
