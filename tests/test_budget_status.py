@@ -66,3 +66,34 @@ def test_fail_over_for_monitoring(cli, db: Database) -> None:
     table = cli("budget", "status")
     assert table.code == 0 and "over" in table.stdout and "(overdue)" in table.stdout
     assert "6 entities, 2 over budget" in table.stdout
+
+
+def test_org_includes_its_members(cli, db: Database) -> None:
+    """`--org` lists the organization's users whether LiteLLM_OrganizationMembership (where LiteLLM and
+    `org provision` record them) or the user's own organization_id makes them members, each once."""
+    assert cli("user", "provision", "--user-id", "ada", "--max-budget", "10").code == 0
+    db.execute("""UPDATE "LiteLLM_UserTable" SET spend = 20 WHERE user_id = 'ada'""")
+    assert cli("org", "provision", "--org-id", "acme", "--alias", "acme", "--member", "ada").code == 0
+
+    shown = cli("budget", "status", "--org", "acme", "--json")
+    assert shown.code == 0, shown
+    assert [(r["entity"], r["id"], r["flag"]) for r in shown.json()] == [("user", "ada", "over")]
+    failed = cli("budget", "status", "--org", "acme", "--fail-over", "-q")
+    assert failed.code == 3 and failed.stdout == "" and "1 entity over budget" in failed.stderr
+
+    # A member by both routes is listed once; one by organization_id alone still counts; a member of
+    # another organization does not.
+    fx.user(db, "bob", spend=5.0, max_budget=1.0, organization_id="acme")
+    fx.user(db, "cy", spend=5.0, max_budget=1.0)
+    db.execute("""UPDATE "LiteLLM_UserTable" SET organization_id = 'acme' WHERE user_id = 'ada'""")
+    assert cli("org", "provision", "--org-id", "other", "--alias", "other", "--member", "cy").code == 0
+    users = [r["id"] for r in cli("budget", "status", "--org", "acme", "--type", "user", "--json").json()]
+    assert sorted(users) == ["ada", "bob"]
+    assert [r["id"] for r in cli("budget", "status", "--org", "other", "--json").json()] == ["cy"]
+    # The organization's teams and their memberships stay in, as before.
+    fx.team(db, "lab", organization_id="acme", spend=1.0, max_budget=100.0)
+    fx.tier(db, "member-tier", max_budget=2.0)
+    db.execute("""INSERT INTO "LiteLLM_TeamMembership" (user_id, team_id, spend, budget_id)
+                  VALUES ('cy', 'lab', 3.0, 'member-tier')""")
+    org = {(r["entity"], r["id"]) for r in cli("budget", "status", "--org", "acme", "--json").json()}
+    assert org == {("user", "ada"), ("user", "bob"), ("team", "lab"), ("team_member", "cy")}

@@ -6,7 +6,9 @@
 -- (their tier's; end users without one use `default_end_user_budget`) and team members (their
 -- membership tier's). `next_reset` is the window's budget_reset_at (the key's own or its tier's).
 -- Filtered by entity type, team (a user counts as in its `teams`), organization (a key's own or
--- its team's), and, unless `everything`, to entities with a max or soft budget; `only` 'over'
+-- its team's; a team member's team's; a user's `organization_id` or any LiteLLM_OrganizationMembership
+-- row, where LiteLLM and `org provision` record members), and, unless `everything`, to entities with a
+-- max or soft budget; `only` 'over'
 -- keeps spend >= max_budget, 'flagged' also spend >= `near` x max_budget or >= soft_budget. Sorted by share
 -- of max_budget used (a max_budget of 0 first), then of soft_budget.
 WITH rows AS (
@@ -53,7 +55,9 @@ SELECT entity, id, name, team_id, org_id, spend, max_budget, soft_budget, budget
 FROM rows
 WHERE entity = ANY(%(entities)s::text[])
   AND (%(team)s::text IS NULL OR %(team)s::text = ANY(teams))
-  AND (%(org)s::text IS NULL OR org_id = %(org)s::text)
+  AND (%(org)s::text IS NULL OR org_id = %(org)s::text
+       OR (entity = 'user' AND id IN (SELECT om.user_id FROM "LiteLLM_OrganizationMembership" AS om
+                                      WHERE om.organization_id = %(org)s::text)))
   AND (%(everything)s OR max_budget IS NOT NULL OR soft_budget IS NOT NULL)
   AND (%(only)s = 'all'
        OR (%(only)s = 'over' AND spend >= max_budget)
