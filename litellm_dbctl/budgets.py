@@ -14,14 +14,17 @@ set-based and safely beside live proxies:
   another run or a proxy's job moved meanwhile is no longer due when its lock is granted, so it is
   never reset twice. The UPDATE's rowcount must equal the rows locked. (Per 100k rows against a
   hand-written UPDATE: this 1.25x; one statement locking in a CTE and RETURNING the report 1.4x;
-  shipping the plan back as per-row arrays 2-2.4x.) A dry run reads the same selection unlocked;
+  shipping the plan back as per-row arrays 2-2.4x.) A dry run reads the same selection unlocked,
+  unless declared limits or a repair follow: they depend on the reset, so it is applied (and rolled
+  back) as in the real run, and the dry run's plan is the real run's;
 - budget_limits windows of keys and teams (`budget_windows`) move as LiteLLM's job moves them;
 - budget tiers are few: their due rows are locked and read first (the plan), then moved; a tier
   that became due in between makes the counts differ and the transaction is planned again;
 - rows a budget tier's reset cascades to (end users, memberships, keys, orgs, tags, projects,
   model access groups) are not locked by the plan: their apply subtracts the spend read per row
   and checks each still holds the tier;
-- declared limits from a budgets.yaml (`budget_limits`) are written only where they differ;
+- declared limits from a budgets.yaml (`budget_limits`) are written only where they differ, after
+  the resets (a due window closes under the limits it ran with);
 - counter repair (`budget_repair`) recomputes each entity's spend in its current window from
   LiteLLM_SpendLogs and applies the drift as an increment;
 - everything runs in one transaction under the budget family's advisory lock (and, with Redis,
@@ -161,6 +164,10 @@ class SyncResult:
     warnings: tuple[str, ...]
     invalidation: cache.Invalidation | None
     seconds: float
+    # Redis failed after the commit: why, and the entities whose counters and cached objects the
+    # proxies may keep enforcing (the database changes stand; a later sync finds nothing to redo).
+    invalidation_error: str | None = None
+    stale: tuple[cache.EntityRef, ...] = ()
 
     @cached_property
     def changes(self) -> tuple[Change, ...]:
@@ -210,21 +217,28 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
                 lease = cache.Lease(options.redis_url, LEASE_KEY, ttl=LEASE_TTL_SECONDS,
                                     namespace=options.redis_namespace)
                 lease.acquire(timeout=options.lock_timeout, what="budget sync (a proxy's budget reset job)")
+            invalidation = None
+            failure: str | None = None
+            stale: tuple[cache.EntityRef, ...] = ()
             try:
                 run = _attempt(conn, options, now)
-                invalidation = None
                 warnings = list(run.warnings)
                 if options.redis_url and not options.dry_run:
                     spent, limited = run.refs()
                     if spent or limited:
-                        invalidation = _invalidate(options, spent, limited)
+                        try:
+                            invalidation = _invalidate(options, spent, limited)
+                        except cache.RedisError as exc:  # committed: report it with the result, not instead
+                            failure, stale = exc.message, (*spent, *limited)
                 elif not options.dry_run and (spent_count := run.spent_count()):
                     warnings.append(stale_enforcement_warning(spent_count))
             finally:
-                if lease is not None:
-                    lease.release()
+                unreleased = _release(lease) if lease is not None else None
+    if unreleased:
+        warnings.append(unreleased)
     return SyncResult(options.dry_run, now, options.policy, tuple(run.batches), tuple(run.changes),
-                      tuple(run.skipped), tuple(warnings), invalidation, time.monotonic() - started)
+                      tuple(run.skipped), tuple(warnings), invalidation, time.monotonic() - started,
+                      failure, stale)
 
 
 def _attempt(conn: psycopg.Connection, options: SyncOptions, now: datetime, *, tries: int = 3) -> _Run:
@@ -238,6 +252,17 @@ def _attempt(conn: psycopg.Connection, options: SyncOptions, now: datetime, *, t
                 raise OperationalError(f"budget sync: rows keep changing under the plan ({exc})") from None
             log.debug("budget sync: %s; planning again", exc)
     raise AssertionError("unreachable")
+
+
+def _release(lease: cache.Lease) -> str | None:
+    """Give LiteLLM's reset-job lease back; a Redis failure here is only a warning (returned), since
+    the lease expires by itself and the sync's own outcome or error matters more."""
+    try:
+        lease.release()
+    except cache.RedisError as exc:
+        return (f"could not release LiteLLM's reset-job lease ({exc.message}): proxies skip their budget "
+                f"resets until it expires ({LEASE_TTL_SECONDS} s)")
+    return None
 
 
 def _invalidate(options: SyncOptions, spent: list[cache.EntityRef],
@@ -278,6 +303,10 @@ class _Run:
         self.skipped: list[Skip] = []
         self.warnings: list[str] = []
         self._next: dict[str, datetime | None] = {}
+        # A dry run only reads the due rows (no locks on rows proxies write), unless limits or a
+        # repair follow: they must see the windows as the real run leaves them, so then the resets
+        # are applied too and rolled back with the rest.
+        self.read_only_resets = options.dry_run and options.limits is None and not options.repair_spend
 
     def execute(self) -> _Run:
         import psycopg
@@ -285,13 +314,15 @@ class _Run:
         with self.conn.transaction() as tx:
             # due rows are sorted into key order before they are locked: in memory, not on disk
             sqlfiles.run(self.conn, "session/tune_transaction", {"work_mem": SORT_WORK_MEM})
+            # Resets first: a due window closes under the limits it ran with (a duration the file
+            # changes would otherwise move budget_reset_at past it, and its spend would carry over).
+            if self.options.resets:
+                self._reset_windows()
             if self.options.limits is not None:
                 from litellm_dbctl import budget_limits
 
                 self.changes.extend(budget_limits.apply(self.conn, self.options.limits, self.now,
                                                         self.options.policy))
-            if self.options.resets:
-                self._reset_windows()
             if self.options.repair_spend:
                 self._repair_spend()
             if self.options.dry_run:
@@ -301,18 +332,23 @@ class _Run:
     def refs(self) -> tuple[list[cache.EntityRef], list[cache.EntityRef]]:
         """(entities whose spend moved: counters and cached objects go; entities whose limits
         changed: only cached objects go, their counters may hold increments not yet in the database)."""
-        spent = [ref for batch in self.batches for ref in batch.refs()]
-        limited = []
-        for change in self.changes:
+        spent = dict.fromkeys(ref for batch in self.batches for ref in batch.refs())
+        limited: dict[cache.EntityRef, None] = {}
+        for change in self.changes:  # an entity reset and then repaired is listed once
             if change.entity in CACHED_KINDS:
                 ref = cache.EntityRef(change.entity, change.id, change.team_id)
-                (spent if _spent(change) else limited).append(ref)
-        return spent, limited
+                (spent if _spent(change) else limited)[ref] = None
+        return list(spent), [ref for ref in limited if ref not in spent]
 
     def spent_count(self) -> int:
-        """How many entities refs() would list as spent, without building 10^5 references."""
-        return (sum(batch.counts()[0] for batch in self.batches if batch.entity in CACHED_KINDS)
-                + sum(1 for change in self.changes if change.entity in CACHED_KINDS and _spent(change)))
+        """How many entities refs() would list as spent, without building 10^5 references when
+        only resets happened (the cron case)."""
+        reset = sum(batch.counts()[0] for batch in self.batches if batch.entity in CACHED_KINDS)
+        others = {cache.EntityRef(c.entity, c.id, c.team_id) for c in self.changes
+                  if c.entity in CACHED_KINDS and _spent(c)}
+        if others:
+            others.difference_update(ref for batch in self.batches for ref in batch.refs())
+        return reset + len(others)
 
     # -- window resets ---------------------------------------------------------------------------
 
@@ -369,10 +405,10 @@ class _Run:
     def _reset_table(self, entity: str, plural: str) -> None:
         """Lock and read the due rows (a dry run only reads them), then reset that selection with one
         UPDATE (budget/reset_*)."""
-        rows, boundaries = self._plan(entity, plural, lock=not self.options.dry_run)
+        rows, boundaries = self._plan(entity, plural, lock=not self.read_only_resets)
         if not rows:
             return
-        if not self.options.dry_run:
+        if not self.read_only_resets:
             reset = sqlfiles.run(self.conn, f"budget/reset_{plural}",
                                  {**self._params(boundaries), "rollover": self.options.rollover})
             if reset != len(rows):

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -127,3 +127,48 @@ def test_limit_changes_drop_cached_objects_but_keep_counters(cli, db: Database, 
     with cache.Redis(REDIS) as redis:
         assert redis.command("GET", f"{namespace}:alice") is None
         assert redis.command("GET", f"{namespace}:spend:user:alice") == "0.5"
+
+
+@pytest.fixture
+def redis_without(namespace: str) -> Iterator[Callable[[str], str]]:
+    """A Redis URL for a user denied some commands: Redis failing part-way, as an outage would."""
+    users: list[str] = []
+
+    def make(*denied: str) -> str:
+        name = f"dbctl-test-{uuid.uuid4().hex[:8]}"
+        with cache.Redis(REDIS) as redis:
+            redis.command("ACL", "SETUSER", name, "on", ">pw", "~*", "&*", "+@all", *(f"-{d}" for d in denied))
+        users.append(name)
+        return f"redis://{name}:pw@127.0.0.1:6379"
+
+    yield make
+    with cache.Redis(REDIS) as redis:
+        for name in users:
+            redis.command("ACL", "DELUSER", name)
+
+
+def test_redis_failing_after_the_commit_reports_the_result_and_the_stale_entities(
+        cli, db: Database, namespace: str, redis_without) -> None:
+    fx.key(db, "tok", key_alias="ci-bot", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    fx.user(db, "alice", spend=3.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    url = redis_without("publish")
+    result = cli("budget", "sync", "--now", NOW, "--redis-url", url, "--redis-namespace", namespace, "--json")
+    assert result.code == 1, result
+    payload = result.json()  # the committed result is printed, not lost behind the error
+    assert payload["summary"]["reset"] == 2
+    assert payload["redis"]["error"]
+    assert {(s["entity"], s["id"]) for s in payload["redis"]["stale"]} == {("key", "tok"), ("user", "alice")}
+    assert "committed" in result.stderr and "2 entities" in result.stderr and "user alice" in result.stderr
+    assert "pw@" not in result.stderr + result.stdout
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "tok") == 0.0  # the reset stands
+    with cache.Redis(REDIS) as redis:
+        assert redis.command("GET", f"{namespace}:cronjob_lock:reset_budget_job") is None  # lease released
+
+
+def test_a_lease_redis_cannot_release_is_a_warning(cli, db: Database, namespace: str, redis_without) -> None:
+    fx.key(db, "tok", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    url = redis_without("eval")  # SET NX takes the lease; the compare-and-delete script is refused
+    result = cli("budget", "sync", "--now", NOW, "--redis-url", url, "--redis-namespace", namespace, "--json")
+    assert result.code == 0, result
+    assert any("reset-job lease" in w and "300 s" in w for w in result.json()["warnings"])
+    assert result.json()["redis"]["deleted"] >= 0

@@ -286,3 +286,38 @@ def test_lock_busy_exits_5(cli, db: Database) -> None:
         result = cli("budget", "sync", "--lock-timeout", "0.3")
     assert result.code == 5, result
     assert "budget sync" in result.stderr
+
+
+def test_a_due_window_closes_before_the_file_changes_its_duration(cli, db: Database, tmp_path) -> None:
+    fx.key(db, "kd", spend=50.0, max_budget=40.0, budget_duration="1d", budget_reset_at=datetime(2026, 6, 9))
+    spec = tmp_path / "budgets.yaml"
+    spec.write_text("keys:\n  - alias: kd\n    budget_duration: 7d\n")
+    result = sync(cli, "--file", str(spec))
+    assert result.code == 0, result
+    actions = [c["action"] for c in result.json()["changes"] if c["id"] == "kd"]
+    assert actions == ["reset", "limits"]
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "kd") == 0.0  # not carried into the new window
+    assert db.value("""SELECT budget_duration FROM "LiteLLM_VerificationToken" WHERE token = 'kd'""") == "7d"
+    assert fx.reset_at(db, "LiteLLM_VerificationToken", "token", "kd") == MONDAY
+
+
+@pytest.mark.parametrize("extra", [["--repair-spend"], ["--file", "FILE"]])
+def test_a_dry_run_plans_exactly_what_the_run_then_does(cli, db: Database, tmp_path, extra: list[str]) -> None:
+    fx.key(db, "k1", spend=10.0, max_budget=100.0, budget_duration="1d", budget_reset_at=datetime(2026, 6, 9))
+    for request, (day, hour, amount) in enumerate([(8, 12, 3.0), (9, 12, 4.0), (10, 1, 2.0)]):
+        fx.spend_log(db, f"r{request}", datetime(2026, 6, day, hour), amount, api_key="k1")
+    spec = tmp_path / "budgets.yaml"
+    spec.write_text("keys:\n  - alias: k1\n    budget_duration: 7d\n    max_budget: 50\n")
+    args = [str(spec) if a == "FILE" else a for a in extra]
+
+    def plan(result) -> list:
+        return [(c["id"], c["action"], c["changes"]) for c in result.json()["changes"]]
+
+    planned = sync(cli, "--dry-run", *args)
+    assert planned.code == 3, planned
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "k1") == 10.0  # rolled back
+    done = sync(cli, *args)
+    assert done.code == 0, done
+    assert plan(planned) == plan(done)
+    if extra == ["--repair-spend"]:  # reset to 0, then the window's own logs (2 since 06-10 00:00)
+        assert fx.spend(db, "LiteLLM_VerificationToken", "token", "k1") == 2.0

@@ -43,7 +43,8 @@ def sync(
     min_drift: float = typer.Option(0.000001, "--min-drift", metavar="AMOUNT", min=0,
                                     help="With --repair-spend: ignore drifts up to this amount."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would change (exit 3 when something "
-                                 "would): window resets are only read, other statements run and are rolled back."),
+                                 "would): window resets are only read (with --file or --repair-spend they run too, as "
+                                 "those see their result), other statements run and are rolled back."),
     check: bool = typer.Option(False, "--check", help="Like --dry-run, printing only the summary: for monitoring "
                                                       "(exit 3 when anything would change)."),
     redis_url: Optional[str] = typer.Option(None, "--redis-url", metavar="URL", envvar="REDIS_URL",
@@ -82,6 +83,8 @@ def sync(
     )
     result = budgets.sync(common.target(ctx), options)
     _show_sync(ctx, result, brief=check)
+    if result.invalidation_error:
+        _stale_exit(result)
     if result.pending and result.dry_run:
         if common.settings(ctx).quiet:
             typer.echo(f"dbctl: {result.summary()}", err=True)
@@ -116,9 +119,32 @@ def _show_sync(ctx: typer.Context, result: Any, *, brief: bool) -> None:
     common.line(ctx, result.summary())
 
 
+def _stale_exit(result: Any) -> None:
+    """Exit 1 after a commit whose Redis invalidation failed, naming the entities left stale: a later
+    sync finds nothing to redo, so this is the operator's only record of them."""
+    from litellm_dbctl import cache
+    from litellm_dbctl.errors import ExitCode
+
+    named = ", ".join(f"{ref.kind} {_shown_id(ref.kind, ref.id)}" for ref in result.stale[:STALE_NAMED])
+    more = f" and {len(result.stale) - STALE_NAMED} more (--json lists them)" if len(result.stale) > STALE_NAMED else ""
+    typer.echo(f"dbctl: error: budget changes are committed, but invalidating the proxies' Redis failed: "
+               f"{result.invalidation_error}", err=True)
+    typer.echo(f"  proxies may keep enforcing the old spend or limits of {len(result.stale)} entities "
+               f"(at least {cache.DEFAULT_OBJECT_TTL_SECONDS} s after their last request): {named}{more}", err=True)
+    common.exit_with(int(ExitCode.ERROR))
+
+
+STALE_NAMED = 10
+SHOWN_HASH = 12  # as `key list`: a key's whole token hash only in JSON
+
+
+def _shown_id(entity: str, id_: str) -> str:
+    return id_[:SHOWN_HASH] + "…" if entity == "key" and len(id_) > SHOWN_HASH else id_
+
+
 def _change_lines(change: Any) -> list[dict[str, Any]]:
     head = {"entity": change.entity if change.team_id is None else f"{change.entity} ({change.team_id})",
-            "id": change.id, "name": change.name,
+            "id": _shown_id(change.entity, change.id), "name": change.name,
             "action": change.action if change.via is None or change.action == "repair" else
             f"{change.action} via {change.via}"}
     return [{**head, "field": name, "old": old, "new": new} for name, (old, new) in change.fields.items()]
@@ -136,11 +162,19 @@ def _sync_payload(result: Any) -> dict[str, Any]:
                     for c in result.changes],
         "skipped": [{"entity": k.entity, "id": k.id, "name": k.name, "reason": k.reason} for k in result.skipped],
         "warnings": list(result.warnings),
-        "redis": None if result.invalidation is None else {
-            "deleted": result.invalidation.deleted, "published": result.invalidation.published,
-            "receivers": result.invalidation.receivers},
+        "redis": _redis_payload(result),
         "seconds": round(result.seconds, 3),
     }
+
+
+def _redis_payload(result: Any) -> dict[str, Any] | None:
+    if result.invalidation_error:
+        return {"error": result.invalidation_error,
+                "stale": [{"entity": ref.kind, "id": ref.id, "team_id": ref.team_id} for ref in result.stale]}
+    if result.invalidation is None:
+        return None
+    inv = result.invalidation
+    return {"deleted": inv.deleted, "published": inv.published, "receivers": inv.receivers}
 
 
 @app.command("status")
