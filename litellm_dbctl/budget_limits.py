@@ -152,13 +152,15 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
         problems.append(f"{where}: expected a mapping like {{{spec.identities[0]}: ..., max_budget: ...}}")
         return None
     identity: tuple[str, str] | None = None
+    identity_given = False  # an unusable one is reported as such, not also as missing
     fields: dict[str, Any] = {}
     before = len(problems)
     for key_node, value_node in node.value:
         name = _scalar(key_node)
-        here = f"{source}:{_line(key_node)}: {section}[{index}] {name}"
+        here = f"{source}:{_line(key_node)}: {section}[{index}].{name}"
         value = _value(value_node)
         if name in spec.identities:
+            identity_given = True
             if identity is not None:
                 problems.append(f"{here}: give one of {' or '.join(spec.identities)}, not both")
             elif not isinstance(value, str) or not value:
@@ -177,7 +179,7 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
                 problems.append(f"{here}: {problem}")
             else:
                 fields[name] = value
-    if identity is None:
+    if not identity_given:
         problems.append(f"{where}: missing {' or '.join(spec.identities)}")
     if len(problems) > before or identity is None:
         return None

@@ -47,7 +47,10 @@ class InvalidSpec(InvalidInput):
 
     def __init__(self, problems: list[str], *, source: str) -> None:
         self.problems = problems
-        head = f"{source}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        if len(problems) == 1:  # the common case stays one line: file:line: field: message
+            super().__init__(problems[0])
+            return
+        head = f"{source}: {len(problems)} problems"
         super().__init__(head + "\n" + "\n".join(f"  {p}" for p in problems))
 
 

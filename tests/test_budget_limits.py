@@ -101,7 +101,7 @@ def test_dry_run_writes_nothing(cli, db: Database, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("keys: [{alias: a, max_budget: -1}]", "budgets.yaml:1: keys[0] max_budget"),
+    ("keys: [{alias: a, max_budget: -1}]", "budgets.yaml:1: keys[0].max_budget"),
     ("keys:\n  - alias: a\n    soft_budget: 5\n", "keys have no soft_budget"),
     ("users:\n  - id: u\n    budget_duration: 2mo\n", "LiteLLM rejects it"),
     ("users:\n  - id: u\n    budget_duration: 30\n", "duration string"),
@@ -124,6 +124,7 @@ def test_bad_files_exit_2_and_change_nothing(cli, db: Database, tmp_path: Path, 
     assert result.code == 2, result
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr  # one problem, one line
     assert fx.spend(db, "LiteLLM_VerificationToken", "token", "k") == 5.0
     assert db.value('SELECT max_budget FROM "LiteLLM_VerificationToken"') is None
 
