@@ -57,7 +57,8 @@ KEY_COLUMNS = ("user_id", "team_id", "models", "max_budget", "budget_duration", 
 MEMBER_BUDGET_MAP = {"team_member_budget": "max_budget", "team_member_budget_duration": "budget_duration",
                      "team_member_tpm_limit": "tpm_limit", "team_member_rpm_limit": "rpm_limit"}
 MEMBER_BUDGET_FIELD = {column: name for name, column in MEMBER_BUDGET_MAP.items()}
-PROXY_SETTINGS = "proxy settings (default_internal_user_params.teams)"  # where a default membership comes from
+PROXY_SETTINGS = "proxy settings"  # where a default membership comes from: the source of its messages
+DEFAULT_TEAMS = "litellm_settings.default_internal_user_params.teams"  # ... and its field path
 SEP = "\x1f"  # joins a composite key (user_id, team_id) as the lock queries return it
 
 
@@ -304,8 +305,8 @@ class _Planner:
             orgs_by_alias.setdefault(row["organization_alias"], []).append(row)
         self.orgs_by_alias = orgs_by_alias
         for org in spec.organizations:
-            self.org_ids.append(self._match(org.organization_id, org.organization_alias, self.org_by_id,
-                                            orgs_by_alias, "organization_id", org.loc, "organizations"))
+            self.org_ids.append(self._match(org.organization_id, org.organization_alias, orgs_by_alias,
+                                            "organization_id", org.loc, f"{org.where}.organization_alias"))
         self.spec_org_ids = {org.organization_id: i for i, org in enumerate(spec.organizations) if org.organization_id}
         self.spec_org_aliases = {org.organization_alias: i for i, org in enumerate(spec.organizations)
                                  if org.organization_alias}
@@ -317,8 +318,8 @@ class _Planner:
                 teams_by_alias.setdefault(row["team_alias"], []).append(row)
         self.teams_by_alias = teams_by_alias
         for team in spec.teams:
-            self.team_ids.append(self._match(team.team_id, team.team_alias, self.team_by_id, teams_by_alias,
-                                             "team_id", team.loc, "teams"))
+            self.team_ids.append(self._match(team.team_id, team.team_alias, teams_by_alias, "team_id", team.loc,
+                                             f"{team.where}.team_alias"))
         self.spec_team_ids = {t.team_id: i for i, t in enumerate(spec.teams) if t.team_id}
         self.spec_team_aliases = {t.team_alias: i for i, t in enumerate(spec.teams) if t.team_alias}
 
@@ -334,39 +335,38 @@ class _Planner:
             user_id = row["user_id"] if row else (user.user_id or uuids.v4())
             if row is not None:
                 if row["user_id"] in claimed:
-                    self.problem(user.loc, "users", f"names the same existing user {row['user_id']!r} as the entry "
-                                                    f"at {claimed[row['user_id']]}")
+                    self.problem(user.loc, user.where, f"names the same existing user {row['user_id']!r} as the "
+                                                       f"entry at {claimed[row['user_id']]}")
                 claimed[row["user_id"]] = user.loc
                 other = by_sso.get(user.sso_user_id) if user.sso_user_id else None
                 if other is not None and other["user_id"] != row["user_id"]:
-                    self.problem(user.loc, "sso_user_id", f"{user.sso_user_id!r} already belongs to user "
-                                                          f"{other['user_id']!r}")
+                    self.problem(user.loc, f"{user.where}.sso_user_id", f"{user.sso_user_id!r} already belongs to "
+                                                                        f"user {other['user_id']!r}")
             self.user_ids.append(user_id)
         self.spec_user_ids = set(self.user_ids)
 
         for team in spec.teams:  # organization references
             ref = team.fields.get("organization_id")
             if ref and self.org_ref(ref) is None:
-                self.problem(team.loc, f"team {team.label}: organization_id", self._missing("organization", ref))
+                self.problem(team.loc, f"{team.where}.organization_id", self._missing("organization", ref))
         self.memberships = list(spec.memberships) + self._default_memberships()
         self.member_targets = {(kind, target): self.team_ref(target) if kind == "team" else self.org_ref(target)
                                for kind, target in {(m.kind, m.target) for m in self.memberships}}
         for m in self.memberships:
             if self.member_targets[m.kind, m.target] is None:
                 what = "team" if m.kind == "team" else "organization"
-                self.problem(m.loc, f"{what} reference", self._missing(what, m.target))
+                self.problem(m.loc, m.where, self._missing(what, m.target))
         for key in spec.keys:
             team_ref = key.fields.get("team_id")
             if team_ref and self.team_ref(team_ref) is None:
-                self.problem(key.loc, f"key {key.key_alias}: team_id", self._missing("team", team_ref))
+                self.problem(key.loc, f"{key.where}.team_id", self._missing("team", team_ref))
             user_ref = key.fields.get("user_id")
             if user_ref and user_ref not in self.spec_user_ids and user_ref not in self.user_by_id:
-                self.problem(key.loc, f"key {key.key_alias}: user_id",
+                self.problem(key.loc, f"{key.where}.user_id",
                              f"user {user_ref!r} exists neither in the file nor in the database")
-        for org in spec.organizations:
-            index = spec.organizations.index(org)
-            if self.org_ids[index] not in self.org_by_id and not org.organization_alias:
-                self.problem(org.loc, f"organization {org.label}", "organization_alias is required to create it")
+        for org, org_id in zip(spec.organizations, self.org_ids):
+            if org_id not in self.org_by_id and not org.organization_alias:
+                self.problem(org.loc, org.where, "organization_alias is required to create it")
 
     def _default_memberships(self) -> list[Membership]:
         """The proxy's default teams (default_internal_user_params.teams) for each user the spec
@@ -376,20 +376,21 @@ class _Planner:
             return []
         named = {m.user for m in self.spec.memberships if m.kind == "team"}
         loc = Loc(PROXY_SETTINGS, 0)
-        return [Membership(index, "team", team.team_id, team.role, team.max_budget_in_team, loc)
+        teams = [(team, f"{DEFAULT_TEAMS}[{n}]") for n, team in enumerate(defaults)]
+        return [Membership(index, "team", team.team_id, team.role, team.max_budget_in_team, loc, where)
                 for index, (user, user_id) in enumerate(zip(self.spec.users, self.user_ids))
                 if not user.implied and index not in named and user_id not in self.user_by_id
-                for team in defaults]
+                for team, where in teams]
 
-    def _match(self, given_id: str | None, alias: str | None, by_id: Mapping[str, Any],
-               by_alias: Mapping[str, list[dict[str, Any]]], id_name: str, loc: Any, section: str) -> str:
+    def _match(self, given_id: str | None, alias: str | None, by_alias: Mapping[str, list[dict[str, Any]]],
+               id_name: str, loc: Any, where: str) -> str:
         if given_id:
             return given_id
         rows = by_alias.get(alias or "", [])
         if len(rows) > 1:
             ids = ", ".join(sorted(r[id_name] for r in rows))
-            self.problem(loc, section, f"alias {alias!r} matches {len(rows)} rows in the database ({ids}); "
-                                       f"give {id_name}")
+            self.problem(loc, where, f"alias {alias!r} matches {len(rows)} rows in the database ({ids}); "
+                                     f"give {id_name}")
         return rows[0][id_name] if rows else uuids.v4()
 
     def _match_user(self, user: Any, by_sso: Mapping[str, Any],
@@ -402,14 +403,14 @@ class _Planner:
             rows = by_email.get(user.user_email.lower(), [])
             if len(rows) > 1:
                 ids = ", ".join(sorted(r["user_id"] for r in rows))
-                self.problem(user.loc, f"user {user.label}",
+                self.problem(user.loc, f"{user.where}.user_email",
                              f"email {user.user_email!r} matches {len(rows)} users in the database: {ids}")
                 return None
             row = rows[0] if rows else None
         if row is not None and user.user_id and row["user_id"] != user.user_id:
-            how = "sso_user_id" if by_sso.get(user.sso_user_id or "") is row else "email"
-            self.problem(user.loc, f"user {user.label}", f"its {how} belongs to existing user {row['user_id']!r}; "
-                                                         "give that user_id or leave user_id out")
+            how = "sso_user_id" if by_sso.get(user.sso_user_id or "") is row else "user_email"
+            self.problem(user.loc, f"{user.where}.{how}", f"{getattr(user, how)!r} belongs to existing user "
+                                                          f"{row['user_id']!r}; give that user_id or leave user_id out")
             return None
         return row
 
@@ -743,7 +744,8 @@ class _Planner:
         for key in self.spec.keys:
             rows = by_alias.get(key.key_alias, [])
             if len(rows) > 1:
-                self.problem(key.loc, f"key {key.key_alias}", f"alias matches {len(rows)} keys in the database")
+                self.problem(key.loc, f"{key.where}.key_alias", f"alias {key.key_alias!r} matches {len(rows)} keys "
+                                                                "in the database")
                 continue
             fields = dict(key.fields)
             if fields.get("team_id"):
@@ -880,8 +882,9 @@ class _Planner:
         return sorted(self.items + team_items + user_items, key=lambda i: rank[i.kind])
 
     def raise_problems(self) -> None:
-        if self.problems:
-            raise InvalidSpec([text for _, text in sorted(self.problems, key=lambda p: p[0])], source=self.spec.source)
+        if self.problems:  # once each: a missing default team is found once per user it would join
+            raise InvalidSpec(list(dict.fromkeys(text for _, text in sorted(self.problems, key=lambda p: p[0]))),
+                              source=self.spec.source)
 
 
 def _pairs(xmins: Mapping[str, str], second: str) -> dict[str, Any]:

@@ -217,6 +217,7 @@ class UserSpec(NamedTuple):
     user_email: str | None
     fields: Mapping[str, Any]
     loc: Loc
+    where: str  # its field path (`users[3]`), for messages the planner adds
     implied: bool = False  # only named as a member: created with LiteLLM's member defaults
 
     @property
@@ -233,6 +234,7 @@ class Membership(NamedTuple):
     role: str | None  # None: keep an existing member's role; a new member gets DEFAULT_ROLE
     max_budget: float | None  # team only: the member's own budget in the team (max_budget_in_team)
     loc: Loc
+    where: str  # the reference's field path (`users[0].teams[1]`)
 
 
 @dataclass(frozen=True)
@@ -241,6 +243,7 @@ class OrgSpec:
     organization_alias: str | None
     fields: Mapping[str, Any]  # models, metadata; budget fields go to its LiteLLM_BudgetTable row
     loc: Loc
+    where: str  # its field path (`organizations[0]`)
 
     @property
     def label(self) -> str:
@@ -254,6 +257,7 @@ class TeamSpec:
     fields: Mapping[str, Any]
     member_budget: Mapping[str, Any]  # team_member_budget & co: the team's default member budget
     loc: Loc
+    where: str
 
     @property
     def label(self) -> str:
@@ -266,6 +270,7 @@ class KeySpec:
     raw_key: str | None = field(repr=False)  # write-once: used on create only, never printed
     fields: Mapping[str, Any]
     loc: Loc
+    where: str
 
 
 @dataclass(frozen=True)
@@ -516,7 +521,7 @@ class _Builder:
         index = self._claim(user_id, email, sso, entry.line, where)
         if index is None:
             return
-        user = UserSpec(user_id, sso, email, fields, self.loc(entry.line))
+        user = UserSpec(user_id, sso, email, fields, self.loc(entry.line), where)
         if index == len(self.users):
             self.users.append(user)
         else:
@@ -592,9 +597,9 @@ class _Builder:
         else:
             p.add(line, where, f"expected a {kind} id or a mapping, got {_kind(item)}")
             return
-        self.add_membership(Membership(user, kind, target, role, budget, self.loc(line)), where)
+        self.add_membership(Membership(user, kind, target, role, budget, self.loc(line), where))
 
-    def add_membership(self, membership: Membership, where: str) -> None:
+    def add_membership(self, membership: Membership) -> None:
         key = (membership.user, membership.kind, membership.target)
         seen = self._member_seen.get(key)
         if seen is None:
@@ -604,7 +609,7 @@ class _Builder:
         budgets_clash = None not in (seen.max_budget, membership.max_budget) and seen.max_budget != membership.max_budget
         roles_clash = None not in (seen.role, membership.role) and seen.role != membership.role
         if roles_clash or budgets_clash:
-            self.problems.add(membership.loc.line, where,
+            self.problems.add(membership.loc.line, membership.where,
                               f"{self.users[membership.user].label} is already a member of {membership.kind} "
                               f"{membership.target!r} with {'role ' + repr(seen.role) if roles_clash else 'another budget'}"
                               f" (at {seen.loc})")
@@ -636,7 +641,7 @@ class _Builder:
                 return found
         index = len(self.users)
         fields: dict[str, Any] = {"user_email": email} if email else {}
-        self.users.append(UserSpec(user_id, None, email, fields, self.loc(entry.line), implied=True))
+        self.users.append(UserSpec(user_id, None, email, fields, self.loc(entry.line), where, implied=True))
         if user_id:
             self._by_id[user_id] = index
         if email:
@@ -654,7 +659,7 @@ class _Builder:
         if not team_id and not alias:
             p.add(entry.line, where, "needs team_id or team_alias")
             return
-        self.teams.append(TeamSpec(team_id, alias, fields, member_budget, self.loc(entry.line)))
+        self.teams.append(TeamSpec(team_id, alias, fields, member_budget, self.loc(entry.line), where))
         self._members(entry, where, "team", team_id or alias)  # type: ignore[arg-type]
 
     def add_org(self, entry: LMap, where: str) -> None:
@@ -665,7 +670,7 @@ class _Builder:
         if not org_id and not alias:
             p.add(entry.line, where, "needs organization_id or organization_alias")
             return
-        self.orgs.append(OrgSpec(org_id, alias, fields, self.loc(entry.line)))
+        self.orgs.append(OrgSpec(org_id, alias, fields, self.loc(entry.line), where))
         self._members(entry, where, "org", org_id or alias)  # type: ignore[arg-type]
 
     def _members(self, entry: LMap, where: str, kind: str, target: str) -> None:
@@ -688,7 +693,7 @@ class _Builder:
             budget = p.value(item, "max_budget_in_team", at, _number) if kind == "team" else None
             user = self.member_user(item, at)
             if user is not None:
-                self.add_membership(Membership(user, kind, target, role, budget, self.loc(item.line)), at)
+                self.add_membership(Membership(user, kind, target, role, budget, self.loc(item.line), at))
 
     # keys
     def add_key(self, entry: LMap, where: str) -> None:
@@ -707,7 +712,7 @@ class _Builder:
             if "key_alias" not in entry.values:
                 p.add(entry.line, where, "needs key_alias (the key's identity in a spec)")
             return
-        self.keys.append(KeySpec(alias, raw, fields, self.loc(entry.line)))
+        self.keys.append(KeySpec(alias, raw, fields, self.loc(entry.line), where))
 
     def duplicates(self) -> None:
         """Two entries of one section naming the same object."""
@@ -721,7 +726,8 @@ class _Builder:
                     if value is None:
                         continue
                     if value in first:
-                        self.problems.add(item.loc.line, section, f"duplicate {name} {value!r} (first at {first[value]})")
+                        self.problems.add(item.loc.line, f"{item.where}.{name}",
+                                          f"duplicate {name} {value!r} (first at {first[value]})")
                     else:
                         first[value] = item.loc
 
@@ -928,5 +934,6 @@ def one_membership(kind: str, group: str, user: str, role: str | None, max_budge
         raise InvalidInput(f"not an email address: {email!r}")
     loc = Loc("flags", 0)
     person = UserSpec(None if email else user.strip(), None, email, {"user_email": email} if email else {}, loc,
-                      implied=True)
-    return Spec("flags", users=(person,), memberships=(Membership(0, kind, group, role, max_budget, loc),))
+                      "USER", implied=True)
+    return Spec("flags", users=(person,),
+                memberships=(Membership(0, kind, group, role, max_budget, loc, kind.upper()),))

@@ -137,7 +137,7 @@ def test_default_teams_skip_users_with_teams_and_name_a_missing_team(cli, db, tm
     before = fingerprint(db)
     missing = cli("user", "provision", "--email", "a@example.com", "--proxy-config", config)
     assert missing.code == 2, missing
-    assert "proxy settings (default_internal_user_params.teams): team reference: team 'eng' exists neither" \
+    assert "proxy settings: litellm_settings.default_internal_user_params.teams[0]: team 'eng' exists neither" \
         in missing.stderr
     assert fingerprint(db) == before
 
@@ -242,12 +242,14 @@ teams:
   - team_id: eng
 users:
   - user_email: new@example.com
+  - user_email: other@example.com
 """)
     missing = cli("provision", "validate", spec, "--proxy-config", config)
     assert missing.code == 2, missing
-    assert "proxy settings (default_internal_user_params.teams): team reference: team 'lab' exists neither" \
+    assert "proxy settings: litellm_settings.default_internal_user_params.teams[1]: team 'lab' exists neither" \
         in missing.stderr
     assert "'eng'" not in missing.stderr  # declared in the spec
+    assert missing.stderr.count("'lab'") == 1  # once, not once per user
 
     assert cli("team", "provision", "--team-id", "lab").code == 0
     before = fingerprint(db)

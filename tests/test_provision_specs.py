@@ -34,24 +34,32 @@ BAD = {
     "duplicate user": ("users:\n  - user_id: u\n  - user_id: u\n", "spec.yaml:3: users[1]: duplicate user_id 'u'"),
     "duplicate email": ("users:\n  - user_email: a@example.com\n  - user_email: A@example.com\n",
                         "spec.yaml:3: users[1]: duplicate user_email"),
-    "duplicate team": ("teams:\n  - team_id: t\n  - team_id: t\n", "spec.yaml:3: teams: duplicate team_id 't'"),
+    "duplicate team": ("teams:\n  - team_id: t\n  - team_id: t\n",
+                       "spec.yaml:3: teams[1].team_id: duplicate team_id 't' (first at spec.yaml:2)"),
     "duplicate key alias": ("keys:\n  - key_alias: k\n    user_id: u\n  - key_alias: k\n    user_id: u\n"
-                            "users:\n  - user_id: u\n", "spec.yaml:4: keys: duplicate key_alias 'k'"),
+                            "users:\n  - user_id: u\n", "spec.yaml:4: keys[1].key_alias: duplicate key_alias 'k'"),
     "key given twice": ("users:\n  - user_id: u\n    user_id: v\n", "spec.yaml:3: users[0].user_id: given twice"),
     "missing identity": ("users:\n  - user_alias: nobody\n", "spec.yaml:2: users[0]: needs user_id, user_email or sso_user_id"),
     "bad custom key": ("keys:\n  - key_alias: k\n    key: abc\n", "spec.yaml:3: keys[0].key: a custom key must start"),
     "yaml syntax": ("users: [\n", "spec.yaml:2: not valid YAML/JSON"),
     "missing team": ("users:\n  - user_id: u\n    teams: [ghost]\n",
-                     "spec.yaml:3: team reference: team 'ghost' exists neither in the file nor in the database"),
+                     "spec.yaml:3: users[0].teams[0]: team 'ghost' exists neither in the file nor in the database"),
     "missing org": ("teams:\n  - team_id: t\n    organization_id: ghost-org\n",
-                    "spec.yaml:2: team t: organization_id: organization 'ghost-org' exists neither"),
+                    "spec.yaml:2: teams[0].organization_id: organization 'ghost-org' exists neither"),
     "missing org of a member": ("users:\n  - user_id: u\n    organizations: [nowhere]\n",
-                                "spec.yaml:3: organization reference: organization 'nowhere' exists neither"),
+                                "spec.yaml:3: users[0].organizations[0]: organization 'nowhere' exists neither"),
     "missing key team": ("users:\n  - user_id: u\nkeys:\n  - key_alias: k\n    user_id: u\n    team_id: ghost\n",
-                         "spec.yaml:4: key k: team_id: team 'ghost' exists neither"),
-    "missing key user": ("keys:\n  - key_alias: k\n    user_id: ghost\n", "spec.yaml:2: key k: user_id: user 'ghost'"),
+                         "spec.yaml:4: keys[0].team_id: team 'ghost' exists neither"),
+    "missing key user": ("keys:\n  - key_alias: k\n    user_id: ghost\n",
+                         "spec.yaml:2: keys[0].user_id: user 'ghost' exists neither"),
+    "missing organization_id of a user": ("users:\n  - user_id: u\n    organization_id: nowhere\n",
+                                            "spec.yaml:3: users[0].organization_id: organization 'nowhere' exists"),
+    "missing team in a mapping": ("users:\n  - user_id: u\n    teams:\n      - {team_alias: ghost, role: admin}\n",
+                                  "spec.yaml:4: users[0].teams[0]: team 'ghost' exists neither"),
+    "missing second team": ("users:\n  - user_id: u\n    teams: [ok, ghost]\nteams:\n  - team_id: ok\n",
+                                        "spec.yaml:3: users[0].teams[1]: team 'ghost' exists neither"),
     "org without alias": ("organizations:\n  - organization_id: o\n",
-                          "spec.yaml:2: organization o: organization_alias is required"),
+                          "spec.yaml:2: organizations[0]: organization_alias is required"),
 }
 
 
@@ -83,7 +91,7 @@ def test_every_problem_is_listed_at_once(cli, db, tmp_path) -> None:
     result = cli("provision", "apply", write(tmp_path, text))
     assert result.code == 2
     assert "problems" in result.stderr
-    for fragment in (":2: team t: organization_id: organization 'ghost'", ":3: teams[0].max_budget",
+    for fragment in (":2: teams[0].organization_id: organization 'ghost'", ":3: teams[0].max_budget",
                      ":6: users[0].user_email", ":7: users[0].user_role", ":10: users[1].tpm_limit"):
         assert fragment in result.stderr, result.stderr  # the file's and the database's problems together
     assert "spec.yaml: 5 problems" in result.stderr
@@ -196,3 +204,11 @@ def test_yaml_values_are_what_pyyaml_safe_load_reads(doc, flow) -> None:
     got = specs.plain(specs.parse_yaml(text, "spec.yaml"))
     assert got == expected
     assert repr(got) == repr(expected)  # types too: True is not 1, 1.0 is not 1
+
+
+def test_flag_references_name_the_flag_or_argument(cli, db) -> None:
+    added = cli("team", "add-member", "ghost", "ada@example.com")
+    assert added.code == 2 and "flags: TEAM: team 'ghost' exists neither" in added.stderr, added
+    joined = cli("user", "provision", "--user-id", "u", "--team", "ok", "--team", "ghost")
+    assert joined.code == 2 and "flags: users.teams[1]: team 'ghost' exists neither" in joined.stderr, joined
+    assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 0
