@@ -349,13 +349,10 @@ class _Planner:
             ref = team.fields.get("organization_id")
             if ref and self.org_ref(ref) is None:
                 self.problem(team.loc, f"{team.where}.organization_id", self._missing("organization", ref))
-        self.memberships = list(spec.memberships) + self._default_memberships()
+        memberships = list(spec.memberships) + self._default_memberships()
         self.member_targets = {(kind, target): self.team_ref(target) if kind == "team" else self.org_ref(target)
-                               for kind, target in {(m.kind, m.target) for m in self.memberships}}
-        for m in self.memberships:
-            if self.member_targets[m.kind, m.target] is None:
-                what = "team" if m.kind == "team" else "organization"
-                self.problem(m.loc, m.where, self._missing(what, m.target))
+                               for kind, target in {(m.kind, m.target) for m in memberships}}
+        self.memberships = self._distinct(memberships)
         for key in spec.keys:
             team_ref = key.fields.get("team_id")
             if team_ref and self.team_ref(team_ref) is None:
@@ -367,6 +364,40 @@ class _Planner:
         for org, org_id in zip(spec.organizations, self.org_ids):
             if org_id not in self.org_by_id and not org.organization_alias:
                 self.problem(org.loc, org.where, "organization_alias is required to create it")
+
+    def _distinct(self, memberships: list[Membership]) -> list[Membership]:
+        """One membership per (kind, resolved target, user): a team or organization named twice for a
+        user (by id and by alias, in a roster and in the user's own list) is one row. Roles and member
+        budgets given in both places must agree; one given in one place only is kept."""
+        targets, users = self.member_targets, self.spec.users
+        first: dict[tuple[str, str, int], int] = {}
+        out: list[Membership] = []
+        for m in memberships:
+            target = targets[m.kind, m.target]
+            if target is None:
+                what = "team" if m.kind == "team" else "organization"
+                self.problem(m.loc, m.where, self._missing(what, m.target))
+                continue
+            key = (m.kind, target, m.user)
+            at = first.get(key)
+            if at is None:
+                first[key] = len(out)
+                out.append(m)
+                continue
+            seen = out[at]
+            roles_clash = None not in (seen.role, m.role) and seen.role != m.role
+            budgets_clash = None not in (seen.max_budget, m.max_budget) and seen.max_budget != m.max_budget
+            if roles_clash or budgets_clash:  # told at the later of the two, naming the earlier
+                earlier, later = (seen, m) if seen.loc.line <= m.loc.line else (m, seen)
+                what = "team" if m.kind == "team" else "organization"
+                named = repr(later.target) + (f" ({target})" if target != later.target else "")
+                self.problem(later.loc, later.where,
+                             f"{users[m.user].label} is already a member of {what} {named} with "
+                             f"{'role ' + repr(earlier.role) if roles_clash else 'another budget'} (at {earlier.loc})")
+                continue
+            out[at] = seen._replace(role=seen.role or m.role,
+                                    max_budget=seen.max_budget if seen.max_budget is not None else m.max_budget)
+        return out
 
     def _default_memberships(self) -> list[Membership]:
         """The proxy's default teams (default_internal_user_params.teams) for each user the spec

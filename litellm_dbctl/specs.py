@@ -226,7 +226,9 @@ class UserSpec(NamedTuple):
 
 
 class Membership(NamedTuple):
-    """User `user` (index into Spec.users) is a member of team/org `target` (an id or alias)."""
+    """User `user` (index into Spec.users) is a member of team/org `target` (an id or alias). The same
+    team or organization may be named twice (by id and by alias, in a roster and in a user's list):
+    the planner merges them once references are resolved."""
 
     user: int
     kind: str  # "team" | "org"
@@ -495,7 +497,6 @@ class _Builder:
         self._by_id: dict[str, int] = {}
         self._by_email: dict[str, int] = {}
         self._by_sso: dict[str, int] = {}
-        self._member_seen: dict[tuple[int, str, str], Membership] = {}
 
     def loc(self, line: int) -> Loc:
         return Loc(self.source, line)
@@ -597,28 +598,7 @@ class _Builder:
         else:
             p.add(line, where, f"expected a {kind} id or a mapping, got {_kind(item)}")
             return
-        self.add_membership(Membership(user, kind, target, role, budget, self.loc(line), where))
-
-    def add_membership(self, membership: Membership) -> None:
-        key = (membership.user, membership.kind, membership.target)
-        seen = self._member_seen.get(key)
-        if seen is None:
-            self._member_seen[key] = membership
-            self.memberships.append(membership)
-            return
-        budgets_clash = None not in (seen.max_budget, membership.max_budget) and seen.max_budget != membership.max_budget
-        roles_clash = None not in (seen.role, membership.role) and seen.role != membership.role
-        if roles_clash or budgets_clash:
-            self.problems.add(membership.loc.line, membership.where,
-                              f"{self.users[membership.user].label} is already a member of {membership.kind} "
-                              f"{membership.target!r} with {'role ' + repr(seen.role) if roles_clash else 'another budget'}"
-                              f" (at {seen.loc})")
-            return
-        merged = seen._replace(role=seen.role or membership.role,
-                               max_budget=seen.max_budget if seen.max_budget is not None else membership.max_budget)
-        if merged != seen:
-            self._member_seen[key] = merged
-            self.memberships[self.memberships.index(seen)] = merged
+        self.memberships.append(Membership(user, kind, target, role, budget, self.loc(line), where))
 
     def member_user(self, entry: LMap, where: str) -> int | None:
         """The user a members_with_roles entry names: a declared user, or a new implied one."""
@@ -693,7 +673,7 @@ class _Builder:
             budget = p.value(item, "max_budget_in_team", at, _number) if kind == "team" else None
             user = self.member_user(item, at)
             if user is not None:
-                self.add_membership(Membership(user, kind, target, role, budget, self.loc(item.line), at))
+                self.memberships.append(Membership(user, kind, target, role, budget, self.loc(item.line), at))
 
     # keys
     def add_key(self, entry: LMap, where: str) -> None:

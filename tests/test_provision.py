@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 from fix_provision import SPEC, counts, fingerprint, write
+from helpers import ROOT
 
 
 def test_apply_writes_what_litellm_writes(cli, db, tmp_path) -> None:
@@ -289,3 +291,84 @@ def test_a_failed_chunk_leaves_earlier_chunks_and_a_rerun_finishes(cli, db, tmp_
     assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 25
     assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership"') == 25
     assert len(db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')) == 25
+
+
+TWICE = {
+    "org roster and user list": ("organizations:\n  - organization_id: org-o5\n    organization_alias: o5\n"
+                                 "    members_with_roles:\n      - user_id: u5\nusers:\n  - user_id: u5\n"
+                                 "    organizations: [o5]\n"),
+    "team roster and user list": ("teams:\n  - team_id: t7\n    team_alias: T7\n    members_with_roles:\n"
+                                  "      - user_id: u7\n        role: admin\nusers:\n  - user_id: u7\n    teams: [T7]\n"),
+    "a database team by alias and id": "users:\n  - user_id: u8\n    teams: ['T8', t8:admin]\n",
+    "an org by alias and id": ("organizations:\n  - organization_id: org-o9\n    organization_alias: o9\n"
+                               "users:\n  - user_id: u9\n    organizations: [o9, org-o9]\n"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TWICE))
+def test_a_membership_named_twice_is_one_membership(cli, db, tmp_path, case) -> None:
+    assert cli("team", "provision", "--team-id", "t8", "--alias", "T8").code == 0
+    path = write(tmp_path, TWICE[case])
+    assert cli("provision", "validate", path).code == 0
+    result = cli("provision", "apply", path, "--json")
+    assert result.code == 0, result
+    members = [i for i in result.json()["items"] if i["kind"] in ("team_member", "org_member")]
+    assert len(members) == 1 and members[0]["action"] == "create"
+    rows = db.query('SELECT user_id, team_id AS target FROM "LiteLLM_TeamMembership" UNION ALL '
+                    'SELECT user_id, organization_id FROM "LiteLLM_OrganizationMembership"')
+    assert len(rows) == 1
+    if members[0]["kind"] == "team_member":
+        user_id, team_id = rows[0]["user_id"], rows[0]["target"]
+        roster = db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable" WHERE team_id = %s', [team_id])
+        assert roster == [{"user_id": user_id, "user_email": None, "role": "admin"}]  # the role given once is kept
+        assert db.value('SELECT teams FROM "LiteLLM_UserTable" WHERE user_id = %s', [user_id]) == [team_id]
+    before = fingerprint(db)
+    again = cli("provision", "apply", path)
+    assert again.code == 0 and "0 changed" in again.stdout and fingerprint(db) == before
+
+
+def test_the_readme_spec_applies_and_reapplies(cli, db, tmp_path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    spec = readme.split("```yaml\norganizations:", 1)[1].split("```", 1)[0]
+    path = write(tmp_path, "organizations:" + spec)
+    result = cli("provision", "apply", path)
+    assert result.code == 0, result
+    ada = db.value("""SELECT user_id FROM "LiteLLM_UserTable" WHERE user_email = 'ada@example.com'""")
+    assert db.value('SELECT count(*) FROM "LiteLLM_OrganizationMembership" WHERE user_id = %s', [ada]) == 1
+    assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership" WHERE user_id = %s', [ada]) == 1
+    before = fingerprint(db)
+    assert cli("provision", "apply", path).code == 0 and fingerprint(db) == before
+
+
+DISAGREE = {
+    "roles": ("teams:\n  - team_id: t10\n    team_alias: T10\n    members_with_roles:\n      - user_id: u10\n"
+              "        role: admin\nusers:\n  - user_id: u10\n    teams: ['T10:user']\n",
+              "spec.yaml:9: users[0].teams[0]: u10 is already a member of team 'T10' (t10) with role 'admin' "
+              "(at spec.yaml:5)"),
+    "member budgets": ("teams:\n  - team_id: t11\n    members_with_roles:\n      - user_id: u11\n"
+                       "        max_budget_in_team: 5\nusers:\n  - user_id: u11\n"
+                       "    teams: [{team_id: t11, max_budget_in_team: 6}]\n",
+                       "spec.yaml:8: users[0].teams[0]: u11 is already a member of team 't11' with another budget "
+                       "(at spec.yaml:4)"),
+    "a database team's alias and id": ("users:\n  - user_id: u8\n    teams: ['T8:admin', 't8:user']\n",
+                                       "spec.yaml:3: users[0].teams[1]: u8 is already a member of team 't8' with "
+                                       "role 'admin' (at spec.yaml:3)"),
+    "org roles": ("organizations:\n  - organization_id: org-o9\n    organization_alias: o9\n"
+                  "    members_with_roles:\n      - user_id: u9\n        role: org_admin\n"
+                  "users:\n  - user_id: u9\n    organizations: ['org-o9:internal_user']\n",
+                  "spec.yaml:9: users[0].organizations[0]: u9 is already a member of organization 'org-o9' with "
+                  "role 'org_admin' (at spec.yaml:5)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DISAGREE))
+def test_a_membership_named_twice_must_agree(cli, db, tmp_path, case) -> None:
+    assert cli("team", "provision", "--team-id", "t8", "--alias", "T8").code == 0
+    text, expected = DISAGREE[case]
+    path = write(tmp_path, text)
+    before = fingerprint(db)
+    for command in ("validate", "apply"):
+        result = cli("provision", command, path)
+        assert result.code == 2, result
+        assert expected.replace("spec.yaml", path) in result.stderr, result.stderr
+    assert fingerprint(db) == before
