@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from operator import attrgetter
@@ -307,6 +307,7 @@ class _Planner:
         for org in spec.organizations:
             self.org_ids.append(self._match(org.organization_id, org.organization_alias, orgs_by_alias,
                                             "organization_id", org.loc, f"{org.where}.organization_alias"))
+        self._alias_clashes(spec.organizations, self.org_ids, orgs_by_alias, "organization")
         self.spec_org_ids = {org.organization_id: i for i, org in enumerate(spec.organizations) if org.organization_id}
         self.spec_org_aliases = {org.organization_alias: i for i, org in enumerate(spec.organizations)
                                  if org.organization_alias}
@@ -320,6 +321,7 @@ class _Planner:
         for team in spec.teams:
             self.team_ids.append(self._match(team.team_id, team.team_alias, teams_by_alias, "team_id", team.loc,
                                              f"{team.where}.team_alias"))
+        self._alias_clashes(spec.teams, self.team_ids, teams_by_alias, "team")
         self.spec_team_ids = {t.team_id: i for i, t in enumerate(spec.teams) if t.team_id}
         self.spec_team_aliases = {t.team_alias: i for i, t in enumerate(spec.teams) if t.team_alias}
 
@@ -330,6 +332,7 @@ class _Planner:
             if row["user_email"]:
                 by_email.setdefault(row["user_email"].lower(), []).append(row)
         claimed: dict[str, Any] = {}
+        email_moves: list[tuple[Any, dict[str, Any], list[dict[str, Any]]]] = []
         for user in spec.users:
             row = self._match_user(user, by_sso, by_email)
             user_id = row["user_id"] if row else (user.user_id or uuids.v4())
@@ -342,8 +345,13 @@ class _Planner:
                 if other is not None and other["user_id"] != row["user_id"]:
                     self.problem(user.loc, f"{user.where}.sso_user_id", f"{user.sso_user_id!r} already belongs to "
                                                                         f"user {other['user_id']!r}")
+                holders = by_email.get(user.user_email.lower()) if user.user_email and not user.implied else None
+                if holders and (len(holders) > 1 or holders[0] is not row):
+                    email_moves.append((user, row, holders))
             self.user_ids.append(user_id)
         self.spec_user_ids = set(self.user_ids)
+        if email_moves:
+            self._email_clashes(email_moves)
 
         for team in spec.teams:  # organization references
             ref = team.fields.get("organization_id")
@@ -398,6 +406,39 @@ class _Planner:
             out[at] = seen._replace(role=seen.role or m.role,
                                     max_budget=seen.max_budget if seen.max_budget is not None else m.max_budget)
         return out
+
+    def _alias_clashes(self, items: Sequence[Any], ids: list[str], by_alias: Mapping[str, list[dict[str, Any]]],
+                       what: str) -> None:
+        """A declared alias another existing team (organization) keeps: a lookup by that alias, in
+        LiteLLM or dbctl, would then match two. An entry without an id is found by its alias instead."""
+        id_name, alias_name = ("team_id", "team_alias") if what == "team" else ("organization_id",
+                                                                                 "organization_alias")
+        declared = {own: getattr(item, alias_name) for item, own in zip(items, ids) if getattr(item, alias_name)}
+        for item, own in zip(items, ids):
+            alias = getattr(item, alias_name)
+            if not alias or not getattr(item, id_name):
+                continue
+            others = sorted(r[id_name] for r in by_alias.get(alias, [])
+                            if r[id_name] != own and declared.get(r[id_name], alias) == alias)
+            if others:
+                self.problem(item.loc, f"{item.where}.{alias_name}",
+                             f"alias {alias!r} is already used by {what} {', '.join(map(repr, others))}")
+
+    def _email_clashes(self, moves: list[tuple[Any, dict[str, Any], list[dict[str, Any]]]]) -> None:
+        """An existing user given an email another user has: LiteLLM's and dbctl's lookups by email would
+        then match two. (Users sharing an email already are left as they are; a user the spec moves to
+        another email no longer counts.)"""
+        declared = {user_id: user.user_email.lower() for user, user_id in zip(self.spec.users, self.user_ids)
+                    if user.user_email and not user.implied}
+        for user, row, holders in moves:
+            email = user.user_email.lower()
+            if (row["user_email"] or "").lower() == email:
+                continue
+            others = sorted(r["user_id"] for r in holders
+                            if r["user_id"] != row["user_id"] and declared.get(r["user_id"], email) == email)
+            if others:
+                self.problem(user.loc, f"{user.where}.user_email",
+                             f"{user.user_email!r} is already the email of user {', '.join(map(repr, others))}")
 
     def _default_memberships(self) -> list[Membership]:
         """The proxy's default teams (default_internal_user_params.teams) for each user the spec

@@ -372,3 +372,63 @@ def test_a_membership_named_twice_must_agree(cli, db, tmp_path, case) -> None:
         assert result.code == 2, result
         assert expected.replace("spec.yaml", path) in result.stderr, result.stderr
     assert fingerprint(db) == before
+
+
+def test_no_alias_or_email_is_given_to_a_second_object(cli, db, tmp_path) -> None:
+    assert cli("team", "provision", "--team-id", "research-old", "--alias", "Research").code == 0
+    assert cli("org", "provision", "--org-id", "org-old", "--alias", "acme").code == 0
+    assert cli("user", "provision", "--user-id", "ada", "--email", "ada@example.com").code == 0
+    assert cli("user", "provision", "--user-id", "bob", "--email", "bob@example.com").code == 0
+    path = write(tmp_path, """\
+organizations:
+  - organization_id: org-new
+    organization_alias: acme
+teams:
+  - team_id: brandnew
+    team_alias: Research
+users:
+  - user_id: bob
+    user_email: ADA@example.com
+""")
+    before = fingerprint(db)
+    for command in ("validate", "apply"):
+        result = cli("provision", command, path)
+        assert result.code == 2, result
+        for line in (f"{path}:2: organizations[0].organization_alias: alias 'acme' is already used by "
+                     "organization 'org-old'",
+                     f"{path}:5: teams[0].team_alias: alias 'Research' is already used by team 'research-old'",
+                     f"{path}:8: users[0].user_email: 'ADA@example.com' is already the email of user 'ada'"):
+            assert line in result.stderr, result.stderr
+    assert fingerprint(db) == before
+    for args, message in ((("team", "provision", "--team-id", "brandnew", "--alias", "Research"),
+                           "flags: teams.team_alias: alias 'Research' is already used by team 'research-old'"),
+                          (("org", "provision", "--org-id", "org-new", "--alias", "acme"),
+                           "organizations.organization_alias: alias 'acme' is already used by organization 'org-old'"),
+                          (("user", "provision", "--user-id", "bob", "--email", "ada@example.com"),
+                           "users.user_email: 'ada@example.com' is already the email of user 'ada'")):
+        result = cli(*args)
+        assert result.code == 2 and message in result.stderr, (args, result)
+    assert fingerprint(db) == before
+    assert cli("team", "show", "Research", "--json").json()["team"]["team_id"] == "research-old"
+
+
+def test_an_alias_or_email_the_same_spec_frees_can_be_taken(cli, db, tmp_path) -> None:
+    assert cli("team", "provision", "--team-id", "research-old", "--alias", "Research").code == 0
+    assert cli("user", "provision", "--user-id", "ada", "--email", "ada@example.com").code == 0
+    assert cli("user", "provision", "--user-id", "bob", "--email", "bob@example.com").code == 0
+    path = write(tmp_path, """\
+teams:
+  - team_id: research-old
+    team_alias: Research (old)
+  - team_id: brandnew
+    team_alias: Research
+users:
+  - user_id: ada
+    user_email: ada@old.example.com
+  - user_id: bob
+    user_email: ada@example.com
+""")
+    result = cli("provision", "apply", path)
+    assert result.code == 0, result
+    assert cli("team", "show", "Research", "--json").json()["team"]["team_id"] == "brandnew"
+    assert cli("user", "show", "ada@example.com", "--json").json()["user"]["user_id"] == "bob"
