@@ -2,11 +2,14 @@
 
 LiteLLM never recomputes the `spend` columns it enforces budgets on (litellm-database.md §2.4), so
 a lost batch, a crash or a double reset leaves them wrong for good. Here, for keys, users, teams,
-end users, organizations and tags, the window is LiteLLM's (budget_reset_at minus the duration in
-seconds, as its BudgetWindowSpend does; the budget tier's for end users, organizations and tags;
-all time since creation for entities without a duration), the drift is logged spend minus the
-counter, and the correction is an increment, so a proxy's increments that land meanwhile survive.
-Tags are skipped on a schema older than LiteLLM's tag table.
+end users, organizations and tags, the window is LiteLLM's: it began at the boundary before
+budget_reset_at on the duration's calendar grid under the sync's ResetPolicy (a `monthly` window
+ending April 1 began March 1, not 30 days earlier), or, where budget_reset_at is off that grid (an
+older LiteLLM set it to now + duration, or another timezone did), budget_reset_at minus the
+duration's length; the budget tier's window for end users, organizations and tags; all time since
+creation for entities without a duration. The drift is logged spend minus the counter, and the
+correction is an increment, so a proxy's increments that land meanwhile survive. Tags are skipped
+on a schema older than LiteLLM's tag table.
 
 What is left alone, and said: entities used within the settle period (their counters run ahead of
 their spend logs, which are written later), entities whose window starts before the oldest spend
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     import psycopg
 
     from litellm_dbctl.budgets import Change, Skip, SyncOptions
+    from litellm_dbctl.durations import ResetPolicy
 
 KINDS = (("key", "budget/drift_keys"), ("user", "budget/drift_users"), ("team", "budget/drift_teams"),
          ("end_user", "budget/drift_end_users"), ("org", "budget/drift_orgs"), ("tag", "budget/drift_tags"))
@@ -45,9 +49,8 @@ def apply(conn: psycopg.Connection, now: datetime,
     if logs_start is None:
         warnings.append("LiteLLM_SpendLogs is empty: no counter repaired (are spend logs disabled?)")
         return [], [], warnings
-    lengths = _lengths(conn, now)
     cutoff = durations.utc_naive(now) - options.settle
-    params = {"durations": list(lengths), "seconds": list(lengths.values()), "cutoff": cutoff,
+    params = {**_windows(conn, now, options.policy), "cutoff": cutoff,
               "recent_from": cutoff - RECENT_LOOKBACK, "min_drift": options.min_drift}
     planned: list[tuple[str, Mapping[str, Any]]] = []
     skipped: list[Skip] = []
@@ -87,7 +90,8 @@ def _why_not(row: Mapping[str, Any], logs_start: datetime, settle: timedelta) ->
     if row["active"]:
         return f"used in the last {_minutes(settle)}: its latest spend logs may not be written yet"
     if not row["windowed"]:
-        return "its budget_duration gives no current window (no budget_reset_at yet, or an unusable duration)"
+        return ("its budget_duration gives no current window (no budget_reset_at yet, an unusable duration, "
+                "or a window that changed while repair read them)")
     if row["window_start"] is None:
         return "no window start (no budget tier with a window, or no creation time): nothing to compare"
     if row["window_start"] < logs_start:
@@ -96,17 +100,46 @@ def _why_not(row: Mapping[str, Any], logs_start: datetime, settle: timedelta) ->
     return None
 
 
-def _lengths(conn: psycopg.Connection, now: datetime) -> dict[str, float]:
-    """Seconds per distinct duration in use (LiteLLM's duration_in_seconds); unusable ones are left out."""
-    lengths = {}
+def _windows(conn: psycopg.Connection, now: datetime, policy: ResetPolicy) -> dict[str, list[Any]]:
+    """The drift statements' `windows`: each (duration, budget_reset_at) pair in use with its window
+    start, computed once per pair (the walk costs more than a row); unusable durations are left out."""
+    lengths: dict[str, int | None] = {}
+    windows: dict[str, list[Any]] = {"durations": [], "reset_ats": [], "window_starts": []}
     for row in sqlfiles.run(conn, "budget/durations_in_use"):
+        duration, reset_at = row["duration"], row["reset_at"]
+        if duration not in lengths:
+            lengths[duration] = _length(duration, now)
+        seconds = lengths[duration]
+        if seconds is not None:
+            windows["durations"].append(duration)
+            windows["reset_ats"].append(reset_at)
+            windows["window_starts"].append(_window_start(duration, reset_at, seconds, policy))
+    return windows
+
+
+def _length(duration: str, now: datetime) -> int | None:
+    """LiteLLM's duration_in_seconds, or None for a duration without a positive one."""
+    try:
+        seconds = durations.duration_seconds(duration, now)
+    except InvalidDuration:
+        return None
+    return seconds if seconds > 0 else None
+
+
+def _window_start(duration: str, reset_at: datetime, seconds: int, policy: ResetPolicy) -> datetime:
+    """Naive UTC, as the drift statements compare it. Off the grid, `reset_at` minus the length: the
+    window an older LiteLLM set (now + duration). Longer than MAX_WINDOW_SECONDS: all time."""
+    if seconds <= MAX_WINDOW_SECONDS:
         try:
-            seconds = durations.duration_seconds(row["duration"], now)
-        except InvalidDuration:
-            continue
-        if seconds > 0:
-            lengths[row["duration"]] = float(min(seconds, MAX_WINDOW_SECONDS))
-    return lengths
+            boundary = durations.previous_boundary(duration, reset_at, policy)
+        except InvalidDuration:  # a duration next_reset cannot align (`2mo`): by its length
+            boundary = None
+        if boundary is not None:
+            return durations.utc_naive(boundary)
+    try:
+        return reset_at - timedelta(seconds=min(seconds, MAX_WINDOW_SECONDS))
+    except OverflowError:  # before year 1: all time
+        return datetime.min
 
 
 def _minutes(settle: timedelta) -> str:

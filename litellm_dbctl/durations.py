@@ -18,6 +18,9 @@ Two functions carry LiteLLM's rules (litellm-database.md §3.4), checked against
   11:00); `Nmo` with N != 1 is an error; an unknown unit (`1month`, `30days`, `1wk`) means the next
   midnight, although intake accepted it by prefix.
 
+`previous_boundary` finds where a window ending at a given reset began, by walking `next_reset`,
+so the grid has one implementation.
+
 Wall-clock arithmetic follows Python's (and so LiteLLM's): a time in a DST gap lands at the gap's
 end, and during a repeated hour the result stays on the same side of the fold as `now`, so it is
 always in the future. `validate` rejects what LiteLLM's intake (`budget_duration_error`) rejects:
@@ -38,6 +41,7 @@ _INTAKE = re.compile(r"(\d+)(mo|[smhdw]?)")
 _ALIGN = re.compile(r"(\d+)([a-z]+)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DAY = timedelta(days=1)
+MAX_WALK = 1000  # boundaries previous_boundary walks: a daily grid two years long (`8760h` resets daily)
 EXAMPLES = "e.g. 30s, 15m, 1h, 6h, 1d, 7d, 1w, 30d, 1mo, hourly, daily, weekly, monthly"
 
 
@@ -118,6 +122,41 @@ def next_reset(duration: str, now: datetime, policy: ResetPolicy = UTC_MIDNIGHT)
         return _utc(midnight + _DAY)  # an unknown unit: LiteLLM warns and resets at the next midnight
     except OverflowError:
         raise InvalidDuration(f"invalid duration {duration!r}: the next reset is past year 9999") from None
+
+
+def previous_boundary(duration: str, reset_at: datetime, policy: ResetPolicy = UTC_MIDNIGHT) -> datetime | None:
+    """The boundary before `reset_at` (aware UTC) when `reset_at` is itself a boundary, else None.
+
+    A window ends at one boundary and began at the one before, which for calendar durations is not
+    `reset_at` minus the length (`monthly` ending April 1 began March 1; `5h` ending 05:00 began at
+    01:00, where 20:00 + 5h wrapped). Only `next_reset` knows the grid, so this walks it forward
+    from two lengths back, in wall time so that an `Nd` walk starts on the same day of its cycle;
+    when a DST gap put that probe at or past the previous boundary, from three lengths back in
+    absolute time. None when the walk steps over `reset_at` (it is not on this grid under `policy`:
+    an older LiteLLM set it to now + duration, or another timezone did) or takes more than MAX_WALK
+    steps (`100000h` resets daily: 22 years of days). Where a repeated hour gives `reset_at` two
+    predecessors, the walk finds the one it passes first. Raises InvalidDuration where
+    `duration_seconds` or `next_reset` does, and for a length of zero."""
+    reset_at = _as_utc(reset_at)
+    span = timedelta(seconds=duration_seconds(duration, reset_at))
+    if span <= timedelta(0):
+        raise InvalidDuration(f"invalid duration {duration!r}: must be longer than zero")
+    try:
+        probes = (reset_at.astimezone(policy.zone()) - 2 * span, reset_at - 3 * span)
+    except OverflowError:  # before year 1: no window to find
+        return None
+    for probe in probes:
+        boundary = next_reset(duration, probe, policy)
+        if boundary < reset_at:
+            break
+    else:
+        return None
+    for _ in range(MAX_WALK):
+        following = next_reset(duration, boundary, policy)
+        if following >= reset_at:
+            return boundary if following == reset_at else None
+        boundary = following
+    return None
 
 
 def _day_reset(local: datetime, midnight: datetime, days: int, at: time) -> datetime:

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from litellm_dbctl import durations
-from litellm_dbctl.durations import InvalidDuration, ResetPolicy, duration_seconds, next_reset, validate
+from litellm_dbctl.durations import (InvalidDuration, ResetPolicy, duration_seconds, next_reset, previous_boundary,
+                                     validate)
 from litellm_dbctl.errors import InvalidInput
 
 UTC = timezone.utc
@@ -149,6 +150,88 @@ def test_next_reset(duration: str, now: str, zone: str, reset_time: str, expecte
     assert result.utcoffset() == timedelta(0)
 
 
+# (duration, budget_reset_at UTC, timezone, reset time, the boundary before it UTC, or None: not on the grid)
+PREVIOUS = [
+    # 1d: the reset time of day before
+    ("1d", "2026-03-11T00:00", "UTC", "00:00", "2026-03-10T00:00"),
+    ("1d", "2026-03-11T12:00", "UTC", "12:00", "2026-03-10T12:00"),
+    ("1d", "2026-03-11T00:00", "UTC", "12:00", None),  # midnight is no boundary at a 12:00 reset time
+    ("daily", "2026-03-11T00:00", "UTC", "12:00", "2026-03-10T00:00"),  # 24h ignores the reset time
+    # 7d / 1w / weekly: the Monday before
+    ("7d", "2026-03-16T00:00", "UTC", "00:00", "2026-03-09T00:00"),
+    ("1w", "2026-03-16T00:00", "UTC", "00:00", "2026-03-09T00:00"),
+    ("weekly", "2026-03-16T12:00", "UTC", "12:00", "2026-03-09T12:00"),
+    ("7d", "2026-03-17T00:00", "UTC", "00:00", None),  # a Tuesday
+    # 30d / 1mo / monthly: the 1st before, whatever the month's length (not 30 days back)
+    ("30d", "2026-03-01T00:00", "UTC", "00:00", "2026-02-01T00:00"),  # February: 28 days
+    ("30d", "2026-02-01T00:00", "UTC", "00:00", "2026-01-01T00:00"),  # January: 31 days
+    ("monthly", "2026-04-01T00:00", "UTC", "00:00", "2026-03-01T00:00"),
+    ("1mo", "2026-04-01T00:00", "UTC", "00:00", "2026-03-01T00:00"),
+    ("1mo", "2026-08-01T00:00", "UTC", "00:00", "2026-07-01T00:00"),
+    ("1mo", "2027-01-01T00:00", "UTC", "00:00", "2026-12-01T00:00"),
+    ("1mo", "2028-03-01T06:00", "UTC", "06:00", "2028-02-01T06:00"),  # leap February
+    ("30d", "2026-02-20T13:37", "UTC", "00:00", None),  # an older LiteLLM's now + 30 days
+    # other Nd (and 2w): the reset time N days before
+    ("3d", "2026-03-13T00:00", "UTC", "00:00", "2026-03-10T00:00"),
+    ("2w", "2026-03-25T00:00", "UTC", "00:00", "2026-03-11T00:00"),
+    ("10d", "2026-03-20T06:00", "UTC", "06:00", "2026-03-10T06:00"),
+    ("3d", "2026-03-13T05:00", "UTC", "00:00", None),
+    # Nh: multiples of N from local midnight; 20:00 + 5h wraps to 01:00 (LiteLLM's _handle_hour_reset),
+    # so the 5h window ending 05:00 began at 01:00, and 00:00 is no 5h boundary
+    ("5h", "2026-03-11T05:00", "UTC", "00:00", "2026-03-11T01:00"),
+    ("5h", "2026-03-11T01:00", "UTC", "00:00", "2026-03-10T20:00"),
+    ("5h", "2026-03-10T15:00", "UTC", "00:00", "2026-03-10T10:00"),
+    ("5h", "2026-03-11T00:00", "UTC", "00:00", None),
+    ("7h", "2026-03-11T07:00", "UTC", "00:00", "2026-03-11T04:00"),
+    ("6h", "2026-03-11T00:00", "UTC", "00:00", "2026-03-10T18:00"),
+    ("48h", "2026-03-11T00:00", "UTC", "00:00", "2026-03-10T00:00"),  # 48h resets every midnight
+    ("8760h", "2026-03-11T00:00", "UTC", "00:00", "2026-03-10T00:00"),  # a year's hours: daily, 730 steps back
+    ("100000h", "2026-03-11T16:00", "UTC", "00:00", None),  # daily at 16:00, but more than MAX_WALK steps back
+    # Nm within the hour, Ns within the minute
+    ("15m", "2026-03-10T10:15", "UTC", "00:00", "2026-03-10T10:00"),
+    ("45m", "2026-03-10T11:30", "UTC", "00:00", "2026-03-10T10:45"),
+    ("45m", "2026-03-10T10:45", "UTC", "00:00", "2026-03-10T10:30"),  # :30 -> :45 -> :30 -> ...: :00 only starts it
+    ("30s", "2026-03-10T10:01:00", "UTC", "00:00", "2026-03-10T10:00:30"),
+    ("45s", "2026-03-10T10:01:30", "UTC", "00:00", "2026-03-10T10:00:45"),
+    ("15m", "2026-03-10T10:07", "UTC", "00:00", None),
+    # an unknown unit resets at midnight: its window is a day, not 30 days
+    ("30days", "2026-03-11T00:00", "UTC", "00:00", "2026-03-10T00:00"),
+    # another timezone: UTC midnight is no Berlin midnight
+    ("1d", "2026-03-11T00:00", "Europe/Berlin", "00:00", None),
+    ("1d", "2026-03-10T23:00", "Europe/Berlin", "00:00", "2026-03-09T23:00"),
+    # DST, Europe/Berlin, spring forward 2026-03-29 01:00 UTC (02:00 CET -> 03:00 CEST)
+    ("1d", "2026-03-29T22:00", "Europe/Berlin", "00:00", "2026-03-28T23:00"),  # a 23-hour window
+    ("1d", "2026-03-29T01:30", "Europe/Berlin", "02:30", "2026-03-28T01:30"),  # 02:30 fell into the gap: 03:30 CEST
+    ("7d", "2026-03-29T22:00", "Europe/Berlin", "00:00", "2026-03-22T23:00"),
+    ("3d", "2026-03-30T22:00", "Europe/Berlin", "00:00", "2026-03-27T23:00"),
+    ("30d", "2026-03-31T22:00", "Europe/Berlin", "00:00", "2026-02-28T23:00"),
+    ("1h", "2026-03-29T01:00", "Europe/Berlin", "00:00", "2026-03-29T00:00"),  # 01:00 CET -> 03:00 CEST
+    ("1s", "2026-03-29T01:00", "Europe/Berlin", "00:00", "2026-03-29T00:59:59"),
+    # DST, America/New_York, fall back 2026-11-01 06:00 UTC: 01:00 EDT -> 02:00 EST is two hours
+    ("1h", "2026-11-01T07:00", "America/New_York", "00:00", "2026-11-01T05:00"),
+    ("1d", "2026-11-02T05:00", "America/New_York", "00:00", "2026-11-01T04:00"),  # a 25-hour window
+]
+
+
+@pytest.mark.parametrize(("duration", "reset_at", "zone", "reset_time", "expected"), PREVIOUS)
+def test_previous_boundary(duration: str, reset_at: str, zone: str, reset_time: str, expected: str | None) -> None:
+    result = previous_boundary(duration, at(reset_at), ResetPolicy(zone, reset_time))
+    assert result == (None if expected is None else at(expected))
+    if result is not None:
+        assert result.utcoffset() == timedelta(0)
+        assert next_reset(duration, result, ResetPolicy(zone, reset_time)) == at(reset_at)
+
+
+def test_previous_boundary_of_a_naive_time_is_utc() -> None:
+    assert previous_boundary("monthly", datetime(2026, 4, 1)) == at("2026-03-01T00:00")
+
+
+@pytest.mark.parametrize("duration", ["abc", "0d", "2mo"])
+def test_previous_boundary_of_an_unusable_duration_is_invalid(duration: str) -> None:
+    with pytest.raises(InvalidDuration):
+        previous_boundary(duration, at("2026-04-01T00:00"))
+
+
 def test_naive_now_is_utc() -> None:
     assert next_reset("1d", datetime(2026, 3, 10, 15)) == at("2026-03-11T00:00")
 
@@ -226,6 +309,22 @@ def test_next_reset_is_aligned_in_local_time(duration: str, now: datetime, zone:
     wall = result.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
     gap = result.astimezone(ZoneInfo(zone)).utcoffset() - (result - timedelta(hours=3)).astimezone(ZoneInfo(zone)).utcoffset()
     assert _aligned(wall, duration, reset_time) or (gap > timedelta(0) and _aligned(wall - gap, duration, reset_time))
+
+
+@settings(max_examples=400, deadline=None)
+@given(grid, moments, zones, reset_times)
+def test_the_window_ending_next_holds_now(duration: str, now: datetime, zone: str, reset_time: time) -> None:
+    """On a grid that does not depend on where it starts (`grid`; not other `Nd`, `84s` or `242h`,
+    whose windows run from the moment that set them, so may begin after `now`): the window ending at
+    the next reset is always found, in every zone, and began at or before `now`. Inside a repeated
+    hour a boundary can follow two others (01:00 EDT and 01:00 EST both lead to 02:00 EST); the one
+    found still began at or before `now`."""
+    policy = policy_of(zone, reset_time)
+    following = next_reset(duration, now, policy)
+    start = previous_boundary(duration, following, policy)
+    assert start is not None
+    assert start <= now < following
+    assert next_reset(duration, start, policy) == following
 
 
 @settings(max_examples=60, deadline=None)

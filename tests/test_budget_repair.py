@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import fix_budget as fx
+import pytest
 from helpers import Database
 from psycopg.types.json import Jsonb
 
@@ -152,3 +153,85 @@ def test_organizations_and_tags_by_their_budget_tier(cli, db: Database) -> None:
     assert fx.spend(db, "LiteLLM_OrganizationTable", "organization_id", "o-daily") == 3.5
     assert fx.spend(db, "LiteLLM_TagTable", "tag_name", "t-daily") == 7.0
     assert repair(cli, "--check").code == 0
+
+
+def _team_30d(db: Database, wrong: str) -> None:
+    for team, spend in (("tm", 1.0), (wrong, 0.0)):
+        fx.team(db, team, spend=spend, budget_duration="30d", budget_reset_at=datetime(2026, 3, 1))
+        fx.spend_log(db, f"{team}-jan", datetime(2026, 1, 30), 5.0, team_id=team)  # the January window
+        fx.spend_log(db, f"{team}-feb", datetime(2026, 2, 5), 1.0, team_id=team)
+
+
+def _user_monthly(duration: str):
+    def seed(db: Database, wrong: str) -> None:
+        for user, spend in (("um", 8.0), (wrong, 0.0)):
+            fx.user(db, user, spend=spend, budget_duration=duration, budget_reset_at=datetime(2026, 4, 1))
+            fx.spend_log(db, f"{user}-1st", datetime(2026, 3, 1), 5.0, user=user)  # the window's first moment
+            fx.spend_log(db, f"{user}-10th", datetime(2026, 3, 10), 3.0, user=user)
+    return seed
+
+
+def _key_5h(db: Database, wrong: str) -> None:
+    for key, spend in (("k5", 1.0), (wrong, 0.0)):
+        fx.key(db, key, spend=spend, budget_duration="5h", budget_reset_at=datetime(2026, 3, 11, 5))
+        fx.spend_log(db, f"{key}-before", datetime(2026, 3, 11, 0, 30), 5.0, api_key=key)  # the 20:00-01:00 window
+        fx.spend_log(db, f"{key}-inside", datetime(2026, 3, 11, 2), 1.0, api_key=key)
+
+
+@pytest.mark.parametrize(("seed", "now", "entity", "logged", "start"), [
+    (_team_30d, "2026-02-10T00:00Z", "team", 1.0, "2026-02-01T00:00:00+00:00"),  # not Jan 30 (30 days back)
+    (_user_monthly("monthly"), "2026-03-20T00:00Z", "user", 8.0, "2026-03-01T00:00:00+00:00"),  # not Mar 2
+    (_user_monthly("1mo"), "2026-03-31T00:00Z", "user", 8.0, "2026-03-01T00:00:00+00:00"),  # a 30-day month from now
+    (_key_5h, "2026-03-11T03:00Z", "key", 1.0, "2026-03-11T01:00:00+00:00"),  # 20:00 + 5h wraps to 01:00, not 00:00
+], ids=["30d", "monthly", "1mo", "5h"])
+def test_calendar_windows_begin_at_the_boundary_before_budget_reset_at(cli, db: Database, seed, now: str,
+                                                                       entity: str, logged: float,
+                                                                       start: str) -> None:
+    """The audit's cases: a window began at the boundary before budget_reset_at on the duration's grid,
+    not the duration's length before it, so a right counter is left alone (it was "repaired" with the
+    previous window's spend, or without the window's first day) and a wrong one is repaired to it."""
+    fx.spend_log(db, "genesis", datetime(2026, 1, 1), 0.25, api_key="someone-else")
+    seed(db, "wrong")
+    planned = cli("budget", "sync", "--repair-spend", "--now", now, "--dry-run", "--json")
+    assert planned.code == 3, planned
+    assert [(c["entity"], c["id"], c["changes"]["spend"], c["via"]) for c in planned.json()["changes"]] == [
+        (entity, "wrong", {"old": 0.0, "new": logged}, start)]
+    assert planned.json()["skipped"] == []
+
+
+def test_a_window_off_the_grid_keeps_its_length_and_the_grid_is_the_sync_timezone(cli, db: Database) -> None:
+    """budget_reset_at off the duration's grid under --timezone/--reset-time (an older LiteLLM's now +
+    duration, or another zone's 1st): the window is the duration's length before it. So a sync must
+    be told the proxy's timezone: in UTC, Berlin's August 1 is off the grid and its July loses a day."""
+    genesis(db)
+    fx.team(db, "legacy", spend=0.0, budget_duration="30d", budget_reset_at=datetime(2026, 8, 5, 13, 37))
+    fx.spend_log(db, "legacy-before", datetime(2026, 7, 5), 5.0, team_id="legacy")
+    fx.spend_log(db, "legacy-inside", datetime(2026, 7, 7), 1.0, team_id="legacy")  # from July 6 13:37
+    fx.key(db, "berlin", spend=6.0, budget_duration="30d", budget_reset_at=datetime(2026, 7, 31, 22))  # Aug 1 CEST
+    fx.spend_log(db, "berlin-1st", datetime(2026, 7, 1, 10), 5.0, api_key="berlin")
+    fx.spend_log(db, "berlin-10th", datetime(2026, 7, 10), 1.0, api_key="berlin")
+
+    def planned(*args: str) -> dict[str, tuple[float, str]]:
+        result = cli("budget", "sync", "--repair-spend", "--now", "2026-07-20T00:00Z", "--dry-run", "--json", *args)
+        assert result.code == 3, result
+        return {c["id"]: (c["changes"]["spend"]["new"], c["via"]) for c in result.json()["changes"]}
+
+    assert planned("--timezone", "Europe/Berlin") == {"legacy": (1.0, "2026-07-06T13:37:00+00:00")}
+    assert planned() == {"legacy": (1.0, "2026-07-06T13:37:00+00:00"), "berlin": (1.0, "2026-07-01T22:00:00+00:00")}
+
+
+def test_a_window_missing_from_the_computed_ones_is_left_alone(db: Database) -> None:
+    """A (duration, budget_reset_at) pair that changed between reading the pairs and the drift gets no
+    window: the row is skipped, never compared with all time."""
+    from litellm_dbctl import budget_repair, sqlfiles
+
+    fx.team(db, "moved", spend=0.0, budget_duration="1d", budget_reset_at=TOMORROW)
+    genesis(db)
+    logs(db, "moved", team_id="moved")
+    params = {"durations": ["1d"], "reset_ats": [datetime(2026, 6, 12)], "window_starts": [datetime(2026, 6, 11)],
+              "cutoff": datetime(2026, 6, 10, 12), "recent_from": datetime(2026, 6, 9, 12), "min_drift": 0}
+    with db.connect() as conn:
+        [row] = sqlfiles.run(conn, "budget/drift_teams", params)
+    assert row["windowed"] is False and row["window_start"] is None
+    reason = budget_repair._why_not(row, datetime(2026, 5, 1), timedelta(minutes=2))
+    assert reason is not None and "changed while repair read them" in reason

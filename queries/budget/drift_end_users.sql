@@ -2,20 +2,20 @@
 -- mode: read
 -- returns: rows
 -- End users whose spend counter differs from the spend LiteLLM_SpendLogs records for them
--- (end_user) since their budget tier's current window began (the tier's budget_reset_at minus
--- its duration in seconds; end users without a tier use `default_end_user_budget`'s). End users
+-- (end_user) since their budget tier's current window began (`windows`, by the tier's duration
+-- and budget_reset_at; end users without a tier use `default_end_user_budget`'s). End users
 -- without a windowed tier have no creation time: window_start is NULL and the caller leaves them
 -- alone. `active`: a spend log of the end user starts or ends after `cutoff` (end-user requests
 -- leave no other trace of activity).
-WITH lengths AS (
-    SELECT * FROM unnest(%(durations)s::text[], %(seconds)s::float8[]) AS w(duration, seconds)
-), entities AS (
+WITH
+-- include: budget/drift_windows
+, entities AS (
     SELECT e.user_id AS id, e.alias AS name, e.spend, b.budget_reset_at AS guard,
            b.budget_duration IS NOT NULL AS has_duration,
-           b.budget_reset_at - make_interval(secs => w.seconds) AS window_start
+           w.window_start
     FROM "LiteLLM_EndUserTable" AS e
     LEFT JOIN "LiteLLM_BudgetTable" AS b ON b.budget_id = COALESCE(e.budget_id, %(default_end_user_budget)s::text)
-    LEFT JOIN lengths AS w ON w.duration = b.budget_duration
+    LEFT JOIN windows AS w ON w.duration = b.budget_duration AND w.reset_at = b.budget_reset_at
 ), logged AS (
     SELECT l.end_user AS id, sum(l.spend) AS logged
     FROM "LiteLLM_SpendLogs" AS l

@@ -2,23 +2,21 @@
 -- mode: read
 -- returns: rows
 -- Keys whose spend counter differs from the spend LiteLLM_SpendLogs records for them (api_key)
--- since their current window began: budget_reset_at minus the duration in seconds (LiteLLM's
--- BudgetWindowSpend rule), the key's own window or else its budget tier's; `window_start` NULL
--- means all time (no duration), counted from the key's creation. `windowed` is false when a
--- duration has no usable window (no budget_reset_at, or a duration without a length). `active`:
--- used since `cutoff` (last_active, or a spend log starting or ending after it), so its latest
--- logs may not be written yet. `durations`/`seconds` give each duration's length.
-WITH lengths AS (
-    SELECT * FROM unnest(%(durations)s::text[], %(seconds)s::float8[]) AS w(duration, seconds)
-), entities AS (
+-- since their current window began (`windows`, by duration and budget_reset_at), the key's own
+-- window or else its budget tier's; no duration: all time, counted from the key's creation.
+-- `windowed` is false when a duration has no window (no budget_reset_at, a duration without a
+-- length, or a pair missing from `windows`). `active`: used since `cutoff` (last_active, or a
+-- spend log starting or ending after it), so its latest logs may not be written yet.
+WITH
+-- include: budget/drift_windows
+, entities AS (
     SELECT k.token AS id, COALESCE(k.key_alias, k.key_name) AS name, k.spend, k.budget_reset_at AS guard,
-           COALESCE(k.budget_duration, b.budget_duration) IS NOT NULL AS has_duration,
-           CASE WHEN k.budget_duration IS NOT NULL THEN k.budget_reset_at ELSE b.budget_reset_at END
-               - make_interval(secs => w.seconds) AS window_start,
+           COALESCE(k.budget_duration, b.budget_duration) IS NOT NULL AS has_duration, w.window_start,
            k.created_at, COALESCE(k.last_active >= %(cutoff)s, false) AS used_lately
     FROM "LiteLLM_VerificationToken" AS k
     LEFT JOIN "LiteLLM_BudgetTable" AS b ON k.budget_duration IS NULL AND b.budget_id = k.budget_id
-    LEFT JOIN lengths AS w ON w.duration = COALESCE(k.budget_duration, b.budget_duration)
+    LEFT JOIN windows AS w ON w.duration = COALESCE(k.budget_duration, b.budget_duration)
+        AND w.reset_at = CASE WHEN k.budget_duration IS NOT NULL THEN k.budget_reset_at ELSE b.budget_reset_at END
 ), logged AS (
     SELECT l.api_key AS id, sum(l.spend) AS logged
     FROM "LiteLLM_SpendLogs" AS l

@@ -3,19 +3,19 @@
 -- returns: rows
 -- Organizations whose spend counter differs from the spend LiteLLM_SpendLogs records for them
 -- (organization_id, which LiteLLM fills from the key's organization, the id its counter is
--- incremented by) since their budget tier's current window began (the tier's budget_reset_at minus
--- its duration in seconds; a tier without a duration: all time, counted from creation). `windowed`
--- is false when a duration has no usable window. `active`: a spend log of the organization starts
+-- incremented by) since their budget tier's current window began (`windows`, by the tier's duration
+-- and budget_reset_at; a tier without a duration: all time, counted from creation). `windowed` is
+-- false when a duration has no window. `active`: a spend log of the organization starts
 -- or ends after `cutoff`, or one of its keys (its own, or its teams') was used since then.
-WITH lengths AS (
-    SELECT * FROM unnest(%(durations)s::text[], %(seconds)s::float8[]) AS w(duration, seconds)
-), entities AS (
+WITH
+-- include: budget/drift_windows
+, entities AS (
     SELECT o.organization_id AS id, o.organization_alias AS name, o.spend,
            b.budget_duration IS NOT NULL AS has_duration,
-           b.budget_reset_at - make_interval(secs => w.seconds) AS window_start, o.created_at
+           w.window_start, o.created_at
     FROM "LiteLLM_OrganizationTable" AS o
     LEFT JOIN "LiteLLM_BudgetTable" AS b ON b.budget_id = o.budget_id
-    LEFT JOIN lengths AS w ON w.duration = b.budget_duration
+    LEFT JOIN windows AS w ON w.duration = b.budget_duration AND w.reset_at = b.budget_reset_at
 ), logged AS (
     SELECT l.organization_id AS id, sum(l.spend) AS logged
     FROM "LiteLLM_SpendLogs" AS l

@@ -2,21 +2,21 @@
 -- mode: read
 -- returns: rows
 -- Tags (LiteLLM_TagTable rows) whose spend counter differs from the spend LiteLLM_SpendLogs records
--- for them since their budget tier's current window began (the tier's budget_reset_at minus its
--- duration in seconds; no tier, or a tier without a duration: all time, counted from creation).
+-- for them since their budget tier's current window began (`windows`, by the tier's duration and
+-- budget_reset_at; no tier, or a tier without a duration: all time, counted from creation).
 -- A request counts once per occurrence of the tag in its request_tags, as LiteLLM increments the
 -- tag counter (litellm-database.md §1.4: no de-duplication there, unlike the daily tag table);
 -- non-string elements are not tags. `windowed` is false when a duration has no usable window.
 -- `active`: a spend log carrying the tag starts or ends after `cutoff`.
-WITH lengths AS (
-    SELECT * FROM unnest(%(durations)s::text[], %(seconds)s::float8[]) AS w(duration, seconds)
-), entities AS (
+WITH
+-- include: budget/drift_windows
+, entities AS (
     SELECT tg.tag_name AS id, tg.tag_name AS name, tg.spend,
            b.budget_duration IS NOT NULL AS has_duration,
-           b.budget_reset_at - make_interval(secs => w.seconds) AS window_start, tg.created_at
+           w.window_start, tg.created_at
     FROM "LiteLLM_TagTable" AS tg
     LEFT JOIN "LiteLLM_BudgetTable" AS b ON b.budget_id = tg.budget_id
-    LEFT JOIN lengths AS w ON w.duration = b.budget_duration
+    LEFT JOIN windows AS w ON w.duration = b.budget_duration AND w.reset_at = b.budget_reset_at
 ), tagged AS (
     SELECT t.tag, l.spend, l."startTime", l."endTime"
     FROM "LiteLLM_SpendLogs" AS l

@@ -2,18 +2,19 @@
 -- mode: read
 -- returns: rows
 -- Teams whose spend counter differs from the spend LiteLLM_SpendLogs records for them (team_id)
--- since their current window began (budget_reset_at minus the duration in seconds; NULL
--- window_start: all time, counted from creation). `windowed` is false when a duration has no
--- usable window. `active`: one of the team's keys was used since `cutoff`, or a spend log of the
--- team starts or ends after it, so its latest logs may not be written yet.
-WITH lengths AS (
-    SELECT * FROM unnest(%(durations)s::text[], %(seconds)s::float8[]) AS w(duration, seconds)
-), entities AS (
+-- since their current window began (`windows`, by duration and budget_reset_at; no duration: all
+-- time, counted from creation). `windowed` is false when a duration has no window (no
+-- budget_reset_at, a duration without a length, or a pair missing from `windows`). `active`: one of
+-- the team's keys was used since `cutoff`, or a spend log of the team starts or ends after it, so
+-- its latest logs may not be written yet.
+WITH
+-- include: budget/drift_windows
+, entities AS (
     SELECT t.team_id AS id, t.team_alias AS name, t.spend, t.budget_reset_at AS guard,
            t.budget_duration IS NOT NULL AS has_duration,
-           t.budget_reset_at - make_interval(secs => w.seconds) AS window_start, t.created_at
+           w.window_start, t.created_at
     FROM "LiteLLM_TeamTable" AS t
-    LEFT JOIN lengths AS w ON w.duration = t.budget_duration
+    LEFT JOIN windows AS w ON w.duration = t.budget_duration AND w.reset_at = t.budget_reset_at
 ), logged AS (
     SELECT l.team_id AS id, sum(l.spend) AS logged
     FROM "LiteLLM_SpendLogs" AS l

@@ -2,18 +2,19 @@
 -- mode: read
 -- returns: rows
 -- Users whose spend counter differs from the spend LiteLLM_SpendLogs records for them ("user")
--- since their current window began (budget_reset_at minus the duration in seconds; NULL
--- window_start: all time, counted from creation). `windowed` is false when a duration has no
--- usable window. `active`: one of the user's keys was used since `cutoff`, or a spend log of the
--- user starts or ends after it, so its latest logs may not be written yet.
-WITH lengths AS (
-    SELECT * FROM unnest(%(durations)s::text[], %(seconds)s::float8[]) AS w(duration, seconds)
-), entities AS (
+-- since their current window began (`windows`, by duration and budget_reset_at; no duration: all
+-- time, counted from creation). `windowed` is false when a duration has no window (no
+-- budget_reset_at, a duration without a length, or a pair missing from `windows`). `active`: one of
+-- the user's keys was used since `cutoff`, or a spend log of the user starts or ends after it, so
+-- its latest logs may not be written yet.
+WITH
+-- include: budget/drift_windows
+, entities AS (
     SELECT u.user_id AS id, COALESCE(u.user_alias, u.user_email) AS name, u.spend, u.budget_reset_at AS guard,
            u.budget_duration IS NOT NULL AS has_duration,
-           u.budget_reset_at - make_interval(secs => w.seconds) AS window_start, u.created_at
+           w.window_start, u.created_at
     FROM "LiteLLM_UserTable" AS u
-    LEFT JOIN lengths AS w ON w.duration = u.budget_duration
+    LEFT JOIN windows AS w ON w.duration = u.budget_duration AND w.reset_at = u.budget_reset_at
 ), logged AS (
     SELECT l."user" AS id, sum(l.spend) AS logged
     FROM "LiteLLM_SpendLogs" AS l
