@@ -59,7 +59,8 @@ def _check(new: NewKey) -> None:
 
 def create(target: Target, new: NewKey, *, options: provisioning.Options = provisioning.Options(),
            dry_run: bool = False, lock_timeout: float = 30.0, now: datetime | None = None) -> Created:
-    """Insert one key after LiteLLM's checks (alias unused, team exists, owner exists)."""
+    """Insert one key after LiteLLM's checks (alias unused, team exists, owner exists) and, for a
+    chosen raw key, that no key holds its value yet."""
     from litellm_dbctl import database
 
     _check(new)
@@ -83,6 +84,9 @@ def create(target: Target, new: NewKey, *, options: provisioning.Options = provi
                 fields["budget_reset_at"] = provisioning.utc_naive(
                     durations.next_reset(new.budget_duration, moment, options.policy))
             key = provisioning.make_key(new.raw_key, new.key_alias)
+            holder = sqlfiles.run(conn, "key/tokens_taken", {"tokens": [key.token]}) if new.raw_key else None
+            if holder:
+                raise InvalidInput(f"--key-stdin: {provisioning.value_taken(holder[0])}")
             row = provisioning.key_row(key, fields, new.duration, moment)
             plan = provisioning.Plan(
                 (provisioning.Item("key", new.key_alias or key.key_name, key.key_name, provisioning.CREATE),),
@@ -94,7 +98,7 @@ def create(target: Target, new: NewKey, *, options: provisioning.Options = provi
             provisioning.apply_plan(conn, plan, options)
             return Created(key, row, dry_run)
 
-    return database.retry(attempt, what="key create")
+    return provisioning.retrying(attempt, what="key create")
 
 
 def resolve_team(conn: Any, ref: str) -> str:

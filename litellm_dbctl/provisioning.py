@@ -262,6 +262,9 @@ class _Planner:
             else []
         self.key_rows = self._query("key/read_for_plan", {"aliases": sorted({k.key_alias for k in spec.keys})}) \
             if spec.keys else []
+        tokens = sorted({hash_key(k.raw_key) for k in spec.keys if k.raw_key})
+        self.taken_tokens = {r["token"]: r for r in self._query("key/tokens_taken", {"tokens": tokens})} \
+            if tokens else {}
 
     def _query(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         return sqlfiles.run(self.conn, name, params)
@@ -361,7 +364,11 @@ class _Planner:
         self.member_targets = {(kind, target): self.team_ref(target) if kind == "team" else self.org_ref(target)
                                for kind, target in {(m.kind, m.target) for m in memberships}}
         self.memberships = self._distinct(memberships)
+        key_aliases = {r["key_alias"] for r in self.key_rows}
         for key in spec.keys:
+            holder = self.taken_tokens.get(hash_key(key.raw_key)) if key.raw_key else None
+            if holder is not None and key.key_alias not in key_aliases:  # an existing alias is never re-keyed
+                self.problem(key.loc, f"{key.where}.key", value_taken(holder))
             team_ref = key.fields.get("team_id")
             if team_ref and self.team_ref(team_ref) is None:
                 self.problem(key.loc, f"{key.where}.team_id", self._missing("team", team_ref))
@@ -964,6 +971,13 @@ def _pairs(xmins: Mapping[str, str], second: str) -> dict[str, Any]:
     return {"user_ids": [p[0] for p in pairs], second: [p[1] for p in pairs]}
 
 
+def value_taken(holder: Mapping[str, Any]) -> str:
+    """Why a chosen raw key cannot be created: the key already holding it, by alias or token prefix
+    (never the raw key or its whole hash)."""
+    name = f"alias {holder['key_alias']!r}" if holder.get("key_alias") else f"token {holder['token'][:12]}…"
+    return f"a key with this value already exists ({name})"
+
+
 def make_key(raw: str | None, alias: str | None) -> CreatedKey:
     """A new key: the caller's raw key or a fresh `sk-` + token_urlsafe(16), as /key/generate makes it."""
     value = raw or new_raw_key()
@@ -1068,11 +1082,11 @@ def run(
                 return plan, written
 
         if batch_size is None or dry_run or len(spec.users) <= batch_size:
-            plan, written = _retrying(lambda: attempt(spec, execute=True, commit=not dry_run))
+            plan, written = retrying(lambda: attempt(spec, execute=True, commit=not dry_run))
             return Outcome(plan, not dry_run, (Chunk(1, len(spec.users), plan.summary(), written),) if not dry_run
                            else (), plan.created_keys if not dry_run else (), written if not dry_run else 0)
 
-        full, _ = _retrying(lambda: attempt(spec, execute=False, commit=False))  # the whole file's plan and problems
+        full, _ = retrying(lambda: attempt(spec, execute=False, commit=False))  # the whole file's plan and problems
         chunks: list[Chunk] = []
         keys: list[CreatedKey] = []
         refs: list[EntityRef] = []
@@ -1081,7 +1095,7 @@ def run(
         total = 0
         for number, start in enumerate(starts, 1):
             sub = spec.subset(indexes[start:start + batch_size], with_keys=number == len(starts))
-            plan, written = _retrying(lambda sub=sub: attempt(sub, execute=True, commit=True))  # type: ignore[misc]
+            plan, written = retrying(lambda sub=sub: attempt(sub, execute=True, commit=True))  # type: ignore[misc]
             chunk = Chunk(number, len(sub.users), plan.summary(), written)
             chunks.append(chunk)
             keys.extend(plan.created_keys)
@@ -1093,15 +1107,16 @@ def run(
         return Outcome(merged, True, tuple(chunks), tuple(keys), total)
 
 
-def _retrying(attempt: Callable[[], Any], tries: int = 5) -> Any:
+def retrying(attempt: Callable[[], Any], tries: int = 5, *, what: str = "provisioning") -> Any:
+    """Run a plan-and-apply `attempt` again when its plan went stale (or on a deadlock or lock timeout)."""
     from litellm_dbctl import database
 
     for _ in range(tries):
         try:
-            return database.retry(attempt, what="provisioning")
+            return database.retry(attempt, what=what)
         except StalePlan:
             continue
-    raise OperationalError(f"provisioning: rows kept changing while dbctl planned; gave up after {tries} attempts",
+    raise OperationalError(f"{what}: rows kept changing while dbctl planned; gave up after {tries} attempts",
                            hint="a proxy or another tool is rewriting the same rows; retry")
 
 

@@ -710,6 +710,15 @@ class _Builder:
                                           f"duplicate {name} {value!r} (first at {first[value]})")
                     else:
                         first[value] = item.loc
+        raw: dict[str, KeySpec] = {}
+        for key in self.keys:  # one token per value: the second insert could never succeed
+            if key.raw_key is None:
+                continue
+            if key.raw_key in raw:
+                self.problems.add(key.loc.line, f"{key.where}.key",
+                                  f"the same value as {raw[key.raw_key].where}.key (at {raw[key.raw_key].loc})")
+            else:
+                raw[key.raw_key] = key
 
     def spec(self, *, defer: bool = False) -> Spec:
         """The spec; with problems, raise InvalidSpec, or with `defer` carry them for the planner to

@@ -6,6 +6,7 @@ import hashlib
 from datetime import datetime, timedelta
 
 import pytest
+from fix_provision import fingerprint, write
 
 
 @pytest.fixture
@@ -103,3 +104,29 @@ def test_spec_keys_are_never_rotated(cli, db, tmp_path, owner) -> None:
     assert second.code == 0 and "sk-" not in second.stdout
     row = db.query('SELECT * FROM "LiteLLM_VerificationToken"')[0]
     assert (row["token"], row["max_budget"]) == (token, 6)
+
+
+def test_a_chosen_key_value_that_exists_is_exit_2_naming_the_key_not_the_value(cli, db, tmp_path, owner) -> None:
+    raw, unnamed = "sk-MySecretValue123456", "sk-AnotherSecret654321"
+    assert cli("key", "create", "--user", owner, "--alias", "ks", "--key-stdin", input=raw + "\n").code == 0
+    assert cli("key", "create", "--user", owner, "--key-stdin", input=unnamed + "\n").code == 0
+    secrets = (raw, unnamed, hashlib.sha256(raw.encode()).hexdigest(), hashlib.sha256(unnamed.encode()).hexdigest())
+    before = fingerprint(db)
+    again = cli("key", "create", "--user", owner, "--alias", "ks2", "--key-stdin", input=raw + "\n")
+    assert again.code == 2 and "--key-stdin: a key with this value already exists (alias 'ks')" in again.stderr, again
+    spec = write(tmp_path, f"keys:\n  - key_alias: fine\n    user_id: admin\n  - key_alias: other\n    user_id: admin\n"
+                           f"    key: {raw}\n  - key_alias: third\n    user_id: admin\n    key: {unnamed}\n"
+                           f"  - key_alias: fourth\n    user_id: admin\n    key: sk-SameValueTwice0001\n"
+                           f"  - key_alias: fifth\n    user_id: admin\n    key: sk-SameValueTwice0001\n")
+    applied = cli("provision", "apply", spec)
+    assert applied.code == 2, applied
+    token = hashlib.sha256(unnamed.encode()).hexdigest()[:12]
+    for line in (f"{spec}:4: keys[1].key: a key with this value already exists (alias 'ks')",
+                 f"{spec}:7: keys[2].key: a key with this value already exists (token {token}…)",
+                 f"{spec}:13: keys[4].key: the same value as keys[3].key (at {spec}:10)"):
+        assert line in applied.stderr, applied.stderr
+    for result in (again, applied):
+        assert not any(secret in result.stdout + result.stderr for secret in secrets)
+    assert fingerprint(db) == before
+    kept = write(tmp_path, f"keys:\n  - key_alias: ks\n    user_id: admin\n    key: {raw}\n", "kept.yaml")
+    assert cli("provision", "apply", kept).code == 0 and fingerprint(db) == before  # its own key: unchanged
