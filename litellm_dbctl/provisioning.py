@@ -563,7 +563,7 @@ class _Planner:
             budget_changes = self._diff(row, budget)
             if budget_changes and row.get("budget_id"):
                 self._budget_update(row["budget_id"], row, budget, row["budget_xmin"])
-            if changes:
+            if changes or budget_changes:  # LiteLLM's /organization/update stamps the org row for either
                 merged = {k: row.get(k) for k in ORG_COLUMNS} | own
                 updates.append({"organization_id": org_id, **merged})
                 xmins[org_id] = row["xmin"]

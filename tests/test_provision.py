@@ -91,7 +91,8 @@ def test_update_shows_old_and_new_and_writes_only_that(cli, db, tmp_path) -> Non
     moved = {t: [k for k in after[t] if before[t].get(k) != after[t][k]] for t in after}
     assert len(moved["LiteLLM_BudgetTable"]) == 2  # the org's budget row and bob's member budget row
     assert moved["LiteLLM_UserTable"] == [] and moved["LiteLLM_TeamTable"] == []
-    assert moved["LiteLLM_OrganizationTable"] == [] and moved["LiteLLM_TeamMembership"] == []
+    assert moved["LiteLLM_OrganizationTable"] == ["org-acme"]  # stamped updated_at/updated_by, as LiteLLM does
+    assert moved["LiteLLM_TeamMembership"] == []
     assert len(moved["LiteLLM_AuditLog"]) == 2
 
 
@@ -432,3 +433,15 @@ users:
     assert result.code == 0, result
     assert cli("team", "show", "Research", "--json").json()["team"]["team_id"] == "brandnew"
     assert cli("user", "show", "ada@example.com", "--json").json()["user"]["user_id"] == "bob"
+
+
+def test_a_budget_change_stamps_the_organization_row(cli, db) -> None:
+    assert cli("org", "provision", "--alias", "neworg").code == 0
+    created = db.query('SELECT updated_at, updated_by FROM "LiteLLM_OrganizationTable"')[0]
+    assert cli("org", "provision", "--alias", "neworg", "--budget-duration", "1d", "--actor", "ops").code == 0
+    org = db.query('SELECT o.updated_at, o.updated_by, b.budget_duration FROM "LiteLLM_OrganizationTable" o '
+                   'JOIN "LiteLLM_BudgetTable" b USING (budget_id)')[0]
+    assert org["budget_duration"] == "1d" and org["updated_by"] == "ops" and org["updated_at"] > created["updated_at"]
+    before = fingerprint(db)
+    again = cli("org", "provision", "--alias", "neworg", "--budget-duration", "1d")
+    assert again.code == 0 and "0 changed" in again.stdout and fingerprint(db) == before
