@@ -912,12 +912,17 @@ def from_records(records: Iterable[tuple[str, Mapping[str, Any]]], source: str) 
     return builder.spec()
 
 
+def check_role(role: str | None, roles: Sequence[str]) -> None:
+    """InvalidInput naming the valid roles when a --role is none of them (an unknown role would
+    otherwise match nothing, or be written)."""
+    if role is not None and role not in roles:
+        raise InvalidInput(f"--role: unknown role {role!r} (expected one of: {', '.join(roles)})")
+
+
 def one_membership(kind: str, group: str, user: str, role: str | None, max_budget: float | None = None) -> Spec:
     """USER (a user_id, or an email when it holds @) joins team/org GROUP (id or alias) with ROLE:
     a missing user is created with LiteLLM's member defaults; a missing team or org is an error."""
-    roles = TEAM_ROLES if kind == "team" else ORG_ROLES
-    if role is not None and role not in roles:
-        raise InvalidInput(f"--role: unknown role {role!r} (expected one of: {', '.join(roles)})")
+    check_role(role, TEAM_ROLES if kind == "team" else ORG_ROLES)
     email = user.strip() if "@" in user else None
     if email is not None and not EMAIL.match(email):
         raise InvalidInput(f"not an email address: {email!r}")

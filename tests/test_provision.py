@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 
 import pytest
@@ -445,3 +447,34 @@ def test_a_budget_change_stamps_the_organization_row(cli, db) -> None:
     before = fingerprint(db)
     again = cli("org", "provision", "--alias", "neworg", "--budget-duration", "1d")
     assert again.code == 0 and "0 changed" in again.stdout and fingerprint(db) == before
+
+
+def test_show_in_csv_holds_every_table_of_the_json(cli, tmp_path) -> None:
+    assert cli("provision", "apply", write(tmp_path, SPEC)).code == 0
+    for args, sections in ((("team", "show", "production"), ("team", "member_budget", "members", "keys")),
+                           (("user", "show", "alice"), ("user", "teams", "organizations", "keys")),
+                           (("user", "show", "carol@example.com"), ("user", "teams", "organizations", "keys")),
+                           (("org", "show", "acme"), ("organization", "members", "teams"))):
+        payload = cli(*args, "--json").json()
+        result = cli(*args, "--output", "csv")
+        assert result.code == 0, result
+        blocks = result.stdout.rstrip("\n").split("\n\n")
+        assert len(blocks) == len(sections), (args, result.stdout)
+        for name, block in zip(sections, blocks):
+            rows = list(csv.DictReader(io.StringIO(block)))
+            expected = payload[name] if isinstance(payload[name], list) else [payload[name]] if payload[name] else []
+            assert len(rows) == len(expected), (args, name, block)
+            assert block.split("\n", 1)[0]  # a header even without rows
+            for row, record in zip(rows, expected):
+                assert list(row) == list(record), (args, name)  # every column the JSON has
+    carol = cli("user", "show", "carol@example.com", "--output", "csv").stdout.rstrip("\n").split("\n\n")
+    assert carol[2] == "organization_id,organization_alias,role,spend"  # no organizations: the header alone
+
+
+def test_user_list_role_must_be_a_litellm_role(cli, tmp_path) -> None:
+    assert cli("provision", "apply", write(tmp_path, SPEC)).code == 0
+    bogus = cli("user", "list", "--role", "bogus")
+    assert bogus.code == 2 and bogus.stdout == ""
+    assert "--role: unknown role 'bogus' (expected one of: proxy_admin, proxy_admin_viewer, internal_user" \
+        in bogus.stderr
+    assert [u["user_id"] for u in cli("user", "list", "--role", "proxy_admin", "--json").json()] == ["alice"]

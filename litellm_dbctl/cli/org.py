@@ -13,6 +13,8 @@ app = typer.Typer(help="Provision organizations and their members.", no_args_is_
 
 ORG_COLUMNS = ["organization_id", "organization_alias", "members", "teams", "spend", "max_budget", "budget_duration",
                "budget_reset_at"]
+MEMBER_COLUMNS = ["user_id", "user_email", "role", "spend", "created_at"]
+TEAM_COLUMNS = ["team_id", "team_alias", "spend", "max_budget"]
 
 
 @app.command("provision")
@@ -108,7 +110,8 @@ def list_orgs(
 
 @app.command("show")
 def show(ctx: typer.Context, org: str = typer.Argument(..., help="organization_id or organization_alias.")) -> None:
-    """One organization: fields, budget and spend, members with roles, teams.
+    """One organization: fields, budget and spend, members with roles, teams. CSV: the organization,
+    members and teams, each a table with its header, blank-line separated.
 
     Example: dbctl org show acme
     """
@@ -116,9 +119,7 @@ def show(ctx: typer.Context, org: str = typer.Argument(..., help="organization_i
 
     with common.connect(ctx, read_only=True) as conn:
         detail = accounts.org(conn, org)
-    if common.settings(ctx).output != "table":
-        common.emit(ctx, detail.members, None, json_payload=detail)
-        return
-    common.emit(ctx, [{"field": k, "value": v} for k, v in detail.organization.items()], ["field", "value"])
-    common.emit(ctx, detail.members, ["user_id", "user_email", "role", "spend"], title="members")
-    common.emit(ctx, detail.teams, ["team_id", "team_alias", "spend", "max_budget"], title="teams")
+    shared.show(ctx, detail.organization, [
+        shared.Section("members", detail.members, MEMBER_COLUMNS, ["user_id", "user_email", "role", "spend"]),
+        shared.Section("teams", detail.teams, TEAM_COLUMNS, TEAM_COLUMNS),
+    ], detail)

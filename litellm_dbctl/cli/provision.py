@@ -1,16 +1,17 @@
 """`dbctl provision`: one spec file of organizations, teams, users and keys, planned then applied.
 
 Also the options and the plan rendering every provisioning command shares (`user provision`,
-`team provision`, `org provision`, add/remove member): they import them from here.
+`team provision`, `org provision`, add/remove member), and the rendering of `user|team|org show`:
+they import them from here.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import typer
 
@@ -213,6 +214,36 @@ def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSe
     render(ctx, outcome, dry_run=settings.dry_run, cache=cache_report)
     if settings.dry_run and outcome.plan.changed:
         raise typer.Exit(3)
+
+
+class Section(NamedTuple):
+    """One table of a show command after the object itself: every column (CSV), and the ones a table shows."""
+
+    title: str
+    rows: Sequence[Mapping[str, Any]]
+    columns: Sequence[str]
+    shown: Sequence[str]
+
+
+def show(ctx: typer.Context, record: Mapping[str, Any], sections: Sequence[Section], payload: Any) -> None:
+    """A show command's output. JSON: `payload`. CSV: the object as one row, then each section as a
+    CSV table of its own, header row first even when it has no rows, separated by a blank line, so
+    every table is there in a fixed order. Table: the object as field/value lines, then each section
+    that has rows, titled."""
+    s = common.settings(ctx)
+    if s.output == "json":
+        common.emit(ctx, (), json_payload=payload)
+        return
+    if s.output == "csv":
+        common.emit(ctx, [record], list(record))
+        for section in sections:
+            if not s.quiet:
+                sys.stdout.write("\n")
+            common.emit(ctx, section.rows, section.columns)
+        return
+    common.emit(ctx, [{"field": k, "value": v} for k, v in record.items()], ["field", "value"])
+    for section in sections:
+        common.emit(ctx, section.rows, section.shown, title=section.title)
 
 
 @contextmanager

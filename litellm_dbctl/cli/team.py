@@ -13,6 +13,9 @@ app = typer.Typer(help="Provision teams and their members.", no_args_is_help=Tru
 
 TEAM_COLUMNS = ["team_id", "team_alias", "organization_id", "members", "spend", "max_budget", "budget_duration",
                 "budget_reset_at", "blocked"]
+MEMBER_BUDGET_COLUMNS = ["budget_id", "max_budget", "budget_duration", "tpm_limit", "rpm_limit"]
+MEMBER_COLUMNS = ["user_id", "user_email", "role", "spend", "max_budget_in_team", "budget_id", "in_user_teams",
+                  "has_membership_row"]
 
 
 def member_entries(values: Optional[list[str]], roles: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -132,21 +135,21 @@ def list_teams(
 @app.command("show")
 def show(ctx: typer.Context, team: str = typer.Argument(..., help="team_id or team_alias.")) -> None:
     """One team: fields, budget and spend, default member budget, members (role, member budget and
-    spend, and whether all three membership records agree), keys.
+    spend, and whether all three membership records agree), keys. CSV: the team, its default member
+    budget (no row without one), members and keys, each a table with its header, blank-line separated.
 
     Example: dbctl team show research --json
     """
     from litellm_dbctl import accounts
+    from litellm_dbctl.cli.user import KEY_COLUMNS
 
     with common.connect(ctx, read_only=True) as conn:
         detail = accounts.team(conn, team)
-    if common.settings(ctx).output != "table":
-        common.emit(ctx, detail.members, None, json_payload=detail)
-        return
-    common.emit(ctx, [{"field": k, "value": v} for k, v in detail.team.items()], ["field", "value"])
-    if detail.member_budget:
-        common.emit(ctx, [detail.member_budget], list(detail.member_budget), title="default member budget")
-    common.emit(ctx, detail.members, ["user_id", "user_email", "role", "spend", "max_budget_in_team",
-                                      "in_user_teams", "has_membership_row"], title="members")
-    common.emit(ctx, detail.keys, ["token", "key_alias", "key_name", "user_id", "spend", "max_budget", "expires",
-                                   "blocked"], title="keys")
+    budget = [detail.member_budget] if detail.member_budget else []
+    shared.show(ctx, detail.team, [
+        shared.Section("default member budget", budget, MEMBER_BUDGET_COLUMNS, MEMBER_BUDGET_COLUMNS),
+        shared.Section("members", detail.members, MEMBER_COLUMNS,
+                       [c for c in MEMBER_COLUMNS if c != "budget_id"]),
+        shared.Section("keys", detail.keys, KEY_COLUMNS, ["token", "key_alias", "key_name", "user_id", "spend",
+                                                          "max_budget", "expires", "blocked"]),
+    ], detail)

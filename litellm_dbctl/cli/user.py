@@ -13,6 +13,10 @@ app = typer.Typer(help="Provision, list and show LiteLLM users.", no_args_is_hel
 
 USER_COLUMNS = ["user_id", "user_email", "user_alias", "user_role", "teams", "spend", "max_budget",
                 "budget_duration", "budget_reset_at"]
+TEAM_COLUMNS = ["team_id", "team_alias", "role", "spend", "max_budget_in_team"]
+ORG_COLUMNS = ["organization_id", "organization_alias", "role", "spend"]
+KEY_COLUMNS = ["token", "key_alias", "key_name", "user_id", "team_id", "spend", "max_budget", "budget_duration",
+               "budget_reset_at", "expires", "blocked", "models", "created_at"]  # key list's row, token shortened
 
 
 def split_list(values: Optional[list[str]]) -> list[str]:
@@ -78,15 +82,17 @@ def list_users(
     team: Optional[str] = typer.Option(None, "--team", help="Only members of this team (id or alias)."),
     org: Optional[str] = typer.Option(None, "--org", help="Only members of this organization (id or alias)."),
     email: Optional[str] = typer.Option(None, "--email", help="Only emails containing this (case-insensitive)."),
-    role: Optional[str] = typer.Option(None, "--role", help="Only users with this user_role."),
+    role: Optional[str] = typer.Option(None, "--role", help="Only users with this user_role (proxy_admin, "
+                                                            "internal_user, ...)."),
     limit: int = typer.Option(1000, "--limit", min=1, help="At most this many users."),
 ) -> None:
     """Users with their teams, spend and budget.
 
     Example: dbctl user list --team research --json
     """
-    from litellm_dbctl import accounts
+    from litellm_dbctl import accounts, specs
 
+    specs.check_role(role, specs.USER_ROLES)
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.users(conn, team=team, org=org, email=email, role=role, limit=limit)
     common.emit(ctx, rows, USER_COLUMNS)
@@ -95,6 +101,7 @@ def list_users(
 @app.command("show")
 def show(ctx: typer.Context, user: str = typer.Argument(..., metavar="USER", help="user_id, sso_user_id or email.")) -> None:
     """One user: fields, budget and spend, teams (role, member budget and spend), organizations, keys.
+    CSV: the user, teams, organizations and keys, each a table with its header, blank-line separated.
 
     Example: dbctl user show ada@example.com
     """
@@ -102,12 +109,9 @@ def show(ctx: typer.Context, user: str = typer.Argument(..., metavar="USER", hel
 
     with common.connect(ctx, read_only=True) as conn:
         detail = accounts.user(conn, user)
-    if common.settings(ctx).output != "table":
-        common.emit(ctx, [detail.user], list(detail.user), json_payload=detail)
-        return
-    common.emit(ctx, [{"field": k, "value": v} for k, v in detail.user.items()], ["field", "value"])
-    common.emit(ctx, detail.teams, ["team_id", "team_alias", "role", "spend", "max_budget_in_team"], title="teams")
-    common.emit(ctx, detail.organizations, ["organization_id", "organization_alias", "role", "spend"],
-                title="organizations")
-    common.emit(ctx, detail.keys, ["token", "key_alias", "key_name", "team_id", "spend", "max_budget", "expires",
-                                   "blocked"], title="keys")
+    shared.show(ctx, detail.user, [
+        shared.Section("teams", detail.teams, TEAM_COLUMNS, TEAM_COLUMNS),
+        shared.Section("organizations", detail.organizations, ORG_COLUMNS, ORG_COLUMNS),
+        shared.Section("keys", detail.keys, KEY_COLUMNS, ["token", "key_alias", "key_name", "team_id", "spend",
+                                                          "max_budget", "expires", "blocked"]),
+    ], detail)
