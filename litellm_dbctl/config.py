@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from litellm_dbctl.errors import InvalidInput
 
@@ -81,16 +81,7 @@ def resolve(
 
 def parse(url: str, source: str) -> Target:
     """Split a Prisma-style URL into a libpq URL and the Prisma parameters. Raises InvalidInput."""
-    register_secret_url(url)
-    try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise InvalidInput(f"{source}: malformed database URL ({exc}): {redact_url(url)}") from None
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise InvalidInput(
-            f"{source}: not a PostgreSQL URL (expected postgresql://...): {redact_url(url)}"
-        )
+    parts = split_url(url, source, ("postgresql", "postgres"))
     if not parts.hostname and "host=" not in parts.query:
         raise InvalidInput(f"{source}: the URL names no host: {redact_url(url)}")
     schema: str | None = None
@@ -112,10 +103,55 @@ def parse(url: str, source: str) -> Target:
     return Target(libpq_url, source, schema, pgbouncer)
 
 
+def split_url(url: str, source: str, schemes: tuple[str, ...]) -> SplitResult:
+    """`urlsplit` for a URL the user gave, with its password registered for redaction first.
+
+    A password with a raw '@', '/', '?' or '#' makes urllib misread the URL (the host becomes part
+    of the path, the password's tail a port): such URLs are refused, and every message names
+    `source` and shows the URL with everything that could be the password replaced by ***. Raises
+    InvalidInput, never urllib's ValueError (whose text quotes the misread port).
+    """
+    register_secret_url(url)
+    value = url.strip()
+    shown = redact_url(value)
+    expected = " or ".join(f"{scheme}://" for scheme in schemes)
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise InvalidInput(f"{source}: malformed URL (its host cannot be read; in a password, write [ as %5B "
+                           f"and ] as %5D): {shown}") from None
+    if parts.scheme not in schemes or not value[len(parts.scheme) + 1:].startswith("//"):
+        raise InvalidInput(f"{source}: not a {expected} URL: {shown}")
+    if "@" in parts.path + parts.query + parts.fragment:
+        raise InvalidInput(f"{source}: malformed URL (an '@' after the host; in a password, write @ as %40, "
+                           f"/ as %2F, ? as %3F, # as %23): {shown}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InvalidInput(f"{source}: malformed URL (the port is not a number from 0 to 65535): {shown}") from None
+    return parts
+
+
 # -- redaction ----------------------------------------------------------------------------------
 
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.-]*://[^:/?#@\s]*:)(?P<pw>[^@/\s]*)(?P<at>@)", re.I)
-_KV_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.I)
+# A password in a URL runs from the first ':' of the user-info to the LAST '@' (a password may hold
+# '@', ':', '/', spaces...). In running text (messages, logs, tracebacks) two shapes are recognised:
+# `scheme://user:` up to the last '@' on the line (unless a space follows the ':', as in "(expected
+# redis://...): x"), and a scheme-less token `user:pw@host` up to its last '@' (`postgres:pw@h`,
+# `postgresql:/u:pw@h`, `postgresql//u:pw@h`, `:pw@h`); a token whose ':' is followed by '//' is a
+# scheme, left to the first shape. `redact_url`, given a whole URL value, also covers passwords
+# with spaces in scheme-less shapes; a URL dbctl parsed has its password registered besides.
+_URL_HEAD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:]*:(?!\s)", re.I)
+_TOKEN_PASSWORD = re.compile(r"(?<!\S)(?P<head>[^\s:]*:)(?!//)(?P<pw>\S*)@")
+# libpq conninfo `password=...` (also sslpassword, PGPASSWORD=), quoted or not.
+_KV_PASSWORD = re.compile(
+    r"""(?P<head>\b\w*password\s*=\s*)(?P<pw>'(?:[^'\\\r\n]|\\.)*(?:'|$)|"(?:[^"\\\r\n]|\\.)*(?:"|$)|\S+)""",
+    re.I | re.M,
+)
+# urllib's ValueErrors quote what it misread as the port, or the whole netloc.
+_URLLIB_QUOTED = re.compile(r"""(?P<head>integer value as |netloc )(?P<pw>'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")""")
+# Schemes whose `scheme://` `redact_url` trusts to be one (anything else may be `user:` + password).
+_KNOWN_SCHEME = re.compile(r"\s*(?:postgres|postgresql|redis|rediss)://", re.I)
 _secrets: set[str] = set()
 
 
@@ -127,27 +163,61 @@ def register_secret(secret: str) -> None:
 
 
 def register_secret_url(url: str) -> None:
-    try:
-        password = urlsplit(url.strip()).password
-    except ValueError:
-        match = _URL_PASSWORD.search(url)
-        password = match.group("pw") if match else None
-    if password:
-        register_secret(unquote(password))
-        register_secret(password)
+    """Register whatever could be the password of `url`, well-formed or not (and conninfo's)."""
+    span = _password_span(url)
+    candidates = [url[span[0]:span[1]]] if span else []
+    candidates += [_unquote_kv(m["pw"]) for m in _KV_PASSWORD.finditer(url)]
+    for candidate in candidates:
+        register_secret(candidate)
+        register_secret(unquote(candidate))
+
+
+def _unquote_kv(value: str) -> str:
+    """A conninfo value as libpq reads it (quotes removed, backslash escapes undone): the secret."""
+    if value[:1] in ("'", '"'):
+        value = value[1:-1] if len(value) > 1 and value[-1] == value[0] else value[1:]
+        return re.sub(r"\\(.)", r"\1", value)
+    return value
+
+
+def _password_span(url: str) -> tuple[int, int] | None:
+    """Where the password of a whole URL value is: from the first ':' after a known `scheme://`
+    (or from the first ':' at all) to the last '@'. None when there is no ':' before an '@'."""
+    at = url.rfind("@")
+    if at < 0:
+        return None
+    scheme = _KNOWN_SCHEME.match(url)
+    colon = url.find(":", scheme.end() if scheme else 0, at)
+    return (colon + 1, at) if colon >= 0 else None
 
 
 def redact_url(url: str) -> str:
+    """A URL value (well-formed or not) safe to show: any password replaced by ***."""
+    span = _password_span(url)
+    if span:
+        url = f"{url[:span[0]]}***{url[span[1]:]}"
     return redact(url)
 
 
 def redact(text: str) -> str:
-    """Replace every password we know of, or can recognise, with `***`."""
-    text = _URL_PASSWORD.sub(lambda m: f"{m['head']}***{m['at']}" if m["pw"] else m[0], text)
-    text = _KV_PASSWORD.sub(lambda m: f"{m['head']}***", text)
+    """Replace every password we know of, or can recognise, with `***`.
+
+    Known secrets go first: a rule that cut into one would leave the rest of it unrecognisable.
+    """
     for secret in sorted(_secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
-    return text
+    text = _KV_PASSWORD.sub(lambda m: f"{m['head']}***", text)
+    text = _URLLIB_QUOTED.sub(lambda m: f"{m['head']}'***'", text)
+    text = _TOKEN_PASSWORD.sub(lambda m: f"{m['head']}***@" if m["pw"] else m[0], text)
+    return "".join(map(_redact_url_line, text.splitlines(keepends=True)))
+
+
+def _redact_url_line(line: str) -> str:
+    """From the first `scheme://user:` to the line's last '@' (a regex doing this backtracks from
+    every URL on a long line: quadratic)."""
+    at = line.rfind("@")
+    head = _URL_HEAD.search(line, 0, at) if at > 0 else None
+    return f"{line[:head.end()]}***{line[at:]}" if head and head.end() < at else line
 
 
 class RedactingFilter(logging.Filter):
