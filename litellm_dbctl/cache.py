@@ -15,10 +15,10 @@ import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
-from litellm_dbctl.config import redact, register_secret
-from litellm_dbctl.errors import InvalidInput, OperationalError
+from litellm_dbctl.config import split_url
+from litellm_dbctl.errors import OperationalError
 
 CHANNEL = "litellm_proxy.auth_cache_invalidation"
 DEFAULT_OBJECT_TTL_SECONDS = 60  # LiteLLM's default user_api_key_cache_ttl: how long stale objects live
@@ -32,11 +32,7 @@ class Redis:
     """A minimal synchronous Redis client: enough for AUTH, SELECT, DEL, SCAN, PUBLISH, SUBSCRIBE."""
 
     def __init__(self, url: str, *, timeout: float = 5.0) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("redis", "rediss"):
-            raise InvalidInput(f"not a Redis URL (expected redis://...): {redact(url)}")
-        if parts.password:
-            register_secret(unquote(parts.password))
+        parts = split_url(url, "--redis-url", ("redis", "rediss"))  # exit 2 on a malformed URL, password hidden
         host, port = parts.hostname or "127.0.0.1", parts.port or 6379
         self.label = f"{host}:{port}"
         try:
