@@ -348,9 +348,11 @@ class _Planner:
                 if other is not None and other["user_id"] != row["user_id"]:
                     self.problem(user.loc, f"{user.where}.sso_user_id", f"{user.sso_user_id!r} already belongs to "
                                                                         f"user {other['user_id']!r}")
-                holders = by_email.get(user.user_email.lower()) if user.user_email and not user.implied else None
-                if holders and (len(holders) > 1 or holders[0] is not row):
-                    email_moves.append((user, row, holders))
+                email = user.user_email
+                if email and email != row["user_email"] and not user.implied:  # found by id or sso: a new email?
+                    holders = by_email.get(email.lower())
+                    if holders and (len(holders) > 1 or holders[0] is not row):
+                        email_moves.append((user, row, holders))
             self.user_ids.append(user_id)
         self.spec_user_ids = set(self.user_ids)
         if email_moves:
@@ -387,17 +389,18 @@ class _Planner:
         targets, users = self.member_targets, self.spec.users
         first: dict[tuple[str, str, int], int] = {}
         out: list[Membership] = []
+        seen_at, append = first.setdefault, out.append  # the loop runs once per membership: 10,000s of times
         for m in memberships:
-            target = targets[m.kind, m.target]
+            kind = m.kind
+            target = targets[kind, m.target]
             if target is None:
-                what = "team" if m.kind == "team" else "organization"
+                what = "team" if kind == "team" else "organization"
                 self.problem(m.loc, m.where, self._missing(what, m.target))
                 continue
-            key = (m.kind, target, m.user)
-            at = first.get(key)
-            if at is None:
-                first[key] = len(out)
-                out.append(m)
+            count = len(out)
+            at = seen_at((kind, target, m.user), count)
+            if at == count:
+                append(m)
                 continue
             seen = out[at]
             roles_clash = None not in (seen.role, m.role) and seen.role != m.role
