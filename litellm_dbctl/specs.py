@@ -247,10 +247,6 @@ class OrgSpec:
     loc: Loc
     where: str  # its field path (`organizations[0]`)
 
-    @property
-    def label(self) -> str:
-        return self.organization_id or self.organization_alias or "?"
-
 
 @dataclass(frozen=True)
 class TeamSpec:
@@ -260,10 +256,6 @@ class TeamSpec:
     member_budget: Mapping[str, Any]  # team_member_budget & co: the team's default member budget
     loc: Loc
     where: str
-
-    @property
-    def label(self) -> str:
-        return self.team_id or self.team_alias or "?"
 
 
 @dataclass(frozen=True)
