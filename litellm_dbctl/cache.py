@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -80,7 +80,7 @@ class Redis:
         return self.read()
 
     def read(self) -> object:
-        line = self.buffer.readline()
+        line = self._receive(self.buffer.readline)
         if not line:
             raise RedisError(f"Redis at {self.label} closed the connection")
         kind, rest = line[:1], line[1:-2]
@@ -94,12 +94,20 @@ class Redis:
             size = int(rest)
             if size < 0:
                 return None
-            data = self.buffer.read(size + 2)[:-2]
+            data = self._receive(lambda: self.buffer.read(size + 2))[:-2]
             return data.decode("utf-8", "replace")
         if kind == b"*":
             size = int(rest)
             return None if size < 0 else [self.read() for _ in range(size)]
         raise RedisError(f"Redis at {self.label}: unexpected reply {line[:20]!r}")
+
+    def _receive(self, read: Callable[[], bytes]) -> bytes:
+        """A socket error mid-reply (a timeout, a reset) is a RedisError like any other, so a caller
+        that reports Redis failures after a commit catches it too."""
+        try:
+            return read()
+        except OSError as exc:
+            raise RedisError(f"Redis at {self.label}: {exc}") from None
 
     def scan(self, pattern: str) -> list[str]:
         cursor, found = "0", []

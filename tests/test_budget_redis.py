@@ -1,7 +1,4 @@
-"""`budget sync --redis-url`: live proxies see the reset at once (the machine's Redis).
-
-Each test uses its own Redis namespace, so it never touches another test's (or anyone's) keys.
-"""
+"""`budget sync --redis-url`: live proxies see the reset at once (the machine's Redis, see fix_redis)."""
 
 from __future__ import annotations
 
@@ -9,38 +6,15 @@ import json
 import socket
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
-
-import pytest
 
 import fix_budget as fx
+from fix_redis import PASSWORD, REDIS, namespace, needs_redis, redis_without  # noqa: F401 - fixtures
 from helpers import Database
 from litellm_dbctl import cache
 
-REDIS = "redis://127.0.0.1:6379"
 NOW = "2026-06-10T12:00:00Z"
 
-
-def redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not redis_up(), reason="no Redis on 127.0.0.1:6379")
-
-
-@pytest.fixture
-def namespace() -> Iterator[str]:
-    name = f"dbctl-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    with cache.Redis(REDIS) as redis:
-        keys = redis.scan(f"{name}:*")
-        if keys:
-            redis.command("DEL", *keys)
+pytestmark = needs_redis
 
 
 class Subscriber:
@@ -129,24 +103,6 @@ def test_limit_changes_drop_cached_objects_but_keep_counters(cli, db: Database, 
         assert redis.command("GET", f"{namespace}:spend:user:alice") == "0.5"
 
 
-@pytest.fixture
-def redis_without(namespace: str) -> Iterator[Callable[[str], str]]:
-    """A Redis URL for a user denied some commands: Redis failing part-way, as an outage would."""
-    users: list[str] = []
-
-    def make(*denied: str) -> str:
-        name = f"dbctl-test-{uuid.uuid4().hex[:8]}"
-        with cache.Redis(REDIS) as redis:
-            redis.command("ACL", "SETUSER", name, "on", ">pw", "~*", "&*", "+@all", *(f"-{d}" for d in denied))
-        users.append(name)
-        return f"redis://{name}:pw@127.0.0.1:6379"
-
-    yield make
-    with cache.Redis(REDIS) as redis:
-        for name in users:
-            redis.command("ACL", "DELUSER", name)
-
-
 def test_redis_failing_after_the_commit_reports_the_result_and_the_stale_entities(
         cli, db: Database, namespace: str, redis_without) -> None:
     fx.key(db, "tok", key_alias="ci-bot", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
@@ -159,7 +115,7 @@ def test_redis_failing_after_the_commit_reports_the_result_and_the_stale_entitie
     assert payload["redis"]["error"]
     assert {(s["entity"], s["id"]) for s in payload["redis"]["stale"]} == {("key", "tok"), ("user", "alice")}
     assert "committed" in result.stderr and "2 entities" in result.stderr and "user alice" in result.stderr
-    assert "pw@" not in result.stderr + result.stdout
+    assert PASSWORD not in result.stderr + result.stdout
     assert fx.spend(db, "LiteLLM_VerificationToken", "token", "tok") == 0.0  # the reset stands
     with cache.Redis(REDIS) as redis:
         assert redis.command("GET", f"{namespace}:cronjob_lock:reset_budget_job") is None  # lease released

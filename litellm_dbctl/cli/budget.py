@@ -125,26 +125,17 @@ def _stale_exit(result: Any) -> None:
     from litellm_dbctl import cache
     from litellm_dbctl.errors import ExitCode
 
-    named = ", ".join(f"{ref.kind} {_shown_id(ref.kind, ref.id)}" for ref in result.stale[:STALE_NAMED])
-    more = f" and {len(result.stale) - STALE_NAMED} more (--json lists them)" if len(result.stale) > STALE_NAMED else ""
     typer.echo(f"dbctl: error: budget changes are committed, but invalidating the proxies' Redis failed: "
                f"{result.invalidation_error}", err=True)
     typer.echo(f"  proxies may keep enforcing the old spend or limits of {len(result.stale)} entities "
-               f"(at least {cache.DEFAULT_OBJECT_TTL_SECONDS} s after their last request): {named}{more}", err=True)
+               f"(at least {cache.DEFAULT_OBJECT_TTL_SECONDS} s after their last request): "
+               f"{common.stale_names(result.stale)}", err=True)
     common.exit_with(int(ExitCode.ERROR))
-
-
-STALE_NAMED = 10
-SHOWN_HASH = 12  # as `key list`: a key's whole token hash only in JSON
-
-
-def _shown_id(entity: str, id_: str) -> str:
-    return id_[:SHOWN_HASH] + "…" if entity == "key" and len(id_) > SHOWN_HASH else id_
 
 
 def _change_lines(change: Any) -> list[dict[str, Any]]:
     head = {"entity": change.entity if change.team_id is None else f"{change.entity} ({change.team_id})",
-            "id": _shown_id(change.entity, change.id), "name": change.name,
+            "id": common.shown_id(change.entity, change.id), "name": change.name,
             "action": change.action if change.via is None or change.action == "repair" else
             f"{change.action} via {change.via}"}
     return [{**head, "field": name, "old": old, "new": new} for name, (old, new) in change.fields.items()]
@@ -170,7 +161,7 @@ def _sync_payload(result: Any) -> dict[str, Any]:
 def _redis_payload(result: Any) -> dict[str, Any] | None:
     if result.invalidation_error:
         return {"error": result.invalidation_error,
-                "stale": [{"entity": ref.kind, "id": ref.id, "team_id": ref.team_id} for ref in result.stale]}
+                "stale": common.stale_records(result.stale)}
     if result.invalidation is None:
         return None
     inv = result.invalidation

@@ -228,3 +228,26 @@ def _escape(text: str) -> str:
 def exit_with(code: int) -> None:
     if code:
         raise typer.Exit(code)
+
+
+# -- Redis failing after a commit ---------------------------------------------------------------
+
+STALE_NAMED = 10  # stale cache entries an error line names; --json lists them all
+SHOWN_HASH = 12  # as `key list`: a key's whole token hash only in JSON
+
+
+def shown_id(kind: str, id_: str) -> str:
+    return id_[:SHOWN_HASH] + "…" if kind == "key" and len(id_) > SHOWN_HASH else id_
+
+
+def stale_names(refs: Sequence[Any]) -> str:
+    """The cache.EntityRefs a failed invalidation left stale, for one error line: after the commit a
+    re-run finds nothing to redo, so this (and the JSON `redis.stale`) is the operator's only record."""
+    named = ", ".join(f"{ref.kind} {shown_id(ref.kind, ref.id)}{f' in {ref.team_id}' if ref.team_id else ''}"
+                      for ref in refs[:STALE_NAMED])
+    return named + (f" and {len(refs) - STALE_NAMED} more (--json lists them)" if len(refs) > STALE_NAMED else "")
+
+
+def stale_records(refs: Iterable[Any]) -> list[dict[str, Any]]:
+    """The JSON `redis.stale` list of the cache.EntityRefs a failed invalidation left stale."""
+    return [{"entity": ref.kind, "id": ref.id, "team_id": ref.team_id} for ref in refs]

@@ -107,14 +107,15 @@ def _change(ctx: typer.Context, change: object, settings: shared.RunSettings) ->
 
     assert isinstance(change, keys.KeyChange)
     dry_run = settings.dry_run
-    if change.action != "unchanged" and not dry_run:
-        shared.publish(ctx, [EntityRef("key", change.token)], settings)
+    published = shared.publish(ctx, [EntityRef("key", change.token)], settings) \
+        if change.action != "unchanged" and not dry_run else shared.Published()
     if common.settings(ctx).output == "json":
         common.dump_json({"dry_run": dry_run, "token": change.token, "key_alias": change.key_alias,
-                          "action": change.action})
+                          "action": change.action, "redis": published.redis})
     else:
         name = change.key_alias or change.token[:12] + "…"
         common.line(ctx, f"{'would be ' if dry_run and change.action != 'unchanged' else ''}{change.action}: {name}")
+    published.raise_failure()
     if dry_run and change.action != "unchanged":
         raise typer.Exit(3)
 

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Optional
 import typer
 
 from litellm_dbctl.cli import common
+from litellm_dbctl.errors import OperationalError
 
 app = typer.Typer(help="Apply one spec file of organizations, teams, users and keys.", no_args_is_help=True)
 
@@ -83,6 +84,10 @@ def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = Fals
               redis_namespace: Optional[str] = None, lock_timeout: float = 0.0, timezone: str = "UTC",
               budget_reset_time: str = "00:00", batch_size: Optional[int] = None,
               proxy_config: Optional[str] = None) -> RunSettings:
+        if redis_url:  # a malformed URL is exit 2 before anything is written, not a failure after the commit
+            from litellm_dbctl.config import split_url
+
+            split_url(redis_url, "--redis-url", ("redis", "rediss"))
         return RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, lock_timeout, timezone,
                            budget_reset_time, batch_size, proxy_config)
 
@@ -111,35 +116,68 @@ def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
     outcome = provisioning.run(common.target(ctx), spec, options=opts, dry_run=settings.dry_run,
                                batch_size=settings.batch_size, lock_timeout=settings.lock_timeout,
                                command=common.command_name(ctx), on_chunk=progress)
-    cache_report = publish(ctx, outcome.refs, settings) if outcome.applied and outcome.written else None
-    render(ctx, outcome, dry_run=settings.dry_run, cache=cache_report)
+    published = publish(ctx, outcome.refs, settings) if outcome.applied and outcome.written else Published()
+    render(ctx, outcome, dry_run=settings.dry_run, published=published)
     common.keep_until_exit(spec, outcome)
+    published.raise_failure()
     if settings.dry_run and outcome.plan.changed:
         raise typer.Exit(3)
 
 
-def publish(ctx: typer.Context, refs: Any, settings: RunSettings) -> Optional[dict[str, Any]]:
-    """Invalidate the proxies' caches after a commit, or say on stderr how long until they notice."""
+class StaleCache(OperationalError):
+    """Redis failed after the commit. Raised only once the result is shown (a created raw key is
+    printed once, ever), naming what proxies may serve stale: a re-run finds nothing to redo."""
+
+    def __init__(self, error: str, refs: Sequence[Any]) -> None:
+        from litellm_dbctl.cache import DEFAULT_OBJECT_TTL_SECONDS
+
+        self.error = error
+        self.refs = refs
+        super().__init__(f"changes are committed, but invalidating the proxies' Redis cache failed: {error}; "
+                         f"proxies may serve the old copies of {len(refs)} object(s) until their cache TTL "
+                         f"({DEFAULT_OBJECT_TTL_SECONDS} s) ends: {common.stale_names(refs)}")
+
+
+class Published(NamedTuple):
+    """What `publish` did: the JSON `cache` member, or the Redis failure to raise after the output."""
+
+    cache: Optional[dict[str, Any]] = None
+    failure: Optional[StaleCache] = None
+
+    @property
+    def redis(self) -> Optional[dict[str, Any]]:
+        """The JSON `redis` member: null unless Redis failed after the commit (as budget sync's error form)."""
+        if self.failure is None:
+            return None
+        return {"error": self.failure.error, "stale": common.stale_records(self.failure.refs)}
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+
+def publish(ctx: typer.Context, refs: Any, settings: RunSettings) -> Published:
+    """Invalidate the proxies' caches after a commit, or say on stderr how long until they notice. A
+    Redis failure is returned, not raised: the caller shows the committed result first."""
     from litellm_dbctl import cache, provisioning
-    from litellm_dbctl.errors import OperationalError
+    from litellm_dbctl.config import redact
+    from litellm_dbctl.errors import DbctlError
 
     refs = list(refs)
     if not refs:
-        return None
+        return Published()
     if not settings.redis_url:
         common.info(ctx, f"note: running proxies see updated objects within {cache.DEFAULT_OBJECT_TTL_SECONDS} s "
                          "(their cache TTL); pass --redis-url (or set REDIS_URL) to make it immediate")
-        return None
+        return Published()
     try:
         result = provisioning.invalidate(settings.redis_url, refs, namespace=settings.redis_namespace)
-    except OperationalError as exc:
-        raise OperationalError(f"changes are committed, but invalidating the proxies' cache failed: {exc.message}",
-                               hint=f"proxies see the change within {cache.DEFAULT_OBJECT_TTL_SECONDS} s anyway") \
-            from None
+    except DbctlError as exc:
+        return Published(failure=StaleCache(redact(exc.message), refs))
     common.info(ctx, f"invalidated {len(refs)} cached object(s) in Redis: {result.deleted} key(s) deleted, "
                      f"{result.published} message(s) published")
-    return {"objects": len(refs), "deleted": result.deleted, "published": result.published,
-            "receivers": result.receivers}
+    return Published({"objects": len(refs), "deleted": result.deleted, "published": result.published,
+                      "receivers": result.receivers})
 
 
 def _show(value: Any) -> str:
@@ -159,7 +197,7 @@ def _changes_text(item: Any, width: int = 200) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, cache: Optional[dict[str, Any]] = None) -> None:
+def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Published = Published()) -> None:
     """The plan (JSON: every item; table: what changes, all with -v), created keys and a summary."""
     s = common.settings(ctx)
     plan = outcome.plan
@@ -180,7 +218,8 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, cache: Optional[d
                         "unchanged": c.summary.unchanged, "rows_written": c.written} for c in outcome.chunks],
             "rows_written": outcome.written,
             "keys": keys,
-            "cache": cache,
+            "cache": published.cache,
+            "redis": published.redis,
         })
         return
     shown = [i for i in plan.items if i.action != "unchanged" or s.verbose]
@@ -210,8 +249,9 @@ def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSe
 
     outcome = provisioning.remove_member(common.target(ctx), kind, group, user, options=options(settings),
                                          dry_run=settings.dry_run, lock_timeout=settings.lock_timeout)
-    cache_report = publish(ctx, outcome.refs, settings) if outcome.applied and outcome.written else None
-    render(ctx, outcome, dry_run=settings.dry_run, cache=cache_report)
+    published = publish(ctx, outcome.refs, settings) if outcome.applied and outcome.written else Published()
+    render(ctx, outcome, dry_run=settings.dry_run, published=published)
+    published.raise_failure()
     if settings.dry_run and outcome.plan.changed:
         raise typer.Exit(3)
 

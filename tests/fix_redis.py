@@ -1,0 +1,57 @@
+"""The machine's Redis for the tests: a namespace per test, and users denied some commands.
+
+Each test uses its own namespace and ACL users, so it never touches another test's (or anyone's) keys.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from litellm_dbctl import cache
+
+REDIS = "redis://127.0.0.1:6379"
+PASSWORD = "s3cret-Pw"  # the denied users' password: never in any output
+
+
+def redis_up() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+needs_redis = pytest.mark.skipif(not redis_up(), reason="no Redis on 127.0.0.1:6379")
+
+
+@pytest.fixture
+def namespace() -> Iterator[str]:
+    name = f"dbctl-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    with cache.Redis(REDIS) as redis:
+        keys = redis.scan(f"{name}:*")
+        if keys:
+            redis.command("DEL", *keys)
+
+
+@pytest.fixture
+def redis_without() -> Iterator[Callable[..., str]]:
+    """A Redis URL for a user denied some commands: Redis failing part-way, as an outage would."""
+    users: list[str] = []
+
+    def make(*denied: str) -> str:
+        name = f"dbctl-test-{uuid.uuid4().hex[:8]}"
+        with cache.Redis(REDIS) as redis:
+            redis.command("ACL", "SETUSER", name, "on", f">{PASSWORD}", "~*", "&*", "+@all",
+                          *(f"-{d}" for d in denied))
+        users.append(name)
+        return f"redis://{name}:{PASSWORD}@127.0.0.1:6379"
+
+    yield make
+    with cache.Redis(REDIS) as redis:
+        for name in users:
+            redis.command("ACL", "DELUSER", name)
