@@ -48,7 +48,7 @@ USER_FIELDSET = frozenset(USER_COLUMNS)
 USER_NULLS = dict.fromkeys(USER_COLUMNS)  # a new user's columns before its fields: copied, never changed
 TEAM_COLUMNS = ("team_alias", "organization_id", "members_with_roles", "metadata", "max_budget", "soft_budget",
                 "models", "tpm_limit", "rpm_limit", "max_parallel_requests", "budget_duration", "budget_reset_at",
-                "blocked")
+                "blocked", "team_member_permissions")
 ORG_COLUMNS = ("organization_alias", "models", "metadata")
 BUDGET_COLUMNS = ("max_budget", "soft_budget", "tpm_limit", "rpm_limit", "budget_duration", "budget_reset_at")
 BUDGET_FIELDSET = frozenset(BUDGET_COLUMNS) - {"budget_reset_at"}  # the budget fields a spec sets
@@ -59,6 +59,7 @@ MEMBER_BUDGET_MAP = {"team_member_budget": "max_budget", "team_member_budget_dur
 MEMBER_BUDGET_FIELD = {column: name for name, column in MEMBER_BUDGET_MAP.items()}
 PROXY_SETTINGS = "proxy settings"  # where a default membership comes from: the source of its messages
 DEFAULT_TEAMS = "litellm_settings.default_internal_user_params.teams"  # ... and its field path
+DEFAULT_ORG = "default_team_params.organization_id"  # the organization a created team joins unless it names one
 SEP = "\x1f"  # joins a composite key (user_id, team_id) as the lock queries return it
 
 
@@ -198,7 +199,7 @@ def _same(name: str, old: Any, new: Any) -> bool:
         return old.lower() == new.lower()
     if isinstance(old, float) or isinstance(new, float):
         return old is not None and new is not None and float(old) == float(new)
-    if name in ("models", "allowed_routes", "teams") and not old and not new:
+    if name in ("models", "allowed_routes", "teams", "team_member_permissions") and not old and not new:
         return True  # NULL and [] mean the same to LiteLLM
     if name == "metadata" and not old and not new:
         return True
@@ -246,6 +247,8 @@ class _Planner:
         org_refs = {r for o in spec.organizations for r in (o.organization_id, o.organization_alias) if r}
         org_refs |= {m.target for m in spec.memberships if m.kind == "org"}
         org_refs |= {t.fields["organization_id"] for t in spec.teams if t.fields.get("organization_id")}
+        if spec.teams and self.settings.team_params.get("organization_id"):
+            org_refs.add(self.settings.team_params["organization_id"])
         team_refs = {r for t in spec.teams for r in (t.team_id, t.team_alias) if r}
         team_refs |= {m.target for m in spec.memberships if m.kind == "team"}
         team_refs |= {t.team_id for t in self.settings.user_teams} if spec.users else set()
@@ -362,6 +365,7 @@ class _Planner:
             ref = team.fields.get("organization_id")
             if ref and self.org_ref(ref) is None:
                 self.problem(team.loc, f"{team.where}.organization_id", self._missing("organization", ref))
+        self._default_org()
         memberships = list(spec.memberships) + self._default_memberships()
         self.member_targets = {(kind, target): self.team_ref(target) if kind == "team" else self.org_ref(target)
                                for kind, target in {(m.kind, m.target) for m in memberships}}
@@ -463,6 +467,22 @@ class _Planner:
                 for index, (user, user_id) in enumerate(zip(self.spec.users, self.user_ids))
                 if not user.implied and index not in named and user_id not in self.user_by_id
                 for team, where in teams]
+
+    def _default_org(self) -> None:
+        """default_team_params.organization_id, when a team the spec creates names no organization, must
+        be the id of an organization in the file or the database: /team/new rejects any other, and the
+        proxy reads an id there, never an alias."""
+        org_id = self.settings.team_params.get("organization_id")
+        if not org_id or org_id in self.spec_org_ids or org_id in self.org_by_id:
+            return
+        if all(team_id in self.team_by_id or "organization_id" in team.fields
+               for team, team_id in zip(self.spec.teams, self.team_ids)):
+            return
+        why = f"organization_id {org_id!r} exists neither in the file nor in the database"
+        alias_of = self.org_ref(org_id)
+        if alias_of:
+            why += f" ({org_id!r} is the alias of {alias_of!r}: give its organization_id)"
+        self.problems.append((0, f"{self.settings.at[DEFAULT_ORG]}: litellm_settings.{DEFAULT_ORG}: {why}"))
 
     def _match(self, given_id: str | None, alias: str | None, by_alias: Mapping[str, list[dict[str, Any]]],
                id_name: str, loc: Any, where: str) -> str:
@@ -607,7 +627,7 @@ class _Planner:
                     self.budget_inserts.append({"budget_id": budget_id, **{k: mb.get(k) for k in BUDGET_COLUMNS}})
                     metadata["team_member_budget_id"] = budget_id
                 new = {"team_id": team_id, **{k: None for k in TEAM_COLUMNS}, "members_with_roles": [],
-                       "models": [], "blocked": False, **desired, "metadata": metadata}
+                       "models": [], "blocked": False, "team_member_permissions": [], **desired, "metadata": metadata}
                 self.team_state[team_id] = new
                 self.team_new.add(team_id)
                 self.team_changes[team_id] = [Change(k, None, v) for k, v in {**desired, **team.member_budget}.items()]

@@ -31,9 +31,10 @@ ADMIN_ROLE = "proxy_admin"
 # default_internal_user_params: the keys dbctl writes (teams is read apart); LiteLLM skips available_teams itself.
 USER_PARAMS: dict[str, specs.Check] = specs.USER_FIELDS
 IGNORED_USER_PARAMS = frozenset({"available_teams"})
-# default_team_params: the fields /team/new takes from it (litellm-database.md §4.3).
-TEAM_PARAMS: dict[str, specs.Check] = {k: specs.TEAM_FIELDS[k]
-                                       for k in ("max_budget", "budget_duration", "tpm_limit", "rpm_limit")}
+# default_team_params: the fields /team/new takes from it (litellm-database.md §4.3). organization_id
+# must name an organization that exists: the planner checks it when a team it creates takes it.
+TEAM_PARAMS: dict[str, specs.Check] = {k: specs.TEAM_FIELDS[k] for k in (
+    "max_budget", "budget_duration", "tpm_limit", "rpm_limit", "team_member_permissions", "organization_id")}
 GLOBALS: dict[str, specs.Check] = {"max_internal_user_budget": specs._number,
                                    "internal_user_budget_duration": specs._duration}
 NUMBERS = (specs._number, specs._count)  # checks given an EnvText as the number it spells
@@ -57,6 +58,7 @@ class ProxySettings:
     team_params: Mapping[str, Any] = field(default_factory=dict)  # default_team_params, the fields used
     user_teams: tuple[DefaultTeam, ...] = ()  # default_internal_user_params.teams: joined by a new user
     not_applied: tuple[str, ...] = ()  # settings LiteLLM reads that dbctl does not apply (reported)
+    at: Mapping[str, specs.Loc] = field(default_factory=dict)  # "section.key" -> where it is set, for problems
 
     def new_user(self, fields: Mapping[str, Any], *, implied: bool) -> dict[str, Any]:
         """A created user's fields with the proxy's defaults for the fields the spec leaves out.
@@ -81,7 +83,9 @@ class ProxySettings:
         return _filled(fields, defaults)
 
     def new_team(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """A created team's fields with default_team_params' budget and limits where the spec leaves them out."""
+        """A created team's fields with default_team_params' budget, limits, team_member_permissions and
+        organization_id where the spec leaves them out (a field named, even as null or [], is kept:
+        a second run then finds the row as declared)."""
         return _filled(fields, self.team_params)
 
 
@@ -154,6 +158,7 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
     sections: dict[str, dict[str, Any]] = {"default_internal_user_params": {}, "default_team_params": {}}
     teams: tuple[DefaultTeam, ...] | None = None
     not_applied: list[str] = []
+    at: dict[str, specs.Loc] = {}
     for section, known in (("default_internal_user_params", USER_PARAMS), ("default_team_params", TEAM_PARAMS)):
         if section not in merged or merged[section][0] is None:
             continue
@@ -170,13 +175,13 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
             if key not in known:
                 not_applied.append(f"{section}.{key}")
                 continue
-            sections[section][key] = check(f"{section}.{key}", value, known[key], source,
-                                           mapping.lines.get(key, line))
+            loc = at[f"{section}.{key}"] = specs.Loc(source, mapping.lines.get(key, line))
+            sections[section][key] = check(f"{section}.{key}", value, known[key], *loc)
     if problems:
         raise InvalidSpec(problems, source="proxy settings")
     return ProxySettings(sections["default_internal_user_params"], globals_.get("max_internal_user_budget"),
                          globals_.get("internal_user_budget_duration"), sections["default_team_params"],
-                         teams or (), tuple(not_applied))
+                         teams or (), tuple(not_applied), at)
 
 
 def _default_teams(value: Any) -> tuple[DefaultTeam, ...]:

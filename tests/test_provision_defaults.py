@@ -4,6 +4,7 @@ creates as /user/new, /team/member_add and /team/new apply them; never to what a
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from fix_provision import fingerprint, write
 
@@ -23,7 +24,9 @@ litellm_settings:
     budget_duration: 7d
     tpm_limit: 1000
     team_member_permissions: [/key/generate]
+    models: [gpt-4o-mini]
 """
+ORG_DEFAULT = "    organization_id: acme\n"  # default_team_params.organization_id, line 17 of CONFIG + ORG_DEFAULT
 
 
 def user(db, email: str) -> dict:
@@ -50,7 +53,8 @@ users:
 """)
     result = cli("provision", "apply", spec, "--proxy-config", config)
     assert result.code == 0, result
-    assert "default_team_params.team_member_permissions" in result.stderr  # reported, not silently dropped
+    assert "default_team_params.models" in result.stderr  # /team/new does not apply it: reported, not dropped
+    assert "team_member_permissions" not in result.stderr
 
     plain = user(db, "plain@example.com")
     assert (plain["models"], plain["max_budget"], plain["budget_duration"]) == (["gpt-4o"], 10, None)
@@ -66,6 +70,8 @@ users:
     assert (teams["eng"]["max_budget"], teams["eng"]["budget_duration"], teams["eng"]["tpm_limit"],
             teams["eng"]["rpm_limit"]) == (100, "7d", 1000, 5)
     assert teams["eng"]["budget_reset_at"] is not None
+    assert teams["eng"]["team_member_permissions"] == ["/key/generate"]
+    assert teams["eng"]["models"] == []
     assert teams["ops"]["max_budget"] == 3
     # default_internal_user_params.teams: every new user the spec gives no team joins eng as `user`
     roster = {m["user_email"]: m["role"] for m in teams["eng"]["members_with_roles"]}
@@ -83,10 +89,84 @@ users:
 def test_defaults_never_touch_existing_rows(cli, db, tmp_path) -> None:
     assert cli("user", "provision", "--email", "old@example.com").code == 0
     assert cli("team", "provision", "--team-id", "eng").code == 0
+    assert cli("org", "provision", "--org-id", "acme", "--alias", "Acme").code == 0
     before = fingerprint(db)
-    config = write(tmp_path, CONFIG, "config.yaml")
+    config = write(tmp_path, CONFIG + ORG_DEFAULT, "config.yaml")
     assert cli("user", "provision", "--email", "old@example.com", "--proxy-config", config).code == 0
     assert cli("team", "provision", "--team-id", "eng", "--proxy-config", config).code == 0
+    assert fingerprint(db) == before
+    eng = db.query('SELECT * FROM "LiteLLM_TeamTable" WHERE team_id = %s', ["eng"])[0]
+    assert (eng["organization_id"], eng["team_member_permissions"], eng["max_budget"]) == (None, [], None)
+
+
+def test_a_new_team_gets_the_default_permissions_and_organization(cli, db, tmp_path) -> None:
+    """/team/new: team_member_permissions and organization_id from default_team_params when the request
+    leaves them out; an organization the spec names wins, and one named null or [] stays as written."""
+    config = write(tmp_path, CONFIG + ORG_DEFAULT, "config.yaml")
+    spec = write(tmp_path, """\
+organizations:
+  - organization_id: acme
+    organization_alias: Acme
+  - organization_id: labs
+    organization_alias: Labs
+teams:
+  - team_id: eng
+  - team_id: ops
+    organization_id: Labs
+    team_member_permissions: [/key/list, /key/info]
+  - team_id: solo
+    organization_id: null
+    team_member_permissions: []
+""")
+    result = cli("provision", "apply", spec, "--proxy-config", config)
+    assert result.code == 0, result
+    teams = {r["team_id"]: r for r in db.query('SELECT * FROM "LiteLLM_TeamTable"')}
+    assert (teams["eng"]["organization_id"], teams["eng"]["team_member_permissions"]) == ("acme", ["/key/generate"])
+    assert (teams["ops"]["organization_id"], teams["ops"]["team_member_permissions"]) == \
+        ("labs", ["/key/list", "/key/info"])
+    assert (teams["solo"]["organization_id"], teams["solo"]["team_member_permissions"]) == (None, [])
+    created = db.value("""SELECT updated_values FROM "LiteLLM_AuditLog"
+                          WHERE table_name = 'LiteLLM_TeamTable' AND object_id = 'eng'""")
+    assert (created["organization_id"], created["team_member_permissions"]) == ("acme", ["/key/generate"])
+
+    before = fingerprint(db)
+    again = cli("provision", "apply", spec, "--proxy-config", config)
+    assert again.code == 0 and "0 changed" in again.stdout, again
+    assert fingerprint(db) == before
+    granted = write(tmp_path, Path(spec).read_text().replace("team_member_permissions: []",
+                                                             "team_member_permissions: [/key/list]"), "granted.yaml")
+    assert cli("provision", "apply", granted, "--proxy-config", config).code == 0  # the spec's field updates a team
+    assert db.value('SELECT team_member_permissions FROM "LiteLLM_TeamTable" WHERE team_id = %s', ["solo"]) == \
+        ["/key/list"]
+
+    flags = cli("team", "provision", "--team-id", "cli", "--proxy-config", config)  # the organization in the db
+    assert flags.code == 0, flags
+    row = db.query('SELECT * FROM "LiteLLM_TeamTable" WHERE team_id = %s', ["cli"])[0]
+    assert (row["organization_id"], row["team_member_permissions"]) == ("acme", ["/key/generate"])
+
+
+def test_an_unknown_default_organization_names_where_it_is_set_and_changes_nothing(cli, db, tmp_path) -> None:
+    config = write(tmp_path, CONFIG + ORG_DEFAULT, "config.yaml")
+    spec = write(tmp_path, "teams:\n  - team_id: eng\n")
+    assert cli("org", "provision", "--org-id", "org-1", "--alias", "acme").code == 0  # an alias is not an id
+    before = fingerprint(db)
+    for args in (("provision", "apply", spec), ("team", "provision", "--team-id", "eng")):
+        result = cli(*args, "--proxy-config", config)
+        assert result.code == 2, result
+        assert f"{config}:17: litellm_settings.default_team_params.organization_id: organization_id 'acme' " \
+               "exists neither in the file nor in the database ('acme' is the alias of 'org-1': give its " \
+               "organization_id)" in result.stderr
+        assert fingerprint(db) == before
+    named = cli("team", "provision", "--team-id", "eng", "--org", "org-1", "--proxy-config", config)
+    assert named.code == 0, named  # a team naming its organization never needs the default
+
+    db.execute("""INSERT INTO "LiteLLM_Config" (param_name, param_value) VALUES ('litellm_settings', %s)""",
+               [json.dumps({"default_team_params": {"organization_id": "gone"}})])
+    before = fingerprint(db)
+    stored = cli("team", "provision", "--team-id", "ops")
+    assert stored.code == 2, stored
+    assert "LiteLLM_Config: litellm_settings.default_team_params.organization_id: organization_id 'gone' " \
+           "exists neither in the file nor in the database" in stored.stderr
     assert fingerprint(db) == before
 
 
@@ -252,6 +332,25 @@ users:
     assert missing.stderr.count("'lab'") == 1  # once, not once per user
 
     assert cli("team", "provision", "--team-id", "lab").code == 0
+    before = fingerprint(db)
+    valid = cli("provision", "validate", spec, "--proxy-config", config)
+    assert valid.code == 0 and f"{spec}: valid" in valid.stdout, valid
+    assert fingerprint(db) == before
+
+
+def test_validate_checks_the_default_organization(cli, db, tmp_path) -> None:
+    config = write(tmp_path, CONFIG + ORG_DEFAULT, "config.yaml")
+    spec = write(tmp_path, "teams:\n  - team_id: eng\n")
+    missing = cli("provision", "validate", spec, "--proxy-config", config)
+    assert missing.code == 2, missing
+    assert f"{config}:17: litellm_settings.default_team_params.organization_id: organization_id 'acme' " \
+           "exists neither in the file nor in the database" in missing.stderr
+
+    declared = write(tmp_path, "organizations:\n  - {organization_id: acme, organization_alias: Acme}\n"
+                               "teams:\n  - team_id: eng\n", "declared.yaml")
+    assert cli("provision", "validate", declared, "--proxy-config", config).code == 0  # created by the same file
+
+    assert cli("org", "provision", "--org-id", "acme", "--alias", "Acme").code == 0
     before = fingerprint(db)
     valid = cli("provision", "validate", spec, "--proxy-config", config)
     assert valid.code == 0 and f"{spec}: valid" in valid.stdout, valid

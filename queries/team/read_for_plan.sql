@@ -4,6 +4,7 @@
 -- Teams a spec may name, by team_id or team_alias. A default member budget is the budget row named
 -- by metadata.team_member_budget_id (read with budget_row/read_for_plan).
 SELECT team_id, team_alias, organization_id, max_budget, soft_budget, budget_duration, budget_reset_at, models,
-       tpm_limit, rpm_limit, max_parallel_requests, blocked, metadata, members_with_roles, xmin::text AS xmin
+       tpm_limit, rpm_limit, max_parallel_requests, blocked, team_member_permissions, metadata, members_with_roles,
+       xmin::text AS xmin
 FROM "LiteLLM_TeamTable"
 WHERE team_id = ANY(%(ids)s::text[]) OR team_alias = ANY(%(aliases)s::text[])
