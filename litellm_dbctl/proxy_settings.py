@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl import sqlfiles, specs
+from litellm_dbctl import sqlfiles, specs, yamldoc
 from litellm_dbctl.errors import InvalidInput, InvalidSpec
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class ConfigFile:
 def read_config(path: str) -> ConfigFile:
     """The proxy config at PATH; InvalidInput for a missing or malformed file."""
     text, source = specs.read_text(path)
-    document = specs.parse_yaml(text, source)
+    document = yamldoc.parse(text, source)
     if document is None:
         return ConfigFile(source, None, False)
     if not isinstance(document, specs.LMap):

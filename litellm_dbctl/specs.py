@@ -5,8 +5,8 @@ like litellm-as-code's spec where they overlap, so its files load unchanged), a 
 (YAML/JSON list or CSV) or command-line flags. Every problem is collected with `file:line` and the
 field before anything touches the database; `load` raises `InvalidSpec` listing all of them.
 
-YAML is composed with libyaml (`CSafeLoader`) when available: nodes carry their line, and scalars
-are resolved with the safe constructor, so a 10,000-user file loads in well under a second.
+YAML is read by `yamldoc`: every value keeps its line, and the block YAML spec files are written in
+is read without PyYAML (a 10,000-user file in ~0.1 s).
 
 Membership is normalised here: a team's `members_with_roles`, a user's `teams` and an
 organization's members all become `Membership` records pointing at one `UserSpec` each; a member
@@ -24,8 +24,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from litellm_dbctl import durations
+from litellm_dbctl import durations, yamldoc
 from litellm_dbctl.errors import InvalidInput, InvalidSpec
+from litellm_dbctl.yamldoc import LMap, LSeq, plain
 
 USER_ROLES = ("proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer", "org_admin",
               "team", "customer")  # LiteLLM's LitellmUserRoles
@@ -37,149 +38,6 @@ SECTION_ALIASES = {"virtual_keys": "keys"}  # litellm-as-code's name for the key
 IGNORED_SECTIONS = ("config",)  # litellm-as-code accepts and ignores it; so does dbctl
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 MIN_CUSTOM_KEY_LENGTH = 16  # LiteLLM's MINIMUM_CUSTOM_KEY_LENGTH
-
-
-# -- located values ----------------------------------------------------------------------------
-
-
-@dataclass
-class LMap:
-    """A mapping read from a file, with the line of each key (1-based; 0 when unknown)."""
-
-    values: dict[str, Any]
-    lines: dict[str, int]
-    line: int
-    duplicates: list[tuple[str, int]] = field(default_factory=list)
-
-    def at(self, key: str) -> int:
-        return self.lines.get(key, self.line)
-
-
-@dataclass
-class LSeq:
-    items: list[Any]
-    lines: list[int]
-    line: int
-
-
-def _compose(loader: Any) -> Any:
-    """The single document as LMap/LSeq/scalars, built straight from libyaml's events: five times
-    faster than composing PyYAML nodes, and every value keeps its line."""
-    import yaml
-
-    loader.get_event()  # StreamStart
-    event = loader.get_event()
-    if isinstance(event, yaml.StreamEndEvent):
-        return None
-    value = _Composer(loader).value(loader.get_event())
-    loader.get_event()  # DocumentEnd
-    event = loader.get_event()
-    if not isinstance(event, yaml.StreamEndEvent):
-        raise yaml.MarkedYAMLError(problem="expected a single document", problem_mark=event.start_mark)
-    return value
-
-
-class _Composer:
-    """Events to values. Plain scalars that no implicit resolver can claim (most keys and values)
-    are taken as strings on the spot: the hot path of a 10,000-user file."""
-
-    def __init__(self, loader: Any) -> None:
-        import yaml
-
-        self.loader = loader
-        self.next_event = loader.get_event
-        self.anchors: dict[str, Any] = {}
-        self.plain_firsts = frozenset(loader.yaml_implicit_resolvers) - {None}
-        self.resolved: dict[str, Any] = {}  # plain scalar text -> its value (immutable: str, bool, number, date)
-        self.yaml = yaml
-
-    def scalar(self, event: Any) -> Any:
-        text = event.value
-        if event.tag is None and event.implicit[0]:
-            if text and text[0] not in self.plain_firsts:
-                value: Any = text  # a plain scalar no implicit resolver can claim: a string
-            elif text in self.resolved:
-                value = self.resolved[text]
-            else:  # resolved once per distinct text: `teams:` on every user costs one resolution
-                value = self.resolved[text] = _scalar(self.loader, event)
-        else:
-            value = _scalar(self.loader, event)
-        if event.anchor:
-            self.anchors[event.anchor] = value
-        return value
-
-    def value(self, event: Any) -> Any:
-        yaml = self.yaml
-        kind = type(event)
-        if kind is yaml.ScalarEvent:
-            return self.scalar(event)
-        next_event, scalar_event = self.next_event, yaml.ScalarEvent
-        if kind is yaml.MappingStartEvent:
-            mapping = LMap({}, {}, event.start_mark.line + 1)
-            values, lines, end = mapping.values, mapping.lines, yaml.MappingEndEvent
-            while True:
-                key_event = next_event()
-                if type(key_event) is end:
-                    break
-                key = self.scalar(key_event) if type(key_event) is scalar_event else self.value(key_event)
-                key = key if isinstance(key, str) else str(plain(key))
-                line = key_event.start_mark.line + 1
-                if key in values:
-                    mapping.duplicates.append((key, line))
-                item = next_event()
-                values[key] = self.scalar(item) if type(item) is scalar_event else self.value(item)
-                lines[key] = line
-            value: Any = mapping
-        elif kind is yaml.SequenceStartEvent:
-            items: list[Any] = []
-            item_lines: list[int] = []
-            end = yaml.SequenceEndEvent
-            while True:
-                item = next_event()
-                if type(item) is end:
-                    break
-                item_lines.append(item.start_mark.line + 1)
-                items.append(self.scalar(item) if type(item) is scalar_event else self.value(item))
-            value = LSeq(items, item_lines, event.start_mark.line + 1)
-        else:  # AliasEvent
-            if event.anchor not in self.anchors:
-                raise yaml.MarkedYAMLError(problem=f"unknown alias {event.anchor!r}", problem_mark=event.start_mark)
-            return self.anchors[event.anchor]
-        if event.anchor:
-            self.anchors[event.anchor] = value
-        return value
-
-
-def _scalar(loader: Any, event: Any) -> Any:
-    """A scalar as PyYAML's safe loader constructs it (plain scalars may resolve to int, float, bool,
-    null or timestamp; quoted ones stay strings)."""
-    import yaml
-
-    tag = event.tag
-    if tag is None or tag == "!":
-        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-    if tag == "tag:yaml.org,2002:str":
-        return event.value
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-    return loader.construct_object(node)
-
-
-def parse_yaml(text: str, source: str) -> Any:
-    """The document as LMap/LSeq/scalars with line numbers; InvalidInput on a YAML syntax error."""
-    import yaml
-
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_class(text)
-    try:
-        return _compose(loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise InvalidInput(f"{where}: not valid YAML/JSON: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{source}: not valid YAML/JSON: {exc}") from None
-    finally:
-        loader.dispose()
 
 
 def read_text(path: str) -> tuple[str, str]:
@@ -381,15 +239,6 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def plain(value: Any) -> Any:
-    """LMap/LSeq back to plain dicts and lists (for free-form fields such as metadata)."""
-    if isinstance(value, LMap):
-        return {k: plain(v) for k, v in value.values.items()}
-    if isinstance(value, LSeq):
-        return [plain(v) for v in value.items]
-    return value
-
-
 BUDGET_FIELDS: dict[str, Check] = {
     "max_budget": _number, "soft_budget": _number, "budget_duration": _duration,
     "tpm_limit": _count, "rpm_limit": _count,
@@ -404,7 +253,7 @@ USER_KEYS = {"user_id", "user_email", "sso_user_id", "teams", "organizations", "
 TEAM_FIELDS: dict[str, Check] = {
     "team_alias": _ident, "organization_id": _ident, "max_budget": _number, "soft_budget": _number,
     "budget_duration": _duration, "models": _str_list, "tpm_limit": _count, "rpm_limit": _count,
-    "max_parallel_requests": _count, "blocked": _bool, "metadata": _object,
+    "max_parallel_requests": _count, "blocked": _bool, "metadata": _object, "team_member_permissions": _str_list,
 }
 TEAM_MEMBER_BUDGET: dict[str, Check] = {  # /team/new's default member budget fields -> budget row columns
     "team_member_budget": _number, "team_member_budget_duration": _duration,
@@ -758,7 +607,7 @@ def load(path: str, *, defer: bool = False) -> Spec:
 
 
 def from_text(text: str, source: str, *, defer: bool = False) -> Spec:
-    document = parse_yaml(text, source)
+    document = yamldoc.parse(text, source)
     builder = _Builder(source)
     p = builder.problems
     if document is None:
@@ -807,7 +656,7 @@ def load_users(path: str, *, fmt: str | None = None, defer: bool = False) -> Spe
     kind = fmt or ("csv" if source.lower().endswith(".csv") else "yaml")
     if kind == "csv":
         return users_from_csv(text, source, defer=defer)
-    document = parse_yaml(text, source)
+    document = yamldoc.parse(text, source)
     if isinstance(document, LMap):
         extra = [k for k in document.values if k != "users"]
         if extra:

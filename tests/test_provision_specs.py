@@ -11,7 +11,7 @@ from helpers import CliResult, Database, database_url, invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litellm_dbctl import specs
+from litellm_dbctl import specs, yamldoc
 from litellm_dbctl.errors import InvalidSpec
 
 BAD = {
@@ -201,7 +201,7 @@ def test_yaml_values_are_what_pyyaml_safe_load_reads(doc, flow) -> None:
 
     text = yaml.safe_dump(doc, allow_unicode=True, default_flow_style=flow)
     expected = yaml.safe_load(text)
-    got = specs.plain(specs.parse_yaml(text, "spec.yaml"))
+    got = yamldoc.plain(yamldoc.parse(text, "spec.yaml"))
     assert got == expected
     assert repr(got) == repr(expected)  # types too: True is not 1, 1.0 is not 1
 
