@@ -89,8 +89,9 @@ _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _SPECIAL = _CLAIMED | _INDICATORS
 _FLOW_OUTSIDE = re.compile(r"[\[\]{}'\"#]")
 # Characters the subset never reads: tabs, line breaks other than \n (YAML 1.1 has five), a byte
-# order mark, and what YAML does not allow in a document.
-_OUTSIDE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# order mark, and what YAML does not allow in a document. (Listed, not negated: a negated class of
+# these ranges costs 7 ms to compile.)
+_OUTSIDE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 _TRAILING = re.compile(" +$", re.M)
 # Every line: (indent, "- " when it opens a list item, key when it reads `key:`, the rest).
 _LINE = re.compile(r"^( *)(- +|-$)?(?:([^ \n#'\"\[\]{}&*!|>%@`,?:\-][^:\n#]*):(?: +|$))?(.*)", re.M)
