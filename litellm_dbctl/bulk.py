@@ -11,7 +11,7 @@ microseconds a row, against ~15 for a per-row adapter).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -44,17 +44,24 @@ def write(conn: psycopg.Connection, name: str, rows: Sequence[Mapping[str, Any]]
         if "actor" in query.params:
             params["actor"] = actor
         return int(sqlfiles.run(conn, name, params))
+    with sqlfiles.copy(conn, name) as copy:
+        for chunk in _encode(columns, rows, now=now, actor=actor):  # the server parses while Python encodes
+            copy.write(chunk)
+    return len(rows)
+
+
+def _encode(columns: Sequence[str], rows: Sequence[Mapping[str, Any]], *, now: datetime,
+            actor: str) -> Iterator[bytes]:
+    """COPY's text format for `rows`, COPY_ROWS rows a chunk; bookkeeping columns filled."""
     fills = {"created_at": now, "updated_at": now, "created_by": actor, "updated_by": actor, "changed_by": actor,
              "changed_by_api_key": "", "spend": 0.0, "admins": [], "members": []}
     encoders = [_json_cell if column in JSON_COLUMNS else _cell for column in columns]
     filled = [encode(fills.get(column)) for column, encode in zip(columns, encoders)]  # the same for every row
     plan = list(zip(columns, encoders, filled))
-    with sqlfiles.copy(conn, name) as copy:
-        for start in range(0, len(rows), COPY_ROWS):  # streamed: the server parses while Python encodes
-            lines = ["\t".join([encode(row[column]) if column in row else fill for column, encode, fill in plan])
-                     for row in rows[start:start + COPY_ROWS]]
-            copy.write(("\n".join(lines) + "\n").encode("utf-8"))
-    return len(rows)
+    for start in range(0, len(rows), COPY_ROWS):
+        lines = ["\t".join([encode(row[column]) if column in row else fill for column, encode, fill in plan])
+                 for row in rows[start:start + COPY_ROWS]]
+        yield ("\n".join(lines) + "\n").encode("utf-8")
 
 
 COPY_ROWS = 1000

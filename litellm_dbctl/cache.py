@@ -11,7 +11,6 @@ PUBLISH need no dependency.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -35,6 +34,8 @@ class Redis:
         parts = split_url(url, "--redis-url", ("redis", "rediss"))  # exit 2 on a malformed URL, password hidden
         host, port = parts.hostname or "127.0.0.1", parts.port or 6379
         self.label = f"{host}:{port}"
+        import socket  # here: most commands never talk to Redis
+
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
             if parts.scheme == "rediss":

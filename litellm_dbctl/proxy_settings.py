@@ -60,7 +60,7 @@ class ProxySettings:
     not_applied: tuple[str, ...] = ()  # settings LiteLLM reads that dbctl does not apply (reported)
     at: Mapping[str, specs.Loc] = field(default_factory=dict)  # "section.key" -> where it is set, for problems
 
-    def new_user(self, fields: Mapping[str, Any], *, implied: bool) -> dict[str, Any]:
+    def new_user(self, fields: Mapping[str, Any], *, implied: bool) -> Mapping[str, Any]:
         """A created user's fields with the proxy's defaults for the fields the spec leaves out.
 
         A declared user gets /user/new's: default_internal_user_params unless the declared role is
@@ -86,11 +86,13 @@ class ProxySettings:
         """A created team's fields with default_team_params' budget, limits, team_member_permissions and
         organization_id where the spec leaves them out (a field named, even as null or [], is kept:
         a second run then finds the row as declared)."""
-        return _filled(fields, self.team_params)
+        return dict(_filled(fields, self.team_params))  # a copy: the planner resolves its organization in it
 
 
-def _filled(fields: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
-    return {**fields, **{name: value for name, value in defaults.items() if value is not None and name not in fields}}
+def _filled(fields: Mapping[str, Any], defaults: Mapping[str, Any]) -> Mapping[str, Any]:
+    """`fields` with the defaults it leaves out; `fields` itself when there are none (most users)."""
+    missing = {name: value for name, value in defaults.items() if value is not None and name not in fields}
+    return {**fields, **missing} if missing else fields
 
 
 @dataclass(frozen=True)
