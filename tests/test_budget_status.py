@@ -77,7 +77,7 @@ def test_org_includes_its_members(cli, db: Database) -> None:
 
     shown = cli("budget", "status", "--org", "acme", "--json")
     assert shown.code == 0, shown
-    assert [(r["entity"], r["id"], r["flag"]) for r in shown.json()] == [("user", "ada", "over")]
+    assert [(r["entity"], r["id"], r["flag"], r["org_id"]) for r in shown.json()] == [("user", "ada", "over", "acme")]
     failed = cli("budget", "status", "--org", "acme", "--fail-over", "-q")
     assert failed.code == 3 and failed.stdout == "" and "1 entity over budget" in failed.stderr
 

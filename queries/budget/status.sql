@@ -7,10 +7,10 @@
 -- membership tier's). `next_reset` is the window's budget_reset_at (the key's own or its tier's).
 -- Filtered by entity type, team (a user counts as in its `teams`), organization (a key's own or
 -- its team's; a team member's team's; a user's `organization_id` or any LiteLLM_OrganizationMembership
--- row, where LiteLLM and `org provision` record members), and, unless `everything`, to entities with a
--- max or soft budget; `only` 'over'
--- keeps spend >= max_budget, 'flagged' also spend >= `near` x max_budget or >= soft_budget. Sorted by share
--- of max_budget used (a max_budget of 0 first), then of soft_budget.
+-- row, where LiteLLM and `org provision` record members; `org_id` is then that organization), and,
+-- unless `everything`, to entities with a max or soft budget; `only` 'over' keeps spend >= max_budget,
+-- 'flagged' also spend >= `near` x max_budget or >= soft_budget. Sorted by share of max_budget used
+-- (a max_budget of 0 first), then of soft_budget.
 WITH rows AS (
     SELECT 'key' AS entity, k.token AS id, COALESCE(k.key_alias, k.key_name) AS name, k.team_id,
            ARRAY[k.team_id] AS teams, COALESCE(k.organization_id, t.organization_id) AS org_id, k.spend,
@@ -51,7 +51,8 @@ WITH rows AS (
     LEFT JOIN "LiteLLM_TeamTable" AS t ON t.team_id = m.team_id
     LEFT JOIN "LiteLLM_BudgetTable" AS b ON b.budget_id = m.budget_id
 )
-SELECT entity, id, name, team_id, org_id, spend, max_budget, soft_budget, budget_duration, next_reset
+SELECT entity, id, name, team_id, COALESCE(%(org)s::text, org_id) AS org_id, spend, max_budget, soft_budget,
+       budget_duration, next_reset
 FROM rows
 WHERE entity = ANY(%(entities)s::text[])
   AND (%(team)s::text IS NULL OR %(team)s::text = ANY(teams))
