@@ -82,8 +82,9 @@ def org(conn: psycopg.Connection, ref: str) -> OrgDetail:
 
 
 def shorten(key: dict[str, Any], *, full_hash: bool = False) -> dict[str, Any]:
-    """A key row fit to show: the token cut to a prefix unless the full hash is asked for."""
+    """A key row fit to show: the token cut to its first 12 characters (bare, so scripts can match
+    it as a prefix) unless the full hash is asked for."""
     out = dict(key)
     if not full_hash:
-        out["token"] = key["token"][:12] + "…"
+        out["token"] = key["token"][:12]
     return out

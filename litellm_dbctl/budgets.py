@@ -142,7 +142,13 @@ class ResetBatch:
         if self.entity in CACHED_KINDS:
             for row in self.rows:
                 if row.reset_us is not None:
-                    yield cache.EntityRef(self.entity, row.id)
+                    yield _ref(self.entity, row.id, row.name)
+
+
+def _ref(entity: str, id_: str, name: str | None, team_id: str | None = None) -> cache.EntityRef:
+    """The cache reference of a changed entity; a team's `name` is its alias, which LiteLLM also
+    caches it under (`team_alias:`)."""
+    return cache.EntityRef.team(id_, name) if entity == "team" else cache.EntityRef(entity, id_, team_id)
 
 
 def carry_over(spend: float, max_budget: float | None, rollover: bool) -> float:
@@ -336,7 +342,7 @@ class _Run:
         limited: dict[cache.EntityRef, None] = {}
         for change in self.changes:  # an entity reset and then repaired is listed once
             if change.entity in CACHED_KINDS:
-                ref = cache.EntityRef(change.entity, change.id, change.team_id)
+                ref = _ref(change.entity, change.id, change.name, change.team_id)
                 (spent if _spent(change) else limited)[ref] = None
         return list(spent), [ref for ref in limited if ref not in spent]
 
@@ -344,7 +350,7 @@ class _Run:
         """How many entities refs() would list as spent, without building 10^5 references when
         only resets happened (the cron case)."""
         reset = sum(batch.counts()[0] for batch in self.batches if batch.entity in CACHED_KINDS)
-        others = {cache.EntityRef(c.entity, c.id, c.team_id) for c in self.changes
+        others = {_ref(c.entity, c.id, c.name, c.team_id) for c in self.changes
                   if c.entity in CACHED_KINDS and _spent(c)}
         if others:
             others.difference_update(ref for batch in self.batches for ref in batch.refs())

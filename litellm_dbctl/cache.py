@@ -2,10 +2,10 @@
 
 LiteLLM serves keys, users, teams and spend counters from caches (litellm-database.md §6): a
 lowered spend is not seen while the Redis counter `spend:<entity>:<id>` exists, and objects live up
-to 60 s per worker. After a change dbctl deletes the Redis keys (counters with their `:window:*`
-variants, and cached objects) and publishes on `litellm_proxy.auth_cache_invalidation` so every
-worker drops its in-memory copy. The client is a few lines of RESP over a socket: DEL, SCAN and
-PUBLISH need no dependency.
+to 60 s per worker. After a change dbctl deletes the Redis keys (the cached objects; after a change
+of spend also the counters with their `:window:*` variants) and publishes on
+`litellm_proxy.auth_cache_invalidation` so every worker drops its in-memory copy. The client is a
+few lines of RESP over a socket: DEL, SCAN and PUBLISH need no dependency.
 """
 
 from __future__ import annotations
@@ -127,6 +127,13 @@ class EntityRef(NamedTuple):
     kind: str
     id: str
     team_id: str | None = None  # for team_member: the team (id is the user)
+    aliases: tuple[str, ...] = ()  # for team: team_alias values it was or is cached under
+
+    @classmethod
+    def team(cls, team_id: str, *aliases: str | None) -> EntityRef:
+        """A team with its aliases, old and new: LiteLLM also caches it as `team_alias:{alias}`
+        (§6), and after a rename the old alias must stop resolving to it."""
+        return cls("team", team_id, aliases=tuple(dict.fromkeys(a for a in aliases if a)))
 
 
 def cache_keys(ref: EntityRef) -> tuple[list[str], list[str], list[str]]:
@@ -136,7 +143,8 @@ def cache_keys(ref: EntityRef) -> tuple[list[str], list[str], list[str]]:
     if ref.kind == "user":
         return [ref.id], [f"spend:user:{ref.id}"], []
     if ref.kind == "team":
-        return [f"team_id:{ref.id}"], [f"spend:team:{ref.id}"], [f"spend:team:{ref.id}:window:*"]
+        return ([f"team_id:{ref.id}", *(f"team_alias:{alias}" for alias in ref.aliases)], [f"spend:team:{ref.id}"],
+                [f"spend:team:{ref.id}:window:*"])
     if ref.kind == "org":
         return [], [f"spend:org:{ref.id}"], []
     if ref.kind == "end_user":
@@ -162,11 +170,13 @@ class Invalidation:
 
 
 def invalidate(redis_url: str, refs: Iterable[EntityRef], *, namespace: str | None = None,
-               extra_keys: Sequence[str] = (), counters: bool = True) -> Invalidation:
+               extra_keys: Sequence[str] = (), counters: bool) -> Invalidation:
     """Delete the entities' Redis keys and publish an invalidation for each, as LiteLLM does.
 
-    `counters=False` drops only the cached objects (a changed limit), keeping the spend counters:
-    they hold increments the database may not have yet."""
+    `counters=True` also drops the spend counters: only for a change of spend (a reset), as
+    LiteLLM's reset job does. `counters=False` drops only the cached objects (a changed limit, a
+    provisioning update): the counters hold increments the database may not have yet. No default:
+    dropping them by mistake undercounts budgets."""
     prefix = f"{namespace}:" if namespace else ""
     keys: list[str] = list(extra_keys)
     patterns: list[str] = []

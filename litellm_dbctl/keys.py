@@ -50,7 +50,7 @@ def _check(new: NewKey) -> None:
     if not (new.user_id or new.team):
         raise InvalidInput("a key needs an owner: give --user and/or --team")
     if new.raw_key is not None and (not new.raw_key.startswith("sk-") or len(new.raw_key) < 16):
-        raise InvalidInput("--key: a custom key must start with 'sk-' and be at least 16 characters")
+        raise InvalidInput("--key-stdin: a custom key must start with 'sk-' and be at least 16 characters")
     if new.budget_duration:
         durations.validate(new.budget_duration)
     if new.duration and durations.duration_seconds(new.duration) <= 0:

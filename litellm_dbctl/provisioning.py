@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litellm_dbctl import audit, bulk, durations, proxy_settings, sqlfiles, uuids
 from litellm_dbctl.cache import EntityRef
-from litellm_dbctl.errors import InvalidInput, InvalidSpec, OperationalError
-from litellm_dbctl.specs import DEFAULT_ROLE, Loc, Membership, Spec
+from litellm_dbctl.errors import DbctlError, InvalidInput, InvalidSpec, OperationalError
+from litellm_dbctl.specs import DEFAULT_ROLE, Loc, Membership, Spec, field_loc
 
 if TYPE_CHECKING:
     import psycopg
@@ -246,12 +246,12 @@ class _Planner:
     def read(self) -> None:
         spec = self.spec
         org_refs = {r for o in spec.organizations for r in (o.organization_id, o.organization_alias) if r}
-        org_refs |= {m.target for m in spec.memberships if m.kind == "org"}
+        org_refs |= {m.target for m in (*spec.memberships, *spec.references) if m.kind == "org"}
         org_refs |= {t.fields["organization_id"] for t in spec.teams if t.fields.get("organization_id")}
         if spec.teams and self.settings.team_params.get("organization_id"):
             org_refs.add(self.settings.team_params["organization_id"])
         team_refs = {r for t in spec.teams for r in (t.team_id, t.team_alias) if r}
-        team_refs |= {m.target for m in spec.memberships if m.kind == "team"}
+        team_refs |= {m.target for m in (*spec.memberships, *spec.references) if m.kind == "team"}
         team_refs |= {t.team_id for t in self.settings.user_teams} if spec.users else set()
         team_refs |= {k.fields["team_id"] for k in spec.keys if k.fields.get("team_id")}
         user_ids = {u.user_id for u in spec.users if u.user_id} | {k.fields["user_id"] for k in spec.keys
@@ -313,7 +313,8 @@ class _Planner:
         self.orgs_by_alias = orgs_by_alias
         for org in spec.organizations:
             self.org_ids.append(self._match(org.organization_id, org.organization_alias, orgs_by_alias,
-                                            "organization_id", org.loc, f"{org.where}.organization_alias"))
+                                            "organization_id", field_loc(org, "organization_alias"),
+                                            f"{org.where}.organization_alias"))
         self._alias_clashes(spec.organizations, self.org_ids, orgs_by_alias, "organization")
         self.spec_org_ids = {org.organization_id: i for i, org in enumerate(spec.organizations) if org.organization_id}
         self.spec_org_aliases = {org.organization_alias: i for i, org in enumerate(spec.organizations)
@@ -326,8 +327,8 @@ class _Planner:
                 teams_by_alias.setdefault(row["team_alias"], []).append(row)
         self.teams_by_alias = teams_by_alias
         for team in spec.teams:
-            self.team_ids.append(self._match(team.team_id, team.team_alias, teams_by_alias, "team_id", team.loc,
-                                             f"{team.where}.team_alias"))
+            self.team_ids.append(self._match(team.team_id, team.team_alias, teams_by_alias, "team_id",
+                                             field_loc(team, "team_alias"), f"{team.where}.team_alias"))
         self._alias_clashes(spec.teams, self.team_ids, teams_by_alias, "team")
         self.spec_team_ids = {t.team_id: i for i, t in enumerate(spec.teams) if t.team_id}
         self.spec_team_aliases = {t.team_alias: i for i, t in enumerate(spec.teams) if t.team_alias}
@@ -350,8 +351,8 @@ class _Planner:
                 claimed[row["user_id"]] = user.loc
                 other = by_sso.get(user.sso_user_id) if user.sso_user_id else None
                 if other is not None and other["user_id"] != row["user_id"]:
-                    self.problem(user.loc, f"{user.where}.sso_user_id", f"{user.sso_user_id!r} already belongs to "
-                                                                        f"user {other['user_id']!r}")
+                    self.problem(field_loc(user, "sso_user_id"), f"{user.where}.sso_user_id",
+                                 f"{user.sso_user_id!r} already belongs to user {other['user_id']!r}")
                 email = user.user_email
                 if email and email != row["user_email"] and not user.implied:  # found by id or sso: a new email?
                     holders = by_email.get(email.lower())
@@ -365,7 +366,12 @@ class _Planner:
         for team in spec.teams:  # organization references
             ref = team.fields.get("organization_id")
             if ref and self.org_ref(ref) is None:
-                self.problem(team.loc, f"{team.where}.organization_id", self._missing("organization", ref))
+                self.problem(field_loc(team, "organization_id"), f"{team.where}.organization_id",
+                             self._missing("organization", ref))
+        for reference in spec.references:  # of entries with problems of their own
+            kind = "team" if reference.kind == "team" else "organization"
+            if (self.team_ref if kind == "team" else self.org_ref)(reference.target) is None:
+                self.problem(reference.loc, reference.where, self._missing(kind, reference.target))
         self._default_org()
         memberships = list(spec.memberships) + self._default_memberships()
         self.member_targets = {(kind, target): self.team_ref(target) if kind == "team" else self.org_ref(target)
@@ -375,13 +381,13 @@ class _Planner:
         for key in spec.keys:
             holder = self.taken_tokens.get(hash_key(key.raw_key)) if key.raw_key else None
             if holder is not None and key.key_alias not in key_aliases:  # an existing alias is never re-keyed
-                self.problem(key.loc, f"{key.where}.key", value_taken(holder))
+                self.problem(field_loc(key, "key"), f"{key.where}.key", value_taken(holder))
             team_ref = key.fields.get("team_id")
             if team_ref and self.team_ref(team_ref) is None:
-                self.problem(key.loc, f"{key.where}.team_id", self._missing("team", team_ref))
+                self.problem(field_loc(key, "team_id"), f"{key.where}.team_id", self._missing("team", team_ref))
             user_ref = key.fields.get("user_id")
             if user_ref and user_ref not in self.spec_user_ids and user_ref not in self.user_by_id:
-                self.problem(key.loc, f"{key.where}.user_id",
+                self.problem(field_loc(key, "user_id"), f"{key.where}.user_id",
                              f"user {user_ref!r} exists neither in the file nor in the database")
         for org, org_id in zip(spec.organizations, self.org_ids):
             if org_id not in self.org_by_id and not org.organization_alias:
@@ -436,7 +442,7 @@ class _Planner:
             others = sorted(r[id_name] for r in by_alias.get(alias, [])
                             if r[id_name] != own and declared.get(r[id_name], alias) == alias)
             if others:
-                self.problem(item.loc, f"{item.where}.{alias_name}",
+                self.problem(field_loc(item, alias_name), f"{item.where}.{alias_name}",
                              f"alias {alias!r} is already used by {what} {', '.join(map(repr, others))}")
 
     def _email_clashes(self, moves: list[tuple[Any, dict[str, Any], list[dict[str, Any]]]]) -> None:
@@ -452,7 +458,7 @@ class _Planner:
             others = sorted(r["user_id"] for r in holders
                             if r["user_id"] != row["user_id"] and declared.get(r["user_id"], email) == email)
             if others:
-                self.problem(user.loc, f"{user.where}.user_email",
+                self.problem(field_loc(user, "user_email"), f"{user.where}.user_email",
                              f"{user.user_email!r} is already the email of user {', '.join(map(repr, others))}")
 
     def _default_memberships(self) -> list[Membership]:
@@ -506,14 +512,15 @@ class _Planner:
             rows = by_email.get(user.user_email.lower(), [])
             if len(rows) > 1:
                 ids = ", ".join(sorted(r["user_id"] for r in rows))
-                self.problem(user.loc, f"{user.where}.user_email",
+                self.problem(field_loc(user, "user_email"), f"{user.where}.user_email",
                              f"email {user.user_email!r} matches {len(rows)} users in the database: {ids}")
                 return None
             row = rows[0] if rows else None
         if row is not None and user.user_id and row["user_id"] != user.user_id:
             how = "sso_user_id" if by_sso.get(user.sso_user_id or "") is row else "user_email"
-            self.problem(user.loc, f"{user.where}.{how}", f"{getattr(user, how)!r} belongs to existing user "
-                                                          f"{row['user_id']!r}; give that user_id or leave user_id out")
+            self.problem(field_loc(user, how), f"{user.where}.{how}",
+                         f"{getattr(user, how)!r} belongs to existing user {row['user_id']!r}; give that user_id or "
+                         "leave user_id out")
             return None
         return row
 
@@ -847,8 +854,8 @@ class _Planner:
         for key in self.spec.keys:
             rows = by_alias.get(key.key_alias, [])
             if len(rows) > 1:
-                self.problem(key.loc, f"{key.where}.key_alias", f"alias {key.key_alias!r} matches {len(rows)} keys "
-                                                                "in the database")
+                self.problem(field_loc(key, "key_alias"), f"{key.where}.key_alias",
+                             f"alias {key.key_alias!r} matches {len(rows)} keys in the database")
                 continue
             fields = dict(key.fields)
             if fields.get("team_id"):
@@ -942,7 +949,7 @@ class _Planner:
             if changes or roster_changed:
                 updates.append(state)
                 xmins[team_id] = self.team_xmin[team_id]
-                self.refs.append(EntityRef("team", team_id))
+                self.refs.append(EntityRef.team(team_id, row.get("team_alias"), state.get("team_alias")))
                 before = {c.field: c.old for c in changes}
                 after = {c.field: c.new for c in changes}
                 if roster_changed:  # LiteLLM's member_add audit shape: alias and the whole roster
@@ -1070,6 +1077,24 @@ class Outcome:
         return self.plan.refs
 
 
+class ChunkFailed(DbctlError):
+    """A `--batch-size` chunk failed. The chunks before it stay committed (each is its own transaction)
+    and `outcome` holds what they wrote, so the caller can still report it; the message keeps the
+    cause's text and exit code and says how far the run got, since a re-run finishes the rest."""
+
+    def __init__(self, number: int, total: int, outcome: Outcome, cause: Exception) -> None:
+        if isinstance(cause, DbctlError):
+            text, hint, self.exit_code = cause.message, cause.hint, cause.exit_code
+        else:  # a statement failed: worded as the CLI words any database error
+            text, hint = "database error: " + (str(cause).strip().splitlines() or [type(cause).__name__])[0], None
+        users = sum(c.users for c in outcome.chunks)
+        done = "nothing is committed" if number == 1 else \
+            f"chunk 1 ({users} users) is committed, and a re-run finishes the rest" if number == 2 else \
+            f"chunks 1-{number - 1} ({users} users) are committed, and a re-run finishes the rest"
+        super().__init__(f"chunk {number}/{total} failed; {done}: {text}", hint=hint)
+        self.number, self.total, self.outcome = number, total, outcome
+
+
 def run(
     target: Target,
     spec: Spec,
@@ -1088,6 +1113,8 @@ def run(
     transaction holds the provisioning advisory lock, so two runs never interleave; a stale plan,
     deadlock or lock timeout re-runs the whole transaction.
     """
+    import psycopg
+
     from litellm_dbctl import database
 
     moment = now or datetime.now(timezone.utc)
@@ -1117,9 +1144,17 @@ def run(
         indexes = list(range(len(spec.users)))
         starts = list(range(0, len(indexes), batch_size))
         total = 0
+        committed: list[Plan] = []
         for number, start in enumerate(starts, 1):
             sub = spec.subset(indexes[start:start + batch_size], with_keys=number == len(starts))
-            plan, written = retrying(lambda sub=sub: attempt(sub, execute=True, commit=True))  # type: ignore[misc]
+            try:
+                plan, written = retrying(lambda sub=sub: attempt(sub, execute=True, commit=True))  # type: ignore[misc]
+            except (DbctlError, psycopg.Error) as exc:  # chunks 1..number-1 stay committed: say so, with them
+                done = Plan(_merged_items(committed), refs=tuple(dict.fromkeys(refs)), now=full.now,
+                            not_applied=full.not_applied)
+                raise ChunkFailed(number, len(starts), Outcome(done, True, tuple(chunks), tuple(keys), total),
+                                  exc) from exc
+            committed.append(plan)
             chunk = Chunk(number, len(sub.users), plan.summary(), written)
             chunks.append(chunk)
             keys.extend(plan.created_keys)
@@ -1129,6 +1164,19 @@ def run(
                 on_chunk(chunk, len(starts))
         merged = Plan(full.items, refs=tuple(dict.fromkeys(refs)), now=full.now, not_applied=full.not_applied)
         return Outcome(merged, True, tuple(chunks), tuple(keys), total)
+
+
+def _merged_items(plans: Sequence[Plan]) -> tuple[Item, ...]:
+    """The items of chunk plans as one list, each object once: every chunk plans all teams and
+    organizations, which the first one to change them changes and the later ones find unchanged."""
+    merged: dict[tuple[str, str], Item] = {}
+    for plan in plans:
+        for item in plan.items:
+            seen = merged.get((item.kind, item.id))
+            if seen is None or (seen.action == UNCHANGED and item.action != UNCHANGED):
+                merged[item.kind, item.id] = item
+    rank = {kind: n for n, kind in enumerate(KINDS)}
+    return tuple(sorted(merged.values(), key=lambda i: rank[i.kind]))
 
 
 def retrying(attempt: Callable[[], Any], tries: int = 5, *, what: str = "provisioning") -> Any:
@@ -1145,10 +1193,12 @@ def retrying(attempt: Callable[[], Any], tries: int = 5, *, what: str = "provisi
 
 
 def invalidate(redis_url: str, refs: Iterable[EntityRef], *, namespace: str | None = None) -> Any:
-    """Drop the proxies' cached copies of changed objects (litellm-database.md §6)."""
+    """Drop the proxies' cached copies of changed objects (litellm-database.md §6), never their spend
+    counters: provisioning changes no spend, and the counters hold increments the proxies have not
+    flushed to the database yet (deleting them re-seeds from the lagging column, undercounting)."""
     from litellm_dbctl import cache
 
-    return cache.invalidate(redis_url, list(refs), namespace=namespace)
+    return cache.invalidate(redis_url, list(refs), namespace=namespace, counters=False)
 
 
 # -- removing members --------------------------------------------------------------------------
@@ -1188,7 +1238,8 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
                   dry_run: bool = False, lock_timeout: float = 30.0) -> Outcome:
     """Undo a membership everywhere LiteLLM keeps it: for a team the roster entry
     (members_with_roles), UserTable.teams and the LiteLLM_TeamMembership row; for an organization the
-    LiteLLM_OrganizationMembership row. Removing a non-member changes nothing."""
+    LiteLLM_OrganizationMembership row; and the member's own budget row, if nothing else points at it
+    (else every add/remove cycle would leave one behind). Removing a non-member changes nothing."""
     from litellm_dbctl import database
 
     now = datetime.now(timezone.utc)
@@ -1242,12 +1293,20 @@ def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str
     if membership:
         steps.append(Step("team/delete_membership", ({"user_id": user_id, "team_id": team_id},)))
         changes.append(Change("LiteLLM_TeamMembership", "row", None))
+        budget = _own_budget(conn, membership[0]["budget_id"],
+                             (team.get("metadata") or {}).get("team_member_budget_id"))
+        if budget is not None:
+            steps.append(Step("budget_row/delete_unheld", ({"budget_id": budget["budget_id"]},)))
+            changes.append(Change("LiteLLM_BudgetTable", budget, None))
+            audit_rows.append(audit.row("deleted", "LiteLLM_TeamMembership", f"{team_id}:{user_id}",
+                                        {"budget_id": budget["budget_id"], "max_budget_in_team": budget["max_budget"]},
+                                        None))
     if options.audit and audit_rows:
         steps.append(Step("audit/copy_in", tuple(audit_rows)))
     label = f"{user.get('user_email') or user_id} in {team.get('team_alias') or team_id}"
     item = Item("team_member", f"{user_id}@{team_id}", label, DELETE if changes else UNCHANGED, tuple(changes))
-    refs = (EntityRef("team", team_id), EntityRef("user", user_id), EntityRef("team_member", user_id, team_id)) \
-        if changes else ()
+    refs = (EntityRef.team(team_id, team.get("team_alias")), EntityRef("user", user_id),
+            EntityRef("team_member", user_id, team_id)) if changes else ()
     return Plan((item,), tuple(steps), tuple(locks), (team_id,) if changes else (), refs, (), now)
 
 
@@ -1259,9 +1318,25 @@ def _org_removal(conn: psycopg.Connection, org: dict[str, Any], user: dict[str, 
     if not rows:
         return Plan((Item("org_member", f"{user_id}@{org_id}", label, UNCHANGED),), now=now)
     steps = [Step("org/delete_membership", ({"user_id": user_id, "organization_id": org_id},))]
+    changes = [Change("role", rows[0]["user_role"], None)]
+    before = {"user_role": rows[0]["user_role"]}
+    budget = _own_budget(conn, rows[0]["budget_id"], org.get("budget_id"))
+    if budget is not None:  # max_budget_in_organization, set by the proxy's /organization/member_update
+        steps.append(Step("budget_row/delete_unheld", ({"budget_id": budget["budget_id"]},)))
+        changes.append(Change("LiteLLM_BudgetTable", budget, None))
+        before |= {"budget_id": budget["budget_id"], "max_budget_in_organization": budget["max_budget"]}
     if options.audit:
         steps.append(Step("audit/copy_in", (audit.row("deleted", "LiteLLM_OrganizationMembership",
-                                                          f"{org_id}:{user_id}", {"user_role": rows[0]["user_role"]},
-                                                          None),)))
-    item = Item("org_member", f"{user_id}@{org_id}", label, DELETE, (Change("role", rows[0]["user_role"], None),))
+                                                          f"{org_id}:{user_id}", before, None),)))
+    item = Item("org_member", f"{user_id}@{org_id}", label, DELETE, tuple(changes))
     return Plan((item,), tuple(steps), now=now, refs=(EntityRef("user", user_id), EntityRef("org", org_id)))
+
+
+def _own_budget(conn: psycopg.Connection, budget_id: str | None, shared: str | None) -> dict[str, Any] | None:
+    """The budget row a removed membership points at, if it is the membership's own: not `shared` (the
+    team's default member budget, the organization's budget) and named by no other row, so it goes
+    with the membership. A schema older than a table that may name it keeps it, as before."""
+    if not budget_id or budget_id == shared or not sqlfiles.supported(conn, "budget_row/delete_unheld"):
+        return None
+    rows = sqlfiles.run(conn, "budget_row/read_for_removal", {"ids": [budget_id]})
+    return rows[0] if rows else None

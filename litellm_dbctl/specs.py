@@ -77,6 +77,7 @@ class UserSpec(NamedTuple):
     loc: Loc
     where: str  # its field path (`users[3]`), for messages the planner adds
     implied: bool = False  # only named as a member: created with LiteLLM's member defaults
+    lines: Mapping[str, int] = {}  # each field's line (read-only), for messages about one field
 
     @property
     def label(self) -> str:
@@ -97,6 +98,21 @@ class Membership(NamedTuple):
     where: str  # the reference's field path (`users[0].teams[1]`)
 
 
+class Reference(NamedTuple):
+    """A team or organization named by an entry that has problems of its own (no usable identity, a
+    duplicate): still looked up, so that a reference to nothing is listed with the rest."""
+
+    kind: str  # "team" | "org"
+    target: str
+    loc: Loc
+    where: str
+
+
+def field_loc(record: Any, name: str) -> Loc:  # noqa: ANN401 - a UserSpec, OrgSpec, TeamSpec or KeySpec
+    """Where `record`'s field `name` is written (the record's own line when not known)."""
+    return Loc(record.loc.source, record.lines.get(name, record.loc.line))
+
+
 @dataclass(frozen=True)
 class OrgSpec:
     organization_id: str | None
@@ -104,6 +120,7 @@ class OrgSpec:
     fields: Mapping[str, Any]  # models, metadata; budget fields go to its LiteLLM_BudgetTable row
     loc: Loc
     where: str  # its field path (`organizations[0]`)
+    lines: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,6 +131,7 @@ class TeamSpec:
     member_budget: Mapping[str, Any]  # team_member_budget & co: the team's default member budget
     loc: Loc
     where: str
+    lines: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,6 +141,7 @@ class KeySpec:
     fields: Mapping[str, Any]
     loc: Loc
     where: str
+    lines: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,6 +153,7 @@ class Spec:
     memberships: tuple[Membership, ...] = ()
     keys: tuple[KeySpec, ...] = ()
     problems: tuple[tuple[int, str], ...] = ()  # (line, text) found while reading, when deferred
+    references: tuple[Reference, ...] = ()  # of entries with problems, checked when deferred
 
     def check(self) -> None:
         """Raise InvalidSpec listing the problems found while reading, if any."""
@@ -158,7 +178,7 @@ Check = Callable[[Any], Any]  # returns the normalised value or raises ValueErro
 
 def _str(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {_kind(value)} {value!r}" +
+        raise ValueError(f"expected a string, got {_shown(value)}" +
                          (" (quote it)" if isinstance(value, (int, float, bool)) else ""))
     return value
 
@@ -179,7 +199,7 @@ def _email(value: Any) -> str:
 
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"expected a number, got {_kind(value)} {value!r}")
+        raise ValueError(f"expected a number, got {_shown(value)}")
     if value < 0:
         raise ValueError(f"must not be negative: {value!r}")
     return float(value)
@@ -187,7 +207,7 @@ def _number(value: Any) -> float:
 
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"expected a whole number, got {_kind(value)} {value!r}")
+        raise ValueError(f"expected a whole number, got {_shown(value)}")
     if value < 0:
         raise ValueError(f"must not be negative: {value!r}")
     return value
@@ -195,7 +215,7 @@ def _count(value: Any) -> int:
 
 def _bool(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {_kind(value)} {value!r}")
+        raise ValueError(f"expected true or false, got {_shown(value)}")
     return value
 
 
@@ -227,6 +247,11 @@ def _choice(options: Sequence[str]) -> Check:
         return text
 
     return check
+
+
+def _shown(value: Any) -> str:
+    """A wrong value in a message: its kind, and a scalar's text (a list or mapping is not echoed)."""
+    return _kind(value) if isinstance(value, (LMap, LSeq)) or value is None else f"{_kind(value)} {value!r}"
 
 
 def _kind(value: Any) -> str:
@@ -335,6 +360,7 @@ class _Builder:
         self.users: list[UserSpec] = []
         self.keys: list[KeySpec] = []
         self.memberships: list[Membership] = []
+        self.references: list[Reference] = []
         self._by_id: dict[str, int] = {}
         self._by_email: dict[str, int] = {}
         self._by_sso: dict[str, int] = {}
@@ -355,6 +381,7 @@ class _Builder:
         if not (user_id or email or sso):
             if not any(k in entry.values for k in ("user_id", "user_email", "sso_user_id")):
                 p.add(entry.line, where, "needs user_id, user_email or sso_user_id")
+            self._user_memberships(entry, where, None)
             return
         if email is not None:
             fields["user_email"] = email
@@ -362,8 +389,9 @@ class _Builder:
             fields["sso_user_id"] = sso
         index = self._claim(user_id, email, sso, entry.line, where)
         if index is None:
+            self._user_memberships(entry, where, None)
             return
-        user = UserSpec(user_id, sso, email, fields, self.loc(entry.line), where)
+        user = UserSpec(user_id, sso, email, fields, self.loc(entry.line), where, False, entry.lines)
         if index == len(self.users):
             self.users.append(user)
         else:
@@ -393,7 +421,9 @@ class _Builder:
             self._by_sso[sso] = index
         return index
 
-    def _user_memberships(self, entry: LMap, where: str, index: int) -> None:
+    def _user_memberships(self, entry: LMap, where: str, index: int | None) -> None:
+        """The user's teams and organizations as memberships; for a user that cannot be added
+        (`index` None), as references, only checked."""
         p = self.problems
         teams = entry.values.get("teams")
         if teams is not None:
@@ -413,7 +443,7 @@ class _Builder:
                 for n, item in enumerate(orgs.items):
                     self._user_ref(item, orgs.lines[n], f"{where}.organizations[{n}]", index, "org")
 
-    def _user_ref(self, item: Any, line: int, where: str, user: int, kind: str) -> None:
+    def _user_ref(self, item: Any, line: int, where: str, user: int | None, kind: str) -> None:
         p = self.problems
         roles = TEAM_ROLES if kind == "team" else ORG_ROLES
         budget = None
@@ -438,6 +468,9 @@ class _Builder:
                 return
         else:
             p.add(line, where, f"expected a {kind} id or a mapping, got {_kind(item)}")
+            return
+        if user is None:
+            self.references.append(Reference(kind, target, self.loc(line), where))
             return
         self.memberships.append(Membership(user, kind, target, role, budget, self.loc(line), where))
 
@@ -480,7 +513,7 @@ class _Builder:
         if not team_id and not alias:
             p.add(entry.line, where, "needs team_id or team_alias")
             return
-        self.teams.append(TeamSpec(team_id, alias, fields, member_budget, self.loc(entry.line), where))
+        self.teams.append(TeamSpec(team_id, alias, fields, member_budget, self.loc(entry.line), where, entry.lines))
         self._members(entry, where, "team", team_id or alias)  # type: ignore[arg-type]
 
     def add_org(self, entry: LMap, where: str) -> None:
@@ -491,7 +524,7 @@ class _Builder:
         if not org_id and not alias:
             p.add(entry.line, where, "needs organization_id or organization_alias")
             return
-        self.orgs.append(OrgSpec(org_id, alias, fields, self.loc(entry.line), where))
+        self.orgs.append(OrgSpec(org_id, alias, fields, self.loc(entry.line), where, entry.lines))
         self._members(entry, where, "org", org_id or alias)  # type: ignore[arg-type]
 
     def _members(self, entry: LMap, where: str, kind: str, target: str) -> None:
@@ -533,7 +566,7 @@ class _Builder:
             if "key_alias" not in entry.values:
                 p.add(entry.line, where, "needs key_alias (the key's identity in a spec)")
             return
-        self.keys.append(KeySpec(alias, raw, fields, self.loc(entry.line), where))
+        self.keys.append(KeySpec(alias, raw, fields, self.loc(entry.line), where, entry.lines))
 
     def duplicates(self) -> None:
         """Two entries of one section naming the same object."""
@@ -547,17 +580,18 @@ class _Builder:
                     if value is None:
                         continue
                     if value in first:
-                        self.problems.add(item.loc.line, f"{item.where}.{name}",
+                        self.problems.add(field_loc(item, name).line, f"{item.where}.{name}",
                                           f"duplicate {name} {value!r} (first at {first[value]})")
                     else:
-                        first[value] = item.loc
+                        first[value] = field_loc(item, name)
         raw: dict[str, KeySpec] = {}
         for key in self.keys:  # one token per value: the second insert could never succeed
             if key.raw_key is None:
                 continue
             if key.raw_key in raw:
-                self.problems.add(key.loc.line, f"{key.where}.key",
-                                  f"the same value as {raw[key.raw_key].where}.key (at {raw[key.raw_key].loc})")
+                first = raw[key.raw_key]
+                self.problems.add(field_loc(key, "key").line, f"{key.where}.key",
+                                  f"the same value as {first.where}.key (at {field_loc(first, 'key')})")
             else:
                 raw[key.raw_key] = key
 
@@ -568,7 +602,7 @@ class _Builder:
         if not defer:
             self.problems.raise_if_any()
         return Spec(self.source, tuple(self.orgs), tuple(self.teams), tuple(self.users), tuple(self.memberships),
-                    tuple(self.keys), tuple(self.problems.problems))
+                    tuple(self.keys), tuple(self.problems.problems), tuple(self.references))
 
 
 def _key_duration(value: Any) -> str:

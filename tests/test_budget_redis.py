@@ -44,11 +44,11 @@ class Subscriber:
 
 def test_reset_deletes_counters_and_publishes(cli, db: Database, namespace: str) -> None:
     fx.key(db, "tok", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
-    fx.team(db, "team", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    fx.team(db, "team", team_alias="Team A", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
     fx.user(db, "quiet", spend=5.0, budget_duration="1d", budget_reset_at=fx.FUTURE)
     with cache.Redis(REDIS) as redis:
         for key in ("spend:key:tok", "spend:key:tok:window:1d", "tok", "spend:team:team",
-                    "spend:team:team:window:7d", "team_id:team", "spend:user:quiet"):
+                    "spend:team:team:window:7d", "team_id:team", "team_alias:Team A", "spend:user:quiet"):
             redis.command("SET", f"{namespace}:{key}", "5")
     subscriber = Subscriber(f"{namespace}:{cache.CHANNEL}")
     try:
@@ -57,10 +57,11 @@ def test_reset_deletes_counters_and_publishes(cli, db: Database, namespace: str)
         time.sleep(0.3)  # let the last messages arrive
         subscriber.close()
     assert result.code == 0, result
-    assert result.json()["redis"]["deleted"] == 6
+    assert result.json()["redis"]["deleted"] == 7
     assert result.json()["redis"]["receivers"] >= 1
     seen = {m["cache_key"] for m in subscriber.messages}
-    assert {"spend:key:tok", "spend:key:tok:window:1d", "tok", "spend:team:team", "team_id:team"} <= seen
+    assert {"spend:key:tok", "spend:key:tok:window:1d", "tok", "spend:team:team", "team_id:team",
+            "team_alias:Team A"} <= seen  # LiteLLM also caches a team by its alias
     with cache.Redis(REDIS) as redis:
         assert redis.scan(f"{namespace}:spend:key:tok*") == []
         assert redis.command("GET", f"{namespace}:spend:user:quiet") == "5"  # not reset: untouched

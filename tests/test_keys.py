@@ -68,6 +68,11 @@ def test_list_never_shows_a_raw_key_or_full_hash_unless_asked(cli, db, owner) ->
         assert raw not in listed.stdout and token not in listed.stdout
     full = cli("key", "list", "--full-hash", "--json").json()
     assert full[0]["token"] == token and full[0]["blocked"] is False
+    assert cli("key", "list", "--json").json()[0]["token"] == token[:12]  # a bare prefix scripts can match
+    cli("key", "create", "--user", owner, "--alias", "k2")
+    cut = cli("key", "list", "--limit", "1")
+    assert cut.code == 0 and "showing the first 1 keys; there may be more (raise --limit)" in cut.stderr, cut
+    assert "there may be more" not in cli("key", "list", "--limit", "3").stderr
 
 
 def test_block_unblock_delete(cli, db, owner) -> None:
@@ -121,12 +126,25 @@ def test_a_chosen_key_value_that_exists_is_exit_2_naming_the_key_not_the_value(c
     applied = cli("provision", "apply", spec)
     assert applied.code == 2, applied
     token = hashlib.sha256(unnamed.encode()).hexdigest()[:12]
-    for line in (f"{spec}:4: keys[1].key: a key with this value already exists (alias 'ks')",
-                 f"{spec}:7: keys[2].key: a key with this value already exists (token {token}…)",
-                 f"{spec}:13: keys[4].key: the same value as keys[3].key (at {spec}:10)"):
+    for line in (f"{spec}:6: keys[1].key: a key with this value already exists (alias 'ks')",
+                 f"{spec}:9: keys[2].key: a key with this value already exists (token {token}…)",
+                 f"{spec}:15: keys[4].key: the same value as keys[3].key (at {spec}:12)"):
         assert line in applied.stderr, applied.stderr
     for result in (again, applied):
         assert not any(secret in result.stdout + result.stderr for secret in secrets)
     assert fingerprint(db) == before
     kept = write(tmp_path, f"keys:\n  - key_alias: ks\n    user_id: admin\n    key: {raw}\n", "kept.yaml")
     assert cli("provision", "apply", kept).code == 0 and fingerprint(db) == before  # its own key: unchanged
+
+
+def test_a_dry_run_names_no_generated_key(cli, db, owner) -> None:
+    """A dry run's key is not the one a real run generates: no token or key_name is shown for it."""
+    shown = cli("key", "create", "--user", owner, "--alias", "planned", "--dry-run", "--json")
+    assert shown.code == 3, shown
+    assert (shown.json()["key"], shown.json()["token"], shown.json()["key_name"]) == (None, None, None)
+    table = cli("key", "create", "--user", owner, "--dry-run")
+    assert table.code == 3 and "would create key (generated); nothing written" in table.stdout, table
+    assert "sk-" not in table.stdout + table.stderr
+    bad = cli("key", "create", "--user", owner, "--key-stdin", input="sk-short\n")
+    assert bad.code == 2 and "--key-stdin: a custom key must start with 'sk-'" in bad.stderr, bad
+    assert db.value('SELECT count(*) FROM "LiteLLM_VerificationToken"') == 0

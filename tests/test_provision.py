@@ -148,6 +148,99 @@ def test_org_member_add_and_remove(cli, db) -> None:
     assert db.value('SELECT count(*) FROM "LiteLLM_OrganizationMembership"') == 0
 
 
+def _member_budget(db, user_email: str) -> str | None:
+    return db.value('SELECT m.budget_id FROM "LiteLLM_TeamMembership" m JOIN "LiteLLM_UserTable" u USING (user_id) '
+                    "WHERE u.user_email = %s", [user_email])
+
+
+def _budget_exists(db, budget_id: str) -> bool:
+    return bool(db.value('SELECT count(*) FROM "LiteLLM_BudgetTable" WHERE budget_id = %s', [budget_id]))
+
+
+def test_removing_a_member_takes_its_own_budget_row_and_never_a_shared_one(cli, db) -> None:
+    assert cli("team", "provision", "--team-id", "research", "--member-budget", "5").code == 0
+    default = db.value("""SELECT metadata ->> 'team_member_budget_id' FROM "LiteLLM_TeamTable" """)
+    for email, budget in (("carol@x.com", "25"), ("dan@x.com", None), ("erin@x.com", "30")):
+        assert cli("team", "add-member", "research", email,
+                   *(["--max-budget-in-team", budget] if budget else [])).code == 0
+    own, keyed = _member_budget(db, "carol@x.com"), _member_budget(db, "erin@x.com")
+    carol = db.value("""SELECT user_id FROM "LiteLLM_UserTable" WHERE user_email = 'carol@x.com'""")
+    assert _member_budget(db, "dan@x.com") == default and len({own, keyed, default}) == 3
+    db.execute("""INSERT INTO "LiteLLM_VerificationToken" (token, budget_id) VALUES ('t-erin', %s)""", [keyed])
+
+    before = fingerprint(db)
+    dry = cli("team", "remove-member", "research", "carol@x.com", "--dry-run", "--json")
+    assert dry.code == 3, dry
+    assert {"field": "LiteLLM_BudgetTable", "old": {"budget_id": own, "max_budget": 25.0}, "new": None} in \
+        dry.json()["items"][0]["changes"]
+    assert fingerprint(db) == before  # the dry run deleted nothing
+
+    assert cli("team", "remove-member", "research", "carol@x.com").code == 0
+    assert not _budget_exists(db, own)
+    audit = db.query("""SELECT * FROM "LiteLLM_AuditLog"
+                        WHERE action = 'deleted' AND table_name = 'LiteLLM_TeamMembership'""")
+    assert [(a["object_id"], a["before_value"], a["updated_values"]) for a in audit] == \
+        [(f"research:{carol}", {"budget_id": own, "max_budget_in_team": 25.0}, None)]
+
+    for email, kept in (("dan@x.com", default), ("erin@x.com", keyed)):  # the team's default; a key's
+        result = cli("team", "remove-member", "research", email, "--json")
+        assert result.code == 0, result
+        assert "LiteLLM_BudgetTable" not in {c["field"] for c in result.json()["items"][0]["changes"]}
+        assert _budget_exists(db, kept)
+
+    budgets = db.value('SELECT count(*) FROM "LiteLLM_BudgetTable"')
+    for _ in range(2):  # an add/remove cycle leaves nothing behind
+        assert cli("team", "add-member", "research", "carol@x.com", "--max-budget-in-team", "25").code == 0
+        assert cli("team", "remove-member", "research", "carol@x.com").code == 0
+    assert db.value('SELECT count(*) FROM "LiteLLM_BudgetTable"') == budgets
+
+
+def test_a_budget_row_taken_after_the_plan_is_kept_at_delete_time(cli, db) -> None:
+    from datetime import datetime, timezone
+
+    from litellm_dbctl import config, database, provisioning
+
+    assert cli("team", "provision", "--team-id", "research").code == 0
+    assert cli("team", "add-member", "research", "carol@x.com", "--max-budget-in-team", "25").code == 0
+    own = _member_budget(db, "carol@x.com")
+    with database.connect(config.parse(db.url, "test"), command="test") as conn, \
+            conn.transaction(force_rollback=True):
+        team = provisioning.find_group(conn, "team", "research")
+        plan = provisioning._team_removal(conn, team, provisioning.find_user(conn, "carol@x.com"),
+                                          provisioning.Options(), datetime.now(timezone.utc))
+        assert "budget_row/delete_unheld" in [s.query for s in plan.steps]
+        conn.execute("""INSERT INTO "LiteLLM_VerificationToken" (token, budget_id) VALUES ('t-late', %s)""", [own])
+        with pytest.raises(provisioning.StalePlan, match="delete_unheld"):
+            provisioning.apply_plan(conn, plan, provisioning.Options())
+        kept = conn.execute('SELECT count(*) FROM "LiteLLM_BudgetTable" WHERE budget_id = %s', [own]).fetchone()
+        assert kept["count"] == 1
+
+
+def test_removing_an_org_member_takes_its_own_budget_row(cli, db) -> None:
+    assert cli("org", "provision", "--alias", "acme", "--max-budget", "10").code == 0
+    org_budget = db.value('SELECT budget_id FROM "LiteLLM_OrganizationTable"')
+    for email in ("ada@x.com", "bo@x.com"):
+        assert cli("org", "add-member", "acme", email).code == 0
+    # /organization/member_update's max_budget_in_organization: a budget row of the member's own
+    db.execute("""INSERT INTO "LiteLLM_BudgetTable" (budget_id, max_budget, created_by, updated_by)
+                  VALUES ('b-ada', 3, 'proxy', 'proxy')""")
+    db.execute("""UPDATE "LiteLLM_OrganizationMembership" m SET budget_id = 'b-ada' FROM "LiteLLM_UserTable" u
+                  WHERE u.user_id = m.user_id AND u.user_email = 'ada@x.com'""")
+    db.execute("""UPDATE "LiteLLM_OrganizationMembership" m SET budget_id = %s FROM "LiteLLM_UserTable" u
+                  WHERE u.user_id = m.user_id AND u.user_email = 'bo@x.com'""", [org_budget])
+    before = fingerprint(db)
+    dry = cli("org", "remove-member", "acme", "ada@x.com", "--dry-run", "--json")
+    assert dry.code == 3 and fingerprint(db) == before
+    assert {"field": "LiteLLM_BudgetTable", "old": {"budget_id": "b-ada", "max_budget": 3.0}, "new": None} in \
+        dry.json()["items"][0]["changes"]
+    assert cli("org", "remove-member", "acme", "ada@x.com").code == 0
+    assert not _budget_exists(db, "b-ada")
+    assert db.value("""SELECT before_value FROM "LiteLLM_AuditLog" WHERE action = 'deleted'""") == \
+        {"user_role": "internal_user", "budget_id": "b-ada", "max_budget_in_organization": 3.0}
+    assert cli("org", "remove-member", "acme", "bo@x.com").code == 0
+    assert _budget_exists(db, org_budget)  # the organization's own budget
+
+
 def test_email_case_variants_find_the_same_user(cli, db) -> None:
     db.execute("""INSERT INTO "LiteLLM_UserTable" (user_id, user_email) VALUES ('u-1', 'Ada.Lovelace@Example.COM')""")
     for variant in ("ada.lovelace@example.com", "ADA.LOVELACE@EXAMPLE.COM", "Ada.Lovelace@example.com"):
@@ -234,6 +327,76 @@ def test_audit_rows_actor_and_no_audit(cli, db) -> None:
     assert db.value('SELECT count(*) FROM "LiteLLM_AuditLog"') == 2
 
 
+# Facts copied from LiteLLM (BerriAI/litellm), the vocabulary its own audit writers are typed with:
+# `AUDIT_ACTIONS` and `LitellmTableNames` in litellm/proxy/_types.py (newest stored version; older
+# versions had fewer values: no "unblocked", PROXY_MODEL_TABLE_NAME = "LiteLLM_ModelTable").
+LITELLM_AUDIT_ACTIONS = frozenset({"created", "updated", "deleted", "blocked", "unblocked", "rotated"})
+LITELLM_TABLE_NAMES = frozenset({
+    "LiteLLM_TeamTable", "LiteLLM_UserTable", "LiteLLM_VerificationToken", "LiteLLM_ProxyModelTable",
+    "LiteLLM_ManagedFileTable", "LiteLLM_ToolTable", "LiteLLM_CacheConfig", "LiteLLM_ConfigOverrides",
+    "LiteLLM_Config", "LiteLLM_SSOConfig", "LiteLLM_UISettings"})
+# No LiteLLM writer uses it, but its audit UI labels it "Organizations" and offers it as a filter
+# (ui/litellm-dashboard/src/components/view_logs/audit_logs.tsx, TABLE_NAME_DISPLAY), and the newest
+# GET /audit resolves its aliases (enterprise/litellm_enterprise/proxy/audit_logging_endpoints.py, _ORG_TABLE).
+LITELLM_READER_TABLES = frozenset({"LiteLLM_OrganizationTable"})
+# Written by dbctl only (LiteLLM audits no member budget and no organization membership). They read
+# back because every LiteLLM reader types table_name and action as plain `str`
+# (enterprise/litellm_enterprise/types/proxy/audit_logging_endpoints.py, AuditLogResponse); the UI
+# shows an unknown table_name as is.
+DBCTL_ONLY_TABLES = frozenset({"LiteLLM_TeamMembership", "LiteLLM_OrganizationMembership"})
+
+
+def _read_back(row: dict) -> None:
+    """What GET /audit and /audit/{id} do with a row: `AuditLogResponse(**row)`, in which id,
+    changed_by, changed_by_api_key, action, table_name and object_id are required `str` and
+    before_value / updated_values `Optional[Dict[str, Any]]`. One row failing it fails the whole page."""
+    for column in ("id", "changed_by", "changed_by_api_key", "action", "table_name", "object_id"):
+        assert isinstance(row[column], str), (column, row)
+    for column in ("before_value", "updated_values"):
+        assert row[column] is None or isinstance(row[column], dict), (column, row)
+
+
+def test_every_audit_row_is_one_litellm_reads_back(cli, db, tmp_path) -> None:
+    assert cli("provision", "apply", write(tmp_path, SPEC)).code == 0
+    changed = SPEC.replace("max_budget: 500", "max_budget: 600").replace("team: 7", "team: 9")
+    assert cli("provision", "apply", write(tmp_path, changed, "changed.yaml")).code == 0
+    assert cli("org", "add-member", "acme", "alice", "--role", "internal_user").code == 0
+    assert cli("user", "provision", "--user-id", "alice", "--alias", "Alice").code == 0
+    assert cli("team", "remove-member", "production", "bob@example.com").code == 0
+    assert cli("org", "remove-member", "acme", "alice").code == 0
+    for command in ("block", "unblock", "delete"):
+        assert cli("key", command, "admin-cli").code == 0
+
+    rows = db.query('SELECT * FROM "LiteLLM_AuditLog"')
+    for row in rows:
+        _read_back(row)
+    assert {r["action"] for r in rows} <= LITELLM_AUDIT_ACTIONS
+    assert {r["table_name"] for r in rows} <= LITELLM_TABLE_NAMES | LITELLM_READER_TABLES | DBCTL_ONLY_TABLES
+    assert {(r["table_name"], r["action"]) for r in rows} == {  # pinned: a new pair needs the research again
+        ("LiteLLM_OrganizationTable", "created"), ("LiteLLM_OrganizationTable", "updated"),
+        ("LiteLLM_TeamTable", "created"), ("LiteLLM_TeamTable", "updated"),
+        ("LiteLLM_UserTable", "created"), ("LiteLLM_UserTable", "updated"),
+        ("LiteLLM_TeamMembership", "created"), ("LiteLLM_TeamMembership", "updated"),
+        ("LiteLLM_TeamMembership", "deleted"),  # a removed member's own budget row
+        ("LiteLLM_OrganizationMembership", "created"), ("LiteLLM_OrganizationMembership", "updated"),
+        ("LiteLLM_OrganizationMembership", "deleted"),
+        ("LiteLLM_VerificationToken", "created"), ("LiteLLM_VerificationToken", "blocked"),
+        ("LiteLLM_VerificationToken", "unblocked"), ("LiteLLM_VerificationToken", "deleted")}
+
+    bob = db.value("""SELECT user_id FROM "LiteLLM_UserTable" WHERE user_email = 'Bob@Example.com'""")
+    roster = [r for r in rows if (r["table_name"], r["action"], r["object_id"]) ==
+              ("LiteLLM_TeamTable", "updated", "team-prod")][-1]  # LiteLLM's member_add shape: alias + roster
+    assert set(roster["before_value"]) == set(roster["updated_values"]) == {"team_alias", "members_with_roles"}
+    assert bob in {m["user_id"] for m in roster["before_value"]["members_with_roles"]}
+    assert bob not in {m["user_id"] for m in roster["updated_values"]["members_with_roles"]}
+    org_rows = {r["action"]: r for r in rows if r["table_name"] == "LiteLLM_OrganizationMembership"}
+    assert {r["object_id"] for r in org_rows.values()} == {"org-acme:alice"}
+    assert (org_rows["updated"]["before_value"], org_rows["updated"]["updated_values"]) == \
+        ({"user_role": "org_admin"}, {"user_role": "internal_user"})
+    assert (org_rows["deleted"]["before_value"], org_rows["deleted"]["updated_values"]) == \
+        ({"user_role": "internal_user"}, None)
+
+
 def test_budget_reset_at_follows_litellm_rules(cli, db) -> None:
     from datetime import datetime, timezone
 
@@ -284,7 +447,8 @@ def test_a_failed_chunk_leaves_earlier_chunks_and_a_rerun_finishes(cli, db, tmp_
                   FOR EACH ROW EXECUTE FUNCTION refuse_u15()""")
     failed = cli("provision", "apply", path, "--batch-size", "10")
     assert failed.code == 1 and "refused u15" in failed.stderr
-    assert "chunk 1/3" in failed.stderr and "chunk 2/3" not in failed.stderr
+    assert "chunk 1/3: " in failed.stderr and "chunk 2/3: " not in failed.stderr  # chunk 2 reported no progress
+    assert "error: chunk 2/3 failed; chunk 1 (10 users) is committed" in failed.stderr
     assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 10  # chunk 1 committed, chunk 2 rolled back
     assert len(db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')) == 10
     db.execute('DROP TRIGGER refuse_u15 ON "LiteLLM_UserTable"')
@@ -294,6 +458,50 @@ def test_a_failed_chunk_leaves_earlier_chunks_and_a_rerun_finishes(cli, db, tmp_
     assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 25
     assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership"') == 25
     assert len(db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')) == 25
+
+
+def test_a_failed_chunk_says_what_is_committed_and_json_still_reports_it(cli, db, tmp_path) -> None:
+    users = "".join(f"  - user_id: u{i:02d}\n    teams: [t1]\n" for i in range(25))
+    path = write(tmp_path, "teams:\n  - team_id: t1\nusers:\n" + users)
+    db.execute("""CREATE FUNCTION refuse_u22() RETURNS trigger LANGUAGE plpgsql AS
+                  $$ BEGIN IF NEW.user_id = 'u22' THEN RAISE EXCEPTION 'refused u22'; END IF; RETURN NEW; END $$;
+                  CREATE TRIGGER refuse_u22 BEFORE INSERT ON "LiteLLM_UserTable"
+                  FOR EACH ROW EXECUTE FUNCTION refuse_u22()""")
+    failed = cli("provision", "apply", path, "--batch-size", "10", "--json")
+    assert failed.code == 1, failed
+    assert "dbctl: error: chunk 3/3 failed; chunks 1-2 (20 users) are committed, and a re-run finishes the rest: " \
+           "database error: refused u22" in failed.stderr
+    payload = failed.json()
+    assert payload["dry_run"] is False and [(c["chunk"], c["users"]) for c in payload["chunks"]] == [(1, 10), (2, 10)]
+    assert payload["rows_written"] == sum(c["rows_written"] for c in payload["chunks"]) > 0
+    created = {(i["kind"], i["id"]) for i in payload["items"] if i["action"] == "create"}
+    assert created == {("team", "t1")} | {(kind, f"u{i:02d}" + suffix) for i in range(20)
+                                          for kind, suffix in (("user", ""), ("team_member", "@t1"))}
+    assert payload["summary"]["create"] == 41 and db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 20
+
+    table = cli("provision", "apply", path, "--batch-size", "10")  # chunks 1-2 now unchanged, 3 fails again
+    assert table.code == 1 and "created 0, updated 0, unchanged 41 (0 changed, 0 rows written)" in table.stdout
+    first = cli("provision", "apply", path, "--batch-size", "30", "--json")  # one chunk: nothing committed
+    assert first.code == 1 and first.stdout == ""
+    assert "chunk" not in first.stderr and "database error: refused u22" in first.stderr
+
+
+def test_a_failed_chunk_keeps_the_exit_code_and_hint_of_its_cause() -> None:
+    import psycopg
+
+    from litellm_dbctl import provisioning
+    from litellm_dbctl.errors import ExitCode, LockBusy
+
+    outcome = provisioning.Outcome(provisioning.Plan(()), True, (provisioning.Chunk(1, 10, provisioning.Summary(
+        10, 0, 0), 10),))
+    failed = provisioning.ChunkFailed(2, 4, outcome, LockBusy("provisioning lock busy", hint="retry later"))
+    assert (failed.exit_code, failed.hint) == (ExitCode.LOCKED, "retry later")
+    assert failed.message == ("chunk 2/4 failed; chunk 1 (10 users) is committed, and a re-run finishes the rest: "
+                              "provisioning lock busy")
+    first = provisioning.ChunkFailed(1, 4, provisioning.Outcome(provisioning.Plan(()), True),
+                                     psycopg.Error("refused u01\nCONTEXT: PL/pgSQL function"))
+    assert (first.exit_code, first.message) == (ExitCode.ERROR,
+                                                "chunk 1/4 failed; nothing is committed: database error: refused u01")
 
 
 TWICE = {
@@ -397,10 +605,10 @@ users:
     for command in ("validate", "apply"):
         result = cli("provision", command, path)
         assert result.code == 2, result
-        for line in (f"{path}:2: organizations[0].organization_alias: alias 'acme' is already used by "
+        for line in (f"{path}:3: organizations[0].organization_alias: alias 'acme' is already used by "
                      "organization 'org-old'",
-                     f"{path}:5: teams[0].team_alias: alias 'Research' is already used by team 'research-old'",
-                     f"{path}:8: users[0].user_email: 'ADA@example.com' is already the email of user 'ada'"):
+                     f"{path}:6: teams[0].team_alias: alias 'Research' is already used by team 'research-old'",
+                     f"{path}:9: users[0].user_email: 'ADA@example.com' is already the email of user 'ada'"):
             assert line in result.stderr, result.stderr
     assert fingerprint(db) == before
     for args, message in ((("team", "provision", "--team-id", "brandnew", "--alias", "Research"),

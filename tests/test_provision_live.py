@@ -88,8 +88,9 @@ def test_changes_invalidate_the_proxies_cache_in_redis(cli, db) -> None:
         remaining = [key for key in cached if redis.command("EXISTS", key)]
         redis.command("DEL", *cached)
     thread.join(timeout=6)
-    assert remaining == [f"{namespace}:untouched"]
-    assert expected <= set(messages)
+    assert remaining == [f"{namespace}:spend:team:t1", f"{namespace}:spend:user:u1",  # unflushed spend: kept
+                         f"{namespace}:spend:team:t1:window:1d", f"{namespace}:untouched"]
+    assert expected <= set(messages) and not any(m.startswith("spend:") for m in messages)
 
 
 def test_without_redis_it_says_how_long_until_proxies_see_it(cli, db) -> None:

@@ -1,18 +1,23 @@
-"""Provisioning whose Redis invalidation fails after the commit (the machine's Redis, see fix_redis).
+"""Provisioning's Redis invalidation (the machine's Redis, see fix_redis).
 
-The changes stand and a re-run finds nothing to redo, so the output is the operator's only record:
-the result (with a created raw key, shown once ever) comes first, then one error line naming the
-objects proxies may serve stale, exit 1.
+What it deletes: the changed objects' cached copies (a team's also under its old and new alias),
+never a spend counter, which holds increments the proxies have not flushed to the database yet.
+
+When it fails after the commit, the changes stand and a re-run finds nothing to redo, so the output
+is the operator's only record: the result (with a created raw key, shown once ever) comes first,
+then one error line naming the objects proxies may serve stale, exit 1.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import socket
 import struct
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fix_provision import write
@@ -170,3 +175,134 @@ def test_a_malformed_redis_url_is_exit_2_before_anything_is_written(cli, db: Dat
     assert result.code == 2, result
     assert "--redis-url" in result.stderr and PASSWORD not in result.stdout + result.stderr
     assert db.value("""SELECT user_alias FROM "LiteLLM_UserTable" WHERE user_id = 'alice'""") is None
+
+
+# -- what a successful invalidation deletes ---------------------------------------------------------
+
+SETUP = """\
+organizations:
+  - organization_id: acme
+    organization_alias: Acme
+teams:
+  - team_id: research
+    team_alias: research-old
+    organization_id: acme
+users:
+  - user_id: ada
+    teams: [research]
+    organizations: [acme]
+keys:
+  - key_alias: ada-key
+    user_id: ada
+    team_id: research
+"""
+# Renames the team and changes every object SETUP made: the org, the team, the user, the key.
+CHANGE = """\
+organizations:
+  - organization_id: acme
+    organization_alias: Acme
+    max_budget: 1000
+teams:
+  - team_id: research
+    team_alias: research-new
+    max_budget: 50
+users:
+  - user_id: ada
+    user_alias: Ada
+keys:
+  - key_alias: ada-key
+    max_budget: 5
+"""
+END = "end-of-test"  # published last: every message before it has arrived
+
+
+def counters(token: str) -> set[str]:
+    """The spend counters of SETUP's objects: proxies' increments not yet in the database."""
+    return {"spend:team:research", "spend:team:research:window:1d", "spend:user:ada", "spend:org:acme",
+            "spend:team_member:ada:research", f"spend:key:{token}", f"spend:key:{token}:window:1d"}
+
+
+@pytest.fixture
+def token(cli, db: Database, tmp_path) -> str:
+    """SETUP applied; the key's token hash."""
+    assert cli("provision", "apply", write(tmp_path, SETUP, "setup.yaml")).code == 0
+    return db.value("""SELECT token FROM "LiteLLM_VerificationToken" WHERE key_alias = 'ada-key'""")
+
+
+def cached(namespace: str, keys: set[str]) -> None:
+    with cache.Redis(REDIS) as redis:
+        for key in keys:
+            redis.command("SET", f"{namespace}:{key}", "1")
+
+
+def surviving(namespace: str, keys: set[str]) -> set[str]:
+    with cache.Redis(REDIS) as redis:
+        return {key for key in keys if redis.command("EXISTS", f"{namespace}:{key}")}
+
+
+@contextmanager
+def published(namespace: str) -> Iterator[list[str]]:
+    """The cache keys published on the proxies' invalidation channel while the block runs."""
+    channel = f"{namespace}:{cache.CHANNEL}"
+    keys: list[str] = []
+    with cache.Redis(REDIS) as listener:
+        listener.command("SUBSCRIBE", channel)
+        yield keys
+        with cache.Redis(REDIS) as redis:
+            redis.command("PUBLISH", channel, json.dumps({"cache_key": END}))
+        while (key := json.loads(listener.read()[2])["cache_key"]) != END:  # type: ignore[index]
+            keys.append(key)
+
+
+def test_provisioning_keeps_the_spend_counters_and_drops_the_team_under_both_aliases(
+        cli, tmp_path, token: str, namespace: str) -> None:
+    changed = {"team_id:research", "team_alias:research-old", "team_alias:research-new", "ada", token}
+    kept = counters(token) | {"research_ada", "team_membership:ada:research",  # the membership did not change
+                              "team_alias:other", "untouched"}
+    cached(namespace, changed | kept)
+    with published(namespace) as messages:
+        result = cli("provision", "apply", write(tmp_path, CHANGE), "--redis-url", REDIS,
+                     "--redis-namespace", namespace, "--json")
+    assert result.code == 0, result
+    assert result.json()["summary"]["update"] == 4, result
+    assert surviving(namespace, changed | kept) == kept
+    assert sorted(messages) == sorted(changed), messages
+
+
+def test_team_and_org_member_changes_keep_the_spend_counters(cli, token: str, namespace: str) -> None:
+    dropped = {"team_id:research", "team_alias:research-old", "ada", "research_ada", "team_membership:ada:research"}
+    cached(namespace, dropped | counters(token))
+    with published(namespace) as messages:
+        removed = cli("team", "remove-member", "research", "ada", "--redis-url", REDIS, "--redis-namespace", namespace)
+        left = cli("org", "remove-member", "acme", "ada", "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert removed.code == 0 and left.code == 0, (removed, left)
+    assert surviving(namespace, dropped | counters(token)) == counters(token)
+    assert sorted(messages) == sorted([*dropped, "ada"]), messages  # org remove-member: the user again
+
+    cached(namespace, dropped)
+    with published(namespace) as messages:
+        added = cli("team", "add-member", "research-old", "ada", "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert added.code == 0, added
+    assert surviving(namespace, dropped | counters(token)) == counters(token)
+    assert sorted(messages) == sorted(dropped), messages
+
+
+@pytest.mark.parametrize("action", ["block", "delete"])
+def test_key_changes_keep_the_key_spend_counters(cli, token: str, namespace: str, action: str) -> None:
+    cached(namespace, {token} | counters(token))
+    with published(namespace) as messages:
+        result = cli("key", action, "ada-key", "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert result.code == 0, result
+    assert surviving(namespace, {token} | counters(token)) == counters(token)
+    assert messages == [token]
+
+
+def test_a_team_provision_rename_drops_the_old_and_the_new_alias(cli, token: str, namespace: str) -> None:
+    keys = {"team_id:research", "team_alias:research-old", "team_alias:renamed", "spend:team:research"}
+    cached(namespace, keys)
+    with published(namespace) as messages:
+        result = cli("team", "provision", "--team-id", "research", "--alias", "renamed", "--redis-url", REDIS,
+                     "--redis-namespace", namespace)
+    assert result.code == 0, result
+    assert surviving(namespace, keys) == {"spend:team:research"}
+    assert sorted(messages) == ["team_alias:renamed", "team_alias:research-old", "team_id:research"]

@@ -45,13 +45,15 @@ BAD = {
     "missing team": ("users:\n  - user_id: u\n    teams: [ghost]\n",
                      "spec.yaml:3: users[0].teams[0]: team 'ghost' exists neither in the file nor in the database"),
     "missing org": ("teams:\n  - team_id: t\n    organization_id: ghost-org\n",
-                    "spec.yaml:2: teams[0].organization_id: organization 'ghost-org' exists neither"),
+                    "spec.yaml:3: teams[0].organization_id: organization 'ghost-org' exists neither"),
     "missing org of a member": ("users:\n  - user_id: u\n    organizations: [nowhere]\n",
                                 "spec.yaml:3: users[0].organizations[0]: organization 'nowhere' exists neither"),
+    "a list for a number": ("users:\n  - user_id: u\n    max_budget: [1]\n",
+                            "spec.yaml:3: users[0].max_budget: expected a number, got a list\n"),
     "missing key team": ("users:\n  - user_id: u\nkeys:\n  - key_alias: k\n    user_id: u\n    team_id: ghost\n",
-                         "spec.yaml:4: keys[0].team_id: team 'ghost' exists neither"),
+                         "spec.yaml:6: keys[0].team_id: team 'ghost' exists neither"),
     "missing key user": ("keys:\n  - key_alias: k\n    user_id: ghost\n",
-                         "spec.yaml:2: keys[0].user_id: user 'ghost' exists neither"),
+                         "spec.yaml:3: keys[0].user_id: user 'ghost' exists neither"),
     "missing organization_id of a user": ("users:\n  - user_id: u\n    organization_id: nowhere\n",
                                             "spec.yaml:3: users[0].organization_id: organization 'nowhere' exists"),
     "missing team in a mapping": ("users:\n  - user_id: u\n    teams:\n      - {team_alias: ghost, role: admin}\n",
@@ -91,11 +93,12 @@ def test_every_problem_is_listed_at_once(cli, db, tmp_path) -> None:
     result = cli("provision", "apply", write(tmp_path, text))
     assert result.code == 2
     assert "problems" in result.stderr
-    for fragment in (":2: teams[0].organization_id: organization 'ghost'", ":3: teams[0].max_budget",
-                     ":6: users[0].user_email", ":7: users[0].user_role", ":10: users[1].tpm_limit"):
+    for fragment in (":4: teams[0].organization_id: organization 'ghost'", ":3: teams[0].max_budget",
+                     ":6: users[0].user_email", ":7: users[0].user_role", ":8: users[0].teams[0]: team 'nope'",
+                     ":10: users[1].tpm_limit"):
         assert fragment in result.stderr, result.stderr  # the file's and the database's problems together
-    assert "spec.yaml: 5 problems" in result.stderr
-    assert len([line for line in result.stderr.splitlines() if line.startswith("  ")]) == 5
+    assert "spec.yaml: 6 problems" in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("  ")]) == 6
 
 
 def test_references_to_rows_in_the_database_are_accepted(cli, db, tmp_path) -> None:

@@ -87,6 +87,13 @@ def connect(ctx: typer.Context, *, read_only: bool = False, direct: bool = False
 # -- output -------------------------------------------------------------------------------------
 
 
+def limited(ctx: typer.Context, rows: Sequence[Any], limit: int, what: str) -> Sequence[Any]:
+    """`rows` as read with `limit`; says on stderr when the limit may have cut the list short."""
+    if len(rows) >= limit:
+        info(ctx, f"note: showing the first {limit} {what}; there may be more (raise --limit)")
+    return rows
+
+
 def info(ctx: typer.Context, text: str) -> None:
     """A diagnostic line on stderr, unless -q."""
     if not settings(ctx).quiet:

@@ -66,10 +66,13 @@ def create(
     created = keys.create(common.target(ctx), new, options=shared.options(settings), dry_run=dry_run,
                           lock_timeout=settings.lock_timeout)
     row = {k: v for k, v in created.row.items() if k != "metadata" or v}
+    if dry_run and raw is None:  # the key a real run generates is not this dry run's: no token or name yet
+        row |= {"token": None, "key_name": None}
     if common.settings(ctx).output == "json":
         common.dump_json({"dry_run": dry_run, "key": None if dry_run else created.key.raw, **row})
     elif dry_run:
-        common.line(ctx, f"would create key {created.key.key_alias or ''} ({created.key.key_name}); nothing written")
+        name = created.key.key_alias or (created.key.key_name if raw is not None else "(generated)")
+        common.line(ctx, f"would create key {name}; nothing written")
     else:
         sys.stdout.write(created.key.raw + "\n")
         common.info(ctx, f"created key {created.key.key_alias or created.key.key_name} (token "
@@ -97,7 +100,8 @@ def list_keys(
     with common.connect(ctx, read_only=True) as conn:
         team_id = keys.resolve_team(conn, team) if team else None
         rows = keys.list_keys(conn, user_id=user, team_id=team_id, alias=alias, limit=limit)
-    common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in rows], KEY_COLUMNS)
+    common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in common.limited(ctx, rows, limit, "keys")],
+                KEY_COLUMNS)
 
 
 def _change(ctx: typer.Context, change: object, settings: shared.RunSettings) -> None:

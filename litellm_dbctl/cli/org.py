@@ -84,7 +84,8 @@ def remove_member(
     *,
     settings: shared.RunSettings,
 ) -> None:
-    """Remove a member (its LiteLLM_OrganizationMembership row). A non-member changes nothing.
+    """Remove a member: its LiteLLM_OrganizationMembership row, and the member's own budget row unless
+    something else uses it. A non-member changes nothing.
 
     Example: dbctl org remove-member acme ada@example.com
     """
@@ -105,7 +106,7 @@ def list_orgs(
 
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.orgs(conn, alias=alias, limit=limit)
-    common.emit(ctx, rows, ORG_COLUMNS)
+    common.emit(ctx, common.limited(ctx, rows, limit, "organizations"), ORG_COLUMNS)
 
 
 @app.command("show")

@@ -113,11 +113,17 @@ def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
             s = chunk.summary
             common.info(ctx, f"chunk {chunk.number}/{total}: {chunk.users} users, {s.create} created, "
                              f"{s.update} updated, {s.unchanged} unchanged")
-    outcome = provisioning.run(common.target(ctx), spec, options=opts, dry_run=settings.dry_run,
-                               batch_size=settings.batch_size, lock_timeout=settings.lock_timeout,
-                               command=common.command_name(ctx), on_chunk=progress)
-    published = publish(ctx, outcome.refs, settings) if outcome.applied and outcome.written else Published()
-    render(ctx, outcome, dry_run=settings.dry_run, published=published)
+    try:
+        outcome = provisioning.run(common.target(ctx), spec, options=opts, dry_run=settings.dry_run,
+                                   batch_size=settings.batch_size, lock_timeout=settings.lock_timeout,
+                                   command=common.command_name(ctx), on_chunk=progress)
+    except provisioning.ChunkFailed as failed:  # the chunks before it are committed: report them, then fail
+        if failed.outcome.chunks:
+            stale = report(ctx, failed.outcome, settings).failure
+            if stale is not None:  # the chunk's error is raised: Redis's must not be lost under it
+                typer.echo(f"dbctl: error: {stale.message}", err=True)
+        raise
+    published = report(ctx, outcome, settings)
     common.keep_until_exit(spec, outcome)
     published.raise_failure()
     if settings.dry_run and outcome.plan.changed:
@@ -197,6 +203,13 @@ def _changes_text(item: Any, width: int = 200) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
+def report(ctx: typer.Context, outcome: Any, settings: RunSettings) -> Published:
+    """Drop the proxies' cached copies of what was committed, then show the outcome with the result."""
+    published = publish(ctx, outcome.refs, settings) if outcome.applied and outcome.written else Published()
+    render(ctx, outcome, dry_run=settings.dry_run, published=published)
+    return published
+
+
 def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Published = Published()) -> None:
     """The plan (JSON: every item; table: what changes, all with -v), created keys and a summary."""
     s = common.settings(ctx)
@@ -249,9 +262,7 @@ def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSe
 
     outcome = provisioning.remove_member(common.target(ctx), kind, group, user, options=options(settings),
                                          dry_run=settings.dry_run, lock_timeout=settings.lock_timeout)
-    published = publish(ctx, outcome.refs, settings) if outcome.applied and outcome.written else Published()
-    render(ctx, outcome, dry_run=settings.dry_run, published=published)
-    published.raise_failure()
+    report(ctx, outcome, settings).raise_failure()
     if settings.dry_run and outcome.plan.changed:
         raise typer.Exit(3)
 

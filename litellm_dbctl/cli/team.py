@@ -107,7 +107,8 @@ def remove_member(
     settings: shared.RunSettings,
 ) -> None:
     """Remove a member from everywhere LiteLLM records it: the roster (members_with_roles),
-    UserTable.teams and the LiteLLM_TeamMembership row. A non-member changes nothing (exit 0).
+    UserTable.teams, the LiteLLM_TeamMembership row and the member's own budget row
+    (--max-budget-in-team) unless something else uses it. A non-member changes nothing (exit 0).
 
     Example: dbctl team remove-member research ada@example.com
     """
@@ -129,7 +130,7 @@ def list_teams(
 
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.teams(conn, org=org, alias=alias, limit=limit)
-    common.emit(ctx, rows, TEAM_COLUMNS)
+    common.emit(ctx, common.limited(ctx, rows, limit, "teams"), TEAM_COLUMNS)
 
 
 @app.command("show")
