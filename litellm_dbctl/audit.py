@@ -29,9 +29,12 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_default)  # made once: json.dumps with options makes one a call
+
+
 def dumps(value: Any) -> str:
     """JSON as dbctl writes it: UTF-8 text, timestamps in ISO 8601."""
-    return json.dumps(value, ensure_ascii=False, default=_default)
+    return _ENCODER.encode(value)
 
 
 def encode(rows: Sequence[Mapping[str, Any]]) -> str:
