@@ -789,7 +789,7 @@ class _Planner:
                         budget_id = self._member_budget(m.max_budget)
                         tm_update.append({"user_id": user_id, "team_id": team_id, "budget_id": budget_id})
                         tm_xmin[user_id + SEP + team_id] = row["xmin"]
-                        changes.append(Change("max_budget_in_team", None, m.max_budget))
+                        changes.append(Change("max_budget_in_team", row["max_budget"], m.max_budget))
             else:
                 budget_id = default_budget
                 if m.max_budget is not None:

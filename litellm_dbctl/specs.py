@@ -701,7 +701,7 @@ def load_users(path: str, *, fmt: str | None = None, defer: bool = False) -> Spe
     if document is None:
         return builder.spec(defer=defer)
     if not isinstance(document, LSeq):
-        builder.problems.add(1, "users", "expected a list of users")
+        builder.problems.add(1, "users", "expected a list of users (CSV: a .csv file name, or --format csv)")
         return builder.spec(defer=defer)
     for n, item in enumerate(document.items):
         if not isinstance(item, LMap):

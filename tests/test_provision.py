@@ -285,6 +285,10 @@ def test_users_file_formats(cli, db, tmp_path) -> None:
     bad = write(tmp_path, "user_email,max_budget\nx@example.com,lots\n", "bad.csv")
     result = cli("user", "provision", "--file", bad)
     assert result.code == 2 and "bad.csv:2: users[0].max_budget" in result.stderr
+    piped = cli("user", "provision", "--file", "-", input="user_email,max_budget\ne@example.com,1\n")
+    assert piped.code == 2 and "(CSV: a .csv file name, or --format csv)" in piped.stderr, piped
+    assert cli("user", "provision", "--file", "-", "--format", "csv",
+               input="user_email,max_budget\ne@example.com,1\n").code == 0
 
 
 def test_unicode_names_round_trip(cli, db, tmp_path) -> None:
@@ -298,6 +302,15 @@ def test_unicode_names_round_trip(cli, db, tmp_path) -> None:
     before = fingerprint(db)
     assert "0 changed" in cli("provision", "apply", path).stdout and fingerprint(db) == before
     assert cli("team", "show", "Forschung & Entwicklung — 研究", "--json").json()["members"][0]["role"] == "admin"
+    header, row = cli("user", "list").stdout.splitlines()[:2]  # a wide 🚀 keeps the next columns aligned
+    assert _columns(header[:header.index("teams")]) == _columns(row[:row.index('["forschung"]')]), (header, row)
+
+
+def _columns(text: str) -> int:
+    """Terminal columns `text` takes (East Asian wide characters and emoji take two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def test_batches_are_reported_and_equal_one_transaction(cli, db, tmp_path) -> None:
@@ -686,3 +699,14 @@ def test_user_list_role_must_be_a_litellm_role(cli, tmp_path) -> None:
     assert "--role: unknown role 'bogus' (expected one of: proxy_admin, proxy_admin_viewer, internal_user" \
         in bogus.stderr
     assert [u["user_id"] for u in cli("user", "list", "--role", "proxy_admin", "--json").json()] == ["alice"]
+
+
+def test_a_member_on_the_default_budget_shows_it_as_the_old_value(cli, db) -> None:
+    """Giving a member a budget of its own replaces the team's default member budget: the plan says so."""
+    assert cli("team", "provision", "--team-id", "research", "--member-budget", "10").code == 0
+    assert cli("team", "add-member", "research", "ada@example.com").code == 0
+    planned = cli("team", "add-member", "research", "ada@example.com", "--max-budget-in-team", "25", "--dry-run",
+                  "--json")
+    assert planned.code == 3, planned
+    [member] = [i for i in planned.json()["items"] if i["kind"] == "team_member"]
+    assert member["changes"] == [{"field": "max_budget_in_team", "old": 10.0, "new": 25.0}]

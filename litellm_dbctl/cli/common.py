@@ -214,16 +214,27 @@ def plain_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
     numeric = [all(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
                    for r in records if r.get(c) is not None) and any(r.get(c) is not None for r in records)
                for c in columns]
-    widths = [max([len(n)] + [len(row[i]) for row in cells]) for i, n in enumerate(names)]
+    widths = [max([_width(n)] + [_width(row[i]) for row in cells]) for i, n in enumerate(names)]
 
     def fmt(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
+        pads = [" " * (w - _width(v)) for v, w in zip(values, widths)]
+        parts = [pad + v if num else v + pad for v, pad, num in zip(values, pads, numeric)]
         return "  ".join(parts).rstrip()
 
     out = [title] if title else []
     out.append(fmt(names))
     out.extend(fmt(row) for row in cells)
     sys.stdout.write("\n".join(out) + "\n")
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes on a terminal: East Asian wide and full-width characters (and most
+    emoji) take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _escape(text: str) -> str:
