@@ -516,6 +516,11 @@ class _Planner:
                              f"email {user.user_email!r} matches {len(rows)} users in the database: {ids}")
                 return None
             row = rows[0] if rows else None
+            if row is not None and user.sso_user_id and row["sso_user_id"] not in (None, user.sso_user_id):
+                self.problem(field_loc(user, "sso_user_id"), f"{user.where}.sso_user_id",
+                             f"user {row['user_id']!r}, found by its email, is linked to sso_user_id "
+                             f"{row['sso_user_id']!r}; give its user_id to link it to another identity")
+                return None
         if row is not None and user.user_id and row["user_id"] != user.user_id:
             how = "sso_user_id" if by_sso.get(user.sso_user_id or "") is row else "user_email"
             self.problem(field_loc(user, how), f"{user.where}.{how}",

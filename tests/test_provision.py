@@ -258,6 +258,16 @@ def test_sso_id_finds_the_user(cli, db) -> None:
     assert result.code == 0, result
     row = db.query('SELECT * FROM "LiteLLM_UserTable"')[0]
     assert (row["user_id"], row["user_email"], row["user_role"]) == ("u-sso", "new@example.com", "internal_user")
+    # Found by email, a user linked to another identity is not relinked; one with none is linked.
+    before = fingerprint(db)
+    moved = cli("user", "provision", "--sso-id", "okta|999", "--email", "NEW@example.com")
+    assert moved.code == 2 and "flags: users.sso_user_id: user 'u-sso', found by its email, is linked to " \
+        "sso_user_id 'okta|123'" in moved.stderr, moved
+    assert fingerprint(db) == before
+    assert cli("user", "provision", "--user-id", "u-sso", "--sso-id", "okta|999").code == 0  # by id: relinked
+    db.execute("""INSERT INTO "LiteLLM_UserTable" (user_id, user_email) VALUES ('u-plain', 'plain@example.com')""")
+    assert cli("user", "provision", "--sso-id", "okta|777", "--email", "plain@example.com").code == 0
+    assert db.value("""SELECT sso_user_id FROM "LiteLLM_UserTable" WHERE user_id = 'u-plain'""") == "okta|777"
 
 
 def test_an_email_shared_by_two_users_is_an_error_naming_them(cli, db) -> None:
