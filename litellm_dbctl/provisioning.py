@@ -1155,7 +1155,7 @@ def run(
             try:
                 plan, written = retrying(lambda sub=sub: attempt(sub, execute=True, commit=True))  # type: ignore[misc]
             except (DbctlError, psycopg.Error) as exc:  # chunks 1..number-1 stay committed: say so, with them
-                done = Plan(_merged_items(committed), refs=tuple(dict.fromkeys(refs)), now=full.now,
+                done = Plan(_merged_items(committed), refs=_merged_refs(refs), now=full.now,
                             not_applied=full.not_applied)
                 raise ChunkFailed(number, len(starts), Outcome(done, True, tuple(chunks), tuple(keys), total),
                                   exc) from exc
@@ -1167,8 +1167,19 @@ def run(
             total += written
             if on_chunk:
                 on_chunk(chunk, len(starts))
-        merged = Plan(full.items, refs=tuple(dict.fromkeys(refs)), now=full.now, not_applied=full.not_applied)
+        merged = Plan(full.items, refs=_merged_refs(refs), now=full.now, not_applied=full.not_applied)
         return Outcome(merged, True, tuple(chunks), tuple(keys), total)
+
+
+def _merged_refs(refs: Iterable[EntityRef]) -> tuple[EntityRef, ...]:
+    """The chunks' cache references, each object once: a team one chunk renames and a later one
+    touches again is one team, under every alias it had."""
+    merged: dict[tuple[str, str, str | None], EntityRef] = {}
+    for ref in refs:
+        seen = merged.get((ref.kind, ref.id, ref.team_id))
+        merged[ref.kind, ref.id, ref.team_id] = ref if seen is None else \
+            seen._replace(aliases=tuple(dict.fromkeys((*seen.aliases, *ref.aliases))))
+    return tuple(merged.values())
 
 
 def _merged_items(plans: Sequence[Plan]) -> tuple[Item, ...]:

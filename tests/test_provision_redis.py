@@ -306,3 +306,15 @@ def test_a_team_provision_rename_drops_the_old_and_the_new_alias(cli, token: str
     assert result.code == 0, result
     assert surviving(namespace, keys) == {"spend:team:research"}
     assert sorted(messages) == ["team_alias:renamed", "team_alias:research-old", "team_id:research"]
+
+
+def test_a_batched_rename_counts_the_team_once(cli, db: Database, tmp_path, namespace: str) -> None:
+    """Chunk 1 renames the team, later chunks add members to it: one team to drop, under both aliases."""
+    assert cli("team", "provision", "--team-id", "t9", "--alias", "before").code == 0
+    users = "".join(f"  - user_id: b{i}\n    teams: [t9]\n" for i in range(12))
+    path = write(tmp_path, "teams:\n  - team_id: t9\n    team_alias: after\nusers:\n" + users)
+    cached(namespace, {"team_alias:before", "team_alias:after"})
+    result = cli("provision", "apply", path, "--batch-size", "5", "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert result.code == 0, result
+    assert "invalidated 13 cached object(s)" in result.stderr, result.stderr  # the team and its 12 new members
+    assert surviving(namespace, {"team_alias:before", "team_alias:after"}) == set()
