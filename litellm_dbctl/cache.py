@@ -89,17 +89,16 @@ class Redis:
             return rest.decode()
         if kind == b"-":
             raise RedisError(f"Redis at {self.label}: {rest.decode()}")
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            size = int(rest)
-            if size < 0:
+        if kind in (b":", b"$", b"*") and rest.lstrip(b"-").isdigit():
+            number = int(rest)
+            if kind == b":":
+                return number
+            if number < 0:
                 return None
-            data = self._receive(lambda: self.buffer.read(size + 2))[:-2]
+            if kind == b"*":
+                return [self.read() for _ in range(number)]
+            data = self._receive(lambda: self.buffer.read(number + 2))[:-2]
             return data.decode("utf-8", "replace")
-        if kind == b"*":
-            size = int(rest)
-            return None if size < 0 else [self.read() for _ in range(size)]
         raise RedisError(f"Redis at {self.label}: unexpected reply {line[:20]!r}")
 
     def _receive(self, read: Callable[[], bytes]) -> bytes:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litellm_dbctl import audit, bulk, durations, proxy_settings, sqlfiles, uuids
 from litellm_dbctl.cache import EntityRef
-from litellm_dbctl.errors import DbctlError, InvalidInput, InvalidSpec, OperationalError
+from litellm_dbctl.errors import DbctlError, ExitCode, InvalidInput, InvalidSpec, OperationalError
 from litellm_dbctl.specs import DEFAULT_ROLE, Loc, Membership, Spec, field_loc
 
 if TYPE_CHECKING:
@@ -489,7 +489,8 @@ class _Planner:
         alias_of = self.org_ref(org_id)
         if alias_of:
             why += f" ({org_id!r} is the alias of {alias_of!r}: give its organization_id)"
-        self.problems.append((0, f"{self.settings.at[DEFAULT_ORG]}: litellm_settings.{DEFAULT_ORG}: {why}"))
+        where = self.settings.at.get(DEFAULT_ORG, PROXY_SETTINGS)
+        self.problems.append((0, f"{where}: litellm_settings.{DEFAULT_ORG}: {why}"))
 
     def _match(self, given_id: str | None, alias: str | None, by_alias: Mapping[str, list[dict[str, Any]]],
                id_name: str, loc: Any, where: str) -> str:
@@ -1085,11 +1086,14 @@ class Outcome:
 class ChunkFailed(DbctlError):
     """A `--batch-size` chunk failed. The chunks before it stay committed (each is its own transaction)
     and `outcome` holds what they wrote, so the caller can still report it; the message keeps the
-    cause's text and exit code and says how far the run got, since a re-run finishes the rest."""
+    cause's text and exit code and says how far the run got, since a re-run finishes the rest. Exit 2
+    says nothing changed: after a committed chunk, a usage error is exit 1."""
 
     def __init__(self, number: int, total: int, outcome: Outcome, cause: Exception) -> None:
         if isinstance(cause, DbctlError):
             text, hint, self.exit_code = cause.message, cause.hint, cause.exit_code
+            if number > 1 and self.exit_code == ExitCode.USAGE:
+                self.exit_code = ExitCode.ERROR
         else:  # a statement failed: worded as the CLI words any database error
             text, hint = "database error: " + (str(cause).strip().splitlines() or [type(cause).__name__])[0], None
         users = sum(c.users for c in outcome.chunks)
@@ -1184,7 +1188,7 @@ def _merged_refs(refs: Iterable[EntityRef]) -> tuple[EntityRef, ...]:
 
 def _merged_items(plans: Sequence[Plan]) -> tuple[Item, ...]:
     """The items of chunk plans as one list, each object once: every chunk plans all teams and
-    organizations, which the first one to change them changes and the later ones find unchanged."""
+    organizations; an object more than one chunk changed shows the first chunk's changes."""
     merged: dict[tuple[str, str], Item] = {}
     for plan in plans:
         for item in plan.items:

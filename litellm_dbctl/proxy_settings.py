@@ -101,7 +101,7 @@ class ConfigFile:
     database's copy (general_settings.store_model_in_db)."""
 
     source: str
-    settings: specs.LMap | None
+    settings: yamldoc.LMap | None
     reads_db: bool
 
 
@@ -111,12 +111,12 @@ def read_config(path: str) -> ConfigFile:
     document = yamldoc.parse(text, source)
     if document is None:
         return ConfigFile(source, None, False)
-    if not isinstance(document, specs.LMap):
+    if not isinstance(document, yamldoc.LMap):
         raise InvalidInput(f"{source}:{getattr(document, 'line', 0) or 1}: expected a LiteLLM proxy config (a mapping)")
     general = document.values.get("general_settings")
-    from_db = isinstance(general, specs.LMap) and general.values.get("store_model_in_db") is True
+    from_db = isinstance(general, yamldoc.LMap) and general.values.get("store_model_in_db") is True
     settings = document.values.get("litellm_settings")
-    if settings is not None and not isinstance(settings, specs.LMap):
+    if settings is not None and not isinstance(settings, yamldoc.LMap):
         raise InvalidInput(f"{source}:{document.at('litellm_settings')}: litellm_settings: expected a mapping")
     return ConfigFile(source, settings, from_db)
 
@@ -165,7 +165,7 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
         if section not in merged or merged[section][0] is None:
             continue
         mapping, source, line = merged[section]
-        if not isinstance(mapping, specs.LMap):
+        if not isinstance(mapping, yamldoc.LMap):
             check(section, mapping, specs._object, source, line)
             continue
         for key, value in mapping.values.items():
@@ -188,14 +188,14 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
 
 def _default_teams(value: Any) -> tuple[DefaultTeam, ...]:
     """default_internal_user_params.teams: team ids, or {team_id, user_role, max_budget_in_team}."""
-    if not isinstance(value, specs.LSeq):
+    if not isinstance(value, yamldoc.LSeq):
         raise ValueError(f"expected a list of team ids or mappings, got {specs._kind(value)}")
     teams = []
     for item in value.items:
         if isinstance(item, str):
             teams.append(DefaultTeam(specs._ident(item)))
             continue
-        if not isinstance(item, specs.LMap) or not isinstance(item.values.get("team_id"), str):
+        if not isinstance(item, yamldoc.LMap) or not isinstance(item.values.get("team_id"), str):
             raise ValueError("each entry must be a team id or a mapping with team_id")
         unknown = set(item.values) - {"team_id", "user_role", "max_budget_in_team"}
         if unknown:
@@ -237,10 +237,10 @@ def _resolved(value: Any, used: list[tuple[str, Any]]) -> Any:
         resolved: Any = True if flag == "true" else False if flag == "false" else EnvText(text)
         used.append((name, resolved))
         return resolved
-    if isinstance(value, specs.LMap):
+    if isinstance(value, yamldoc.LMap):
         return replace(value, values={key: _resolved(item, used) for key, item in value.values.items()})
-    if isinstance(value, specs.LSeq):
-        return replace(value, items=[_resolved(item, used) if isinstance(item, specs.LMap) else item
+    if isinstance(value, yamldoc.LSeq):
+        return replace(value, items=[_resolved(item, used) if isinstance(item, yamldoc.LMap) else item
                                      for item in value.items])
     return value
 

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from litellm_dbctl import durations, yamldoc
@@ -77,7 +78,7 @@ class UserSpec(NamedTuple):
     loc: Loc
     where: str  # its field path (`users[3]`), for messages the planner adds
     implied: bool = False  # only named as a member: created with LiteLLM's member defaults
-    lines: Mapping[str, int] = {}  # each field's line (read-only), for messages about one field
+    lines: Mapping[str, int] = MappingProxyType({})  # each field's line, for messages about one field
 
     @property
     def label(self) -> str:

@@ -5,7 +5,8 @@ plain or simply quoted scalars, one-line `[a, b]` lists, comments) with one regu
 and a small recursive parser: a 10,000-user file in ~0.08 s, without importing PyYAML. Anything
 outside that subset (anchors, tags, flow mappings, block scalars, multi-line scalars, a scalar
 PyYAML would read as a date or an octal number, ...) or anything it cannot be sure of goes to
-libyaml, so the two readers agree on every document: `tests/test_yamldoc.py` holds them to it.
+libyaml, so the two read every document alike: `tests/test_yamldoc.py` holds them to it. (Without
+libyaml, PyYAML's pure-Python loader reads the rest.)
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def plain(value: Any) -> Any:
 def parse(text: str, source: str) -> Any:
     """The document as LMap/LSeq/scalars with line numbers; InvalidInput on a YAML syntax error."""
     found = block_subset(text)
-    return found.value if found is not None else parse_with_libyaml(text, source)
+    return found if found is not None else parse_with_libyaml(text, source)
 
 
 # -- the block subset --------------------------------------------------------------------------
@@ -57,15 +58,6 @@ def parse(text: str, source: str) -> Any:
 
 class _Outside(Exception):
     """The text leaves the subset: libyaml reads it."""
-
-
-class Found:
-    """A document the subset reader read (its value may be None: an empty mapping value)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
 
 
 # PyYAML's safe resolver (YAML 1.1) claims a plain scalar only when its first character is one of
@@ -87,7 +79,7 @@ _MAYBE_TYPED = re.compile(r"[-+]?[0-9_.:]*(?:[eE][-+]?[0-9]+)?|[-+]?0[xXbBoO][0-
                           r"|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt \t].*)?|<<|=")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _SPECIAL = _CLAIMED | _INDICATORS
-_FLOW_OUTSIDE = re.compile(r"[\[\]{}'\"#]")
+_FLOW_OUTSIDE = re.compile(r"[\[\]{}'\"#?]")  # `?` too: PyYAML's pure-Python loader refuses `[a?]`
 # Characters the subset never reads: tabs, line breaks other than \n (YAML 1.1 has five), a byte
 # order mark, and what YAML does not allow in a document. (Listed, not negated: a negated class of
 # these ranges costs 7 ms to compile.)
@@ -99,8 +91,8 @@ _LINE = re.compile(r"^( *)(- +|-$)?(?:([^ \n#'\"\[\]{}&*!|>%@`,?:\-][^:\n#]*):(?
 Row = tuple[int, int, str, str, str]  # line, indent, dash, key, rest
 
 
-def block_subset(text: str) -> Found | None:
-    """The document when the whole text is in the subset, else None."""
+def block_subset(text: str) -> LMap | LSeq | None:
+    """The document (a mapping or a list) when the whole text is in the subset, else None."""
     if _OUTSIDE.search(text):
         return None
     if " \n" in text or text.endswith(" "):
@@ -114,9 +106,9 @@ def block_subset(text: str) -> Found | None:
         return None
     try:
         value, end = _Reader(rows).node(0, rows[0][1])
-    except _Outside:
+    except (_Outside, RecursionError):  # hundreds of levels deep: libyaml's, which has no such limit
         return None
-    return Found(value) if end == len(rows) else None
+    return value if end == len(rows) else None
 
 
 def _plain(text: str) -> Any:
@@ -261,6 +253,8 @@ def parse_with_libyaml(text: str, source: str) -> Any:
         raise InvalidInput(f"{where}: not valid YAML/JSON: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{source}: not valid YAML/JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput(f"{source}: nested too deeply (hundreds of levels) to read") from None
     finally:
         loader.dispose()
 

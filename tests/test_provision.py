@@ -461,13 +461,19 @@ def test_a_bare_team_reference_keeps_a_members_role(cli, db) -> None:
     assert db.value('SELECT members_with_roles FROM "LiteLLM_TeamTable"')[0]["role"] == "user"
 
 
-def test_a_failed_chunk_leaves_earlier_chunks_and_a_rerun_finishes(cli, db, tmp_path) -> None:
+def _refusing(db, tmp_path, user_id: str) -> str:
+    """A 25-user spec, and a trigger that refuses to insert user `user_id`: its chunk fails."""
+    db.execute(f"""CREATE FUNCTION refuse_{user_id}() RETURNS trigger LANGUAGE plpgsql AS
+                   $$ BEGIN IF NEW.user_id = '{user_id}' THEN RAISE EXCEPTION 'refused {user_id}'; END IF;
+                   RETURN NEW; END $$;
+                   CREATE TRIGGER refuse_{user_id} BEFORE INSERT ON "LiteLLM_UserTable"
+                   FOR EACH ROW EXECUTE FUNCTION refuse_{user_id}()""")
     users = "".join(f"  - user_id: u{i:02d}\n    teams: [t1]\n" for i in range(25))
-    path = write(tmp_path, "teams:\n  - team_id: t1\nusers:\n" + users)
-    db.execute("""CREATE FUNCTION refuse_u15() RETURNS trigger LANGUAGE plpgsql AS
-                  $$ BEGIN IF NEW.user_id = 'u15' THEN RAISE EXCEPTION 'refused u15'; END IF; RETURN NEW; END $$;
-                  CREATE TRIGGER refuse_u15 BEFORE INSERT ON "LiteLLM_UserTable"
-                  FOR EACH ROW EXECUTE FUNCTION refuse_u15()""")
+    return write(tmp_path, "teams:\n  - team_id: t1\nusers:\n" + users)
+
+
+def test_a_failed_chunk_leaves_earlier_chunks_and_a_rerun_finishes(cli, db, tmp_path) -> None:
+    path = _refusing(db, tmp_path, "u15")
     failed = cli("provision", "apply", path, "--batch-size", "10")
     assert failed.code == 1 and "refused u15" in failed.stderr
     assert "chunk 1/3: " in failed.stderr and "chunk 2/3: " not in failed.stderr  # chunk 2 reported no progress
@@ -484,12 +490,7 @@ def test_a_failed_chunk_leaves_earlier_chunks_and_a_rerun_finishes(cli, db, tmp_
 
 
 def test_a_failed_chunk_says_what_is_committed_and_json_still_reports_it(cli, db, tmp_path) -> None:
-    users = "".join(f"  - user_id: u{i:02d}\n    teams: [t1]\n" for i in range(25))
-    path = write(tmp_path, "teams:\n  - team_id: t1\nusers:\n" + users)
-    db.execute("""CREATE FUNCTION refuse_u22() RETURNS trigger LANGUAGE plpgsql AS
-                  $$ BEGIN IF NEW.user_id = 'u22' THEN RAISE EXCEPTION 'refused u22'; END IF; RETURN NEW; END $$;
-                  CREATE TRIGGER refuse_u22 BEFORE INSERT ON "LiteLLM_UserTable"
-                  FOR EACH ROW EXECUTE FUNCTION refuse_u22()""")
+    path = _refusing(db, tmp_path, "u22")
     failed = cli("provision", "apply", path, "--batch-size", "10", "--json")
     assert failed.code == 1, failed
     assert "dbctl: error: chunk 3/3 failed; chunks 1-2 (20 users) are committed, and a re-run finishes the rest: " \
@@ -513,7 +514,7 @@ def test_a_failed_chunk_keeps_the_exit_code_and_hint_of_its_cause() -> None:
     import psycopg
 
     from litellm_dbctl import provisioning
-    from litellm_dbctl.errors import ExitCode, LockBusy
+    from litellm_dbctl.errors import ExitCode, InvalidInput, LockBusy
 
     outcome = provisioning.Outcome(provisioning.Plan(()), True, (provisioning.Chunk(1, 10, provisioning.Summary(
         10, 0, 0), 10),))
@@ -525,6 +526,9 @@ def test_a_failed_chunk_keeps_the_exit_code_and_hint_of_its_cause() -> None:
                                      psycopg.Error("refused u01\nCONTEXT: PL/pgSQL function"))
     assert (first.exit_code, first.message) == (ExitCode.ERROR,
                                                 "chunk 1/4 failed; nothing is committed: database error: refused u01")
+    # Exit 2 says nothing changed: a problem found in a later chunk's plan, after chunk 1 committed, is exit 1.
+    assert provisioning.ChunkFailed(2, 4, outcome, InvalidInput("bad")).exit_code == ExitCode.ERROR
+    assert provisioning.ChunkFailed(1, 4, outcome, InvalidInput("bad")).exit_code == ExitCode.USAGE
 
 
 TWICE = {

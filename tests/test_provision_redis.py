@@ -318,3 +318,32 @@ def test_a_batched_rename_counts_the_team_once(cli, db: Database, tmp_path, name
     assert result.code == 0, result
     assert "invalidated 13 cached object(s)" in result.stderr, result.stderr  # the team and its 12 new members
     assert surviving(namespace, {"team_alias:before", "team_alias:after"}) == set()
+
+
+@pytest.fixture
+def garbling_redis() -> Iterator[str]:
+    """A Redis URL whose server answers every command with a malformed integer reply."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(30)
+
+    def serve() -> None:
+        try:
+            conn, _ = server.accept()
+            while conn.recv(65536):
+                conn.sendall(b":not-a-number\r\n")
+        except OSError:
+            return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+    thread.join(timeout=30)
+
+
+def test_a_malformed_redis_reply_does_not_hide_the_result(cli, db: Database, spec: str, garbling_redis: str) -> None:
+    result = cli("provision", "apply", spec, "--redis-url", garbling_redis)
+    assert result.code == 1, result
+    raw = result.stdout.splitlines()[[i for i, line in enumerate(result.stdout.splitlines()) if "sk-" in line][0]]
+    assert "unexpected reply" in result.stderr and "Traceback" not in result.stderr, result
+    assert_committed(db, re.search(r"sk-\S+", raw)[0])

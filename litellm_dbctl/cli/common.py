@@ -87,7 +87,7 @@ def connect(ctx: typer.Context, *, read_only: bool = False, direct: bool = False
 # -- output -------------------------------------------------------------------------------------
 
 
-def limited(ctx: typer.Context, rows: Sequence[Any], limit: int, what: str) -> Sequence[Any]:
+def warn_if_cut(ctx: typer.Context, rows: Sequence[Any], limit: int, what: str) -> Sequence[Any]:
     """`rows` as read with `limit`; says on stderr when the limit may have cut the list short."""
     if len(rows) >= limit:
         info(ctx, f"note: showing the first {limit} {what}; there may be more (raise --limit)")
@@ -251,7 +251,7 @@ def exit_with(code: int) -> None:
 # -- Redis failing after a commit ---------------------------------------------------------------
 
 STALE_NAMED = 10  # stale cache entries an error line names; --json lists them all
-SHOWN_HASH = 12  # as `key list`: a key's whole token hash only in JSON
+SHOWN_HASH = 12  # a key's token as `key list` cuts it (here marked "…"): the whole hash only in JSON
 
 
 def shown_id(kind: str, id_: str) -> str:

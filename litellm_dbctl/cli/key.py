@@ -100,7 +100,7 @@ def list_keys(
     with common.connect(ctx, read_only=True) as conn:
         team_id = keys.resolve_team(conn, team) if team else None
         rows = keys.list_keys(conn, user_id=user, team_id=team_id, alias=alias, limit=limit)
-    common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in common.limited(ctx, rows, limit, "keys")],
+    common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in common.warn_if_cut(ctx, rows, limit, "keys")],
                 KEY_COLUMNS)
 
 

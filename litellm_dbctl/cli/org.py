@@ -106,7 +106,7 @@ def list_orgs(
 
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.orgs(conn, alias=alias, limit=limit)
-    common.emit(ctx, common.limited(ctx, rows, limit, "organizations"), ORG_COLUMNS)
+    common.emit(ctx, common.warn_if_cut(ctx, rows, limit, "organizations"), ORG_COLUMNS)
 
 
 @app.command("show")

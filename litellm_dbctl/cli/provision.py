@@ -180,6 +180,8 @@ def publish(ctx: typer.Context, refs: Any, settings: RunSettings) -> Published:
         result = provisioning.invalidate(settings.redis_url, refs, namespace=settings.redis_namespace)
     except DbctlError as exc:
         return Published(failure=StaleCache(redact(exc.message), refs))
+    except Exception as exc:  # noqa: BLE001 - whatever breaks here, the committed result (raw keys!) is shown first
+        return Published(failure=StaleCache(redact(f"{type(exc).__name__}: {exc}"), refs))
     common.info(ctx, f"invalidated {len(refs)} cached object(s) in Redis: {result.deleted} key(s) deleted, "
                      f"{result.published} message(s) published")
     return Published({"objects": len(refs), "deleted": result.deleted, "published": result.published,
@@ -210,7 +212,7 @@ def report(ctx: typer.Context, outcome: Any, settings: RunSettings) -> Published
     return published
 
 
-def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Published = Published()) -> None:
+def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Published) -> None:
     """The plan (JSON: every item; table: what changes, all with -v), created keys and a summary."""
     s = common.settings(ctx)
     plan = outcome.plan

@@ -130,7 +130,7 @@ def list_teams(
 
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.teams(conn, org=org, alias=alias, limit=limit)
-    common.emit(ctx, common.limited(ctx, rows, limit, "teams"), TEAM_COLUMNS)
+    common.emit(ctx, common.warn_if_cut(ctx, rows, limit, "teams"), TEAM_COLUMNS)
 
 
 @app.command("show")

@@ -95,7 +95,7 @@ def list_users(
     specs.check_role(role, specs.USER_ROLES)
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.users(conn, team=team, org=org, email=email, role=role, limit=limit)
-    common.emit(ctx, common.limited(ctx, rows, limit, "users"), USER_COLUMNS)
+    common.emit(ctx, common.warn_if_cut(ctx, rows, limit, "users"), USER_COLUMNS)
 
 
 @app.command("show")
