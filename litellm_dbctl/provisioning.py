@@ -874,7 +874,8 @@ class _Planner:
                 new = key_row(created, desired, duration, self.now)
                 inserts.append(new)
                 self.created_keys.append(created)
-                self.items.append(Item("key", key.key_alias, created.key_name, CREATE,
+                label = created.key_name if key.raw_key else key.key_alias  # a generated key's name is this run's
+                self.items.append(Item("key", key.key_alias, label, CREATE,
                                        tuple(Change(k, None, v) for k, v in desired.items())))
                 self._audit("created", "key", created.token, None, {k: v for k, v in new.items()})
                 continue

@@ -137,7 +137,7 @@ def test_a_chosen_key_value_that_exists_is_exit_2_naming_the_key_not_the_value(c
     assert cli("provision", "apply", kept).code == 0 and fingerprint(db) == before  # its own key: unchanged
 
 
-def test_a_dry_run_names_no_generated_key(cli, db, owner) -> None:
+def test_a_dry_run_names_no_generated_key(cli, db, owner, tmp_path) -> None:
     """A dry run's key is not the one a real run generates: no token or key_name is shown for it."""
     shown = cli("key", "create", "--user", owner, "--alias", "planned", "--dry-run", "--json")
     assert shown.code == 3, shown
@@ -147,4 +147,8 @@ def test_a_dry_run_names_no_generated_key(cli, db, owner) -> None:
     assert "sk-" not in table.stdout + table.stderr
     bad = cli("key", "create", "--user", owner, "--key-stdin", input="sk-short\n")
     assert bad.code == 2 and "--key-stdin: a custom key must start with 'sk-'" in bad.stderr, bad
+    spec = write(tmp_path, "keys:\n  - key_alias: from-spec\n    user_id: admin\n")
+    planned = cli("provision", "apply", spec, "--dry-run", "--json")
+    assert planned.code == 3 and "sk-" not in planned.stdout, planned  # nor in a spec's dry run
+    assert [(i["id"], i["label"]) for i in planned.json()["items"] if i["kind"] == "key"] == [("from-spec", "from-spec")]
     assert db.value('SELECT count(*) FROM "LiteLLM_VerificationToken"') == 0
