@@ -33,7 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from litellm_dbctl import budgets, config, migrations  # noqa: E402
+from litellm_dbctl.budget import sync as budgets
+from litellm_dbctl.db import config
+from litellm_dbctl.migrate import migrations  # noqa: E402
 
 NOW = datetime(2026, 6, 10, 12, tzinfo=timezone.utc)
 PAST = datetime(2026, 3, 1)

@@ -57,9 +57,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-from psycopg.rows import dict_row  # noqa: E402
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
 
 # -- the shape of the world -----------------------------------------------------------------------
 
@@ -616,7 +616,7 @@ def create_indexes(url: str, indexes: Sequence[Index], workers: int) -> None:
                     if index.constraint and conn.execute(CONSTRAINT_EXISTS, (index.constraint, index.table)).fetchone():
                         continue
                     conn.execute(index.create())
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=build) for _ in range(max(1, workers))]
@@ -701,13 +701,14 @@ def _worker(url: str, days: list[Day], lock: threading.Lock, e: Entities, seed: 
                         conn.execute(DAY_STATEMENT, _day_params(day, e, seed))
                 if progress:
                     progress(day, time.monotonic() - started)
-    except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+    except BaseException as exc:
         errors.append(exc)
 
 
 def ensure_database(url: str) -> None:
     """Create the database when missing and migrate it to LiteLLM's head (a no-op when it is there)."""
-    from litellm_dbctl import config, migrations
+    from litellm_dbctl.db import config
+    from litellm_dbctl.migrate import migrations
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")

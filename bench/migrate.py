@@ -43,7 +43,7 @@ def server_url() -> str:
     if url:
         return url
     sys.path.insert(0, str(ROOT))
-    from litellm_dbctl import embedded
+    from litellm_dbctl.db import embedded
 
     return embedded.ensure_running(embedded.data_dir()).url
 

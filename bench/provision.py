@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from helpers import Database, database_url  # noqa: E402
 
-from litellm_dbctl import config, migrations  # noqa: E402
+from litellm_dbctl.db import config
+from litellm_dbctl.migrate import migrations  # noqa: E402
 
 TABLES = ("LiteLLM_UserTable", "LiteLLM_TeamTable", "LiteLLM_TeamMembership", "LiteLLM_AuditLog",
           "LiteLLM_BudgetTable")

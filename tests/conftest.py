@@ -19,9 +19,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers import CliResult, Database, database_url, invoke  # noqa: E402
+from helpers import CliResult, Database, database_url, invoke
 
-from litellm_dbctl import config, migrations  # noqa: E402
+from litellm_dbctl.db import config
+from litellm_dbctl.migrate import migrations
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +46,7 @@ def server_url() -> str:
     url = os.environ.get("DBCTL_TEST_DATABASE_URL")
     if url:
         return url
-    from litellm_dbctl import embedded
+    from litellm_dbctl.db import embedded
 
     directory = Path(os.environ.get("DBCTL_TEST_EMBEDDED_DIR") or f"/tmp/dbctl-test-embedded-{os.getuid()}")
     server = embedded.ensure_running(directory)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from psycopg import sql
-
 from helpers import Database
+from psycopg import sql
 
 UTC = timezone.utc
 PAST = datetime(2026, 3, 1)  # a budget_reset_at long gone (naive UTC, as LiteLLM stores it)

@@ -313,7 +313,7 @@ def stored(conn: Any) -> dict[Key, dict[str, Any]]:
     """Every daily row, by its key with '' for NULL (legacy duplicates would collide: asserted)."""
     result: dict[Key, dict[str, Any]] = {}
     for name, (table, entity) in TABLES.items():
-        for row in conn.execute(f'SELECT *, "{entity}" AS entity_id FROM "{table}"').fetchall():  # noqa: S608
+        for row in conn.execute(f'SELECT *, "{entity}" AS entity_id FROM "{table}"').fetchall():
             key = (name, row["entity_id"] or "", row["date"], row["api_key"], row["model"] or "",
                    row["custom_llm_provider"] or "", row["mcp_namespaced_tool_name"] or "", row["endpoint"] or "")
             assert key not in result, f"two stored rows for {key}"

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from helpers import Database, invoke
 
-from litellm_dbctl import migrations
+from litellm_dbctl.migrate import migrations
 
 
 def write_migrations(directory: Path, scripts: dict[str, str | bytes]) -> Path:
@@ -87,7 +86,7 @@ def reuse_scratch_catalogs(monkeypatch: pytest.MonkeyPatch) -> None:
 
     For tests of what baseline and diff do with a comparison; the tests of the scratch databases
     themselves do not use it."""
-    from litellm_dbctl import schema
+    from litellm_dbctl.migrate import schema
 
     real = schema.expected_catalog
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from litellm_dbctl import cache
+from litellm_dbctl.cache import invalidate as cache
 
 REDIS = "redis://127.0.0.1:6379"
 PASSWORD = "s3cret-Pw"  # the denied users' password: never in any output

@@ -13,10 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litellm_dbctl import durations
-from litellm_dbctl.durations import (InvalidDuration, ResetPolicy, duration_seconds, next_reset, previous_boundary,
-                                     validate)
-from litellm_dbctl.errors import InvalidInput
+from litellm_dbctl.common import durations
+from litellm_dbctl.common.durations import InvalidDuration, ResetPolicy, duration_seconds, next_reset, previous_boundary, validate
+from litellm_dbctl.common.errors import InvalidInput
 
 UTC = timezone.utc
 

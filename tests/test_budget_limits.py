@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-
 import fix_budget as fx
+import pytest
 from helpers import Database
 
 NOW = "2026-06-10T12:00:00Z"

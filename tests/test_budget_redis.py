@@ -10,7 +10,8 @@ import time
 import fix_budget as fx
 from fix_redis import PASSWORD, REDIS, namespace, needs_redis, redis_without  # noqa: F401 - fixtures
 from helpers import Database
-from litellm_dbctl import cache
+
+from litellm_dbctl.cache import invalidate as cache
 
 NOW = "2026-06-10T12:00:00Z"
 

@@ -223,7 +223,8 @@ def test_a_window_off_the_grid_keeps_its_length_and_the_grid_is_the_sync_timezon
 def test_a_window_missing_from_the_computed_ones_is_left_alone(db: Database) -> None:
     """A (duration, budget_reset_at) pair that changed between reading the pairs and the drift gets no
     window: the row is skipped, never compared with all time."""
-    from litellm_dbctl import budget_repair, sqlfiles
+    from litellm_dbctl.budget import repair as budget_repair
+    from litellm_dbctl.db import sqlfiles
 
     fx.team(db, "moved", spend=0.0, budget_duration="1d", budget_reset_at=TOMORROW)
     genesis(db)

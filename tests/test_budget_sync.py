@@ -7,12 +7,11 @@ import threading
 import time
 from datetime import datetime
 
+import fix_budget as fx
 import psycopg
 import pytest
-from psycopg.types.json import Jsonb
-
-import fix_budget as fx
 from helpers import Database, run_process
+from psycopg.types.json import Jsonb
 
 NOW = "2026-06-10T12:00:00Z"  # a Wednesday
 TOMORROW = datetime(2026, 6, 11)
@@ -210,7 +209,7 @@ def test_increments_during_the_reset_survive(cli, db: Database) -> None:
     tokens = [f"k{i:03d}" for i in range(200)]
     db.execute('INSERT INTO "LiteLLM_VerificationToken" (token, spend, budget_duration, budget_reset_at) '
                "SELECT t, 100, '1d', %s FROM unnest(%s::text[]) AS t", (fx.PAST, tokens))
-    committed = {token: 0 for token in tokens}
+    committed = dict.fromkeys(tokens, 0)
     stop = threading.Event()
 
     def writer() -> None:
@@ -279,7 +278,7 @@ def test_two_concurrent_syncs_reset_each_window_once(db: Database) -> None:
 
 
 def test_lock_busy_exits_5(cli, db: Database) -> None:
-    from litellm_dbctl import database
+    from litellm_dbctl.db import database
 
     with psycopg.connect(db.url, autocommit=True) as holder:
         holder.execute("SELECT pg_advisory_lock(%s)", (database.family_key("budget"),))

@@ -8,7 +8,7 @@ from datetime import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from litellm_dbctl import bulk, config, database
+from litellm_dbctl.db import bulk, config, database
 
 text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
 json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**9, 10**9) | text,

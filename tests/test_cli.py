@@ -10,7 +10,7 @@ import sys
 import pytest
 from helpers import ROOT, invoke, run_process
 
-from litellm_dbctl.errors import ExitCode
+from litellm_dbctl.common.errors import ExitCode
 
 
 def all_commands():

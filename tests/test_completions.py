@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from helpers import ROOT
 
-from litellm_dbctl import completions
+from litellm_dbctl.cli import completions
 
 
 @pytest.mark.parametrize("shell", sorted(completions.FILES))

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from litellm_dbctl import config
-from litellm_dbctl.errors import InvalidInput
+from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.db import config
 
 A = "postgresql://a@host-a:5432/a"
 B = "postgresql://b@host-b:5432/b"

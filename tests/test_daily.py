@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
-from litellm_dbctl import aggregates, config, database, sqlfiles
+from litellm_dbctl.daily import aggregates
+from litellm_dbctl.db import config, database, sqlfiles
 
 RANGE = ["--since", "2026-01-10", "--until", "2026-01-12"]
 # DELETE, not TRUNCATE: a few rows per example, and TRUNCATE of seven tables costs ~0.3 s of file work.
@@ -40,7 +41,7 @@ def snapshot(conn: Any, day: str | None = None) -> dict[str, list[tuple[Any, ...
     """Every daily row (all columns), per table, optionally of one day."""
     result = {}
     for name, (table, _) in TABLES.items():
-        rows = conn.execute(f'SELECT * FROM "{table}" WHERE %(day)s::text IS NULL OR date = %(day)s ORDER BY id',  # noqa: S608
+        rows = conn.execute(f'SELECT * FROM "{table}" WHERE %(day)s::text IS NULL OR date = %(day)s ORDER BY id',
                             {"day": day}).fetchall()
         result[name] = [tuple(r.items()) for r in rows]
     return result
@@ -105,31 +106,31 @@ def test_drift_is_found_and_repaired_exactly(cli, conn, data: st.DataObject) -> 
 
     rows = fix_daily.stored(conn)
     for key in deleted:
-        conn.execute(f'DELETE FROM "{TABLES[key[0]][0]}" WHERE id = %s', [rows[key]["id"]])  # noqa: S608
+        conn.execute(f'DELETE FROM "{TABLES[key[0]][0]}" WHERE id = %s', [rows[key]["id"]])
     for key in altered:
         column = data.draw(st.sampled_from([*INT_COUNTERS, "spend"]))
-        conn.execute(f'UPDATE "{TABLES[key[0]][0]}" SET "{column}" = "{column}" + 3 WHERE id = %s',  # noqa: S608
+        conn.execute(f'UPDATE "{TABLES[key[0]][0]}" SET "{column}" = "{column}" + 3 WHERE id = %s',
                      [rows[key]["id"]])
     for i, key in enumerate(legacy):  # half of the row moves to a copy with NULL in an '' key column
         table, column = TABLES[key[0]][0], _nullable_key_column(key)
-        conn.execute(f'CREATE TEMP TABLE legacy_copy AS SELECT * FROM "{table}" WHERE id = %s', [rows[key]["id"]])  # noqa: S608
+        conn.execute(f'CREATE TEMP TABLE legacy_copy AS SELECT * FROM "{table}" WHERE id = %s', [rows[key]["id"]])
         others = ", ".join(f"{c} = 0" for c in INT_COUNTERS if c != "prompt_tokens")
         conn.execute(f"""UPDATE legacy_copy SET id = %s, "{column}" = NULL, prompt_tokens = prompt_tokens / 2,
                          spend = spend / 2, prompt_caching_savings_spend = 0.5, {others}""", [f"legacy-{i}"])
         conn.execute(f"""UPDATE "{table}" SET prompt_tokens = prompt_tokens - prompt_tokens / 2, spend = spend / 2
-                         WHERE id = %s""", [rows[key]["id"]])  # noqa: S608
-        conn.execute(f'INSERT INTO "{table}" SELECT * FROM legacy_copy; DROP TABLE legacy_copy')  # noqa: S608
+                         WHERE id = %s""", [rows[key]["id"]])
+        conn.execute(f'INSERT INTO "{table}" SELECT * FROM legacy_copy; DROP TABLE legacy_copy')
     for key in nulled:  # the key's only row becomes a legacy row
-        conn.execute(f'UPDATE "{TABLES[key[0]][0]}" SET "{_nullable_key_column(key)}" = NULL WHERE id = %s',  # noqa: S608
+        conn.execute(f'UPDATE "{TABLES[key[0]][0]}" SET "{_nullable_key_column(key)}" = NULL WHERE id = %s',
                      [rows[key]["id"]])
     for key in extra:
         table, entity = TABLES[key[0]]
         conn.execute(f"""INSERT INTO "{table}" (id, "{entity}", date, api_key, model, custom_llm_provider,
             mcp_namespaced_tool_name, endpoint, spend, api_requests, updated_at)
-            VALUES (%s, %s, %s, %s, %s, '', '', '', 1.5, 1, now())""", [f"extra-{key[1]}", *key[1:5]])  # noqa: S608
+            VALUES (%s, %s, %s, %s, %s, '', '', '', 1.5, 1, now())""", [f"extra-{key[1]}", *key[1:5]])
 
-    statuses = {**{k: "missing" for k in deleted}, **{k: "differ" for k in altered},
-                **{k: "legacy" for k in legacy + nulled}, **{k: "extra" for k in extra}}
+    statuses = {**dict.fromkeys(deleted, "missing"), **dict.fromkeys(altered, "differ"),
+                **dict.fromkeys(legacy + nulled, "legacy"), **dict.fromkeys(extra, "extra")}
     checked = cli("daily", "check", *RANGE, "--details", "--json")
     assert checked.code == (3 if statuses else 0), checked
     assert keys_by_status(checked.json()) == {(*k, s) for k, s in statuses.items()}
@@ -253,7 +254,7 @@ def test_kill_9_leaves_every_day_either_untouched_or_repaired(cli, db, conn) -> 
     for name, (table, _) in TABLES.items():  # drift on every day: a deleted row, an inflated one
         conn.execute(f"""DELETE FROM "{table}" WHERE id IN (SELECT DISTINCT ON (date) id FROM "{table}" ORDER BY date, id);
                          UPDATE "{table}" SET spend = spend + 1 WHERE id IN (
-                             SELECT DISTINCT ON (date) id FROM "{table}" ORDER BY date, id DESC)""")  # noqa: S608
+                             SELECT DISTINCT ON (date) id FROM "{table}" ORDER BY date, id DESC)""")
     before = {day: snapshot(conn, day) for day in days}
     child = subprocess.Popen([sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "daily", "reconcile",
                               *span], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,

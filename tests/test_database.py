@@ -8,8 +8,8 @@ import time
 import psycopg
 import pytest
 
-from litellm_dbctl import config, database, sqlfiles
-from litellm_dbctl.errors import LockBusy, OperationalError
+from litellm_dbctl.common.errors import LockBusy, OperationalError
+from litellm_dbctl.db import config, database, sqlfiles
 
 
 def test_connection_carries_application_name_and_lock_timeout(db) -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
-from pathlib import Path
 import subprocess
-import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-from helpers import ROOT, run_process
+from helpers import run_process
 
-from litellm_dbctl import embedded
+from litellm_dbctl.db import embedded
 
 
 @pytest.fixture(scope="module")

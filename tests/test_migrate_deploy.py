@@ -15,7 +15,7 @@ import psycopg
 from fix_migrate import copy_packaged, ledger, migrate, sha256, with_params, write_migrations
 from helpers import ROOT, invoke
 
-from litellm_dbctl import migrations
+from litellm_dbctl.migrate import migrations
 
 
 def test_template_is_at_head_and_status_is_clean(cli, source) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from fix_migrate import migrate
 
-from litellm_dbctl import migrations
+from litellm_dbctl.migrate import migrations
 
 API_KEY = "LiteLLM_SpendLogs_api_key_startTime_idx"
 CALL_ID = "LiteLLM_SpendLogs_litellm_call_id_idx"

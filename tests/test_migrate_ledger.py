@@ -9,7 +9,7 @@ from fix_migrate import PRISMA_LEDGER_DDL, insert_prisma_row, ledger, migrate, s
 from hypothesis import given
 from hypothesis import strategies as st
 
-from litellm_dbctl import migrations
+from litellm_dbctl.migrate import migrations
 
 ONE = "20240101000000_one"
 TWO = "20240102000000_two"

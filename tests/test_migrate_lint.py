@@ -9,7 +9,7 @@ from fix_migrate import copy_packaged, migrate, write_migrations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from litellm_dbctl import lint, migrations
+from litellm_dbctl.migrate import lint, migrations
 
 
 def _rules(sql: str, facts: lint.Facts | None = None) -> list[tuple[int, str, str | None]]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from fix_migrate import migrate, with_params
-
 from helpers import run_process
-from litellm_dbctl import quickstatus
+
+from litellm_dbctl.migrate import quickstatus
 
 
 def test_up_to_date_answer_matches_the_full_command(db, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from fix_migrate import ledger, migrate, reuse_scratch_catalogs, write_migrations  # noqa: F401 - a fixture
-
 from helpers import Database, invoke
 
 
@@ -148,13 +147,14 @@ def test_without_createdb_the_embedded_server_hosts_the_scratch_database(
         assert "embedded server" in result.json()["compared_with"]
     finally:
         if shared is None:
-            from litellm_dbctl import embedded
+            from litellm_dbctl.db import embedded
 
             embedded.stop(embedded_dir)
 
 
 def test_snapshot_leaves_out_what_partitioning_spend_logs_changes(db) -> None:
-    from litellm_dbctl import config, database, schema
+    from litellm_dbctl.db import config, database
+    from litellm_dbctl.migrate import schema
 
     with database.connect(config.parse(db.url, "test"), command="test", read_only=True) as conn:
         before = schema.snapshot(conn)

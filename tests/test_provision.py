@@ -198,7 +198,8 @@ def test_removing_a_member_takes_its_own_budget_row_and_never_a_shared_one(cli, 
 def test_a_budget_row_taken_after_the_plan_is_kept_at_delete_time(cli, db) -> None:
     from datetime import datetime, timezone
 
-    from litellm_dbctl import config, database, provisioning
+    from litellm_dbctl.db import config, database
+    from litellm_dbctl.provision import provisioning
 
     assert cli("team", "provision", "--team-id", "research").code == 0
     assert cli("team", "add-member", "research", "carol@x.com", "--max-budget-in-team", "25").code == 0
@@ -423,7 +424,7 @@ def test_every_audit_row_is_one_litellm_reads_back(cli, db, tmp_path) -> None:
 def test_budget_reset_at_follows_litellm_rules(cli, db) -> None:
     from datetime import datetime, timezone
 
-    from litellm_dbctl import durations
+    from litellm_dbctl.common import durations
 
     before = datetime.now(timezone.utc)
     assert cli("team", "provision", "--team-id", "t1", "--budget-duration", "7d", "--max-budget", "1").code == 0
@@ -513,8 +514,8 @@ def test_a_failed_chunk_says_what_is_committed_and_json_still_reports_it(cli, db
 def test_a_failed_chunk_keeps_the_exit_code_and_hint_of_its_cause() -> None:
     import psycopg
 
-    from litellm_dbctl import provisioning
-    from litellm_dbctl.errors import ExitCode, InvalidInput, LockBusy
+    from litellm_dbctl.common.errors import ExitCode, InvalidInput, LockBusy
+    from litellm_dbctl.provision import provisioning
 
     outcome = provisioning.Outcome(provisioning.Plan(()), True, (provisioning.Chunk(1, 10, provisioning.Summary(
         10, 0, 0), 10),))

@@ -75,8 +75,7 @@ users:
     assert teams["ops"]["max_budget"] == 3
     # default_internal_user_params.teams: every new user the spec gives no team joins eng as `user`
     roster = {m["user_email"]: m["role"] for m in teams["eng"]["members_with_roles"]}
-    assert roster == {email: "user" for email in ("plain@example.com", "internal@example.com",
-                                                   "admin@example.com", "own@example.com")}
+    assert roster == dict.fromkeys(("plain@example.com", "internal@example.com", "admin@example.com", "own@example.com"), "user")
     assert plain["teams"] == ["eng"]
     assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership" WHERE team_id = %s', ["eng"]) == 4
 

@@ -12,7 +12,7 @@ import pytest
 from fix_provision import fingerprint, write
 from helpers import run_process
 
-from litellm_dbctl.cache import Redis, RedisError
+from litellm_dbctl.cache.invalidate import Redis, RedisError
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -38,7 +38,8 @@ def test_two_processes_provisioning_the_same_user(db, tmp_path) -> None:
 
 
 def test_a_held_provisioning_lock_is_exit_5(cli, db) -> None:
-    from litellm_dbctl import database, provisioning
+    from litellm_dbctl.db import database
+    from litellm_dbctl.provision import provisioning
 
     with db.connect() as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", [database.family_key(provisioning.FAMILY)])
@@ -116,7 +117,8 @@ def test_ten_thousand_users_in_one_team(cli, db, tmp_path) -> None:
 
 
 def test_a_row_a_proxy_changed_after_planning_is_replanned_not_overwritten(cli, db) -> None:
-    from litellm_dbctl import config, database, provisioning, specs
+    from litellm_dbctl.db import config, database
+    from litellm_dbctl.provision import provisioning, specs
 
     assert cli("user", "provision", "--user-id", "u1", "--team", "t1", "--dry-run").code == 2  # no such team
     assert cli("team", "provision", "--team-id", "t1").code == 0

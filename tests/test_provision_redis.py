@@ -24,7 +24,7 @@ from fix_provision import write
 from fix_redis import PASSWORD, REDIS, namespace, needs_redis, redis_without  # noqa: F401 - fixtures
 from helpers import Database
 
-from litellm_dbctl import cache
+from litellm_dbctl.cache import invalidate as cache
 
 pytestmark = needs_redis
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
 import uuid
 from collections.abc import Iterator
 
+import pytest
 from fix_provision import counts, write
 from helpers import CliResult, Database, database_url, invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litellm_dbctl import specs, yamldoc
-from litellm_dbctl.errors import InvalidSpec
+from litellm_dbctl.common import yamldoc
+from litellm_dbctl.common.errors import InvalidSpec
+from litellm_dbctl.provision import specs
 
 BAD = {
     "unknown section": ("budgets:\n  - budget_id: b\n", "spec.yaml:1: budgets: unknown section"),

@@ -9,8 +9,9 @@ import psycopg
 import pytest
 from helpers import invoke
 
-from litellm_dbctl import config, migrations, querycheck, sqlfiles
-from litellm_dbctl.errors import ExitCode, IntegrityError, QueryDefinitionError, SchemaTooOld
+from litellm_dbctl.common.errors import ExitCode, IntegrityError, QueryDefinitionError, SchemaTooOld
+from litellm_dbctl.db import config, querycheck, sqlfiles
+from litellm_dbctl.migrate import migrations
 
 
 def test_every_query_file_parses_with_a_known_requires(source) -> None:
@@ -80,9 +81,8 @@ def test_parameters_are_checked_before_anything_is_sent(db) -> None:
 
 
 def test_a_statement_needing_a_missing_migration_is_refused_with_exit_6(empty_db) -> None:
-    with psycopg.connect(empty_db.url, autocommit=True) as conn:
-        with pytest.raises(SchemaTooOld) as info:
-            sqlfiles.run(conn, "db/spend_log_indexes")
+    with psycopg.connect(empty_db.url, autocommit=True) as conn, pytest.raises(SchemaTooOld) as info:
+        sqlfiles.run(conn, "db/spend_log_indexes")
     assert "20250326162113_baseline" in info.value.message
     assert info.value.exit_code == ExitCode.SCHEMA_TOO_OLD == 6
 

@@ -14,8 +14,8 @@ from helpers import CliResult, invoke, run_process
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from litellm_dbctl import config
-from litellm_dbctl.errors import ExitCode, InvalidInput
+from litellm_dbctl.common.errors import ExitCode, InvalidInput
+from litellm_dbctl.db import config
 
 # (URL, its password): the audit's findings and their relatives.
 MALFORMED = [

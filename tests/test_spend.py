@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(ROOT / "bench"))
 
-from datagen import Shape, generate  # noqa: E402
+from datagen import Shape, generate
 
-from litellm_dbctl import spend  # noqa: E402
-from litellm_dbctl.cli.spend import bar  # noqa: E402
-from litellm_dbctl.errors import InvalidInput  # noqa: E402
+from litellm_dbctl.cli.spend import bar
+from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.spend import report as spend
 
 END = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)  # the data covers 2026-11-11 .. this moment
 PERIOD = ["--since", "2026-11-13", "--until", "2026-11-18"]  # whole UTC days 13..18

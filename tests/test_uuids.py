@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from litellm_dbctl import uuids
+from litellm_dbctl.common import uuids
 
 
 def test_v4_is_a_version_4_uuid_in_canonical_text() -> None:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from litellm_dbctl import yamldoc
-from litellm_dbctl.errors import InvalidInput
-from litellm_dbctl.yamldoc import LMap, LSeq
+from litellm_dbctl.common import yamldoc
+from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.common.yamldoc import LMap, LSeq
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,7 @@ def scalar_text(draw: st.DrawFn, clean: bool) -> str:
     style = draw(st.sampled_from(styles))
     text = {"plain": word, "single": f"'{word}'", "double": f'"{word}"'}[style]
     if draw(st.integers(0, 9)) == 0:
-        text += draw(st.sampled_from([" # note", "   # note"] if clean or style != "plain" and "#" in word else
+        text += draw(st.sampled_from([" # note", "   # note"] if clean or (style != "plain" and "#" in word) else
                                      [" # note", "  #", "#x", "  "]))
     return text
 

@@ -25,7 +25,7 @@ except ImportError:  # older Typer (Python 3.10) depends on Click itself
     import click  # type: ignore[no-redef]
 
 from litellm_dbctl import __version__
-from litellm_dbctl.errors import DbctlError, ExitCode
+from litellm_dbctl.common.errors import DbctlError, ExitCode
 
 # name -> (module, one-line help). A group whose module is not there is not listed.
 GROUPS: dict[str, tuple[str, str]] = {
@@ -127,7 +127,7 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
 
 def convert_error(exc: BaseException) -> CliError | None:
     """The CliError for a user-facing failure, or None for a bug."""
-    from litellm_dbctl.config import redact
+    from litellm_dbctl.db.config import redact
 
     if isinstance(exc, DbctlError):
         return CliError(redact(exc.message), int(exc.exit_code), redact(exc.hint) if exc.hint else None)
@@ -182,7 +182,7 @@ class LazyGroup(TyperGroup):
             return super().invoke(ctx)
         except (click.ClickException, typer.Exit, typer.Abort):
             raise
-        except Exception as exc:  # noqa: BLE001 - converted or re-raised below
+        except Exception as exc:
             converted = convert_error(exc)
             if converted is None:
                 raise
@@ -215,7 +215,7 @@ def _help_option_without_coercion(command: click.Command, ctx: click.Context) ->
 def _print_traceback() -> None:
     import traceback
 
-    from litellm_dbctl.config import redact
+    from litellm_dbctl.db.config import redact
 
     sys.stderr.write(redact(traceback.format_exc()))
 
@@ -249,7 +249,7 @@ def root(
 
 
 def _configure_logging(quiet: bool, verbose: int) -> None:
-    from litellm_dbctl.config import RedactingFilter
+    from litellm_dbctl.db.config import RedactingFilter
 
     logger = logging.getLogger("dbctl")
     logger.handlers.clear()
@@ -275,8 +275,8 @@ def run(args: list[str]) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("dbctl: interrupted\n")
         return 130
-    except Exception as exc:  # noqa: BLE001 - a bug: report it without leaking secrets
-        from litellm_dbctl.config import redact
+    except Exception as exc:
+        from litellm_dbctl.db.config import redact
 
         if "-v" in args or "--verbose" in args or "-vv" in args:
             _print_traceback()

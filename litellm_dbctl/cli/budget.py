@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Optional
 
 import typer
 
@@ -69,8 +69,10 @@ def sync(
     """
     from datetime import timedelta
 
-    from litellm_dbctl import budget_limits, budgets, durations
-    from litellm_dbctl.errors import ExitCode
+    from litellm_dbctl.budget import limits as budget_limits
+    from litellm_dbctl.budget import sync as budgets
+    from litellm_dbctl.common import durations
+    from litellm_dbctl.common.errors import ExitCode
 
     policy = durations.ResetPolicy(timezone_, reset_time)
     policy.zone(), policy.time_of_day()
@@ -122,8 +124,8 @@ def _show_sync(ctx: typer.Context, result: Any, *, brief: bool) -> None:
 def _stale_exit(result: Any) -> None:
     """Exit 1 after a commit whose Redis invalidation failed, naming the entities left stale: a later
     sync finds nothing to redo, so this is the operator's only record of them."""
-    from litellm_dbctl import cache
-    from litellm_dbctl.errors import ExitCode
+    from litellm_dbctl.cache import invalidate as cache
+    from litellm_dbctl.common.errors import ExitCode
 
     typer.echo(f"dbctl: error: budget changes are committed, but invalidating the proxies' Redis failed: "
                f"{result.invalidation_error}", err=True)
@@ -171,7 +173,7 @@ def _redis_payload(result: Any) -> dict[str, Any] | None:
 @app.command("status")
 def status(
     ctx: typer.Context,
-    types: Optional[List[str]] = typer.Option(None, "--type", "-t", metavar="TYPE",
+    types: Optional[list[str]] = typer.Option(None, "--type", "-t", metavar="TYPE",
                                               help="Only these entity types (repeatable): key, user, team, org, "
                                                    "end_user, tag, team_member."),
     team: Optional[str] = typer.Option(None, "--team", metavar="TEAM_ID",
@@ -192,8 +194,8 @@ def status(
 
     Example: dbctl budget status --team research --flagged --fail-over
     """
-    from litellm_dbctl import budgets
-    from litellm_dbctl.errors import ExitCode
+    from litellm_dbctl.budget import sync as budgets
+    from litellm_dbctl.common.errors import ExitCode
 
     with common.connect(ctx, read_only=True) as conn:
         rows = budgets.status(conn, entities=types or budgets.STATUS_ENTITIES, team=team, org=org, near_pct=near,
@@ -225,7 +227,7 @@ def _timestamp(text: Optional[str]) -> Any:
         return None
     from datetime import datetime, timezone
 
-    from litellm_dbctl.errors import InvalidInput
+    from litellm_dbctl.common.errors import InvalidInput
 
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -25,7 +25,7 @@ from litellm_dbctl.cli import Settings
 if TYPE_CHECKING:
     import psycopg
 
-    from litellm_dbctl.config import Target
+    from litellm_dbctl.db.config import Target
 
 
 # Options more than one command uses, declared once.
@@ -70,7 +70,7 @@ def command_name(ctx: typer.Context) -> str:
 
 
 def target(ctx: typer.Context, *, direct: bool = False) -> Target:
-    from litellm_dbctl import config
+    from litellm_dbctl.db import config
 
     return config.resolve(settings(ctx).database_url, direct=direct)
 
@@ -78,7 +78,7 @@ def target(ctx: typer.Context, *, direct: bool = False) -> Target:
 def connect(ctx: typer.Context, *, read_only: bool = False, direct: bool = False, autocommit: bool = False,
             lock_timeout: str | None = None) -> psycopg.Connection:
     """A connection for this command; read commands get READ ONLY transactions."""
-    from litellm_dbctl import database
+    from litellm_dbctl.db import database
 
     return database.connect(target(ctx, direct=direct), command=command_name(ctx), read_only=read_only,
                             autocommit=autocommit, lock_timeout=lock_timeout)

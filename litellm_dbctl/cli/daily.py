@@ -25,8 +25,8 @@ REPAIR_COLUMNS = ["date", "table", "inserted", "updated", "merged", "normalized"
                   "spend_delta"]
 
 
-def _range(since: str, until: str):  # noqa: ANN202 - (date, date)
-    from litellm_dbctl import aggregates
+def _range(since: str, until: str):
+    from litellm_dbctl.daily import aggregates
 
     today = aggregates.utc_today()
     first = aggregates.parse_day(since, today, option="--since")
@@ -58,7 +58,7 @@ def check(
     """
     from dataclasses import asdict
 
-    from litellm_dbctl import aggregates
+    from litellm_dbctl.daily import aggregates
 
     first, last = _range(since, until)
     tables = aggregates.resolve_tables(table or [])
@@ -131,8 +131,9 @@ def reconcile(
     """
     from datetime import timedelta
 
-    from litellm_dbctl import aggregates, durations
-    from litellm_dbctl.errors import InvalidInput
+    from litellm_dbctl.common import durations
+    from litellm_dbctl.common.errors import InvalidInput
+    from litellm_dbctl.daily import aggregates
 
     first, last = _range(since, until)
     tables = aggregates.resolve_tables(table or [])

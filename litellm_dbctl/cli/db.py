@@ -18,7 +18,7 @@ def status(ctx: typer.Context) -> None:
 
     Example: dbctl db status --json
     """
-    from litellm_dbctl import health
+    from litellm_dbctl.doctor import health
 
     result = health.status(common.target(ctx))
     s = common.settings(ctx)
@@ -56,7 +56,7 @@ def doctor(
 
     Example: dbctl db doctor --json
     """
-    from litellm_dbctl import health
+    from litellm_dbctl.doctor import health
 
     checks = health.doctor(common.target(ctx), old_transaction_seconds=old_transaction)
     rows = [{"check": c.name, "status": "ok" if c.ok else "FAIL", "result": c.result, "hint": c.hint} for c in checks]
@@ -72,7 +72,7 @@ def doctor(
 @embedded_app.command("status")
 def embedded_status(ctx: typer.Context) -> None:
     """Whether the embedded server runs, where its data lives, and its pid. Never starts it."""
-    from litellm_dbctl import embedded
+    from litellm_dbctl.db import embedded
 
     directory = embedded.data_dir()
     server = embedded.running(directory)
@@ -85,7 +85,7 @@ def embedded_status(ctx: typer.Context) -> None:
 @embedded_app.command("stop")
 def embedded_stop(ctx: typer.Context) -> None:
     """Stop the embedded server (its data stays; the next command starts it again)."""
-    from litellm_dbctl import embedded
+    from litellm_dbctl.db import embedded
 
     directory = embedded.data_dir()
     stopped = embedded.stop(directory)
@@ -95,7 +95,7 @@ def embedded_stop(ctx: typer.Context) -> None:
 @embedded_app.command("url")
 def embedded_url(ctx: typer.Context) -> None:
     """Print the embedded server's connection URL (starting it if needed), e.g. for psql."""
-    from litellm_dbctl import embedded
+    from litellm_dbctl.db import embedded
 
     server = embedded.ensure_running(embedded.data_dir())
     if not common.settings(ctx).quiet:

@@ -46,9 +46,9 @@ def create(
     """
     import json
 
-    from litellm_dbctl import keys
     from litellm_dbctl.cli.user import split_list
-    from litellm_dbctl.errors import InvalidInput
+    from litellm_dbctl.common.errors import InvalidInput
+    from litellm_dbctl.keys import manage as keys
 
     meta = None
     if metadata is not None:
@@ -95,7 +95,8 @@ def list_keys(
 
     Example: dbctl key list --team research
     """
-    from litellm_dbctl import accounts, keys
+    from litellm_dbctl.keys import manage as keys
+    from litellm_dbctl.provision import accounts
 
     with common.connect(ctx, read_only=True) as conn:
         team_id = keys.resolve_team(conn, team) if team else None
@@ -106,8 +107,8 @@ def list_keys(
 
 def _change(ctx: typer.Context, change: object, settings: shared.RunSettings) -> None:
     """Report a block/unblock/delete, drop the proxies' cached key; exit 3 for a dry run that would act."""
-    from litellm_dbctl import keys
-    from litellm_dbctl.cache import EntityRef
+    from litellm_dbctl.cache.invalidate import EntityRef
+    from litellm_dbctl.keys import manage as keys
 
     assert isinstance(change, keys.KeyChange)
     dry_run = settings.dry_run
@@ -125,7 +126,7 @@ def _change(ctx: typer.Context, change: object, settings: shared.RunSettings) ->
 
 
 def _block(ctx: typer.Context, key: str, blocked: bool, settings: shared.RunSettings) -> None:
-    from litellm_dbctl import keys
+    from litellm_dbctl.keys import manage as keys
 
     change = keys.set_blocked(common.target(ctx), key, blocked, options=shared.options(settings),
                               dry_run=settings.dry_run)
@@ -160,7 +161,7 @@ def delete(ctx: typer.Context, key: str = KEY_REF, *, settings: shared.RunSettin
 
     Example: dbctl key delete 3f2a9c1b7d4e
     """
-    from litellm_dbctl import keys
+    from litellm_dbctl.keys import manage as keys
 
     change = keys.delete(common.target(ctx), key, options=shared.options(settings), dry_run=settings.dry_run)
     _change(ctx, change, settings)

@@ -33,8 +33,8 @@ def _statement_lock_timeout(default: str) -> str:  # a typer.Option
                              "with backoff.")
 
 
-def _source(ctx: typer.Context, directory: Optional[Path]):  # noqa: ANN202 - migrations.Source
-    from litellm_dbctl import migrations
+def _source(ctx: typer.Context, directory: Optional[Path]):
+    from litellm_dbctl.migrate import migrations
 
     source = migrations.load_source(directory)
     common.info(ctx, f"migrations: {source.label} ({len(source.migrations)})")
@@ -52,7 +52,7 @@ def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) 
 
     Example: dbctl migrate status --json
     """
-    from litellm_dbctl import migrations
+    from litellm_dbctl.migrate import migrations
 
     source = _source(ctx, migrations_dir)
     with common.connect(ctx, read_only=True, direct=True) as conn:
@@ -89,8 +89,8 @@ def deploy(
 
     Example: dbctl migrate deploy -q
     """
-    from litellm_dbctl import migrations
-    from litellm_dbctl.errors import ExitCode
+    from litellm_dbctl.common.errors import ExitCode
+    from litellm_dbctl.migrate import migrations
 
     source = _source(ctx, migrations_dir)
     progress = _progress(ctx)
@@ -145,8 +145,8 @@ def resolve(
 
     Example: dbctl migrate resolve --rolled-back 20250326162113_baseline
     """
-    from litellm_dbctl import migrations
-    from litellm_dbctl.errors import ExitCode
+    from litellm_dbctl.common.errors import ExitCode
+    from litellm_dbctl.migrate import migrations
 
     source = _source(ctx, migrations_dir)
     result = migrations.resolve(common.target(ctx, direct=True), source, applied=applied, rolled_back=rolled_back,
@@ -165,12 +165,12 @@ SHADOW_URL = typer.Option(None, "--shadow-url", metavar="URL",
                                "of a scratch database on the same server.")
 
 
-def _differences(ctx: typer.Context, differences) -> None:  # noqa: ANN001 - tuple[schema.Difference, ...]
+def _differences(ctx: typer.Context, differences) -> None:
     common.emit(ctx, [{"kind": d.kind, "name": d.name, "change": d.change, "detail": d.describe()}
                       for d in differences], ["kind", "name", "change", "detail"])
 
 
-def _differences_json(differences) -> list[dict]:  # noqa: ANN001
+def _differences_json(differences) -> list[dict]:
     return [{"kind": d.kind, "name": d.name, "change": d.change, "detail": d.describe(),
              "expected": d.expected, "actual": d.actual} for d in differences]
 
@@ -194,8 +194,8 @@ def baseline(
 
     Example: dbctl migrate baseline --dry-run
     """
-    from litellm_dbctl import schema
-    from litellm_dbctl.errors import ExitCode
+    from litellm_dbctl.common.errors import ExitCode
+    from litellm_dbctl.migrate import schema
 
     source = _source(ctx, migrations_dir)
     result = schema.baseline(common.target(ctx, direct=True), source, to=to, shadow_url=shadow_url,
@@ -234,8 +234,8 @@ def diff(
 
     Example: dbctl migrate diff --json
     """
-    from litellm_dbctl import schema
-    from litellm_dbctl.errors import ExitCode
+    from litellm_dbctl.common.errors import ExitCode
+    from litellm_dbctl.migrate import schema
 
     source = _source(ctx, migrations_dir)
     result = schema.diff(common.target(ctx, direct=True), source, shadow_url=shadow_url)
@@ -271,8 +271,8 @@ def indexes(
 
     Example: dbctl migrate indexes --dry-run
     """
-    from litellm_dbctl import indexes as request_log
-    from litellm_dbctl.errors import ExitCode
+    from litellm_dbctl.common.errors import ExitCode
+    from litellm_dbctl.migrate import indexes as request_log
 
     report = request_log.ensure(common.target(ctx, direct=True), dry_run=dry_run, lock_timeout=lock_timeout,
                                 statement_lock_timeout=statement_lock_timeout)
@@ -304,8 +304,8 @@ def lint(
 
     Example: dbctl migrate lint --all --exclude require-lock-timeout
     """
-    from litellm_dbctl import lint as linter
-    from litellm_dbctl.errors import ExitCode
+    from litellm_dbctl.common.errors import ExitCode
+    from litellm_dbctl.migrate import lint as linter
 
     source = _source(ctx, migrations_dir)
     report = linter.lint(common.target(ctx, direct=True), source, everything=everything, exclude=exclude)

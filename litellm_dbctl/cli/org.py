@@ -42,9 +42,9 @@ def provision(
 
     Example: dbctl org provision --alias acme --max-budget 1000 --budget-duration 1mo --member ada@example.com:org_admin
     """
-    from litellm_dbctl import specs
     from litellm_dbctl.cli.team import member_entries
     from litellm_dbctl.cli.user import split_list
+    from litellm_dbctl.provision import specs
 
     record = {"organization_id": org_id, "organization_alias": alias, "max_budget": max_budget,
               "soft_budget": soft_budget, "budget_duration": budget_duration,
@@ -69,7 +69,7 @@ def add_member(
 
     Example: dbctl org add-member acme ada@example.com --role org_admin
     """
-    from litellm_dbctl import specs
+    from litellm_dbctl.provision import specs
 
     spec = specs.one_membership("org", org, user, role)
     shared.execute(ctx, spec, settings)
@@ -102,7 +102,7 @@ def list_orgs(
 
     Example: dbctl org list --output csv
     """
-    from litellm_dbctl import accounts
+    from litellm_dbctl.provision import accounts
 
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.orgs(conn, alias=alias, limit=limit)
@@ -116,7 +116,7 @@ def show(ctx: typer.Context, org: str = typer.Argument(..., help="organization_i
 
     Example: dbctl org show acme
     """
-    from litellm_dbctl import accounts
+    from litellm_dbctl.provision import accounts
 
     with common.connect(ctx, read_only=True) as conn:
         detail = accounts.org(conn, org)

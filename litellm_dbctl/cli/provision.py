@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Optional
 import typer
 
 from litellm_dbctl.cli import common
-from litellm_dbctl.errors import OperationalError
+from litellm_dbctl.common.errors import OperationalError
 
 app = typer.Typer(help="Apply one spec file of organizations, teams, users and keys.", no_args_is_help=True)
 
@@ -85,7 +85,7 @@ def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = Fals
               budget_reset_time: str = "00:00", batch_size: Optional[int] = None,
               proxy_config: Optional[str] = None) -> RunSettings:
         if redis_url:  # a malformed URL is exit 2 before anything is written, not a failure after the commit
-            from litellm_dbctl.config import split_url
+            from litellm_dbctl.db.config import split_url
 
             split_url(redis_url, "--redis-url", ("redis", "rediss"))
         return RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, lock_timeout, timezone,
@@ -95,8 +95,8 @@ def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = Fals
                                             if wanted.get(name, True)}, build)
 
 
-def options(settings: RunSettings) -> Any:  # noqa: ANN401 - provisioning.Options
-    from litellm_dbctl import provisioning
+def options(settings: RunSettings) -> Any:
+    from litellm_dbctl.provision import provisioning
 
     return provisioning.options(actor=settings.actor, audit=settings.audit, timezone=settings.timezone,
                                 reset_time=settings.reset_time, proxy_config=settings.proxy_config)
@@ -104,7 +104,7 @@ def options(settings: RunSettings) -> Any:  # noqa: ANN401 - provisioning.Option
 
 def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
     """Plan and apply (or dry-run) `spec`, report, invalidate caches; exit 3 on a dry run with changes."""
-    from litellm_dbctl import provisioning
+    from litellm_dbctl.provision import provisioning
 
     opts = options(settings)
     progress = None
@@ -135,7 +135,7 @@ class StaleCache(OperationalError):
     printed once, ever), naming what proxies may serve stale: a re-run finds nothing to redo."""
 
     def __init__(self, error: str, refs: Sequence[Any]) -> None:
-        from litellm_dbctl.cache import DEFAULT_OBJECT_TTL_SECONDS
+        from litellm_dbctl.cache.invalidate import DEFAULT_OBJECT_TTL_SECONDS
 
         self.error = error
         self.refs = refs
@@ -165,9 +165,10 @@ class Published(NamedTuple):
 def publish(ctx: typer.Context, refs: Any, settings: RunSettings) -> Published:
     """Invalidate the proxies' caches after a commit, or say on stderr how long until they notice. A
     Redis failure is returned, not raised: the caller shows the committed result first."""
-    from litellm_dbctl import cache, provisioning
-    from litellm_dbctl.config import redact
-    from litellm_dbctl.errors import DbctlError
+    from litellm_dbctl.cache import invalidate as cache
+    from litellm_dbctl.common.errors import DbctlError
+    from litellm_dbctl.db.config import redact
+    from litellm_dbctl.provision import provisioning
 
     refs = list(refs)
     if not refs:
@@ -180,7 +181,7 @@ def publish(ctx: typer.Context, refs: Any, settings: RunSettings) -> Published:
         result = provisioning.invalidate(settings.redis_url, refs, namespace=settings.redis_namespace)
     except DbctlError as exc:
         return Published(failure=StaleCache(redact(exc.message), refs))
-    except Exception as exc:  # noqa: BLE001 - whatever breaks here, the committed result (raw keys!) is shown first
+    except Exception as exc:
         return Published(failure=StaleCache(redact(f"{type(exc).__name__}: {exc}"), refs))
     common.info(ctx, f"invalidated {len(refs)} cached object(s) in Redis: {result.deleted} key(s) deleted, "
                      f"{result.published} message(s) published")
@@ -260,7 +261,7 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Publis
 
 def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSettings) -> None:
     """team/org remove-member: undo the membership everywhere, report, invalidate caches."""
-    from litellm_dbctl import provisioning
+    from litellm_dbctl.provision import provisioning
 
     outcome = provisioning.remove_member(common.target(ctx), kind, group, user, options=options(settings),
                                          dry_run=settings.dry_run, lock_timeout=settings.lock_timeout)
@@ -317,8 +318,8 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def load_spec(path: str) -> Any:  # noqa: ANN401 - specs.Spec
-    from litellm_dbctl import specs
+def load_spec(path: str) -> Any:
+    from litellm_dbctl.provision import specs
 
     return specs.load(path, defer=True)
 
@@ -358,7 +359,7 @@ def validate(
 
     Example: dbctl provision validate spec.yaml --proxy-config config.yaml
     """
-    from litellm_dbctl import provisioning
+    from litellm_dbctl.provision import provisioning
 
     spec = load_spec(file)
     settings = RunSettings(True, "dbctl", False, None, None, 0.0, timezone, budget_reset_time,

@@ -14,7 +14,7 @@ app = typer.Typer(help="The named SQL statements dbctl runs: list, show, check."
 @app.command("list")
 def list_(ctx: typer.Context, area: Optional[str] = typer.Argument(None, help="Only this area (e.g. ledger).")) -> None:
     """Every named statement: name, mode, required migration and description."""
-    from litellm_dbctl import sqlfiles
+    from litellm_dbctl.db import sqlfiles
 
     rows = [
         {"name": q.name, "mode": q.mode, "returns": q.returns, "requires": q.requires or "none",
@@ -27,8 +27,8 @@ def list_(ctx: typer.Context, area: Optional[str] = typer.Argument(None, help="O
 @app.command("show")
 def show(ctx: typer.Context, name: str = typer.Argument(..., help="Query name, e.g. ledger/rows.")) -> None:
     """A statement's header, description, parameters and SQL."""
-    from litellm_dbctl import sqlfiles
-    from litellm_dbctl.errors import InvalidInput
+    from litellm_dbctl.common.errors import InvalidInput
+    from litellm_dbctl.db import sqlfiles
 
     query = sqlfiles.registry().get(name)
     if query is None:
@@ -60,7 +60,7 @@ def check(ctx: typer.Context) -> None:
     transaction). Fragments are checked inside the statements that include them. Statements whose
     required migration the database lacks are skipped and listed. Exit 4 on any failure.
     """
-    from litellm_dbctl import querycheck, sqlfiles
+    from litellm_dbctl.db import querycheck, sqlfiles
 
     loaded, broken = sqlfiles.load_all()
     findings = [querycheck.Finding(name, "header", error.message) for name, error in broken.items()]
@@ -81,6 +81,6 @@ def check(ctx: typer.Context) -> None:
     common.line(ctx, f"checked {len(runnable)} statements: {len(findings)} problem(s)"
                 + (f"; skipped {len(skipped)} needing migrations this database lacks" if skipped else ""))
     if findings:
-        from litellm_dbctl.errors import ExitCode
+        from litellm_dbctl.common.errors import ExitCode
 
         raise typer.Exit(int(ExitCode.INTEGRITY))

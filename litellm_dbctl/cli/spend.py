@@ -6,7 +6,7 @@ Typer only: options, rendering and exit codes. The answers come from `litellm_db
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
@@ -15,7 +15,7 @@ from litellm_dbctl.cli import common
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
 
-    from litellm_dbctl import spend
+    from litellm_dbctl.spend import report as spend
 
 app = typer.Typer(help="Who spent what: summaries, top spenders, daily series, logs, exports.", no_args_is_help=True)
 
@@ -50,10 +50,10 @@ NOUN = {"key": "key", "user": "user", "team": "team", "org": "organization", "ta
         "provider": "provider", "end-user": "end user", "agent": "agent"}
 
 
-def _filters(key: Optional[List[str]], user: Optional[List[str]], team: Optional[List[str]],
-             org: Optional[List[str]], tag: Optional[List[str]], model: Optional[List[str]],
-             provider: Optional[List[str]], end_user: Optional[List[str]], agent: Optional[List[str]]) -> spend.Filters:
-    from litellm_dbctl import spend
+def _filters(key: Optional[list[str]], user: Optional[list[str]], team: Optional[list[str]],
+             org: Optional[list[str]], tag: Optional[list[str]], model: Optional[list[str]],
+             provider: Optional[list[str]], end_user: Optional[list[str]], agent: Optional[list[str]]) -> spend.Filters:
+    from litellm_dbctl.spend import report as spend
 
     return spend.Filters(keys=tuple(key or ()), users=tuple(user or ()), teams=tuple(team or ()),
                          orgs=tuple(org or ()), tags=tuple(tag or ()), models=tuple(model or ()),
@@ -62,7 +62,7 @@ def _filters(key: Optional[List[str]], user: Optional[List[str]], team: Optional
 
 # --key, --user, ... on every spend command, handed to it as one `filters: spend.Filters`.
 with_filters = common.option_group("filters", {
-    name: (Optional[List[str]], option) for name, option in (
+    name: (Optional[list[str]], option) for name, option in (
         ("key", KEY), ("user", USER), ("team", TEAM), ("org", ORG), ("tag", TAG), ("model", MODEL),
         ("provider", PROVIDER), ("end_user", END_USER), ("agent", AGENT))
 }, _filters)
@@ -70,7 +70,7 @@ with_filters = common.option_group("filters", {
 
 def _zone(ctx: typer.Context, name: str) -> tzinfo:
     """The display zone; says once that days stay UTC days when it is not UTC."""
-    from litellm_dbctl import durations
+    from litellm_dbctl.common import durations
 
     zone = durations.zone(name)
     if name.upper() != "UTC":
@@ -148,7 +148,7 @@ def summary(
 
     Example: dbctl spend summary --since 7d --team payments --model gpt-4o
     """
-    from litellm_dbctl import spend
+    from litellm_dbctl.spend import report as spend
 
     zone = _zone(ctx, tz)
     period = spend.period(since, until)
@@ -200,7 +200,7 @@ def top(
 
     Example: dbctl spend top --by team --since 30d --limit 5
     """
-    from litellm_dbctl import spend
+    from litellm_dbctl.spend import report as spend
 
     zone = _zone(ctx, tz)
     period = spend.period(since, until)
@@ -293,7 +293,7 @@ def daily(
 
     Example: dbctl spend daily --since 14d --by model --limit 3
     """
-    from litellm_dbctl import spend
+    from litellm_dbctl.spend import report as spend
 
     zone = _zone(ctx, tz)
     period = spend.period(since, until)
@@ -372,7 +372,7 @@ def logs(
 
     Example: dbctl spend logs --key payments-rag-prod-3 --limit 5
     """
-    from litellm_dbctl import spend
+    from litellm_dbctl.spend import report as spend
 
     zone = _zone(ctx, tz)
     period = None if request_id and not since and not until else spend.period(since, until, default_since="7d")
@@ -446,7 +446,7 @@ def export(
     import os
     import time
 
-    from litellm_dbctl import spend
+    from litellm_dbctl.spend import report as spend
 
     period = spend.period(since, until)
     started = time.monotonic()

@@ -20,7 +20,7 @@ MEMBER_COLUMNS = ["user_id", "user_email", "role", "spend", "max_budget_in_team"
 
 def member_entries(values: Optional[list[str]], roles: tuple[str, ...]) -> list[dict[str, Any]]:
     """`USER[:ROLE]` options as members_with_roles entries (an email when USER contains @)."""
-    from litellm_dbctl.errors import InvalidInput
+    from litellm_dbctl.common.errors import InvalidInput
 
     entries = []
     for value in values or []:
@@ -61,8 +61,8 @@ def provision(
 
     Example: dbctl team provision --team-id research --max-budget 500 --budget-duration 1mo --member ada@example.com:admin
     """
-    from litellm_dbctl import specs
     from litellm_dbctl.cli.user import split_list
+    from litellm_dbctl.provision import specs
 
     record = {"team_id": team_id, "team_alias": alias, "organization_id": org, "max_budget": max_budget,
               "soft_budget": soft_budget, "budget_duration": budget_duration,
@@ -91,7 +91,7 @@ def add_member(
 
     Example: dbctl team add-member research ada@example.com --role admin
     """
-    from litellm_dbctl import specs
+    from litellm_dbctl.provision import specs
 
     spec = specs.one_membership("team", team, user, role, max_budget_in_team)
     shared.execute(ctx, spec, settings)
@@ -126,7 +126,7 @@ def list_teams(
 
     Example: dbctl team list --org acme
     """
-    from litellm_dbctl import accounts
+    from litellm_dbctl.provision import accounts
 
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.teams(conn, org=org, alias=alias, limit=limit)
@@ -141,8 +141,8 @@ def show(ctx: typer.Context, team: str = typer.Argument(..., help="team_id or te
 
     Example: dbctl team show research --json
     """
-    from litellm_dbctl import accounts
     from litellm_dbctl.cli.user import KEY_COLUMNS
+    from litellm_dbctl.provision import accounts
 
     with common.connect(ctx, read_only=True) as conn:
         detail = accounts.team(conn, team)

@@ -55,8 +55,8 @@ def provision(
 
     Example: dbctl user provision --email ada@example.com --role internal_user --team research:admin
     """
-    from litellm_dbctl import specs
-    from litellm_dbctl.errors import InvalidInput
+    from litellm_dbctl.common.errors import InvalidInput
+    from litellm_dbctl.provision import specs
 
     flags = {"user_id": user_id, "user_email": email, "sso_user_id": sso_id, "user_alias": alias, "user_role": role,
              "max_budget": max_budget, "budget_duration": budget_duration,
@@ -90,7 +90,7 @@ def list_users(
 
     Example: dbctl user list --team research --json
     """
-    from litellm_dbctl import accounts, specs
+    from litellm_dbctl.provision import accounts, specs
 
     specs.check_role(role, specs.USER_ROLES)
     with common.connect(ctx, read_only=True) as conn:
@@ -105,7 +105,7 @@ def show(ctx: typer.Context, user: str = typer.Argument(..., metavar="USER", hel
 
     Example: dbctl user show ada@example.com
     """
-    from litellm_dbctl import accounts
+    from litellm_dbctl.provision import accounts
 
     with common.connect(ctx, read_only=True) as conn:
         detail = accounts.user(conn, user)

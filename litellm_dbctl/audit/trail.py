@@ -1,0 +1,57 @@
+"""LiteLLM_AuditLog rows in LiteLLM's shape (litellm-database.md §4.6).
+
+`action` is one of LiteLLM's (created, updated, deleted, blocked, unblocked), `table_name` the
+LiteLLM table, `object_id` the row's id (a key's is its token hash), `before_value` /
+`updated_values` JSON objects, `changed_by` the actor (`--actor`, default `dbctl`). A raw key never
+appears in an audit row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from litellm_dbctl.common import uuids
+
+if TYPE_CHECKING:
+    import psycopg
+
+ACTIONS = ("created", "updated", "deleted", "blocked", "unblocked")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_default)  # made once: json.dumps with options makes one a call
+
+
+def dumps(value: Any) -> str:
+    """JSON as dbctl writes it: UTF-8 text, timestamps in ISO 8601."""
+    return _ENCODER.encode(value)
+
+
+def encode(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as the JSON array the bulk statements read with jsonb_to_recordset."""
+    return dumps(list(rows))
+
+
+def row(action: str, table: str, object_id: str, before: Any, after: Any) -> dict[str, Any]:
+    """An audit row; `before`/`after` are copied (shallowly) as they are now."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    return {"id": uuids.v4(), "action": action, "table_name": table, "object_id": object_id,
+            "before_value": dict(before) if isinstance(before, Mapping) else before,
+            "updated_values": dict(after) if isinstance(after, Mapping) else after}
+
+
+def write(conn: psycopg.Connection, rows: Sequence[Mapping[str, Any]], *, actor: str, now: datetime) -> int:
+    from litellm_dbctl.db import bulk
+
+    return bulk.write(conn, "audit/copy_in", rows, now=now, actor=actor)

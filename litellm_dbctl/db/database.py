@@ -1,0 +1,183 @@
+"""Connections, session settings, transactions, advisory locks and retry.
+
+Every connection carries `application_name = dbctl <command>` so pg_stat_activity and pg_locks say
+who holds what, and a short `lock_timeout` so dbctl never queues a live proxy's writes behind it;
+statements the caller marks safe are retried with backoff when they hit it. Locks are polled with
+`pg_try_advisory_*` up to a deadline, never taken with a blocking call (a blocked
+`pg_advisory_lock` deadlocks against CREATE INDEX CONCURRENTLY).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+from litellm_dbctl.common.errors import LockBusy, OperationalError
+from litellm_dbctl.db import sqlfiles
+from litellm_dbctl.db.config import Target, redact
+
+if TYPE_CHECKING:
+    import psycopg
+
+log = logging.getLogger("dbctl")
+T = TypeVar("T")
+
+DEFAULT_LOCK_TIMEOUT = "5s"  # per statement: how long a DDL/UPDATE may wait on a row or table lock
+_announced: set[object] = set()  # embedded directories already named on stderr in this process
+
+
+def connect(
+    target: Target,
+    *,
+    command: str,
+    lock_timeout: str | None = None,
+    statement_timeout: str | None = None,
+    autocommit: bool = False,
+    read_only: bool = False,
+) -> psycopg.Connection:
+    """Open a connection with dbctl's session settings. Raises OperationalError, redacted.
+
+    Timeouts not given come from DBCTL_LOCK_TIMEOUT / DBCTL_STATEMENT_TIMEOUT (PostgreSQL units,
+    e.g. `2s`, `500ms`); lock_timeout defaults to 5s, statement_timeout to none.
+    """
+    import os
+
+    import psycopg
+    from psycopg.rows import dict_row
+
+    lock_timeout = lock_timeout or os.environ.get("DBCTL_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT
+    statement_timeout = statement_timeout or os.environ.get("DBCTL_STATEMENT_TIMEOUT")
+    settings: dict[str, str] = {}
+    if lock_timeout:
+        settings["lock_timeout"] = lock_timeout
+    if statement_timeout:
+        settings["statement_timeout"] = statement_timeout
+    if target.schema:
+        settings["search_path"] = f'"{target.schema}"'
+    kwargs: dict[str, object] = {"application_name": f"dbctl {command}"[:63]}
+    if settings and not target.pgbouncer:  # poolers reject startup options: SET them instead
+        kwargs["options"] = " ".join(f"-c {k}={_escape_option(v)}" for k, v in settings.items())
+    url = target.url
+    if target.embedded_dir is not None:
+        from litellm_dbctl.db import embedded
+
+        url = embedded.ensure_running(target.embedded_dir).url
+        if target.embedded_dir not in _announced:  # once per process, however many connections
+            _announced.add(target.embedded_dir)
+            log.info("using the embedded PostgreSQL in %s (no database URL configured)", target.embedded_dir)
+    try:
+        conn = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, **kwargs)
+    except psycopg.OperationalError as exc:
+        raise OperationalError(f"cannot connect to {describe(target)}: {_first_line(exc)}") from None
+    if target.pgbouncer:
+        conn.prepare_threshold = None  # transaction poolers cannot keep server-side statements
+        for name, value in settings.items():
+            sqlfiles.run(conn, "session/set_config", {"name": name, "value": value.strip('"')})
+        if not autocommit:
+            conn.commit()
+    conn.read_only = read_only
+    # Lists (the ids and emails a plan looks up, the keys it locks) go as binary arrays: adapting
+    # 10,000 strings that way takes a third of the time of writing a text array literal.
+    from psycopg.types.array import ListBinaryDumper
+
+    conn.adapters.register_dumper(list, ListBinaryDumper)
+    return conn
+
+
+def describe(target: Target) -> str:
+    """host:port/dbname (or the embedded directory), for error messages: never a password."""
+    if target.embedded_dir is not None:
+        return f"embedded PostgreSQL at {target.embedded_dir}"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(target.url)
+    host = parts.hostname or "localhost"
+    return f"{host}:{parts.port or 5432}{parts.path or '/'}"
+
+
+def _escape_option(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(" ", "\\ ")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = redact(str(exc)).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return "; ".join(lines[:2]) if lines else type(exc).__name__
+
+
+# -- advisory locks -----------------------------------------------------------------------------
+
+
+def family_key(family: str) -> int:
+    """A stable signed 64-bit advisory-lock key for a dbctl command family ("budget", "daily")."""
+    digest = hashlib.sha256(f"dbctl:{family}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(
+    conn: psycopg.Connection,
+    key: int,
+    *,
+    timeout: float,
+    what: str,
+    scope: str = "session",
+) -> Iterator[None]:
+    """Hold advisory lock `key`, polling with jitter up to `timeout` seconds, else raise LockBusy.
+
+    `scope="session"` holds it until the block ends; `scope="xact"` until the caller's transaction
+    ends (use inside `conn.transaction()`; safe behind transaction poolers).
+    """
+    name = "locks/try_session" if scope == "session" else "locks/try_xact"
+    deadline = time.monotonic() + max(timeout, 0.0)
+    delay = 0.05
+    while not sqlfiles.run(conn, name, {"key": key}):
+        if time.monotonic() >= deadline:
+            holder = sqlfiles.run(conn, "locks/holder", {"key": key})
+            who = f" by pid {holder['pid']} ({holder['application_name'] or 'unnamed'})" if holder else ""
+            raise LockBusy(
+                f"{what}: lock {key} is held{who}; gave up after {timeout:g} s",
+                hint="another run is in progress; retry later or raise --lock-timeout",
+            )
+        time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.01)))
+        delay = min(delay * 2, 1.0)
+    try:
+        yield
+    finally:
+        if scope == "session" and not conn.closed:
+            sqlfiles.run(conn, "locks/unlock_session", {"key": key})
+
+
+# -- retry --------------------------------------------------------------------------------------
+
+
+def retry(
+    attempt: Callable[[], T],
+    *,
+    what: str,
+    attempts: int = 6,
+    base_delay: float = 0.05,
+    on_retry: Callable[[Exception, int], None] | None = None,
+) -> T:
+    """Run `attempt` (a whole transaction) again when it hit lock_timeout or a deadlock.
+
+    Only for work the caller knows is safe to repeat: the failed try must have rolled back.
+    """
+    import psycopg.errors as pe
+
+    for number in range(1, attempts + 1):
+        try:
+            return attempt()
+        except (pe.LockNotAvailable, pe.DeadlockDetected, pe.SerializationFailure) as exc:
+            if number == attempts:
+                raise OperationalError(f"{what}: {_first_line(exc)} (after {attempts} attempts)") from None
+            if on_retry:
+                on_retry(exc, number)
+            log.debug("%s: %s; retry %d", what, type(exc).__name__, number)
+            time.sleep(base_delay * (2 ** (number - 1)) * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")

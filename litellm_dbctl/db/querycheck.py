@@ -1,0 +1,111 @@
+"""`queries check`: every named statement against a real schema, as sqlc vets its queries.
+
+Three passes per statement: it parses (sqlglot, postgres dialect); every table it names and every
+column it names through a table or alias exists in the catalog; and the server PREPAREs it (which
+resolves every remaining name and type) inside a transaction that is rolled back. An identifier
+placeholder named after a real table or column (`{LiteLLM_DailyUserSpend}`, `{user_id}`) is checked as
+that name, so statements that run on any of several tables are PREPAREd too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from litellm_dbctl.db import sqlfiles
+from litellm_dbctl.db.sqlfiles import Query
+
+if TYPE_CHECKING:
+    import psycopg
+
+SYSTEM_COLUMNS = frozenset({"xmin", "xmax", "cmin", "cmax", "ctid", "tableoid"})
+PREPARABLE = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|VALUES|MERGE)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Finding:
+    query: str
+    stage: str  # parse | catalog | prepare
+    problem: str
+
+
+def catalog(conn: psycopg.Connection) -> dict[str, set[str]]:
+    tables: dict[str, set[str]] = {}
+    for row in sqlfiles.run(conn, "db/catalog_columns"):
+        tables.setdefault(row["table"], set()).add(row["column"])
+    return tables
+
+
+def check(conn: psycopg.Connection, queries: Iterable[Query]) -> list[Finding]:
+    """Findings for `queries`; empty when every one parses, names real things and PREPAREs."""
+    known = catalog(conn)
+    findings: list[Finding] = []
+    for query in queries:
+        if query.mode == "fragment":  # checked inside every statement that includes it
+            continue
+        text, _ = sqlfiles.positional(query)
+        text = sqlfiles.IDENTIFIER.sub(lambda m: f'"{m["name"]}"', text)
+        problems = parse_and_resolve(text, known, placeholders=frozenset(query.identifiers))
+        findings.extend(Finding(query.name, stage, p) for stage, p in problems)
+        if not problems and PREPARABLE.match(text):
+            problem = prepare(conn, text)
+            if problem:
+                findings.append(Finding(query.name, "prepare", problem))
+    return findings
+
+
+def parse_and_resolve(text: str, known: dict[str, set[str]],
+                      placeholders: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """Parse problems and unknown names. `placeholders` are `{identifier}` names bound at run time,
+    not catalog names; a utility statement sqlglot cannot parse (`ON ONLY`, `WITH (FORCE)`, ...) is
+    left to the server, as it cannot be PREPAREd either."""
+    import logging
+
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to a Command": utility statements, expected
+
+    try:
+        tree = sqlglot.parse_one(text, read="postgres")
+    except SqlglotError as exc:
+        return [("parse", str(exc).splitlines()[0])] if PREPARABLE.match(text) else []
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    aliases: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for table in tree.find_all(exp.Table):
+        name = table.name
+        if not name or name in ctes or table.db in ("information_schema",) or isinstance(table.this, exp.Anonymous):
+            continue
+        if isinstance(table.this, (exp.Func,)) or table.find_ancestor(exp.Lock) is not None:
+            continue  # a set-returning function, or `FOR UPDATE OF alias` (an alias, not a table)
+        if name in placeholders:
+            continue
+        if name not in known:
+            problems.append(("catalog", f"unknown table {name!r}"))
+            continue
+        aliases[table.alias_or_name] = name
+        aliases[name] = name
+    for column in tree.find_all(exp.Column):
+        qualifier = column.table
+        if not qualifier or qualifier not in aliases or not column.name:
+            continue
+        table_name = aliases[qualifier]
+        if column.name not in known[table_name] and column.name not in SYSTEM_COLUMNS:
+            problems.append(("catalog", f"unknown column {table_name}.{column.name}"))
+    return problems
+
+
+def prepare(conn: psycopg.Connection, text: str) -> str | None:
+    """PREPARE through libpq (no execution), in a transaction that is rolled back."""
+    from psycopg import pq
+
+    with conn.transaction(force_rollback=True):
+        result = conn.pgconn.prepare(b"", text.encode())  # the unnamed statement: nothing to deallocate
+        if result.status != pq.ExecStatus.COMMAND_OK:
+            message = (result.error_field(pq.DiagnosticField.MESSAGE_PRIMARY) or b"").decode()
+            return message or "PREPARE failed"
+    return None
