@@ -35,7 +35,8 @@ import psycopg  # noqa: E402
 
 from litellm_dbctl.budget import sync as budgets
 from litellm_dbctl.db import config
-from litellm_dbctl.migrate import migrations  # noqa: E402
+from litellm_dbctl.migrate.deploy import deploy  # noqa: E402
+from litellm_dbctl.migrate.source import load_source  # noqa: E402
 
 NOW = datetime(2026, 6, 10, 12, tzinfo=timezone.utc)
 PAST = datetime(2026, 3, 1)
@@ -121,7 +122,7 @@ def main() -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = url_for(args.server, name)
     try:
-        migrations.deploy(config.parse(url, "bench"), migrations.load_source())
+        deploy(config.parse(url, "bench"), load_source())
         counts = split(args.entities)
         seed(url, counts)
         runs = {"baseline": baseline, "library": lambda u: library(u, args.entities), "cli": cli}

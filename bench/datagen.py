@@ -708,7 +708,8 @@ def _worker(url: str, days: list[Day], lock: threading.Lock, e: Entities, seed: 
 def ensure_database(url: str) -> None:
     """Create the database when missing and migrate it to LiteLLM's head (a no-op when it is there)."""
     from litellm_dbctl.db import config
-    from litellm_dbctl.migrate import migrations
+    from litellm_dbctl.migrate.deploy import deploy
+    from litellm_dbctl.migrate.source import load_source
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
@@ -716,7 +717,7 @@ def ensure_database(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    migrations.deploy(config.parse(url, "datagen"), migrations.load_source())
+    deploy(config.parse(url, "datagen"), load_source())
 
 
 def generate(

@@ -40,7 +40,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 from helpers import Database, database_url  # noqa: E402
 
 from litellm_dbctl.db import config
-from litellm_dbctl.migrate import migrations  # noqa: E402
+from litellm_dbctl.migrate.deploy import deploy  # noqa: E402
+from litellm_dbctl.migrate.source import load_source  # noqa: E402
 
 TABLES = ("LiteLLM_UserTable", "LiteLLM_TeamTable", "LiteLLM_TeamMembership", "LiteLLM_AuditLog",
           "LiteLLM_BudgetTable")
@@ -161,7 +162,7 @@ def main() -> None:
     admin.create(template)
     created: list[str] = [template]
     try:
-        migrations.deploy(config.parse(database_url(options.server, template), "bench"), migrations.load_source())
+        deploy(config.parse(database_url(options.server, template), "bench"), load_source())
 
         def fresh() -> str:
             name = f"dbctl_bench_{uuid.uuid4().hex[:8]}"

@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from helpers import CliResult, Database, database_url, invoke
 
 from litellm_dbctl.db import config
-from litellm_dbctl.migrate import migrations
+from litellm_dbctl.migrate.deploy import deploy
+from litellm_dbctl.migrate.source import Source, load_source
 
 
 @pytest.fixture(autouse=True)
@@ -59,17 +60,17 @@ def server_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def source() -> migrations.Source:
-    return migrations.load_source()
+def source() -> Source:
+    return load_source()
 
 
 @pytest.fixture(scope="session")
-def template(server_url: str, source: migrations.Source) -> Iterator[str]:
+def template(server_url: str, source: Source) -> Iterator[str]:
     """A database migrated to LiteLLM's head with `migrate deploy`, used as the clone template."""
     name = f"dbctl_tpl_{uuid.uuid4().hex[:10]}"
     admin = Database(server_url)
     admin.create(name)
-    migrations.deploy(config.parse(database_url(server_url, name), "test"), source)
+    deploy(config.parse(database_url(server_url, name), "test"), source)
     yield name
     admin.drop(name)
 

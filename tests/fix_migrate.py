@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from helpers import Database, invoke
 
-from litellm_dbctl.migrate import migrations
+from litellm_dbctl.migrate import packaged
+from litellm_dbctl.migrate.source import Source
 
 
 def write_migrations(directory: Path, scripts: dict[str, str | bytes]) -> Path:
@@ -30,13 +31,13 @@ def write_migrations(directory: Path, scripts: dict[str, str | bytes]) -> Path:
 
 def copy_packaged(directory: Path, *, drop_newest: int = 0) -> Path:
     """The installed litellm-proxy-extras migrations, without the newest `drop_newest`: an older release."""
-    packaged, _ = migrations.packaged.directory()
-    names = sorted(p.name for p in packaged.iterdir() if p.is_dir())
+    installed, _ = packaged.directory()
+    names = sorted(p.name for p in installed.iterdir() if p.is_dir())
     keep = names[: len(names) - drop_newest] if drop_newest else names
     directory.mkdir(parents=True, exist_ok=True)
-    shutil.copy(packaged / "migration_lock.toml", directory / "migration_lock.toml")
+    shutil.copy(installed / "migration_lock.toml", directory / "migration_lock.toml")
     for name in keep:
-        shutil.copytree(packaged / name, directory / name)
+        shutil.copytree(installed / name, directory / name)
     return directory
 
 
@@ -90,7 +91,7 @@ def reuse_scratch_catalogs(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real = schema.expected_catalog
 
-    def cached(target: Any, source: migrations.Source, **options: Any) -> Any:
+    def cached(target: Any, source: Source, **options: Any) -> Any:
         key = (*source.names(), str(target.schema), str(options.get("shadow_url")))
         if key not in _catalogs:
             _catalogs[key] = real(target, source, **options)

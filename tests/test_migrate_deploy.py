@@ -15,7 +15,8 @@ import psycopg
 from fix_migrate import copy_packaged, ledger, migrate, sha256, with_params, write_migrations
 from helpers import ROOT, invoke
 
-from litellm_dbctl.migrate import migrations
+from litellm_dbctl.migrate.locks import PRISMA_LOCK_KEY
+from litellm_dbctl.migrate.source import load_source
 
 
 def test_template_is_at_head_and_status_is_clean(cli, source) -> None:
@@ -146,10 +147,10 @@ def test_prisma_schema_parameter_creates_the_schema(empty_db, tmp_path: Path) ->
 def test_lock_held_elsewhere_gives_exit_5(empty_db, tmp_path: Path) -> None:
     directory = write_migrations(tmp_path / "m", {"20240101000000_one": "CREATE TABLE one (id int);"})
     with empty_db.connect() as holder:
-        holder.execute("SELECT pg_advisory_lock(%s)", (migrations.PRISMA_LOCK_KEY,))
+        holder.execute("SELECT pg_advisory_lock(%s)", (PRISMA_LOCK_KEY,))
         result = migrate(empty_db, "deploy", "--migrations-dir", str(directory), "--lock-timeout", "0.3")
     assert result.code == 5, result
-    assert str(migrations.PRISMA_LOCK_KEY) in result.stderr
+    assert str(PRISMA_LOCK_KEY) in result.stderr
     assert empty_db.value("SELECT to_regclass('one') IS NULL") is True
 
 
@@ -252,7 +253,7 @@ def test_interrupted_concurrent_index_build_is_resumed(empty_db, tmp_path: Path)
             "CREATE TABLE items (id int);\nINSERT INTO items SELECT generate_series(1, 20);"),
         "20240102000000_index": 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "items_slow_idx" ON items (slow_key(id));',
     })
-    assert not migrations.load_source(directory).get("20240102000000_index").transactional
+    assert not load_source(directory).get("20240102000000_index").transactional
     process = _spawn_deploy(empty_db.url, directory)
     backend = _wait_for(empty_db, "SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%%'")
     process.send_signal(signal.SIGKILL)  # the pod dies: client and session both go

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from fix_migrate import migrate
 
-from litellm_dbctl.migrate import migrations
+from litellm_dbctl.migrate.locks import COORDINATOR_LOCK_KEY
 
 API_KEY = "LiteLLM_SpendLogs_api_key_startTime_idx"
 CALL_ID = "LiteLLM_SpendLogs_litellm_call_id_idx"
@@ -107,7 +107,7 @@ def test_partitioned_spend_logs(cli, db) -> None:
 
 def test_coordinator_lock_held_elsewhere_gives_exit_5(cli, db) -> None:
     with db.connect() as holder:
-        holder.execute("SELECT pg_advisory_lock(%s)", (migrations.COORDINATOR_LOCK_KEY,))
+        holder.execute("SELECT pg_advisory_lock(%s)", (COORDINATOR_LOCK_KEY,))
         result = cli("migrate", "indexes", "--lock-timeout", "0.2")
     assert result.code == 5, result
     assert API_KEY not in _indexes(db)

@@ -9,7 +9,7 @@ from fix_migrate import PRISMA_LEDGER_DDL, insert_prisma_row, ledger, migrate, s
 from hypothesis import given
 from hypothesis import strategies as st
 
-from litellm_dbctl.migrate import migrations
+from litellm_dbctl.migrate.source import Migration, checksum_matches
 
 ONE = "20240101000000_one"
 TWO = "20240102000000_two"
@@ -198,10 +198,10 @@ def test_provider_must_be_postgresql(empty_db, tmp_path: Path) -> None:
 
 @given(st.lists(st.sampled_from(["a", "b", " ", ";", "\n", "\r\n", "é", "\t"]), max_size=40).map("".join))
 def test_checksum_tolerates_line_endings_like_prisma(text: str) -> None:
-    migration = migrations.Migration("m", Path("/nonexistent"), text, sha256(text))
+    migration = Migration("m", Path("/nonexistent"), text, sha256(text))
     lf = text.replace("\r\n", "\n")
-    assert migrations.checksum_matches(sha256(text), migration)
-    assert migrations.checksum_matches(sha256(lf), migration)
-    assert migrations.checksum_matches(sha256(text.replace("\n", "\r\n")), migration)
-    assert not migrations.checksum_matches(sha256(text + "x"), migration)
-    assert not migrations.checksum_matches(sha256(text + "\n"), migration)
+    assert checksum_matches(sha256(text), migration)
+    assert checksum_matches(sha256(lf), migration)
+    assert checksum_matches(sha256(text.replace("\n", "\r\n")), migration)
+    assert not checksum_matches(sha256(text + "x"), migration)
+    assert not checksum_matches(sha256(text + "\n"), migration)

@@ -9,11 +9,12 @@ from fix_migrate import copy_packaged, migrate, write_migrations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from litellm_dbctl.migrate import lint, migrations
+from litellm_dbctl.migrate import lint
+from litellm_dbctl.migrate.source import Migration
 
 
 def _rules(sql: str, facts: lint.Facts | None = None) -> list[tuple[int, str, str | None]]:
-    migration = migrations.Migration("20240101000000_t", Path("/x"), sql, "0" * 64)
+    migration = Migration("20240101000000_t", Path("/x"), sql, "0" * 64)
     return [(f.line, f.rule, f.table) for f in lint.lint_migration(migration, facts)]
 
 

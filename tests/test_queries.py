@@ -11,7 +11,7 @@ from helpers import invoke
 
 from litellm_dbctl.common.errors import ExitCode, IntegrityError, QueryDefinitionError, SchemaTooOld
 from litellm_dbctl.db import config, querycheck, sqlfiles
-from litellm_dbctl.migrate import migrations
+from litellm_dbctl.migrate.deploy import deploy
 
 
 def test_every_query_file_parses_with_a_known_requires(source) -> None:
@@ -35,7 +35,7 @@ def test_every_query_checks_against_the_schema_of_its_requires(empty_db, source)
     failures = []
     for requirement in sorted(by_requirement, key=lambda r: r or ""):
         if requirement is not None:
-            migrations.deploy(target, source.up_to(requirement))
+            deploy(target, source.up_to(requirement))
         with psycopg.connect(empty_db.url, autocommit=True) as conn:
             failures += querycheck.check(conn, by_requirement[requirement])
     assert failures == []

@@ -1,14 +1,23 @@
-"""`dbctl migrate`: LiteLLM's Prisma migrations with no Node, on Prisma's own ledger."""
+"""`dbctl migrate`: LiteLLM's Prisma migrations with no Node, on Prisma's own ledger.
+
+Each command imports the engine it needs (and so psycopg) in its body: `dbctl --help` and the
+other groups do not pay for it.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from litellm_dbctl.cli import common
+
+if TYPE_CHECKING:
+    from litellm_dbctl.migrate.schema import Difference
+    from litellm_dbctl.migrate.source import Source
 
 app = typer.Typer(help="Apply LiteLLM's migrations with no Node or Prisma; status, resolve, lint.",
                   no_args_is_help=True, add_completion=False)
@@ -20,23 +29,21 @@ MIGRATIONS_DIR = typer.Option(None, "--migrations-dir", metavar="DIR", file_okay
 def _duration(value: str) -> str:
     """A PostgreSQL duration for lock_timeout (`10s`, `500ms`, `1min`): refused here (exit 2), not
     by the server."""
-    import re
-
     if not re.fullmatch(r"\d+(?:\.\d+)?\s*(?:us|ms|s|min|h|d)?", value.strip()):
         raise typer.BadParameter(f"{value!r} is not a duration like 10s, 500ms or 1min")
     return value.strip()
 
 
-def _statement_lock_timeout(default: str) -> str:  # a typer.Option
+def _statement_lock_timeout(default: str) -> Any:  # a typer.Option
     return typer.Option(default, "--statement-lock-timeout", metavar="DURATION", callback=_duration,
                         help="PostgreSQL lock_timeout per statement; a statement that hits it is retried "
                              "with backoff.")
 
 
-def _source(ctx: typer.Context, directory: Optional[Path]):
-    from litellm_dbctl.migrate import migrations
+def _source(ctx: typer.Context, directory: Optional[Path]) -> Source:
+    from litellm_dbctl.migrate.source import load_source  # the engine: only when a command runs
 
-    source = migrations.load_source(directory)
+    source = load_source(directory)
     common.info(ctx, f"migrations: {source.label} ({len(source.migrations)})")
     return source
 
@@ -52,14 +59,14 @@ def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) 
 
     Example: dbctl migrate status --json
     """
-    from litellm_dbctl.migrate import migrations
+    from litellm_dbctl.migrate import ledger  # the engine: only when the command runs
 
     source = _source(ctx, migrations_dir)
     with common.connect(ctx, read_only=True, direct=True) as conn:
-        result = migrations.status(conn, source)
+        result = ledger.status(conn, source)
     s = common.settings(ctx)
     shown = result.migrations if s.verbose or s.output != "table" else \
-        [m for m in result.migrations if m.state != migrations.APPLIED]
+        [m for m in result.migrations if m.state != ledger.APPLIED]
     common.emit(ctx, [{"migration": m.name, "state": m.state, "applied_at": m.applied_at, "detail": m.detail}
                       for m in shown],
                 ["migration", "state", "applied_at", "detail"],
@@ -90,14 +97,14 @@ def deploy(
     Example: dbctl migrate deploy -q
     """
     from litellm_dbctl.common.errors import ExitCode
-    from litellm_dbctl.migrate import migrations
+    from litellm_dbctl.migrate.deploy import deploy as apply  # the engine and psycopg: only when it runs
 
     source = _source(ctx, migrations_dir)
     progress = _progress(ctx)
     try:
-        result = migrations.deploy(common.target(ctx, direct=True), source, to=to, dry_run=dry_run,
-                                   allow_modified=allow_modified, lock_timeout=lock_timeout,
-                                   statement_lock_timeout=statement_lock_timeout, progress=progress)
+        result = apply(common.target(ctx, direct=True), source, to=to, dry_run=dry_run,
+                       allow_modified=allow_modified, lock_timeout=lock_timeout,
+                       statement_lock_timeout=statement_lock_timeout, progress=progress)
     finally:
         if progress is not None:
             progress.close()
@@ -146,11 +153,11 @@ def resolve(
     Example: dbctl migrate resolve --rolled-back 20250326162113_baseline
     """
     from litellm_dbctl.common.errors import ExitCode
-    from litellm_dbctl.migrate import migrations
+    from litellm_dbctl.migrate.resolve import resolve as record  # the engine: only when it runs
 
     source = _source(ctx, migrations_dir)
-    result = migrations.resolve(common.target(ctx, direct=True), source, applied=applied, rolled_back=rolled_back,
-                                dry_run=dry_run, lock_timeout=lock_timeout)
+    result = record(common.target(ctx, direct=True), source, applied=applied, rolled_back=rolled_back,
+                    dry_run=dry_run, lock_timeout=lock_timeout)
     if common.settings(ctx).output == "json":
         if not common.settings(ctx).quiet:
             common.dump_json(result)
@@ -165,12 +172,12 @@ SHADOW_URL = typer.Option(None, "--shadow-url", metavar="URL",
                                "of a scratch database on the same server.")
 
 
-def _differences(ctx: typer.Context, differences) -> None:
+def _differences(ctx: typer.Context, differences: tuple[Difference, ...]) -> None:
     common.emit(ctx, [{"kind": d.kind, "name": d.name, "change": d.change, "detail": d.describe()}
                       for d in differences], ["kind", "name", "change", "detail"])
 
 
-def _differences_json(differences) -> list[dict]:
+def _differences_json(differences: tuple[Difference, ...]) -> list[dict[str, Any]]:
     return [{"kind": d.kind, "name": d.name, "change": d.change, "detail": d.describe(),
              "expected": d.expected, "actual": d.actual} for d in differences]
 
@@ -195,7 +202,7 @@ def baseline(
     Example: dbctl migrate baseline --dry-run
     """
     from litellm_dbctl.common.errors import ExitCode
-    from litellm_dbctl.migrate import schema
+    from litellm_dbctl.migrate import schema  # the engine: only when the command runs
 
     source = _source(ctx, migrations_dir)
     result = schema.baseline(common.target(ctx, direct=True), source, to=to, shadow_url=shadow_url,
@@ -235,7 +242,7 @@ def diff(
     Example: dbctl migrate diff --json
     """
     from litellm_dbctl.common.errors import ExitCode
-    from litellm_dbctl.migrate import schema
+    from litellm_dbctl.migrate import schema  # the engine: only when the command runs
 
     source = _source(ctx, migrations_dir)
     result = schema.diff(common.target(ctx, direct=True), source, shadow_url=shadow_url)
@@ -272,7 +279,7 @@ def indexes(
     Example: dbctl migrate indexes --dry-run
     """
     from litellm_dbctl.common.errors import ExitCode
-    from litellm_dbctl.migrate import indexes as request_log
+    from litellm_dbctl.migrate import indexes as request_log  # the engine: only when the command runs
 
     report = request_log.ensure(common.target(ctx, direct=True), dry_run=dry_run, lock_timeout=lock_timeout,
                                 statement_lock_timeout=statement_lock_timeout)
@@ -305,7 +312,7 @@ def lint(
     Example: dbctl migrate lint --all --exclude require-lock-timeout
     """
     from litellm_dbctl.common.errors import ExitCode
-    from litellm_dbctl.migrate import lint as linter
+    from litellm_dbctl.migrate import lint as linter  # the linter: only when the command runs
 
     source = _source(ctx, migrations_dir)
     report = linter.lint(common.target(ctx, direct=True), source, everything=everything, exclude=exclude)
@@ -321,9 +328,10 @@ def lint(
         common.exit_with(int(ExitCode.PENDING))
 
 
-def _size(rows: Optional[int], size: Optional[int]) -> str:
-    if rows is None or size is None:
+def _size(rows: Optional[int], size_bytes: Optional[int]) -> str:
+    if rows is None or size_bytes is None:
         return "not in the database"
+    size = float(size_bytes)
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if size < 1024 or unit == "TB":
             break

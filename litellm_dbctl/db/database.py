@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from litellm_dbctl.common.errors import LockBusy, OperationalError
 from litellm_dbctl.db import sqlfiles
@@ -39,17 +41,50 @@ def connect(
     statement_timeout: str | None = None,
     autocommit: bool = False,
     read_only: bool = False,
-) -> psycopg.Connection:
-    """Open a connection with dbctl's session settings. Raises OperationalError, redacted.
-
-    Timeouts not given come from DBCTL_LOCK_TIMEOUT / DBCTL_STATEMENT_TIMEOUT (PostgreSQL units,
-    e.g. `2s`, `500ms`); lock_timeout defaults to 5s, statement_timeout to none.
-    """
-    import os
-
+) -> psycopg.Connection[Any]:
+    """Open a connection with dbctl's session settings (`session_settings`). Raises
+    OperationalError, redacted."""
+    # psycopg costs ~110 ms to import: only commands that connect pay it (not `migrate status`'s fast path).
     import psycopg
     from psycopg.rows import dict_row
+    from psycopg.types.array import ListBinaryDumper
 
+    settings = session_settings(target, lock_timeout=lock_timeout, statement_timeout=statement_timeout)
+    params = connection_parameters(target, command=command, settings={} if target.pgbouncer else settings)
+    url = target.url
+    if target.embedded_dir is not None:
+        # The embedded server's module (subprocess, its package lookup) only when no URL is configured.
+        from litellm_dbctl.db import embedded
+
+        url = embedded.ensure_running(target.embedded_dir).url
+        if target.embedded_dir not in _announced:  # once per process, however many connections
+            _announced.add(target.embedded_dir)
+            log.info("using the embedded PostgreSQL in %s (no database URL configured)", target.embedded_dir)
+    try:
+        conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row,
+                                                        application_name=params["application_name"],
+                                                        options=params.get("options"))
+    except psycopg.OperationalError as exc:
+        raise OperationalError(f"cannot connect to {describe(target)}: {_first_line(exc)}") from None
+    if target.pgbouncer:  # poolers reject startup options: SET them instead
+        conn.prepare_threshold = None  # transaction poolers cannot keep server-side statements
+        for name, value in settings.items():
+            sqlfiles.run(conn, "session/set_config", {"name": name, "value": value.strip('"')})
+        if not autocommit:
+            conn.commit()
+    conn.read_only = read_only
+    # Lists (the ids and emails a plan looks up, the keys it locks) go as binary arrays: adapting
+    # 10,000 strings that way takes a third of the time of writing a text array literal.
+    conn.adapters.register_dumper(list, ListBinaryDumper)
+    return conn
+
+
+def session_settings(target: Target, *, lock_timeout: str | None = None,
+                     statement_timeout: str | None = None) -> dict[str, str]:
+    """The settings every dbctl session carries: lock_timeout, statement_timeout and the
+    `?schema=` search_path. Timeouts not given come from DBCTL_LOCK_TIMEOUT /
+    DBCTL_STATEMENT_TIMEOUT (PostgreSQL units, e.g. `2s`, `500ms`); lock_timeout defaults to 5s,
+    statement_timeout to none."""
     lock_timeout = lock_timeout or os.environ.get("DBCTL_LOCK_TIMEOUT") or DEFAULT_LOCK_TIMEOUT
     statement_timeout = statement_timeout or os.environ.get("DBCTL_STATEMENT_TIMEOUT")
     settings: dict[str, str] = {}
@@ -59,42 +94,23 @@ def connect(
         settings["statement_timeout"] = statement_timeout
     if target.schema:
         settings["search_path"] = f'"{target.schema}"'
-    kwargs: dict[str, object] = {"application_name": f"dbctl {command}"[:63]}
-    if settings and not target.pgbouncer:  # poolers reject startup options: SET them instead
-        kwargs["options"] = " ".join(f"-c {k}={_escape_option(v)}" for k, v in settings.items())
-    url = target.url
-    if target.embedded_dir is not None:
-        from litellm_dbctl.db import embedded
+    return settings
 
-        url = embedded.ensure_running(target.embedded_dir).url
-        if target.embedded_dir not in _announced:  # once per process, however many connections
-            _announced.add(target.embedded_dir)
-            log.info("using the embedded PostgreSQL in %s (no database URL configured)", target.embedded_dir)
-    try:
-        conn = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, **kwargs)
-    except psycopg.OperationalError as exc:
-        raise OperationalError(f"cannot connect to {describe(target)}: {_first_line(exc)}") from None
-    if target.pgbouncer:
-        conn.prepare_threshold = None  # transaction poolers cannot keep server-side statements
-        for name, value in settings.items():
-            sqlfiles.run(conn, "session/set_config", {"name": name, "value": value.strip('"')})
-        if not autocommit:
-            conn.commit()
-    conn.read_only = read_only
-    # Lists (the ids and emails a plan looks up, the keys it locks) go as binary arrays: adapting
-    # 10,000 strings that way takes a third of the time of writing a text array literal.
-    from psycopg.types.array import ListBinaryDumper
 
-    conn.adapters.register_dumper(list, ListBinaryDumper)
-    return conn
+def connection_parameters(target: Target, *, command: str, settings: dict[str, str]) -> dict[str, str]:
+    """libpq keywords beside the URL: `application_name = dbctl <command>`, and `settings` as
+    startup options (empty behind a pooler, which rejects them). Shared with the status fast path,
+    which connects through libpq directly."""
+    params = {"application_name": f"dbctl {command}"[:63]}
+    if settings:
+        params["options"] = " ".join(f"-c {k}={_escape_option(v)}" for k, v in settings.items())
+    return params
 
 
 def describe(target: Target) -> str:
     """host:port/dbname (or the embedded directory), for error messages: never a password."""
     if target.embedded_dir is not None:
         return f"embedded PostgreSQL at {target.embedded_dir}"
-    from urllib.parse import urlsplit
-
     parts = urlsplit(target.url)
     host = parts.hostname or "localhost"
     return f"{host}:{parts.port or 5432}{parts.path or '/'}"
@@ -121,31 +137,27 @@ def family_key(family: str) -> int:
 
 @contextmanager
 def advisory_lock(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection[Any],
     key: int,
     *,
     timeout: float,
     what: str,
     scope: str = "session",
 ) -> Iterator[None]:
-    """Hold advisory lock `key`, polling with jitter up to `timeout` seconds, else raise LockBusy.
+    """Hold advisory lock `key`, polled (`poll`) up to `timeout` seconds, else raise LockBusy naming
+    the holder.
 
     `scope="session"` holds it until the block ends; `scope="xact"` until the caller's transaction
     ends (use inside `conn.transaction()`; safe behind transaction poolers).
     """
     name = "locks/try_session" if scope == "session" else "locks/try_xact"
-    deadline = time.monotonic() + max(timeout, 0.0)
-    delay = 0.05
-    while not sqlfiles.run(conn, name, {"key": key}):
-        if time.monotonic() >= deadline:
-            holder = sqlfiles.run(conn, "locks/holder", {"key": key})
-            who = f" by pid {holder['pid']} ({holder['application_name'] or 'unnamed'})" if holder else ""
-            raise LockBusy(
-                f"{what}: lock {key} is held{who}; gave up after {timeout:g} s",
-                hint="another run is in progress; retry later or raise --lock-timeout",
-            )
-        time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.01)))
-        delay = min(delay * 2, 1.0)
+    if not poll(lambda: bool(sqlfiles.run(conn, name, {"key": key})), timeout=timeout):
+        holder = sqlfiles.run(conn, "locks/holder", {"key": key})
+        who = f" by pid {holder['pid']} ({holder['application_name'] or 'unnamed'})" if holder else ""
+        raise LockBusy(
+            f"{what}: lock {key} is held{who}; gave up after {timeout:g} s",
+            hint="another run is in progress; retry later or raise --lock-timeout",
+        )
     try:
         yield
     finally:
@@ -153,7 +165,30 @@ def advisory_lock(
             sqlfiles.run(conn, "locks/unlock_session", {"key": key})
 
 
+def poll(try_once: Callable[[], bool], *, timeout: float) -> bool:
+    """Call `try_once` until it returns True (then True) or `timeout` seconds have passed (then
+    False), sleeping 50 ms doubling up to 1 s, jittered, in between. How dbctl waits for any lock,
+    an advisory lock or a Redis lease: never with a blocking call that could not be bounded."""
+    deadline = time.monotonic() + max(timeout, 0.0)
+    delay = 0.05
+    while not try_once():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.01)))
+        delay = min(delay * 2, 1.0)
+    return True
+
+
 # -- retry --------------------------------------------------------------------------------------
+
+
+def conflict_errors() -> tuple[type[Exception], ...]:
+    """What a concurrent session causes and a rolled-back attempt may simply repeat: lock_timeout,
+    a deadlock, a serialization failure."""
+    # psycopg's error classes (~110 ms to import): asked for only once a connection exists.
+    import psycopg.errors as pe
+
+    return pe.LockNotAvailable, pe.DeadlockDetected, pe.SerializationFailure
 
 
 def retry(
@@ -163,21 +198,38 @@ def retry(
     attempts: int = 6,
     base_delay: float = 0.05,
     on_retry: Callable[[Exception, int], None] | None = None,
+    replan: tuple[type[Exception], ...] = (),
+    replans: int = 3,
+    gave_up: Callable[[Exception], Exception] | None = None,
 ) -> T:
-    """Run `attempt` (a whole transaction) again when it hit lock_timeout or a deadlock.
+    """Run `attempt` (a whole transaction) again when it hit one of `conflict_errors()`, after a
+    jittered exponential backoff, up to `attempts` times; then raise OperationalError.
 
-    Only for work the caller knows is safe to repeat: the failed try must have rolled back.
+    `replan` names exceptions that say the attempt's plan went stale (rows changed between its
+    read and its write): the attempt runs again at once, with a fresh `attempts` allowance, up to
+    `replans` runs in all; then `gave_up(exc)` is raised (by default an OperationalError saying the
+    rows kept changing). Only for work the caller knows is safe to repeat: the failed try must have
+    rolled back.
     """
-    import psycopg.errors as pe
-
-    for number in range(1, attempts + 1):
+    conflicts = conflict_errors()
+    number = 0  # conflicts in a row since the last plan
+    plans = 1
+    while True:
         try:
             return attempt()
-        except (pe.LockNotAvailable, pe.DeadlockDetected, pe.SerializationFailure) as exc:
+        except conflicts as exc:
+            number += 1
             if number == attempts:
                 raise OperationalError(f"{what}: {_first_line(exc)} (after {attempts} attempts)") from None
             if on_retry:
                 on_retry(exc, number)
             log.debug("%s: %s; retry %d", what, type(exc).__name__, number)
             time.sleep(base_delay * (2 ** (number - 1)) * random.uniform(0.5, 1.5))
-    raise AssertionError("unreachable")
+        except replan as exc:
+            if plans >= replans:
+                raise (gave_up(exc) if gave_up else OperationalError(
+                    f"{what}: the rows kept changing while dbctl planned ({exc}); gave up after {plans} attempts",
+                    hint="a proxy or another tool is rewriting the same rows; retry")) from None
+            plans += 1
+            number = 0
+            log.debug("%s: %s; planning again", what, exc)

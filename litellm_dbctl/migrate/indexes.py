@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from litellm_dbctl.common.errors import IntegrityError, LockBusy, SchemaTooOld
 from litellm_dbctl.db import database, sqlfiles
 from litellm_dbctl.db.config import Target
-from litellm_dbctl.migrate.migrations import COORDINATOR_LOCK_KEY
+from litellm_dbctl.migrate.locks import COORDINATOR_LOCK_KEY
 
 if TYPE_CHECKING:
     import psycopg

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from litellm_dbctl.db import database, sqlfiles
 from litellm_dbctl.db.config import Target
-from litellm_dbctl.migrate import migrations, sqltext
+from litellm_dbctl.migrate import ledger, sqltext
+from litellm_dbctl.migrate.source import Migration, Source
 
 if TYPE_CHECKING:
     import psycopg
@@ -204,7 +205,7 @@ def split_top_level(text: str, separator: str = ",") -> list[str]:
 class _File:
     """What linting one file has learned so far."""
 
-    migration: migrations.Migration
+    migration: Migration
     facts: Facts
     ignored: dict[int, set[str]]
     created_tables: set[str] = field(default_factory=set)
@@ -234,7 +235,7 @@ class _File:
             self.add(line, "require-lock-timeout", table)
 
 
-def lint_migration(migration: migrations.Migration, facts: Facts | None = None) -> list[Finding]:
+def lint_migration(migration: Migration, facts: Facts | None = None) -> list[Finding]:
     """The findings for one migration file (no database needed: `facts` only ranks and refines)."""
     state = _File(migration, facts or Facts(), _ignores(migration.sql))
     statements = migration.statements
@@ -405,7 +406,7 @@ def facts(conn: psycopg.Connection) -> Facts:
     return Facts(relations, volatile | Facts().volatile)
 
 
-def lint(target: Target, source: migrations.Source, *, everything: bool = False,
+def lint(target: Target, source: Source, *, everything: bool = False,
          exclude: Iterable[str] = ()) -> LintReport:
     """Lint the migrations the database has not applied (or, with `everything`, all of them)."""
     with database.connect(target, command="migrate lint", read_only=True) as conn:
@@ -413,7 +414,7 @@ def lint(target: Target, source: migrations.Source, *, everything: bool = False,
         if everything:
             chosen = list(source.migrations)
         else:
-            chosen = [source.get(m.name) for m in migrations.status(conn, source).pending]
+            chosen = [source.get(m.name) for m in ledger.status(conn, source).pending]
     skipped = set(exclude)
     unknown = skipped - set(RULES)
     if unknown:

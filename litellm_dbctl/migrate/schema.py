@@ -23,8 +23,11 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from litellm_dbctl.common.errors import DbctlError, IntegrityError, InvalidInput, OperationalError
 from litellm_dbctl.db import database, sqlfiles
 from litellm_dbctl.db.config import Target
-from litellm_dbctl.migrate import migrations
+from litellm_dbctl.migrate import ledger
+from litellm_dbctl.migrate.deploy import deploy
 from litellm_dbctl.migrate.indexes import REQUEST_LOG_INDEXES, SPEND_LOGS
+from litellm_dbctl.migrate.locks import connect_for_migrations, migration_locks
+from litellm_dbctl.migrate.source import Source
 
 if TYPE_CHECKING:
     import psycopg
@@ -226,12 +229,12 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + quote(name), urlencode(query, quote_via=quote), ""))
 
 
-def expected_catalog(target: Target, source: migrations.Source, *, shadow_url: str | None = None,
+def expected_catalog(target: Target, source: Source, *, shadow_url: str | None = None,
                      lock_timeout: float = 60.0) -> tuple[Catalog, str]:
     """The catalog `source`'s migrations produce from nothing, built in a scratch database."""
     with scratch_database(target, shadow_url=shadow_url) as scratch:
         try:
-            migrations.deploy(scratch.target, source, lock_timeout=lock_timeout)
+            deploy(scratch.target, source, lock_timeout=lock_timeout)
         except DbctlError as exc:
             raise OperationalError(f"replaying the migrations in {scratch.where} failed: {exc.message}") from None
         with database.connect(scratch.target, command="migrate scratch", read_only=True) as conn:
@@ -249,20 +252,20 @@ class DiffResult:
     notes: tuple[str, ...]  # why a difference may be expected (failed or modified migrations, ...)
 
 
-def diff(target: Target, source: migrations.Source, *, shadow_url: str | None = None) -> DiffResult:
+def diff(target: Target, source: Source, *, shadow_url: str | None = None) -> DiffResult:
     """The live schema against what the migrations its ledger records as applied produce."""
     with database.connect(target, command="migrate diff", read_only=True) as conn:
-        rows = migrations.read_ledger(conn)
+        rows = ledger.read_ledger(conn)
         if rows is None:
             raise IntegrityError("no _prisma_migrations ledger: no migration is recorded as applied",
                                  hint="`dbctl migrate baseline --dry-run` compares the schema with the newest migration")
         actual = snapshot(conn)
-    current = migrations.evaluate(source, rows)
-    replayed = [m.name for m in current.migrations if m.state in (migrations.APPLIED, migrations.MODIFIED)]
+    current = ledger.evaluate(source, rows)
+    replayed = [m.name for m in current.migrations if m.state in (ledger.APPLIED, ledger.MODIFIED)]
     notes = [f"{m.name} is {m.state}: its changes cannot be replayed" for m in current.migrations
-             if m.state in (migrations.FAILED, migrations.DB_ONLY)]
+             if m.state in (ledger.FAILED, ledger.DB_ONLY)]
     notes += [f"{m.name} was modified after it was applied: replayed as the file is now"
-              for m in current.named(migrations.MODIFIED)]
+              for m in current.named(ledger.MODIFIED)]
     expected, where = expected_catalog(target, source.only(replayed, f"{len(replayed)} applied migrations"),
                                        shadow_url=shadow_url)
     return DiffResult(f"the {len(replayed)} applied migrations of {source.label}, replayed in {where}",
@@ -281,7 +284,7 @@ class BaselineResult:
     dry_run: bool
 
 
-def baseline(target: Target, source: migrations.Source, *, to: str | None = None, shadow_url: str | None = None,
+def baseline(target: Target, source: Source, *, to: str | None = None, shadow_url: str | None = None,
              dry_run: bool = False, lock_timeout: float = 60.0) -> BaselineResult:
     """Adopt a database whose schema exists but whose ledger does not: when its schema equals what
     the migrations (up to `to`) produce, record each of them applied, as `prisma migrate resolve
@@ -289,9 +292,9 @@ def baseline(target: Target, source: migrations.Source, *, to: str | None = None
     Data backfills inside those migrations are not replayed (nor are they by Prisma's baseline)."""
     if to is not None:
         source = source.up_to(to)
-    with migrations.connect_for_migrations(target, "migrate baseline") as conn, \
-         migrations.migration_locks(conn, timeout=lock_timeout, what="migrate baseline"):
-        rows = migrations.read_ledger(conn)
+    with connect_for_migrations(target, "migrate baseline") as conn, \
+         migration_locks(conn, timeout=lock_timeout, what="migrate baseline"):
+        rows = ledger.read_ledger(conn)
         if rows:
             raise IntegrityError(f"the database already has a ledger ({len(rows)} rows): nothing to baseline",
                                  hint="see `dbctl migrate status`; `dbctl migrate resolve` edits single migrations")
@@ -307,7 +310,7 @@ def baseline(target: Target, source: migrations.Source, *, to: str | None = None
             return BaselineResult(compared_with, False, (), tuple(differences), dry_run)
         if not dry_run:
             with conn.transaction():
-                migrations.ensure_ledger(conn, target)
-                migrations.record_applied(conn, source.migrations)
+                ledger.ensure_ledger(conn, target)
+                ledger.record_applied(conn, source.migrations)
             sqlfiles.forget_ledger(conn)
         return BaselineResult(compared_with, True, () if dry_run else tuple(source.names()), (), dry_run)
