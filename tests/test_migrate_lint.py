@@ -134,6 +134,18 @@ def test_lint_pending_ranks_by_live_size(cli, db, tmp_path: Path) -> None:
     assert cli("migrate", "lint", "--exclude", "no-such-rule").code == 2
 
 
+def test_a_begin_atomic_body_is_linted_as_one_statement(cli, tmp_path: Path) -> None:
+    """The UPDATE inside a SQL-standard function body runs when the function is called, not when the
+    file is applied: no full-table-update. (The splitter used to end the statement at its `;`.)"""
+    pending = write_migrations(copy_packaged(tmp_path / "m"), {"20991231000000_routine": (
+        "SET LOCAL lock_timeout = '5s';\n"
+        "CREATE FUNCTION reset_spend() RETURNS void LANGUAGE sql\nBEGIN ATOMIC\n"
+        '  UPDATE "LiteLLM_TeamTable" SET spend = 0;\n  UPDATE "LiteLLM_UserTable" SET spend = 0;\nEND;\n')})
+    result = cli("migrate", "lint", "--migrations-dir", str(pending), "--json")
+    assert result.code == 0, result
+    assert result.json() == {"linted": ["20991231000000_routine"], "findings": []}
+
+
 def test_lint_all_on_an_empty_database(empty_db) -> None:
     result = migrate(empty_db, "lint", "--all", "--json")
     assert result.code == 3

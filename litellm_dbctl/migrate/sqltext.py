@@ -4,6 +4,11 @@ Used to decide whether a migration file can run inside a transaction and to lint
 statement. A scanner this small is exact for what matters here (where statements end, what is code
 and what is a literal or comment); it is not a parser. It jumps from one special character to the
 next with a regex, so LiteLLM's 220 files split in a few milliseconds.
+
+A `;` inside a SQL-standard routine body (`CREATE FUNCTION ... BEGIN ATOMIC ...; END`) does not end
+the statement. Telling that apart needs a parser; this uses psql's own heuristic (psqlscan.l): in a
+statement that starts CREATE [OR REPLACE] FUNCTION|PROCEDURE, a BEGIN outside parentheses opens a
+block, CASE inside a block opens one too, and END closes one.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from dataclasses import dataclass
 _SPECIAL = re.compile(r"--|/\*|[';\"$]")
 _DOLLAR = re.compile(r"\$(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
 _BLOCK_EDGE = re.compile(r"/\*|\*/")
+_WORD = re.compile(r"(?<![\w$])[^\W\d][\w$]*|[()]")  # an identifier or keyword, or a parenthesis
+_ROUTINE_HEADS = frozenset({("create", "function"), ("create", "procedure"),
+                            ("create", "or", "replace", "function"), ("create", "or", "replace", "procedure")})
+_ROUTINE_PREFIXES = frozenset(head[:length] for head in _ROUTINE_HEADS for length in range(1, len(head) + 1))
 _NON_TRANSACTIONAL = re.compile(
     r"^(?:CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|"
     r"REINDEX\b.*\bCONCURRENTLY|VACUUM\b|CREATE\s+DATABASE\b|DROP\s+DATABASE\b|ALTER\s+SYSTEM\b|"
@@ -36,6 +45,7 @@ def split(script: str) -> list[Statement]:
     start = -1  # offset of the current statement's first token, -1 before it
     position = 0
     length = len(script)
+    block = _Block()
 
     def code(upto: int) -> None:
         nonlocal start
@@ -43,6 +53,8 @@ def split(script: str) -> list[Statement]:
         if start < 0 and chunk.strip():
             start = position + len(chunk) - len(chunk.lstrip())
         parts.append(chunk)
+        if block.watching:
+            block.scan(script, position, upto)
 
     def flush() -> None:
         nonlocal start
@@ -51,6 +63,7 @@ def split(script: str) -> list[Statement]:
             statements.append(Statement(text, script.count("\n", 0, start) + 1))
         parts.clear()
         start = -1
+        block.reset()
 
     while position < length:
         match = _SPECIAL.search(script, position)
@@ -60,15 +73,20 @@ def split(script: str) -> list[Statement]:
         code(match.start())
         position = match.start()
         token = match.group(0)
-        if token == "--":
+        if token == "--":  # to the line's end, \n or \r as in PostgreSQL's lexer
             end = script.find("\n", position)
-            position = length if end == -1 else end
+            end = length if end == -1 else end
+            carriage = script.find("\r", position, end)
+            position = end if carriage == -1 else carriage
         elif token == "/*":
             end = _block_comment_end(script, position)
             parts.append(" " + "\n" * script.count("\n", position, end))
             position = end
         elif token == ";":
-            flush()
+            if block.depth:  # inside BEGIN ATOMIC ... END: part of the statement
+                parts.append(";")
+            else:
+                flush()
             position += 1
         elif token == "$":
             tag = _DOLLAR.match(script, position)
@@ -90,6 +108,45 @@ def split(script: str) -> list[Statement]:
             position = end
     flush()
     return statements
+
+
+class _Block:
+    """psql's tracking of BEGIN ... END in a routine body, for one statement: its first words say
+    whether it is CREATE [OR REPLACE] FUNCTION|PROCEDURE; if so, words outside parentheses move
+    `depth`, and a `;` ends the statement only at depth 0."""
+
+    __slots__ = ("depth", "parens", "routine", "watching", "words")
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """For the next statement."""
+        self.words: tuple[str, ...] = ()
+        self.routine = False
+        self.watching = True  # until the statement's head rules a routine out
+        self.parens = 0
+        self.depth = 0
+
+    def scan(self, script: str, begin: int, end: int) -> None:
+        for match in _WORD.finditer(script, begin, end):
+            token = match.group(0)
+            if token == "(":
+                self.parens += 1
+            elif token == ")":
+                self.parens = max(self.parens - 1, 0)
+            elif not self.routine:
+                self.words += (token.lower(),)
+                self.routine = self.words in _ROUTINE_HEADS
+                self.watching = self.words in _ROUTINE_PREFIXES
+                if not self.watching:
+                    return
+            elif not self.parens:
+                word = token.lower()
+                if word == "begin" or (word == "case" and self.depth):
+                    self.depth += 1
+                elif word == "end" and self.depth:
+                    self.depth -= 1
 
 
 def _block_comment_end(script: str, position: int) -> int:
@@ -128,8 +185,8 @@ def _is_escape_string(script: str, position: int) -> bool:
 
 
 def _continues_identifier(script: str, position: int) -> bool:
-    """`$` inside an identifier (`a$b`) or a positional parameter (`$1`) is not a dollar quote."""
-    return position > 0 and (script[position - 1].isalnum() or script[position - 1] == "_")
+    """`$` inside an identifier (`a$b`, `a$$b`) or a positional parameter (`$1`) is not a dollar quote."""
+    return position > 0 and (script[position - 1].isalnum() or script[position - 1] in "_$")
 
 
 def needs_no_transaction(statements: list[Statement]) -> bool:
