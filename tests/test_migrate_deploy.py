@@ -260,7 +260,7 @@ def test_interrupted_concurrent_index_build_is_resumed(empty_db, tmp_path: Path)
     process.wait()
     empty_db.execute("SELECT pg_terminate_backend(%s)", (backend["pid"],))
     _wait_for(empty_db, "SELECT 1 FROM pg_class WHERE relname = 'items_slow_idx' AND NOT EXISTS "
-                        "(SELECT 1 FROM pg_stat_activity WHERE pid = %d)" % backend["pid"])
+                        f"(SELECT 1 FROM pg_stat_activity WHERE pid = {backend['pid']})")
     assert empty_db.value("SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_slow_idx'::regclass") is False
     status = migrate(empty_db, "status", "--migrations-dir", str(directory), "--json")
     assert status.code == 3, status  # resumable, not failed

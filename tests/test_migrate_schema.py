@@ -27,7 +27,8 @@ def test_diff_is_clean_at_head_and_ignores_the_request_log_indexes(cli, db) -> N
     assert _scratch_left(db) == []
 
 
-def test_diff_lists_drift(cli, db, reuse_scratch_catalogs) -> None:
+@pytest.mark.usefixtures("reuse_scratch_catalogs")
+def test_diff_lists_drift(cli, db) -> None:
     db.execute('ALTER TABLE "LiteLLM_UserTable" ADD COLUMN "nickname" text')
     db.execute('ALTER TABLE "LiteLLM_TeamTable" ALTER COLUMN "spend" DROP DEFAULT')
     db.execute('ALTER TABLE "LiteLLM_TeamTable" ALTER COLUMN "max_budget" TYPE numeric')
@@ -56,7 +57,8 @@ def test_diff_without_a_ledger_points_at_baseline(empty_db) -> None:
     assert result.code == 4 and "baseline" in result.stderr
 
 
-def test_baseline_adopts_a_schema_built_without_a_ledger(cli, db, source, reuse_scratch_catalogs) -> None:
+@pytest.mark.usefixtures("reuse_scratch_catalogs")
+def test_baseline_adopts_a_schema_built_without_a_ledger(cli, db, source) -> None:
     db.execute("DROP TABLE _prisma_migrations")
     assert cli("migrate", "status").code == 4  # tables, no ledger
     dry = cli("migrate", "baseline", "--dry-run")
@@ -76,7 +78,8 @@ def test_baseline_adopts_a_schema_built_without_a_ledger(cli, db, source, reuse_
     assert _scratch_left(db) == []
 
 
-def test_baseline_refuses_a_drifted_schema(cli, db, reuse_scratch_catalogs) -> None:
+@pytest.mark.usefixtures("reuse_scratch_catalogs")
+def test_baseline_refuses_a_drifted_schema(cli, db) -> None:
     db.execute("DROP TABLE _prisma_migrations")
     db.execute('ALTER TABLE "LiteLLM_VerificationToken" DROP COLUMN "key_alias"')
     result = cli("migrate", "baseline")

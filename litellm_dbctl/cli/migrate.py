@@ -91,8 +91,9 @@ def deploy(
 ) -> None:
     """Apply pending migrations in order.
 
-    Each file is atomic with its ledger row; all run under Prisma's and LiteLLM's advisory locks (polled up to --lock-timeout, then exit 5). Refuses (exit 4) while a
-    migration is failed or an applied file was modified.
+    Each file is atomic with its ledger row; all run under Prisma's and LiteLLM's advisory locks
+    (polled up to --lock-timeout, then exit 5). Refuses (exit 4) while a migration is failed or an
+    applied file was modified.
 
     Example: dbctl migrate deploy -q
     """
@@ -146,9 +147,9 @@ def resolve(
 ) -> None:
     """Record a failed migration as rolled back or applied, as `prisma migrate resolve` does.
 
-    Edits the ledger only: never runs or undoes SQL, never overwrites history (old rows stay, marked rolled back; a new row records
-    the resolution). Exit 2 for an unknown name (P3017), a migration already applied (P3008), or
-    one that is not failed (P3011/P3012).
+    Edits the ledger only: never runs or undoes SQL, never overwrites history (old rows stay,
+    marked rolled back; a new row records the resolution). Exit 2 for an unknown name (P3017), a
+    migration already applied (P3008), or one that is not failed (P3011/P3012).
 
     Example: dbctl migrate resolve --rolled-back 20250326162113_baseline
     """

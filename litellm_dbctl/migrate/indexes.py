@@ -22,6 +22,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.common.errors import IntegrityError, LockBusy, SchemaTooOld
@@ -149,7 +150,8 @@ def _check_schema(conn: psycopg.Connection, index: RequestLogIndex) -> None:
 
 
 def _state(conn: psycopg.Connection, name: str) -> dict[str, Any] | None:
-    return sqlfiles.run(conn, "indexes/state", {"index": name})
+    state: dict[str, Any] | None = sqlfiles.run(conn, "indexes/state", {"index": name})
+    return state
 
 
 def _foreign(state: dict[str, Any] | None, name: str, table: str) -> None:
@@ -261,8 +263,7 @@ def _partitioned(run: _Run, index: RequestLogIndex, table: str, name: str) -> No
             run.note(child_index, child["name"], "attached", f"under {name}")
             continue
         run.step(f"attaching {child_index}",
-                 lambda child_index=child_index: sqlfiles.run(conn, "indexes/attach",
-                                                             identifiers={"parent": name, "child": child_index}))
+                 partial(sqlfiles.run, conn, "indexes/attach", identifiers={"parent": name, "child": child_index}))
         run.note(child_index, child["name"], "attached", f"under {name}")
     if state is not None and not children:
         run.note(name, table, "present" if state["valid"] else "incomplete",

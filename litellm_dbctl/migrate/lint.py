@@ -166,7 +166,7 @@ IGNORE = re.compile(r"--\s*(?:dbctl-lint\s*:\s*ignore|squawk-ignore)\b\s*(?P<rul
 
 
 def _unquote(name: str) -> str:
-    last = re.findall(_ID, name)[-1]
+    last: str = re.findall(_ID, name)[-1]
     return last[1:-1].replace('""', '"') if last.startswith('"') else last.lower()
 
 
@@ -282,10 +282,10 @@ def _statement(state: _File, text: str, line: int, *, alone: bool) -> None:
                 index = _unquote(name)
                 if index not in state.created_indexes:
                     size = state.facts.relations.get(index)
-                    table = size.table if size else None
-                    state.add(line, "require-concurrent-index-deletion", table)
-                    if table:
-                        state.blocking_lock(line, table)
+                    owner = size.table if size else None
+                    state.add(line, "require-concurrent-index-deletion", owner)
+                    if owner:
+                        state.blocking_lock(line, owner)
     elif match := DROP_TABLE.match(text):
         for name in split_top_level(match["names"]):
             table = _unquote(name)
@@ -311,8 +311,8 @@ def _statement(state: _File, text: str, line: int, *, alone: bool) -> None:
             state.add(line, "require-concurrent-reindex", size.table if size else name)
     elif REWRITE_COMMAND.match(text):
         names = re.findall(_QNAME, re.sub(r"\([^)]*\)", " ", text))[1:]
-        table = _unquote(names[-1]) if names and names[-1].upper() not in ("FULL", "VERBOSE", "ANALYZE") else None
-        state.add(line, "table-rewrite", table, "VACUUM FULL" if text.upper().startswith("VACUUM") else "CLUSTER")
+        rewritten = _unquote(names[-1]) if names and names[-1].upper() not in ("FULL", "VERBOSE", "ANALYZE") else None
+        state.add(line, "table-rewrite", rewritten, "VACUUM FULL" if text.upper().startswith("VACUUM") else "CLUSTER")
     elif match := CREATE_TRIGGER.match(text):
         state.blocking_lock(line, _unquote(match["table"]))
     elif match := UPDATE.match(text) or DELETE.match(text):
@@ -411,10 +411,8 @@ def lint(target: Target, source: Source, *, everything: bool = False,
     """Lint the migrations the database has not applied (or, with `everything`, all of them)."""
     with database.connect(target, command="migrate lint", read_only=True) as conn:
         known = facts(conn)
-        if everything:
-            chosen = list(source.migrations)
-        else:
-            chosen = [source.get(m.name) for m in ledger.status(conn, source).pending]
+        chosen = list(source.migrations) if everything else \
+            [source.get(m.name) for m in ledger.status(conn, source).pending]
     skipped = set(exclude)
     unknown = skipped - set(RULES)
     if unknown:

@@ -65,7 +65,8 @@ def snapshot(conn: psycopg.Connection) -> Catalog:
             "table": row["table"], "type": row["type"], "not_null": row["not_null"], "default": row["default"],
             "identity": row["identity"], "generated": row["generated"]}
     for row in sqlfiles.run(conn, "migrate/catalog_indexes"):
-        if row["table"] not in tables or _request_log_index(row) or (partitioned_spend_logs and row["table"] == SPEND_LOGS and row["primary"]):
+        if row["table"] not in tables or _request_log_index(row) or \
+                (partitioned_spend_logs and row["table"] == SPEND_LOGS and row["primary"]):
             continue
         objects[("index", row["name"])] = {"table": row["table"], "unique": row["unique"],
                                            "definition": row["definition"], "valid": row["valid"]}
