@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from litellm_dbctl.cli import common
+from litellm_dbctl.common.errors import ExitCode
 
 if TYPE_CHECKING:
     from litellm_dbctl.migrate.schema import Difference
@@ -97,7 +98,6 @@ def deploy(
 
     Example: dbctl migrate deploy -q
     """
-    from litellm_dbctl.common.errors import ExitCode
     from litellm_dbctl.migrate.deploy import deploy as apply  # the engine and psycopg: only when it runs
 
     source = _source(ctx, migrations_dir)
@@ -153,7 +153,6 @@ def resolve(
 
     Example: dbctl migrate resolve --rolled-back 20250326162113_baseline
     """
-    from litellm_dbctl.common.errors import ExitCode
     from litellm_dbctl.migrate.resolve import resolve as record  # the engine: only when it runs
 
     source = _source(ctx, migrations_dir)
@@ -202,7 +201,6 @@ def baseline(
 
     Example: dbctl migrate baseline --dry-run
     """
-    from litellm_dbctl.common.errors import ExitCode
     from litellm_dbctl.migrate import schema  # the engine: only when the command runs
 
     source = _source(ctx, migrations_dir)
@@ -242,7 +240,6 @@ def diff(
 
     Example: dbctl migrate diff --json
     """
-    from litellm_dbctl.common.errors import ExitCode
     from litellm_dbctl.migrate import schema  # the engine: only when the command runs
 
     source = _source(ctx, migrations_dir)
@@ -279,7 +276,6 @@ def indexes(
 
     Example: dbctl migrate indexes --dry-run
     """
-    from litellm_dbctl.common.errors import ExitCode
     from litellm_dbctl.migrate import indexes as request_log  # the engine: only when the command runs
 
     report = request_log.ensure(common.target(ctx, direct=True), dry_run=dry_run, lock_timeout=lock_timeout,
@@ -312,7 +308,6 @@ def lint(
 
     Example: dbctl migrate lint --all --exclude require-lock-timeout
     """
-    from litellm_dbctl.common.errors import ExitCode
     from litellm_dbctl.migrate import lint as linter  # the linter: only when the command runs
 
     source = _source(ctx, migrations_dir)

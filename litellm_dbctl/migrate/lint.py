@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.db import database, sqlfiles
 from litellm_dbctl.db.config import Target
 from litellm_dbctl.migrate import ledger, sqltext
@@ -416,8 +417,6 @@ def lint(target: Target, source: Source, *, everything: bool = False,
     skipped = set(exclude)
     unknown = skipped - set(RULES)
     if unknown:
-        from litellm_dbctl.common.errors import InvalidInput
-
         raise InvalidInput(f"--exclude: unknown rule(s) {', '.join(sorted(unknown))}; known: {', '.join(RULES)}")
     found = [f for m in chosen for f in lint_migration(m, known) if f.rule not in skipped]
     return LintReport(tuple(m.name for m in chosen), tuple(rank(found)))

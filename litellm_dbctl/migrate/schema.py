@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from litellm_dbctl.common.errors import DbctlError, IntegrityError, InvalidInput, OperationalError
-from litellm_dbctl.db import database, sqlfiles
+from litellm_dbctl.db import config, database, sqlfiles
 from litellm_dbctl.db.config import Target
 from litellm_dbctl.migrate import ledger
 from litellm_dbctl.migrate.deploy import deploy
@@ -183,8 +183,6 @@ def scratch_database(target: Target, *, shadow_url: str | None = None) -> Iterat
     privilege); without the privilege, a new database on the embedded server.
     """
     if shadow_url:
-        from litellm_dbctl.db import config
-
         shadow = config.parse(shadow_url, "--shadow-url")
         schema = f"dbctl_scratch_{uuid.uuid4().hex[:12]}"
         with database.connect(shadow, command="migrate scratch", autocommit=True) as admin:
@@ -218,6 +216,7 @@ def scratch_database(target: Target, *, shadow_url: str | None = None) -> Iterat
 
 
 def _embedded_server() -> Target:
+    # The embedded server's module (subprocess, its package lookup) only when it is the fallback.
     from litellm_dbctl.db import embedded
 
     server = embedded.ensure_running(embedded.data_dir())
