@@ -45,9 +45,9 @@ def test_schema_parameter_sets_the_search_path(db) -> None:
 
 
 def test_read_only_connections_refuse_writes(db) -> None:
-    with database.connect(config.parse(db.url, "x"), command="x", read_only=True) as conn:
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-            conn.execute('UPDATE "LiteLLM_UserTable" SET spend = 0')
+    with database.connect(config.parse(db.url, "x"), command="x", read_only=True) as conn, \
+         pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        conn.execute('UPDATE "LiteLLM_UserTable" SET spend = 0')
 
 
 def test_advisory_lock_times_out_naming_the_holder(db) -> None:
@@ -57,9 +57,8 @@ def test_advisory_lock_times_out_naming_the_holder(db) -> None:
          database.connect(target, command="waiter", autocommit=True) as waiter:
         with database.advisory_lock(holder, key, timeout=0, what="holder"):
             started = time.monotonic()
-            with pytest.raises(LockBusy) as info:
-                with database.advisory_lock(waiter, key, timeout=0.3, what="budget sync"):
-                    pass
+            with pytest.raises(LockBusy) as info, database.advisory_lock(waiter, key, timeout=0.3, what="budget sync"):
+                pass
             assert 0.25 < time.monotonic() - started < 3
             assert "dbctl holder job" in info.value.message and info.value.exit_code == 5
         with database.advisory_lock(waiter, key, timeout=0, what="after release"):
@@ -118,3 +117,61 @@ def test_retry_gives_up_with_an_operational_error(db) -> None:
 
     with pytest.raises(OperationalError, match="after 3 attempts"):
         database.retry(always, what="x", attempts=3, base_delay=0.001)
+
+
+class _Stale(Exception):
+    """A plan that went stale between its read and its write (provisioning's StalePlan, say)."""
+
+
+def test_retry_replans_with_a_fresh_allowance_for_conflicts() -> None:
+    """`replan` is the loop provisioning and budget sync wrap around retry: each plan gets its own
+    `attempts` for lock conflicts, and conflicts after a replan count from zero again."""
+    import psycopg.errors as pe
+
+    outcomes: list[Exception | None] = [pe.LockNotAvailable("t"), pe.LockNotAvailable("t"), _Stale("moved"),
+                                        pe.DeadlockDetected("d"), pe.LockNotAvailable("t"), _Stale("moved"), None]
+    seen: list[int] = []
+
+    def attempt() -> str:
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+        return "done"
+
+    assert database.retry(attempt, what="plan", attempts=3, base_delay=0.001, replan=(_Stale,), replans=3,
+                          on_retry=lambda exc, n: seen.append(n)) == "done"
+    assert seen == [1, 2, 1, 2] and outcomes == []
+
+
+def test_retry_gives_up_replanning_with_the_callers_error() -> None:
+    runs: list[int] = []
+
+    def stale() -> None:
+        runs.append(1)
+        raise _Stale("a row moved")
+
+    with pytest.raises(OperationalError, match=r"plan: the rows kept changing while dbctl planned \(a row moved\); "
+                                               r"gave up after 4 attempts"):
+        database.retry(stale, what="plan", replan=(_Stale,), replans=4)
+    assert len(runs) == 4
+    with pytest.raises(LockBusy, match="still moving"):
+        database.retry(stale, what="plan", replan=(_Stale,), replans=2,
+                       gave_up=lambda exc: LockBusy(f"still moving: {exc}"))
+    with pytest.raises(_Stale):  # not named in `replan`: not retried
+        database.retry(stale, what="plan")
+
+
+def test_poll_tries_until_true_or_the_deadline() -> None:
+    tries: list[float] = []
+
+    def third_time() -> bool:
+        tries.append(time.monotonic())
+        return len(tries) == 3
+
+    assert database.poll(third_time, timeout=5)
+    assert len(tries) == 3
+    started = time.monotonic()
+    assert not database.poll(lambda: False, timeout=0.3)
+    assert 0.3 <= time.monotonic() - started < 1.5
+    assert database.poll(lambda: True, timeout=0)
+    assert not database.poll(lambda: False, timeout=0)
