@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from fix_migrate import migrate, with_params
-from helpers import run_process
+from helpers import ROOT, run_process
 
 from litellm_dbctl.db import config, database
 from litellm_dbctl.migrate import ledger, quickstatus
@@ -96,3 +99,13 @@ def test_through_the_entry_point(db) -> None:
     db.execute("DELETE FROM _prisma_migrations WHERE migration_name = '20250326162113_baseline'")
     pending = run_process(["--database-url", db.url, "migrate", "status"])
     assert pending.returncode == 3 and "20250326162113_baseline" in pending.stdout
+
+
+def test_answers_without_typer_or_psycopg(db) -> None:
+    """What the fast path exists for: neither is imported when it answers (then it is no cheaper
+    than the full command, and should go)."""
+    script = ("import sys\nfrom litellm_dbctl.migrate import quickstatus\n"
+              f"assert quickstatus.run(['-q', '--database-url', {db.url!r}, 'migrate', 'status']) == 0\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'click', 'psycopg', 'rich')))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout == "[]\n", done
