@@ -19,9 +19,9 @@ when Redis is used: it costs about 0.2 s of start-up.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litellm_dbctl.common.errors import InvalidInput, OperationalError
@@ -47,7 +47,7 @@ class RedisError(OperationalError):
 class RedisTarget:
     """A checked Redis URL: how to reach the deployment, no I/O done yet."""
 
-    mode: str  # node | cluster | sentinel
+    mode: Literal["node", "cluster", "sentinel"]
     url: str = field(repr=False)  # one node (cluster: the first; sentinel: the master's options) as redis-py reads it
     label: str  # where, for messages: host:port, a socket path, or the service and its sentinels
     nodes: tuple[tuple[str, int], ...] = ()  # cluster: the other startup nodes; sentinel: every sentinel
@@ -111,7 +111,7 @@ def parse_url(url: str, source: str = SOURCE) -> RedisTarget:
         host, port = nodes[0]
         netloc = f"{userinfo}@{_host_port(host, port)}" if userinfo else _host_port(host, port)
         one = urlunsplit((base, netloc, f"/{db}" if db else "", query, ""))
-    _redis_options(one, source, shown)
+    _check_options(one, source, shown)
     if mode == "cluster":
         return RedisTarget("cluster", one, _host_port(*nodes[0]), tuple(nodes[1:]))
     if mode == "sentinel":
@@ -126,12 +126,12 @@ def _host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _redis_options(url: str, source: str, shown: str) -> None:
+def _check_options(url: str, source: str, shown: str) -> None:
     """redis-py's own reading of a node URL: the options' values checked as it will use them."""
-    from redis.connection import parse_url  # here: redis-py costs ~0.2 s of start-up, and only Redis users pay it
+    from redis import connection  # here: redis-py costs ~0.2 s of start-up, and only Redis users pay it
 
     try:
-        parse_url(url)
+        _untyped(connection.parse_url)(url)
     except ValueError as exc:
         raise InvalidInput(f"{source}: {exc}: {shown}") from None
 
@@ -164,21 +164,18 @@ def session(url: str) -> Iterator[Client]:
     RedisError, so a caller reporting Redis failures after a commit catches them all."""
     target = parse_url(url)
     from redis.exceptions import RedisClusterException
-    from redis.exceptions import RedisError as Failure  # here: see _redis_options
+    from redis.exceptions import RedisError as Failure  # here: see _check_options
 
     connecting = True
-    client: Client | None = None
     try:
-        client = _client(target)
-        if target.mode != "cluster":  # a cluster client connected already, to read the slot map
-            client.ping()
-        connecting = False
-        yield client
+        with ExitStack() as opened:
+            client = _client(target, opened)
+            if target.mode != "cluster":  # a cluster client connected already, to read the slot map
+                client.ping()
+            connecting = False
+            yield client
     except (Failure, RedisClusterException, ValueError) as exc:
-        raise RedisError(describe(exc, target.label, connecting=connecting)) from None
-    finally:
-        if client is not None:
-            client.close()
+        raise RedisError(_describe(exc, target.label, connecting=connecting)) from None
 
 
 def delete_and_publish(client: Client, keys: list[bytes], channel: bytes, messages: list[str]) -> tuple[int, int]:
@@ -187,7 +184,7 @@ def delete_and_publish(client: Client, keys: list[bytes], channel: bytes, messag
     One round trip on a single Redis. A cluster pipeline refuses PUBLISH and a DEL across slots:
     there the DELs go one per key, grouped per node by redis-py (which follows MOVED), then the
     messages to one node, which relays them to the whole cluster."""
-    from redis.cluster import RedisCluster  # here: see _redis_options
+    from redis.cluster import RedisCluster  # here: see _check_options
 
     if isinstance(client, RedisCluster):
         cluster: Any = client  # redis-py's annotations and the types-redis stubs disagree on its pipeline
@@ -207,26 +204,31 @@ def delete_and_publish(client: Client, keys: list[bytes], channel: bytes, messag
     return int(deleted), sum(receivers)
 
 
-def _client(target: RedisTarget) -> Client:
-    from redis.backoff import NoBackoff  # here: see _redis_options
+def _client(target: RedisTarget, opened: ExitStack) -> Client:
+    """A client of `target` (redis-py connects on its first command), closed with `opened`."""
+    from redis import connection  # here: see _check_options
+    from redis.backoff import NoBackoff
     from redis.client import Redis
     from redis.cluster import ClusterNode, RedisCluster
-    from redis.connection import parse_url
     from redis.retry import Retry
     from redis.sentinel import Sentinel
 
     timeout = TIMEOUT_SECONDS  # unless the URL sets socket_timeout / socket_connect_timeout (it wins)
     if target.mode == "cluster":  # redis-py's own retries: they follow a failover or a resharding
-        nodes = [ClusterNode(host, port) for host, port in target.nodes]
-        return cast(Client, RedisCluster(url=target.url, startup_nodes=nodes, socket_timeout=timeout,
-                                         socket_connect_timeout=timeout))
+        nodes = [_untyped(ClusterNode)(host, port) for host, port in target.nodes]
+        cluster = cast(Client, RedisCluster(url=target.url, startup_nodes=nodes, socket_timeout=timeout,
+                                            socket_connect_timeout=timeout))
+        opened.callback(cluster.close)
+        return cluster
     # No silent retries: a failure is reported at once, with what it left stale.
     once = Retry(NoBackoff(), 0)
     if target.mode == "node":
-        return cast(Client, Redis.from_url(target.url, socket_timeout=timeout, socket_connect_timeout=timeout,
+        node = cast(Client, Redis.from_url(target.url, socket_timeout=timeout, socket_connect_timeout=timeout,
                                            retry=once))
+        opened.callback(node.close)
+        return node
     master: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout, "retry": once,
-                              **parse_url(target.url)}
+                              **_untyped(connection.parse_url)(target.url)}
     for name in ("host", "port"):
         master.pop(name, None)
     tls = master.pop("connection_class", None) is not None  # rediss+sentinel: master and sentinels speak TLS
@@ -236,12 +238,21 @@ def _client(target: RedisTarget) -> Client:
     if target.sentinel_password:
         guards["password"] = target.sentinel_password
     sentinel = Sentinel(list(target.nodes), sentinel_kwargs={**guards, "ssl": tls} if tls else guards)
-    return cast(Client, sentinel.master_for(target.service_name or "", ssl=tls, **master))
+    for asked in sentinel.sentinels:
+        opened.callback(asked.close)
+    primary = cast(Client, sentinel.master_for(target.service_name or "", ssl=tls, **master))
+    opened.callback(primary.close)
+    return primary
 
 
-def describe(exc: BaseException, label: str, *, connecting: bool = False) -> str:
+def _untyped(function: Any) -> Any:
+    """A redis-py callable its own annotations leave untyped (the types-redis stubs type it): for strict mypy."""
+    return function
+
+
+def _describe(exc: BaseException, label: str, *, connecting: bool = False) -> str:
     """One line for a redis-py failure, as the RESP client said it before: where, then why."""
-    from redis import exceptions  # here: see _redis_options
+    from redis import exceptions  # here: see _check_options
     from redis.sentinel import MasterNotFoundError
 
     if isinstance(exc, MasterNotFoundError):  # its text goes on with the repr of every sentinel client
