@@ -137,3 +137,19 @@ def test_one_scan_per_run_whatever_the_number_of_entities(cli, db: Database, ser
         assert stats["cmdstat_del"]["calls"] == 2, stats  # one for the batch, one in the lease's release script
         assert stats["cmdstat_publish"]["calls"] == len(cached), stats
         assert node.dbsize() == 500
+
+
+def test_glob_characters_in_ids_and_the_namespace_match_only_themselves(cli, db: Database, servers: Servers) -> None:
+    """A reset team `t*` drops its own window counters, not those of team t1 (a SCAN pattern built
+    from the id matched both, and dropping a live counter undercounts that team's budget)."""
+    port = servers.start()
+    fx.team(db, "t*", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    fx.team(db, "t1", spend=5.0, budget_duration="1d", budget_reset_at=fx.FUTURE)
+    namespace = "ns[1]*"
+    with client(port) as node:
+        node.mset({f"{namespace}:spend:team:t*:window:1d": "5", f"{namespace}:spend:team:t1:window:1d": "5",
+                   "ns1x:spend:team:t*:window:1d": "5"})  # another namespace the pattern `ns[1]*` matches
+        result = cli("budget", "sync", "--now", NOW, "--redis-url", f"redis://127.0.0.1:{port}",
+                     "--redis-namespace", namespace, "--json")
+        assert result.code == 0, result
+        assert sorted(node.keys()) == ["ns1x:spend:team:t*:window:1d", f"{namespace}:spend:team:t1:window:1d"]
