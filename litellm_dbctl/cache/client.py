@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litellm_dbctl.common.errors import InvalidInput, OperationalError
 from litellm_dbctl.db.config import redact_url, register_secret, register_secret_url, split_url
@@ -74,17 +74,7 @@ def parse_url(url: str, source: str = SOURCE) -> RedisTarget:
         one, path = value, parts.path
     else:
         parts = urlsplit(value)
-        userinfo, at, hosts = parts.netloc.rpartition("@")
-        nodes = []
-        for item in hosts.split(","):
-            one = urlunsplit((base, f"{userinfo}{at}{item}", "", parts.query, parts.fragment))
-            try:
-                node = split_url(one, source, (base,))
-            except InvalidInput as exc:  # show the URL as given, not the one node cut from it
-                raise InvalidInput(exc.message.replace(redact_url(one), shown)) from None
-            if not node.hostname:
-                raise InvalidInput(f"{source}: an empty host in the host list: {shown}")
-            nodes.append((node.hostname, node.port or (26379 if mode == "sentinel" else 6379)))
+        nodes = _nodes(parts, base, 26379 if mode == "sentinel" else 6379, source, shown)
         path = parts.path
     options = dict(parse_qsl(parts.query, keep_blank_values=True))
     for name, option in options.items():
@@ -120,6 +110,22 @@ def parse_url(url: str, source: str = SOURCE) -> RedisTarget:
                            service_name, options.get("sentinel_password") or None)
     label = parts.path if scheme == "unix" else _host_port(parts.hostname or "127.0.0.1", parts.port or 6379)
     return RedisTarget("node", one, label)
+
+
+def _nodes(parts: SplitResult, base: str, default_port: int, source: str, shown: str) -> list[tuple[str, int]]:
+    """The hosts of a multi-host URL (`a:7000,b,[::1]:7002`), each checked as a URL of its own."""
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    nodes = []
+    for item in hosts.split(","):
+        one = urlunsplit((base, f"{userinfo}{at}{item}", "", parts.query, parts.fragment))
+        try:
+            node = split_url(one, source, (base,))
+        except InvalidInput as exc:  # show the URL as given, not the one node cut from it
+            raise InvalidInput(exc.message.replace(redact_url(one), shown)) from None
+        if not node.hostname:
+            raise InvalidInput(f"{source}: an empty host in the host list: {shown}")
+        nodes.append((node.hostname, node.port or default_port))
+    return nodes
 
 
 def _host_port(host: str, port: int) -> str:

@@ -49,7 +49,8 @@ class EntityRef(NamedTuple):
 
 
 def cache_keys(ref: EntityRef) -> tuple[list[str], list[str], list[str]]:
-    """(object cache keys, counter keys, counter patterns) LiteLLM uses for an entity (§2.2, §6)."""
+    """(object cache keys, counter keys, counter patterns) LiteLLM uses for an entity (§2.2, §6). A
+    pattern is a literal head and `*` (the period of a window counter), matched as such, not as a glob."""
     if ref.kind == "key":
         return [ref.id], [f"spend:key:{ref.id}"], [f"spend:key:{ref.id}:window:*"]
     if ref.kind == "user":
