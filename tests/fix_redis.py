@@ -10,8 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-
-from litellm_dbctl.cache import invalidate as cache
+import redis
 
 REDIS = "redis://127.0.0.1:6379"
 PASSWORD = "s3cret-Pw"  # the denied users' password: never in any output
@@ -28,14 +27,19 @@ def redis_up() -> bool:
 needs_redis = pytest.mark.skipif(not redis_up(), reason="no Redis on 127.0.0.1:6379")
 
 
+def plain(url: str = REDIS) -> redis.Redis:
+    """A client of the test's own (replies as str), to set up and look at keys."""
+    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=10)
+
+
 @pytest.fixture
 def namespace() -> Iterator[str]:
     name = f"dbctl-test-{uuid.uuid4().hex[:8]}"
     yield name
-    with cache.Redis(REDIS) as redis:
-        keys = redis.scan(f"{name}:*")
+    with plain() as client:
+        keys = list(client.scan_iter(f"{name}:*", count=1000))
         if keys:
-            redis.command("DEL", *keys)
+            client.delete(*keys)
 
 
 @pytest.fixture
@@ -45,13 +49,13 @@ def redis_without() -> Iterator[Callable[..., str]]:
 
     def make(*denied: str) -> str:
         name = f"dbctl-test-{uuid.uuid4().hex[:8]}"
-        with cache.Redis(REDIS) as redis:
-            redis.command("ACL", "SETUSER", name, "on", f">{PASSWORD}", "~*", "&*", "+@all",
-                          *(f"-{d}" for d in denied))
+        with plain() as client:
+            client.execute_command("ACL", "SETUSER", name, "on", f">{PASSWORD}", "~*", "&*", "+@all",
+                                   *(f"-{d}" for d in denied))
         users.append(name)
         return f"redis://{name}:{PASSWORD}@127.0.0.1:6379"
 
     yield make
-    with cache.Redis(REDIS) as redis:
+    with plain() as client:
         for name in users:
-            redis.command("ACL", "DELUSER", name)
+            client.execute_command("ACL", "DELUSER", name)

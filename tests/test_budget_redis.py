@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 
 import fix_budget as fx
-from fix_redis import PASSWORD, REDIS, namespace, needs_redis, redis_without  # noqa: F401 - fixtures
+from fix_redis import PASSWORD, REDIS, namespace, needs_redis, plain, redis_without  # noqa: F401 - fixtures
 from helpers import Database
 
 from litellm_dbctl.cache import invalidate as cache
@@ -22,24 +21,25 @@ class Subscriber:
     """A proxy worker's view: every message on the invalidation channel."""
 
     def __init__(self, channel: str) -> None:
-        self.redis = cache.Redis(REDIS, timeout=10)
-        self.redis.command("SUBSCRIBE", channel)
+        self.redis = plain()
+        self.pubsub = self.redis.pubsub()
+        self.pubsub.subscribe(channel)
+        assert self.pubsub.get_message(timeout=10)["type"] == "subscribe"  # subscribed from here on
         self.messages: list[dict] = []
+        self.stop = threading.Event()
         self.thread = threading.Thread(target=self._listen, daemon=True)
         self.thread.start()
 
     def _listen(self) -> None:
-        try:
-            while True:
-                kind, _, data = self.redis.read()  # type: ignore[misc]
-                if kind == "message":
-                    self.messages.append(json.loads(data))
-        except (cache.RedisError, OSError, ValueError):
-            pass
+        while not self.stop.is_set():
+            message = self.pubsub.get_message(timeout=0.05)
+            if message is not None and message["type"] == "message":
+                self.messages.append(json.loads(message["data"]))
 
     def close(self) -> None:
-        self.redis.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked reader
+        self.stop.set()
         self.thread.join()
+        self.pubsub.close()
         self.redis.close()
 
 
@@ -47,10 +47,10 @@ def test_reset_deletes_counters_and_publishes(cli, db: Database, namespace: str)
     fx.key(db, "tok", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
     fx.team(db, "team", team_alias="Team A", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
     fx.user(db, "quiet", spend=5.0, budget_duration="1d", budget_reset_at=fx.FUTURE)
-    with cache.Redis(REDIS) as redis:
+    with plain() as redis:
         for key in ("spend:key:tok", "spend:key:tok:window:1d", "tok", "spend:team:team",
                     "spend:team:team:window:7d", "team_id:team", "team_alias:Team A", "spend:user:quiet"):
-            redis.command("SET", f"{namespace}:{key}", "5")
+            redis.set(f"{namespace}:{key}", "5")
     subscriber = Subscriber(f"{namespace}:{cache.CHANNEL}")
     try:
         result = cli("budget", "sync", "--now", NOW, "--redis-url", REDIS, "--redis-namespace", namespace, "--json")
@@ -63,10 +63,10 @@ def test_reset_deletes_counters_and_publishes(cli, db: Database, namespace: str)
     seen = {m["cache_key"] for m in subscriber.messages}
     assert {"spend:key:tok", "spend:key:tok:window:1d", "tok", "spend:team:team", "team_id:team",
             "team_alias:Team A"} <= seen  # LiteLLM also caches a team by its alias
-    with cache.Redis(REDIS) as redis:
-        assert redis.scan(f"{namespace}:spend:key:tok*") == []
-        assert redis.command("GET", f"{namespace}:spend:user:quiet") == "5"  # not reset: untouched
-        assert redis.command("GET", f"{namespace}:cronjob_lock:reset_budget_job") is None  # lease released
+    with plain() as redis:
+        assert list(redis.scan_iter(f"{namespace}:spend:key:tok*")) == []
+        assert redis.get(f"{namespace}:spend:user:quiet") == "5"  # not reset: untouched
+        assert redis.get(f"{namespace}:cronjob_lock:reset_budget_job") is None  # lease released
     assert not any("no --redis-url" in w for w in result.json()["warnings"])
 
 
@@ -80,29 +80,29 @@ def test_without_redis_the_stale_enforcement_is_said(cli, db: Database) -> None:
 def test_a_proxy_holding_the_reset_lease_exits_5(cli, db: Database, namespace: str) -> None:
     fx.key(db, "tok", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
     lease = f"{namespace}:cronjob_lock:reset_budget_job"
-    with cache.Redis(REDIS) as redis:
-        redis.command("SET", lease, "pod-123", "EX", 60)
+    with plain() as redis:
+        redis.set(lease, "pod-123", ex=60)
     result = cli("budget", "sync", "--now", NOW, "--redis-url", REDIS, "--redis-namespace", namespace,
                  "--lock-timeout", "0.3")
     assert result.code == 5, result
     assert "pod-123" in result.stderr
     assert fx.spend(db, "LiteLLM_VerificationToken", "token", "tok") == 5.0
-    with cache.Redis(REDIS) as redis:
-        assert redis.command("GET", lease) == "pod-123"  # never released someone else's lease
+    with plain() as redis:
+        assert redis.get(lease) == "pod-123"  # never released someone else's lease
 
 
 def test_limit_changes_drop_cached_objects_but_keep_counters(cli, db: Database, namespace: str, tmp_path) -> None:
     fx.user(db, "alice", max_budget=1.0)
-    with cache.Redis(REDIS) as redis:
-        redis.command("SET", f"{namespace}:alice", "{}")
-        redis.command("SET", f"{namespace}:spend:user:alice", "0.5")
+    with plain() as redis:
+        redis.set(f"{namespace}:alice", "{}")
+        redis.set(f"{namespace}:spend:user:alice", "0.5")
     spec = tmp_path / "budgets.yaml"
     spec.write_text("users:\n  - id: alice\n    max_budget: 2\n")
     result = cli("budget", "sync", "--file", str(spec), "--redis-url", REDIS, "--redis-namespace", namespace)
     assert result.code == 0, result
-    with cache.Redis(REDIS) as redis:
-        assert redis.command("GET", f"{namespace}:alice") is None
-        assert redis.command("GET", f"{namespace}:spend:user:alice") == "0.5"
+    with plain() as redis:
+        assert redis.get(f"{namespace}:alice") is None
+        assert redis.get(f"{namespace}:spend:user:alice") == "0.5"
 
 
 def test_redis_failing_after_the_commit_reports_the_result_and_the_stale_entities(
@@ -119,8 +119,8 @@ def test_redis_failing_after_the_commit_reports_the_result_and_the_stale_entitie
     assert "committed" in result.stderr and "2 entities" in result.stderr and "user alice" in result.stderr
     assert PASSWORD not in result.stderr + result.stdout
     assert fx.spend(db, "LiteLLM_VerificationToken", "token", "tok") == 0.0  # the reset stands
-    with cache.Redis(REDIS) as redis:
-        assert redis.command("GET", f"{namespace}:cronjob_lock:reset_budget_job") is None  # lease released
+    with plain() as redis:
+        assert redis.get(f"{namespace}:cronjob_lock:reset_budget_job") is None  # lease released
 
 
 def test_a_lease_redis_cannot_release_is_a_warning(cli, db: Database, namespace: str, redis_without) -> None:

@@ -10,9 +10,8 @@ import uuid
 
 import pytest
 from fix_provision import fingerprint, write
+from fix_redis import plain
 from helpers import run_process
-
-from litellm_dbctl.cache.invalidate import Redis, RedisError
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -62,33 +61,24 @@ def test_changes_invalidate_the_proxies_cache_in_redis(cli, db) -> None:
     cached = [f"{namespace}:team_id:t1", f"{namespace}:spend:team:t1", f"{namespace}:u1", f"{namespace}:spend:user:u1",
               f"{namespace}:spend:team:t1:window:1d", f"{namespace}:untouched"]
     messages: list[str] = []
-    with Redis(REDIS_URL) as redis, Redis(REDIS_URL) as listener:
+    with plain(REDIS_URL) as redis, redis.pubsub() as listener:
         for key in cached:
-            redis.command("SET", key, "cached")
-        listener.command("SUBSCRIBE", f"{namespace}:litellm_proxy.auth_cache_invalidation")
+            redis.set(key, "cached")
+        listener.subscribe(f"{namespace}:litellm_proxy.auth_cache_invalidation")
+        assert listener.get_message(timeout=5)["type"] == "subscribe"
 
         expected = {"team_id:t1", "u1", "t1_u1", "team_membership:u1:t1"}
-
-        def listen() -> None:
-            listener.sock.settimeout(5)
-            try:
-                while not expected <= set(messages):
-                    reply = listener.read()
-                    if isinstance(reply, list) and reply[0] == "message":
-                        messages.append(json.loads(reply[2])["cache_key"])
-            except (OSError, RedisError):  # timed out: the assertions below say what was missing
-                pass
-
-        thread = threading.Thread(target=listen, daemon=True)
-        thread.start()
-        time.sleep(0.2)
         result = cli("team", "add-member", "t1", "u1", "--role", "admin", "--redis-url", REDIS_URL,
                      "--redis-namespace", namespace)
         assert result.code == 0, result
         assert "invalidated" in result.stderr
-        remaining = [key for key in cached if redis.command("EXISTS", key)]
-        redis.command("DEL", *cached)
-    thread.join(timeout=6)
+        deadline = time.monotonic() + 5  # the messages wait in the subscription; then the assertions say what is missing
+        while not expected <= set(messages) and time.monotonic() < deadline:
+            reply = listener.get_message(timeout=0.1)
+            if reply is not None and reply["type"] == "message":
+                messages.append(json.loads(reply["data"])["cache_key"])
+        remaining = [key for key in cached if redis.exists(key)]
+        redis.delete(*cached)
     assert remaining == [f"{namespace}:spend:team:t1", f"{namespace}:spend:user:u1",  # unflushed spend: kept
                          f"{namespace}:spend:team:t1:window:1d", f"{namespace}:untouched"]
     assert expected <= set(messages) and not any(m.startswith("spend:") for m in messages)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import pytest
 from fix_provision import write
-from fix_redis import PASSWORD, REDIS, namespace, needs_redis, redis_without  # noqa: F401 - fixtures
+from fix_redis import PASSWORD, REDIS, namespace, needs_redis, plain, redis_without  # noqa: F401 - fixtures
 from helpers import Database
 
 from litellm_dbctl.cache import invalidate as cache
@@ -62,8 +62,8 @@ def assert_committed(db: Database, raw_key: str) -> None:
 
 def test_text_output_shows_the_result_and_the_new_key_then_the_stale_objects(
         cli, db: Database, spec: str, namespace: str, redis_without) -> None:
-    with cache.Redis(REDIS) as redis:
-        redis.command("SET", f"{namespace}:alice", "{}")
+    with plain() as redis:
+        redis.set(f"{namespace}:alice", "{}")
     url = redis_without("publish")  # DEL works, PUBLISH is refused: Redis failing part-way
     result = cli("provision", "apply", spec, "--redis-url", url, "--redis-namespace", namespace)
     assert result.code == 1, result
@@ -79,8 +79,8 @@ def test_text_output_shows_the_result_and_the_new_key_then_the_stale_objects(
     assert "Traceback" not in result.stderr
     assert PASSWORD not in result.stdout + result.stderr
     assert_committed(db, raw_key)
-    with cache.Redis(REDIS) as redis:
-        assert redis.command("GET", f"{namespace}:alice") is None  # what Redis did before failing stands
+    with plain() as redis:
+        assert redis.get(f"{namespace}:alice") is None  # what Redis did before failing stands
 
 
 def test_json_output_gains_the_redis_error_and_the_stale_objects(
@@ -230,14 +230,14 @@ def token(cli, db: Database, tmp_path) -> str:
 
 
 def cached(namespace: str, keys: set[str]) -> None:
-    with cache.Redis(REDIS) as redis:
+    with plain() as redis:
         for key in keys:
-            redis.command("SET", f"{namespace}:{key}", "1")
+            redis.set(f"{namespace}:{key}", "1")
 
 
 def surviving(namespace: str, keys: set[str]) -> set[str]:
-    with cache.Redis(REDIS) as redis:
-        return {key for key in keys if redis.command("EXISTS", f"{namespace}:{key}")}
+    with plain() as redis:
+        return {key for key in keys if redis.exists(f"{namespace}:{key}")}
 
 
 @contextmanager
@@ -245,12 +245,12 @@ def published(namespace: str) -> Iterator[list[str]]:
     """The cache keys published on the proxies' invalidation channel while the block runs."""
     channel = f"{namespace}:{cache.CHANNEL}"
     keys: list[str] = []
-    with cache.Redis(REDIS) as listener:
-        listener.command("SUBSCRIBE", channel)
+    with plain() as redis, redis.pubsub() as listener:
+        listener.subscribe(channel)
+        assert listener.get_message(timeout=10)["type"] == "subscribe"
         yield keys
-        with cache.Redis(REDIS) as redis:
-            redis.command("PUBLISH", channel, json.dumps({"cache_key": END}))
-        while (key := json.loads(listener.read()[2])["cache_key"]) != END:  # type: ignore[index]
+        redis.publish(channel, json.dumps({"cache_key": END}))
+        while (key := json.loads(listener.get_message(timeout=10)["data"])["cache_key"]) != END:
             keys.append(key)
 
 
@@ -344,6 +344,6 @@ def garbling_redis() -> Iterator[str]:
 def test_a_malformed_redis_reply_does_not_hide_the_result(cli, db: Database, spec: str, garbling_redis: str) -> None:
     result = cli("provision", "apply", spec, "--redis-url", garbling_redis)
     assert result.code == 1, result
-    raw = result.stdout.splitlines()[[i for i, line in enumerate(result.stdout.splitlines()) if "sk-" in line][0]]
+    raw = next(line for line in result.stdout.splitlines() if "sk-" in line)
     assert "unexpected reply" in result.stderr and "Traceback" not in result.stderr, result
     assert_committed(db, re.search(r"sk-\S+", raw)[0])

@@ -4,119 +4,32 @@ LiteLLM serves keys, users, teams and spend counters from caches (litellm-databa
 lowered spend is not seen while the Redis counter `spend:<entity>:<id>` exists, and objects live up
 to 60 s per worker. After a change dbctl deletes the Redis keys (the cached objects; after a change
 of spend also the counters with their `:window:*` variants) and publishes on
-`litellm_proxy.auth_cache_invalidation` so every worker drops its in-memory copy. The client is a
-few lines of RESP over a socket: DEL, SCAN and PUBLISH need no dependency.
+`litellm_proxy.auth_cache_invalidation` so every worker drops its in-memory copy. The window
+counters are found by one SCAN of the keyspace per run, whatever the number of entities, and the
+deletes and messages go in pipelined batches: one round trip per batch, not per key.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+import random
+import time
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
-from urllib.parse import unquote
 
-from litellm_dbctl.common.errors import OperationalError
-from litellm_dbctl.db.config import split_url
+from litellm_dbctl.cache.client import Client, RedisError, delete_and_publish, session
+from litellm_dbctl.common.errors import LockBusy
+
+__all__ = ["CHANNEL", "DEFAULT_OBJECT_TTL_SECONDS", "EntityRef", "Invalidation", "Lease", "RedisError", "cache_keys",
+           "invalidate"]
 
 CHANNEL = "litellm_proxy.auth_cache_invalidation"
 DEFAULT_OBJECT_TTL_SECONDS = 60  # LiteLLM's default user_api_key_cache_ttl: how long stale objects live
-
-
-class RedisError(OperationalError):
-    pass
-
-
-class Redis:
-    """A minimal synchronous Redis client: enough for AUTH, SELECT, DEL, SCAN, PUBLISH, SUBSCRIBE."""
-
-    def __init__(self, url: str, *, timeout: float = 5.0) -> None:
-        parts = split_url(url, "--redis-url", ("redis", "rediss"))  # exit 2 on a malformed URL, password hidden
-        host, port = parts.hostname or "127.0.0.1", parts.port or 6379
-        self.label = f"{host}:{port}"
-        import socket  # here: most commands never talk to Redis
-
-        try:
-            sock = socket.create_connection((host, port), timeout=timeout)
-            if parts.scheme == "rediss":
-                import ssl
-
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-        except OSError as exc:
-            raise RedisError(f"cannot connect to Redis at {self.label}: {exc.strerror or exc}") from None
-        self.sock = sock
-        self.buffer = sock.makefile("rb")
-        if parts.password:
-            user = unquote(parts.username) if parts.username else None
-            self.command("AUTH", *([user] if user else []), unquote(parts.password))
-        db = parts.path.strip("/")
-        if db:
-            self.command("SELECT", db)
-
-    def close(self) -> None:
-        try:
-            self.buffer.close()
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self) -> Redis:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def send(self, *args: str | bytes | int) -> None:
-        out = [f"*{len(args)}\r\n".encode()]
-        for arg in args:
-            data = arg if isinstance(arg, bytes) else str(arg).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-        try:
-            self.sock.sendall(b"".join(out))
-        except OSError as exc:
-            raise RedisError(f"Redis at {self.label}: {exc}") from None
-
-    def command(self, *args: str | bytes | int) -> object:
-        self.send(*args)
-        return self.read()
-
-    def read(self) -> object:
-        line = self._receive(self.buffer.readline)
-        if not line:
-            raise RedisError(f"Redis at {self.label} closed the connection")
-        kind, rest = line[:1], line[1:-2]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RedisError(f"Redis at {self.label}: {rest.decode()}")
-        if kind in (b":", b"$", b"*") and rest.lstrip(b"-").isdigit():
-            number = int(rest)
-            if kind == b":":
-                return number
-            if number < 0:
-                return None
-            if kind == b"*":
-                return [self.read() for _ in range(number)]
-            data = self._receive(lambda: self.buffer.read(number + 2))[:-2]
-            return data.decode("utf-8", "replace")
-        raise RedisError(f"Redis at {self.label}: unexpected reply {line[:20]!r}")
-
-    def _receive(self, read: Callable[[], bytes]) -> bytes:
-        """A socket error mid-reply (a timeout, a reset) is a RedisError like any other, so a caller
-        that reports Redis failures after a commit catches it too."""
-        try:
-            return read()
-        except OSError as exc:
-            raise RedisError(f"Redis at {self.label}: {exc}") from None
-
-    def scan(self, pattern: str) -> list[str]:
-        cursor, found = "0", []
-        while True:
-            reply = self.command("SCAN", cursor, "MATCH", pattern, "COUNT", 1000)
-            cursor, keys = reply  # type: ignore[misc]
-            found.extend(keys)
-            if cursor == "0":
-                return found
+BATCH = 1000  # keys deleted and published per pipelined round trip
+SCAN_COUNT = 1000  # keys the server looks at per SCAN call
+WINDOW = b":window:"
 
 
 class EntityRef(NamedTuple):
@@ -136,7 +49,8 @@ class EntityRef(NamedTuple):
 
 
 def cache_keys(ref: EntityRef) -> tuple[list[str], list[str], list[str]]:
-    """(object cache keys, counter keys, counter patterns) LiteLLM uses for an entity (§2.2, §6)."""
+    """(object cache keys, counter keys, counter patterns) LiteLLM uses for an entity (§2.2, §6). A
+    pattern is a literal head and `*` (the period of a window counter), matched as such, not as a glob."""
     if ref.kind == "key":
         return [ref.id], [f"spend:key:{ref.id}"], [f"spend:key:{ref.id}:window:*"]
     if ref.kind == "user":
@@ -169,33 +83,62 @@ class Invalidation:
 
 
 def invalidate(redis_url: str, refs: Iterable[EntityRef], *, namespace: str | None = None,
-               extra_keys: Sequence[str] = (), counters: bool) -> Invalidation:
+               counters: bool) -> Invalidation:
     """Delete the entities' Redis keys and publish an invalidation for each, as LiteLLM does.
 
     `counters=True` also drops the spend counters: only for a change of spend (a reset), as
     LiteLLM's reset job does. `counters=False` drops only the cached objects (a changed limit, a
     provisioning update): the counters hold increments the database may not have yet. No default:
     dropping them by mistake undercounts budgets."""
-    prefix = f"{namespace}:" if namespace else ""
-    keys: list[str] = list(extra_keys)
-    patterns: list[str] = []
+    keys: dict[bytes, None] = {}  # unprefixed, in order, once each
+    windows: set[bytes] = set()  # `spend:<kind>:<id>:window:` heads whose counters go too
     for ref in refs:
-        objects, spend_counters, windows = cache_keys(ref)
-        keys.extend(objects + spend_counters if counters else objects)
-        patterns.extend(windows if counters else [])
-    keys = list(dict.fromkeys(keys))
-    if not keys and not patterns:
+        objects, spend_counters, patterns = cache_keys(ref)
+        keys.update(dict.fromkeys(k.encode() for k in (objects + spend_counters if counters else objects)))
+        if counters:
+            windows.update(p.removesuffix("*").encode() for p in patterns)
+    if not keys and not windows:
         return Invalidation(0, 0, 0)
+    prefix = f"{namespace}:".encode() if namespace else b""
+    with session(redis_url) as redis:
+        if windows:
+            keys.update(dict.fromkeys(_window_keys(redis, prefix, windows)))
+        return _drop(redis, prefix, list(keys))
+
+
+def _window_keys(redis: Client, prefix: bytes, heads: set[bytes]) -> list[bytes]:
+    """The window counters (`spend:<kind>:<id>:window:<period>`) of the entities whose heads are
+    given, unprefixed: one SCAN for all of them, matched here (an id may hold glob characters)."""
+    found = []
+    for key in redis.scan_iter(match=_glob_escape(prefix) + b"spend:*:window:*", count=SCAN_COUNT):
+        if not key.startswith(prefix):
+            continue
+        name = key[len(prefix):]
+        at = name.find(WINDOW)
+        while at != -1 and name[:at + len(WINDOW)] not in heads:
+            at = name.find(WINDOW, at + 1)
+        if at != -1:
+            found.append(name)
+    return found
+
+
+def _glob_escape(text: bytes) -> bytes:
+    """`text` matched literally by a Redis glob pattern (a namespace may hold `*?[]\\`)."""
+    for char in (b"\\", b"*", b"?", b"[", b"]"):
+        text = text.replace(char, b"\\" + char)
+    return text
+
+
+def _drop(redis: Client, prefix: bytes, keys: list[bytes]) -> Invalidation:
+    """Delete the keys and publish one invalidation each, a batch per round trip: DEL before
+    PUBLISH, since a worker told to drop its copy must not find the old one still in Redis."""
+    channel = prefix + CHANNEL.encode()
     deleted = published = receivers = 0
-    with Redis(redis_url) as redis:
-        window_keys = [k[len(prefix):] for p in patterns for k in redis.scan(prefix + p)]
-        all_keys = list(dict.fromkeys(keys + window_keys))
-        for start in range(0, len(all_keys), 500):
-            chunk = all_keys[start:start + 500]
-            deleted += int(redis.command("DEL", *(prefix + k for k in chunk)))  # type: ignore[arg-type]
-        for key in all_keys:
-            receivers += int(redis.command("PUBLISH", prefix + CHANNEL, json.dumps({"cache_key": key})))  # type: ignore[arg-type]
-            published += 1
+    for start in range(0, len(keys), BATCH):
+        chunk = keys[start:start + BATCH]
+        messages = [json.dumps({"cache_key": key.decode("utf-8", "replace")}) for key in chunk]
+        gone, heard = delete_and_publish(redis, [prefix + key for key in chunk], channel, messages)
+        deleted, published, receivers = deleted + gone, published + len(chunk), receivers + heard
     return Invalidation(deleted, published, receivers)
 
 
@@ -212,8 +155,6 @@ class Lease:
     """
 
     def __init__(self, redis_url: str, key: str, *, ttl: int, namespace: str | None = None) -> None:
-        import uuid
-
         self.redis_url = redis_url
         self.key = f"{namespace}:{key}" if namespace else key
         self.ttl = ttl
@@ -222,18 +163,14 @@ class Lease:
 
     def acquire(self, *, timeout: float, what: str) -> None:
         """Poll up to `timeout` seconds; raise LockBusy naming the holder when it stays taken."""
-        import random
-        import time
-
-        from litellm_dbctl.common.errors import LockBusy
-
         deadline = time.monotonic() + max(timeout, 0.0)
         delay = 0.05
-        with Redis(self.redis_url) as redis:
-            while redis.command("SET", self.key, self.holder, "NX", "EX", self.ttl) != "OK":
+        with session(self.redis_url) as redis:
+            while not redis.set(self.key, self.holder, nx=True, ex=self.ttl):
                 if time.monotonic() >= deadline:
-                    holder = redis.command("GET", self.key)
-                    raise LockBusy(f"{what}: Redis lease {self.key} is held by {holder}; gave up after {timeout:g} s",
+                    holder = redis.get(self.key)
+                    shown = holder.decode("utf-8", "replace") if holder is not None else None
+                    raise LockBusy(f"{what}: Redis lease {self.key} is held by {shown}; gave up after {timeout:g} s",
                                    hint="a proxy is running its budget reset job; retry later or raise --lock-timeout")
                 time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.01)))
                 delay = min(delay * 2, 1.0)
@@ -242,6 +179,6 @@ class Lease:
     def release(self) -> None:
         if not self.held:
             return
-        with Redis(self.redis_url) as redis:
-            redis.command("EVAL", _RELEASE, 1, self.key, self.holder)
+        with session(self.redis_url) as redis:
+            redis.eval(_RELEASE, 1, self.key, self.holder)
         self.held = False

@@ -85,9 +85,9 @@ def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = Fals
               budget_reset_time: str = "00:00", batch_size: Optional[int] = None,
               proxy_config: Optional[str] = None) -> RunSettings:
         if redis_url:  # a malformed URL is exit 2 before anything is written, not a failure after the commit
-            from litellm_dbctl.db.config import split_url
+            from litellm_dbctl.cache.client import parse_url
 
-            split_url(redis_url, "--redis-url", ("redis", "rediss"))
+            parse_url(redis_url)
         return RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, lock_timeout, timezone,
                            budget_reset_time, batch_size, proxy_config)
 
