@@ -28,12 +28,6 @@ def _run(args: list[str]) -> int:
 
         sys.stdout.write(f"dbctl {__version__}\n")
         return 0
-    if "status" in args and "migrate" in args:  # the common case of a frequent call, without Typer or psycopg
-        from litellm_dbctl.migrate import quickstatus
-
-        code = quickstatus.run(args)
-        if code is not None:
-            return code
     from litellm_dbctl.cli import run
 
     return run(args)

@@ -44,7 +44,7 @@ def connect(
 ) -> psycopg.Connection[Any]:
     """Open a connection with dbctl's session settings (`session_settings`). Raises
     OperationalError, redacted."""
-    # psycopg costs ~110 ms to import: only commands that connect pay it (not `migrate status`'s fast path).
+    # psycopg costs ~110 ms to import: only commands that connect pay it (not --help).
     import psycopg
     from psycopg.rows import dict_row
     from psycopg.types.array import ListBinaryDumper
@@ -99,8 +99,7 @@ def session_settings(target: Target, *, lock_timeout: str | None = None,
 
 def connection_parameters(target: Target, *, command: str, settings: dict[str, str]) -> dict[str, str]:
     """libpq keywords beside the URL: `application_name = dbctl <command>`, and `settings` as
-    startup options (empty behind a pooler, which rejects them). Shared with the status fast path,
-    which connects through libpq directly."""
+    startup options (empty behind a pooler, which rejects them)."""
     params = {"application_name": f"dbctl {command}"[:63]}
     if settings:
         params["options"] = " ".join(f"-c {k}={_escape_option(v)}" for k, v in settings.items())

@@ -1,9 +1,8 @@
 """Prisma's migration ledger (`_prisma_migrations`): its rows, and every migration's state from them.
 
 The ledger is read and written as Prisma's schema engine does, so Prisma, LiteLLM's start-up and
-dbctl can take turns on one database. `evaluate` is the one reading of the rows: `migrate status`
-(both its full command and its fast path), deploy, resolve, diff and lint all decide from it.
-No module here imports psycopg: the status fast path uses `evaluate` before psycopg is loaded.
+dbctl can take turns on one database. `evaluate` is the one reading of the rows: `migrate status`,
+deploy, resolve, diff and lint all decide from it.
 """
 
 from __future__ import annotations
