@@ -9,6 +9,9 @@ import fix_budget as fx
 import pytest
 from helpers import Database
 
+from litellm_dbctl.budget import limits
+from litellm_dbctl.common import durations
+
 NOW = "2026-06-10T12:00:00Z"
 
 SPEC = """\
@@ -114,6 +117,18 @@ def test_dry_run_writes_nothing(cli, db: Database, tmp_path: Path) -> None:
     ("users:\n  - id: u\n  - id: u\n", "named twice"),
     ("users: {id: u}\n", "must be a list"),
     ("users:\n  - id: u\n    max_budget: [1\n", "not valid YAML"),
+    # numbers no column holds: NaN, infinities, integers past bigint (a crash before), and `1e309`,
+    # which YAML 1.1 reads as a string (1.0e+309 is its infinity)
+    ("users:\n  - id: u\n    max_budget: .nan\n", "budgets.yaml:6: users[0].max_budget: must be a finite number"),
+    ("users:\n  - id: u\n    max_budget: .inf\n", "users[0].max_budget: must be a finite number"),
+    ("teams:\n  - id: t\n    soft_budget: -.inf\n", "budgets.yaml:3: teams[0].soft_budget: must be a finite"),
+    ("users:\n  - id: u\n    max_budget: 1.0e+309\n", "users[0].max_budget: must be a finite number"),
+    ("users:\n  - id: u\n    max_budget: 1e309\n", "users[0].max_budget: must be a number >= 0 or null, not '1e309'"),
+    ("users:\n  - id: u\n    max_budget: 1" + "0" * 400 + "\n", "users[0].max_budget: must be at most 9223372036854775807"),
+    ("users:\n  - id: u\n    max_budget: 9223372036854775808\n", "past bigint"),
+    ("users:\n  - id: u\n    rpm_limit: 9223372036854775808\n", "users[0].rpm_limit: must be a whole number from 0"),
+    ("users:\n  - id: u\n    tpm_limit: .nan\n", "users[0].tpm_limit: must be a whole number"),
+    ("users:\n  - id: \"u\\0\"\n    max_budget: 1\n", "users[0].id: must not contain a NUL"),  # exit 1 before
 ])
 def test_bad_files_exit_2_and_change_nothing(cli, db: Database, tmp_path: Path, text: str, expected: str) -> None:
     fx.user(db, "u", max_budget=1.0)
@@ -175,3 +190,20 @@ def test_missing_file_exits_2(cli, db: Database, tmp_path: Path) -> None:
 
 def test_empty_file_is_nothing_to_do(cli, db: Database, tmp_path: Path) -> None:
     assert cli("budget", "sync", "--file", write(tmp_path, "# nothing yet\n"), "--check").code == 0
+
+
+def test_value_checks_take_the_edges_of_each_column() -> None:
+    """The checks every budgets.yaml value passes (pure: no database)."""
+    assert limits.check_amount(0) is None and limits.check_amount(2.5) is None
+    assert limits.check_amount(limits.BIGINT_MAX) is None and limits.check_amount(1e300) is None
+    for bad in (float("nan"), float("inf"), -float("inf"), limits.BIGINT_MAX + 1, -0.5, True, "5", [5]):
+        assert limits.check_amount(bad), bad
+    assert limits.check_count(0) is None and limits.check_count(limits.BIGINT_MAX) is None
+    for bad in (limits.BIGINT_MAX + 1, -1, 1.0, float("nan"), False, "1"):
+        assert limits.check_count(bad), bad
+    assert limits.check_name("acme") is None
+    for bad in ("", "a\x00b", 12, None):
+        assert limits.check_name(bad), bad
+    assert limits.check_duration("30d", durations.UTC_MIDNIGHT) is None
+    assert "LiteLLM rejects it" in (limits.check_duration("2mo", durations.UTC_MIDNIGHT) or "")
+    assert limits.check_field("rpm_limit", None, durations.UTC_MIDNIGHT) is None  # null clears a limit

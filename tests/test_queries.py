@@ -64,6 +64,13 @@ def test_check_finds_unknown_tables_and_columns() -> None:
         ("-- requires: none\n-- mode: read\n-- returns: rows\n-- d\nSELECT 1 WHERE a LIKE 'x%'", "stray %"),
         ("-- requires: none\n-- mode: read\n-- returns: rows\n-- d\nSELECT %(a)d", "stray %"),
         ("-- requires: none\n-- mode: read\n-- returns: rows\n-- d\nSELECT $1", "positional"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- variant: t\n-- d\nSELECT 1", "needs an identifiers"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- identifiers: t\n-- variant: a, b\n-- d\n"
+         "SELECT 1 FROM {t}", "one table or column for each of t"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- identifiers: t\n-- variant: a b\n-- d\n"
+         "SELECT 1 FROM {t}", "one table or column"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- identifiers: t\n-- variant: a\n-- variant: a\n"
+         "-- d\nSELECT 1 FROM {t}", "listed twice"),
     ],
 )
 def test_malformed_headers_are_rejected(text: str, message: str) -> None:
@@ -203,14 +210,14 @@ def test_bad_includes_are_rejected_naming_the_file(scratch_queries, statement: s
 def test_lock_and_copy_out_take_only_read_statements_that_return_rows(db) -> None:
     with psycopg.connect(db.url, autocommit=True) as conn:
         with pytest.raises(QueryDefinitionError, match="only a read query"):
-            sqlfiles.run(conn, "budget/reset_users", {"durations": [], "next_reset_at": [], "now": None,
-                                                      "rollover": False}, lock=True)
-        with pytest.raises(QueryDefinitionError, match="copy_out needs a read query"):
-            with sqlfiles.copy_out(conn, "budget/reset_users", {}, "csv"):
-                pass
-        with pytest.raises(QueryDefinitionError, match="format must be one of"):
-            with sqlfiles.copy_out(conn, "spend/export_logs", {}, "xml"):
-                pass
+            sqlfiles.run(conn, "budget/reset", {"durations": [], "next_reset_at": [], "now": None, "rollover": False},
+                         identifiers={"table": "LiteLLM_UserTable"}, lock=True)
+        with pytest.raises(QueryDefinitionError, match="copy_out needs a read query"), \
+                sqlfiles.copy_out(conn, "budget/reset", {}, "csv"):
+            pass
+        with pytest.raises(QueryDefinitionError, match="format must be one of"), \
+                sqlfiles.copy_out(conn, "spend/export_logs", {}, "xml"):
+            pass
 
 
 def test_a_locking_read_holds_its_rows_until_the_transaction_ends(db) -> None:
@@ -224,3 +231,43 @@ def test_a_locking_read_holds_its_rows_until_the_transaction_ends(db) -> None:
             other.execute("""UPDATE "LiteLLM_UserTable" SET spend = spend + 1 WHERE user_id = 'b'""")
         holder.rollback()
         other.execute("""UPDATE "LiteLLM_UserTable" SET spend = spend + 1 WHERE user_id = 'b'""")
+
+
+VARIANTS = ("-- requires: 20250326162113_baseline\n-- mode: read\n-- returns: rows\n-- identifiers: table, id\n"
+            "-- variant: LiteLLM_UserTable, user_id\n-- variant: LiteLLM_TeamTable, team_id\n"
+            "-- The ids of users or teams.\nSELECT {id} AS id FROM {table} ORDER BY {id}")
+
+
+def test_variant_lines_list_the_only_identifiers_a_statement_runs_with(scratch_queries, db) -> None:
+    _write(scratch_queries, "q/ids", VARIANTS)
+    query = sqlfiles.get("q/ids")
+    assert query.identifiers == ("table", "id")
+    assert query.variants == (("LiteLLM_UserTable", "user_id"), ("LiteLLM_TeamTable", "team_id"))
+    assert sqlfiles.bindings(query) == [{"table": "LiteLLM_UserTable", "id": "user_id"},
+                                        {"table": "LiteLLM_TeamTable", "id": "team_id"}]
+    db.execute("""INSERT INTO "LiteLLM_TeamTable" (team_id) VALUES ('t1')""")
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        rows = sqlfiles.run(conn, "q/ids", identifiers={"table": "LiteLLM_TeamTable", "id": "team_id"})
+        assert rows == [{"id": "t1"}]
+        for other in ({"table": "LiteLLM_SpendLogs", "id": "request_id"},  # a real table, but not listed
+                      {"table": "LiteLLM_TeamTable", "id": "user_id"}):  # listed names, not listed together
+            with pytest.raises(QueryDefinitionError, match="not one of its variants"):
+                sqlfiles.run(conn, "q/ids", identifiers=other)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE  # refused before sending
+
+
+def test_queries_check_checks_every_variant(scratch_queries, db) -> None:
+    """A variant naming a column its table lacks is found, and named; the others pass."""
+    _write(scratch_queries, "q/ids", VARIANTS.replace("LiteLLM_TeamTable, team_id", "LiteLLM_TeamTable, user_id"))
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        findings = querycheck.check(conn, [sqlfiles.get("q/ids")])
+    assert [(f.query, f.stage) for f in findings] == [("q/ids", "prepare")]
+    assert "user_id" in findings[0].problem and "variant LiteLLM_TeamTable, user_id" in findings[0].problem
+
+
+def test_every_table_family_lists_its_variants() -> None:
+    """Statements on several tables name them in the file: only names dbctl makes itself (a scratch
+    schema or database, an index) are identifiers without variants."""
+    free = {name: query.identifiers for name, query in sqlfiles.registry().items()
+            if query.identifiers and not query.variants}
+    assert all(name.startswith(("indexes/", "ledger/", "migrate/")) for name in free), free

@@ -16,13 +16,15 @@ the transaction rolled back).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl.common import durations, uuids
+from litellm_dbctl.budget.records import Change
+from litellm_dbctl.common import clock, durations, uuids
 from litellm_dbctl.common.durations import InvalidDuration, ResetPolicy
 from litellm_dbctl.common.errors import InvalidInput, InvalidSpec
 from litellm_dbctl.db import sqlfiles
@@ -30,9 +32,6 @@ from litellm_dbctl.db import sqlfiles
 if TYPE_CHECKING:
     import psycopg
 
-    from litellm_dbctl.budget.sync import Change
-
-UTC = timezone.utc
 LIMIT_FIELDS = ("max_budget", "soft_budget", "budget_duration", "tpm_limit", "rpm_limit")
 
 
@@ -54,6 +53,12 @@ SECTIONS = {
     "end_users": Section("end_user", ("id",), LIMIT_FIELDS, on_tier=True),
     "tags": Section("tag", ("name",), LIMIT_FIELDS, on_tier=True),
     "budgets": Section("budget", ("id",), LIMIT_FIELDS),
+}
+SET_LIMITS: dict[str, tuple[str, Mapping[str, str] | None]] = {  # the statement writing each table's limits
+    "key": ("budget/set_limits", {"table": "LiteLLM_VerificationToken", "id": "token"}),
+    "user": ("budget/set_limits", {"table": "LiteLLM_UserTable", "id": "user_id"}),
+    "team": ("budget/set_team_limits", None),  # soft_budget too, on a later schema than the tiers'
+    "budget": ("budget/set_budget_limits", None),
 }
 NOT_HERE = {  # a field LiteLLM keeps elsewhere for this entity: say where
     ("keys", "soft_budget"): "keys have no soft_budget column; set it on the key's budget tier under budgets:",
@@ -97,24 +102,25 @@ def load(path: Path | str, policy: ResetPolicy = durations.UTC_MIDNIGHT) -> Limi
 
 
 def parse(text: str, source: str, policy: ResetPolicy = durations.UTC_MIDNIGHT) -> LimitsSpec:
-    import yaml
+    import yaml  # deferred: PyYAML costs ~13 ms to import, and only a run with --file reads YAML
 
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root: Any = yaml.compose(text, Loader=yaml.SafeLoader)  # nodes: .id is scalar, sequence or mapping
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         raise InvalidInput(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
-    problems: list[str] = []
-    entries: list[LimitEntry] = []
     if root is None:
         return LimitsSpec(source, ())
-    if not isinstance(root, yaml.MappingNode):
+    if root.id != "mapping":
         raise InvalidSpec([f"{source}:{_line(root)}: expected a mapping of sections "
                            f"({', '.join(SECTIONS)})"], source=source)
+    value: Callable[[Any], Any] = partial(yaml.SafeLoader("").construct_object, deep=True)  # a node's value
+    problems: list[str] = []
+    entries: list[LimitEntry] = []
     seen_sections: set[str] = set()
     for key_node, value_node in root.value:
-        section = _scalar(key_node)
+        section = _scalar(value(key_node))
         where = f"{source}:{_line(key_node)}"
         if section not in SECTIONS:
             problems.append(f"{where}: unknown section {section!r} (expected one of {', '.join(SECTIONS)})")
@@ -123,13 +129,13 @@ def parse(text: str, source: str, policy: ResetPolicy = durations.UTC_MIDNIGHT) 
             problems.append(f"{where}: section {section!r} appears twice")
             continue
         seen_sections.add(section)
-        if isinstance(value_node, yaml.ScalarNode) and _value(value_node) is None:
+        if value_node.id == "scalar" and value(value_node) is None:
             continue
-        if not isinstance(value_node, yaml.SequenceNode):
+        if value_node.id != "sequence":
             problems.append(f"{where}: {section} must be a list of entries")
             continue
         for index, item in enumerate(value_node.value):
-            entry = _entry(section, index, item, source, policy, problems)
+            entry = _entry(section, index, item, source, policy, value, problems)
             if entry is not None:
                 entries.append(entry)
     seen: dict[tuple[str, str, str], LimitEntry] = {}
@@ -143,13 +149,12 @@ def parse(text: str, source: str, policy: ResetPolicy = durations.UTC_MIDNIGHT) 
     return LimitsSpec(source, tuple(entries))
 
 
-def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy,
+def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy, value: Callable[[Any], Any],
            problems: list[str]) -> LimitEntry | None:
-    import yaml
-
+    """One entry of a section, or None after adding its problems (`source:line: field: message`)."""
     spec = SECTIONS[section]
     where = f"{source}:{_line(node)}: {section}[{index}]"
-    if not isinstance(node, yaml.MappingNode):
+    if node.id != "mapping":
         problems.append(f"{where}: expected a mapping like {{{spec.identities[0]}: ..., max_budget: ...}}")
         return None
     identity: tuple[str, str] | None = None
@@ -157,17 +162,18 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
     fields: dict[str, Any] = {}
     before = len(problems)
     for key_node, value_node in node.value:
-        name = _scalar(key_node)
+        name = _scalar(value(key_node))
         here = f"{source}:{_line(key_node)}: {section}[{index}].{name}"
-        value = _value(value_node)
+        given = value(value_node)
         if name in spec.identities:
             identity_given = True
+            problem = check_name(given)
             if identity is not None:
                 problems.append(f"{here}: give one of {' or '.join(spec.identities)}, not both")
-            elif not isinstance(value, str) or not value:
-                problems.append(f"{here}: must be a non-empty string (quote it)")
+            elif problem:
+                problems.append(f"{here}: {problem}")
             else:
-                identity = (name, value)
+                identity = (name, given)
         elif name in fields:
             problems.append(f"{here}: appears twice")
         elif (section, name) in NOT_HERE:
@@ -175,11 +181,11 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
         elif name not in spec.fields:
             problems.append(f"{here}: unknown field (expected {', '.join(spec.identities + spec.fields)})")
         else:
-            problem = _check(name, value, policy)
+            problem = check_field(name, given, policy)
             if problem:
                 problems.append(f"{here}: {problem}")
             else:
-                fields[name] = value
+                fields[name] = given
     if not identity_given:
         problems.append(f"{where}: missing {' or '.join(spec.identities)}")
     if len(problems) > before or identity is None:
@@ -187,39 +193,77 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
     return LimitEntry(section, identity[0], identity[1], fields, _line(node))
 
 
-def _check(name: str, value: Any, policy: ResetPolicy) -> str | None:
-    """Why `value` cannot be `name`'s value, or None."""
-    if value is None:
-        return None
-    if name in ("max_budget", "soft_budget"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            return f"must be a number >= 0 or null, not {value!r}"
-    elif name in ("tpm_limit", "rpm_limit"):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 2**63 - 1:
-            return f"must be a whole number >= 0 or null, not {value!r}"
-    elif name == "budget_duration":
-        if not isinstance(value, str):
-            return f"must be a duration string ({durations.EXAMPLES}) or null, not {value!r}"
-        try:
-            durations.validate(value, policy)
-        except InvalidDuration as exc:
-            return f"{exc.message} (LiteLLM rejects it)"
-    return None
-
-
 def _line(node: Any) -> int:
-    return node.start_mark.line + 1
+    return int(node.start_mark.line) + 1
 
 
-def _scalar(node: Any) -> str:
-    value = _value(node)
+def _scalar(value: Any) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-def _value(node: Any) -> Any:
-    import yaml
+# -- value checks: every value of a budgets file is checked here, and only here -----------------
 
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+
+BIGINT_MAX = 2**63 - 1  # tpm_limit, rpm_limit are bigint columns; no number in a budgets file goes past it
+
+
+def check_field(name: str, value: Any, policy: ResetPolicy) -> str | None:
+    """Why `value` cannot be limit `name`'s value, or None. `null` clears any limit."""
+    if value is None:
+        return None
+    if name in ("max_budget", "soft_budget"):
+        return check_amount(value)
+    if name in ("tpm_limit", "rpm_limit"):
+        return check_count(value)
+    if name == "budget_duration":
+        return check_duration(value, policy)
+    raise AssertionError(f"no check for {name}")
+
+
+def check_amount(value: Any) -> str | None:
+    """A budget: a finite number >= 0 (NaN, infinities and integers past bigint refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number >= 0 or null, not {_shown(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number >= 0 or null, not {_shown(value)}"
+    if isinstance(value, int) and value > BIGINT_MAX:
+        return f"must be at most {BIGINT_MAX} (a whole number past bigint), not {_shown(value)}"
+    if value < 0:
+        return f"must be a number >= 0 or null, not {_shown(value)}"
+    return None
+
+
+def check_count(value: Any) -> str | None:
+    """A tokens- or requests-per-minute limit: a whole number from 0 to bigint's maximum."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BIGINT_MAX:
+        return f"must be a whole number from 0 to {BIGINT_MAX} or null, not {_shown(value)}"
+    return None
+
+
+def check_duration(value: Any, policy: ResetPolicy) -> str | None:
+    """A budget_duration LiteLLM accepts and can compute a next reset for."""
+    if not isinstance(value, str):
+        return f"must be a duration string ({durations.EXAMPLES}) or null, not {_shown(value)}"
+    try:
+        durations.validate(value, policy)
+    except InvalidDuration as exc:
+        return f"{exc.message} (LiteLLM rejects it)"
+    return None
+
+
+def check_name(value: Any) -> str | None:
+    """An id, alias or tag name: a non-empty string without NUL (PostgreSQL's text cannot hold one)."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string (quote it)"
+    if "\x00" in value:
+        return "must not contain a NUL character"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """`value` for a message, cut short (a 400-digit number is not worth a screenful)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 # -- resolving and applying ---------------------------------------------------------------------
@@ -238,8 +282,6 @@ class _Target:
 
 def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime, policy: ResetPolicy) -> list[Change]:
     """Resolve every name (all or nothing: InvalidSpec), then write the differences."""
-    from litellm_dbctl.budget.sync import Change
-
     problems: list[str] = []
     targets: dict[tuple[str, str], _Target] = {}
     created: list[tuple[LimitEntry, str, str | None]] = []  # (entry, owner id, owner name): tier to create
@@ -328,7 +370,8 @@ def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime, policy: Res
             changes.append(Change(entity, owner_id, name, "limits", fields,
                                   via=target.id if entity != target.table else None))
     for table, rows in pending.items():
-        sqlfiles.run(conn, f"budget/set_{table}_limits", _columns(rows, table))
+        name, identifiers = SET_LIMITS[table]
+        sqlfiles.run(conn, name, _columns(rows, table), identifiers=identifiers)
     if created:
         changes.extend(_create_tiers(conn, created, now, policy))
     return changes
@@ -336,8 +379,8 @@ def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime, policy: Res
 
 def _matches(row: Mapping[str, Any], entry: LimitEntry, section: str) -> bool:
     if section == "teams":
-        return row["id" if entry.identity == "id" else "name"] == entry.name
-    return row["ident"] == entry.name
+        return bool(row["id" if entry.identity == "id" else "name"] == entry.name)
+    return bool(row["ident"] == entry.name)
 
 
 def _not_one(entry: LimitEntry, source: str, count: int) -> str:
@@ -354,7 +397,7 @@ def _move_reset(target: _Target, now: datetime, policy: ResetPolicy) -> None:
     if duration == target.current["budget_duration"]:
         return
     target.wanted["budget_reset_at"] = (
-        None if duration is None else durations.next_reset(duration, now, policy).replace(tzinfo=None))
+        None if duration is None else clock.utc_naive(durations.next_reset(duration, now, policy)))
 
 
 def _differences(target: _Target) -> dict[str, tuple[Any, Any]]:
@@ -378,13 +421,11 @@ def _columns(rows: Sequence[_Target], table: str) -> dict[str, list[Any]]:
 
 def _create_tiers(conn: psycopg.Connection, created: Sequence[tuple[LimitEntry, str, str | None]],
                   now: datetime, policy: ResetPolicy) -> list[Change]:
-    from litellm_dbctl.budget.sync import Change
-
     rows = []
     for entry, owner_id, name in created:
         values = {f: entry.fields.get(f) for f in LIMIT_FIELDS}
         duration = values["budget_duration"]
-        reset_at = durations.next_reset(duration, now, policy).replace(tzinfo=None) if duration else None
+        reset_at = clock.utc_naive(durations.next_reset(duration, now, policy)) if duration else None
         rows.append((entry, owner_id, name, uuids.v4(), values, reset_at))
     linked = {(r["entity"], r["owner_id"]) for r in sqlfiles.run(conn, "budget/create_owner_budgets", {
         "entities": [entry.entity for entry, *_ in rows], "owner_ids": [owner for _, owner, *_ in rows],
@@ -409,4 +450,4 @@ def _float(value: Any) -> float | None:
 
 
 def _utc(value: Any) -> Any:
-    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+    return clock.utc_aware(value) if isinstance(value, datetime) else value

@@ -23,15 +23,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl.common import durations
-from litellm_dbctl.common.durations import InvalidDuration
+from litellm_dbctl.budget.records import Change, Skip
+from litellm_dbctl.common import clock, durations
+from litellm_dbctl.common.durations import InvalidDuration, ResetPolicy
 from litellm_dbctl.db import sqlfiles
 
 if TYPE_CHECKING:
     import psycopg
-
-    from litellm_dbctl.budget.sync import Change, Skip, SyncOptions
-    from litellm_dbctl.common.durations import ResetPolicy
 
 KINDS = (("key", "budget/drift_keys"), ("user", "budget/drift_users"), ("team", "budget/drift_teams"),
          ("end_user", "budget/drift_end_users"), ("org", "budget/drift_orgs"), ("tag", "budget/drift_tags"))
@@ -39,28 +37,27 @@ MAX_WINDOW_SECONDS = 10**10  # ~317 years: longer durations (LiteLLM accepts 10*
 RECENT_LOOKBACK = timedelta(days=1)  # how far back a still-running request's spend log may start
 
 
-def apply(conn: psycopg.Connection, now: datetime,
-          options: SyncOptions) -> tuple[list[Change], list[Skip], list[str]]:
-    """Plan the corrections (one statement per entity type), then apply them (one statement)."""
-    from litellm_dbctl.budget.sync import Change, Skip
-
-    warnings = [f"counter repair leaves entities used in the last {_minutes(options.settle)} alone "
+def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, settle: timedelta, min_drift: float,
+          default_end_user_budget: str | None) -> tuple[list[Change], list[Skip], list[str]]:
+    """Plan the corrections (one statement per entity type), then apply them (one statement).
+    `settle`: entities used this recently are left alone; `min_drift`: smaller drifts are ignored."""
+    warnings = [f"counter repair leaves entities used in the last {_minutes(settle)} alone "
                 "(--settle): their spend logs may not be written yet"]
     logs_start = sqlfiles.run(conn, "budget/spend_logs_start")
     if logs_start is None:
         warnings.append("LiteLLM_SpendLogs is empty: no counter repaired (are spend logs disabled?)")
         return [], [], warnings
-    cutoff = durations.utc_naive(now) - options.settle
-    params = {**_windows(conn, now, options.policy), "cutoff": cutoff,
-              "recent_from": cutoff - RECENT_LOOKBACK, "min_drift": options.min_drift}
+    cutoff = clock.utc_naive(now) - settle
+    params = {**_windows(conn, now, policy), "cutoff": cutoff,
+              "recent_from": cutoff - RECENT_LOOKBACK, "min_drift": min_drift}
     planned: list[tuple[str, Mapping[str, Any]]] = []
     skipped: list[Skip] = []
     for entity, query in KINDS:
         if not sqlfiles.supported(conn, query):
             continue
-        extra = {"default_end_user_budget": options.default_end_user_budget} if entity == "end_user" else {}
+        extra = {"default_end_user_budget": default_end_user_budget} if entity == "end_user" else {}
         for row in sqlfiles.run(conn, query, {**params, **extra}):
-            reason = _why_not(row, logs_start, options.settle)
+            reason = _why_not(row, logs_start, settle)
             if reason:
                 skipped.append(Skip(entity, row["id"], row["name"], reason))
             else:
@@ -81,7 +78,7 @@ def apply(conn: psycopg.Connection, now: datetime,
         if (entity, row["id"]) not in done:
             skipped.append(Skip(entity, row["id"], row["name"], "its window was reset since the drift was read"))
             continue
-        start = durations.utc_aware(row["window_start"]).isoformat()
+        start = clock.utc_aware(row["window_start"]).isoformat()
         changes.append(Change(entity, row["id"], row["name"], "repair", {"spend": (row["spend"], row["logged"])},
                               via=start))
     return changes, skipped, warnings
@@ -136,7 +133,7 @@ def _window_start(duration: str, reset_at: datetime, seconds: int, policy: Reset
         except InvalidDuration:  # a duration next_reset cannot align (`2mo`): by its length
             boundary = None
         if boundary is not None:
-            return durations.utc_naive(boundary)
+            return clock.utc_naive(boundary)
     try:
         return reset_at - timedelta(seconds=min(seconds, MAX_WINDOW_SECONDS))
     except OverflowError:  # before year 1: all time

@@ -16,20 +16,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl.common import durations
+from litellm_dbctl.budget.records import Change, Skip
+from litellm_dbctl.common import clock, durations
 from litellm_dbctl.common.durations import InvalidDuration, ResetPolicy
 from litellm_dbctl.db import sqlfiles
 
 if TYPE_CHECKING:
     import psycopg
 
-    from litellm_dbctl.budget.sync import Change, Skip
-
-UTC = timezone.utc
-ENTITIES = (("key", "keys"), ("team", "teams"))
+# entity, the rows carrying windows, the identifiers of budget/set_limit_windows
+ENTITIES = (("key", "budget/limit_windows_keys", {"table": "LiteLLM_VerificationToken", "id": "token"}),
+            ("team", "budget/limit_windows_teams", {"table": "LiteLLM_TeamTable", "id": "team_id"}))
 
 
 @dataclass(frozen=True)
@@ -49,16 +49,14 @@ class Moved:
 def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, rollover: bool,
           dry_run: bool) -> tuple[list[Change], list[Skip]]:
     """Move every due budget_limits window (a dry run only reads); report each as a reset."""
-    from litellm_dbctl.budget.sync import Change, Skip
-
     if not sqlfiles.supported(conn, "budget/limit_windows_keys"):
         return [], []
     moved: list[Moved] = []
     skipped: list[Skip] = []
     written: set[tuple[str, str]] = set()
-    for entity, plural in ENTITIES:
-        params = {"now": durations.utc_naive(now)} if entity == "key" else {}  # keys: only unexpired ones
-        rows = sqlfiles.run(conn, f"budget/limit_windows_{plural}", params)
+    for entity, query, identifiers in ENTITIES:
+        params = {"now": clock.utc_naive(now)} if entity == "key" else {}  # keys: only unexpired ones
+        rows = sqlfiles.run(conn, query, params)
         updates: list[tuple[Mapping[str, Any], list[Any]]] = []
         for row in rows:
             windows, due, problems = _due(entity, row, now, policy)
@@ -67,11 +65,11 @@ def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, rollo
                 moved.extend(due)
                 updates.append((row, windows))
         if updates and not dry_run:
-            done = sqlfiles.run(conn, f"budget/set_limit_windows_{plural}", {
+            done = sqlfiles.run(conn, "budget/set_limit_windows", {
                 "ids": [row["id"] for row, _ in updates],
                 "old": [json.dumps(row["budget_limits"]) for row, _ in updates],
                 "new": [json.dumps(windows) for _, windows in updates],
-            })
+            }, identifiers=identifiers)
             written.update((entity, r["id"]) for r in done)
         elif dry_run:
             written.update((entity, row["id"]) for row, _ in updates)
@@ -102,7 +100,7 @@ def _due(entity: str, row: Mapping[str, Any], now: datetime,
             continue  # a sliding window (no reset_at): LiteLLM never resets it
         duration = window.get("budget_duration")
         try:
-            reset_at = durations.utc_aware(datetime.fromisoformat(str(window["reset_at"]).replace("Z", "+00:00")))
+            reset_at = clock.utc_aware(datetime.fromisoformat(str(window["reset_at"]).replace("Z", "+00:00")))
         except ValueError:
             problems.append(f"budget_limits window {duration!r}: reset_at {window['reset_at']!r} is not a time")
             continue
@@ -129,7 +127,7 @@ def _roll(conn: psycopg.Connection, moved: list[Moved], now: datetime, *, rollov
         return {}
     rows = sqlfiles.run(conn, "budget/roll_window_spend", {
         "entity_types": [m.entity for m in moved], "entity_ids": [m.id for m in moved],
-        "durations": [m.duration for m in moved], "starts": [durations.utc_naive(m.window_start) for m in moved],
-        "max_budgets": [m.max_budget for m in moved], "rollover": rollover, "now": durations.utc_naive(now),
+        "durations": [m.duration for m in moved], "starts": [clock.utc_naive(m.window_start) for m in moved],
+        "max_budgets": [m.max_budget for m in moved], "rollover": rollover, "now": clock.utc_naive(now),
     })
     return {(r["entity_type"], r["entity_id"], r["window_duration"]): (r["old_spend"], r["new_spend"]) for r in rows}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
 from litellm_dbctl.cli import common
+from litellm_dbctl.common import durations
+from litellm_dbctl.common.errors import ExitCode, InvalidInput
 
 app = typer.Typer(help="Keep budgets right: resets, declared limits, counter repair, status.", no_args_is_help=True)
 
@@ -18,7 +21,7 @@ END_USER_BUDGET = typer.Option(None, "--end-user-budget", metavar="BUDGET_ID",
 
 
 @app.command("sync")
-def sync(
+def sync_command(
     ctx: typer.Context,
     file: Optional[Path] = typer.Option(None, "--file", "-f", metavar="BUDGETS.YAML", dir_okay=False,
                                         help="Declared limits for named keys, users, teams, orgs, end users, tags "
@@ -67,23 +70,19 @@ def sync(
 
     Example: dbctl budget sync --file budgets.yaml --redis-url redis://cache:6379 -q
     """
-    from datetime import timedelta
-
-    from litellm_dbctl.budget import limits as budget_limits
-    from litellm_dbctl.budget import sync as budgets
-    from litellm_dbctl.common import durations
-    from litellm_dbctl.common.errors import ExitCode
+    from litellm_dbctl.budget import limits  # deferred: the library loads psycopg; --help stays fast
+    from litellm_dbctl.budget.sync import SyncOptions, sync
 
     policy = durations.ResetPolicy(timezone_, reset_time)
     policy.zone(), policy.time_of_day()
-    spec = budget_limits.load(file, policy) if file else None
-    options = budgets.SyncOptions(
+    spec = limits.load(file, policy) if file else None
+    options = SyncOptions(
         now=_timestamp(now), policy=policy, resets=resets, rollover=rollover,
         default_end_user_budget=end_user_budget, limits=spec, repair_spend=repair_spend,
         settle=timedelta(minutes=settle), min_drift=min_drift, dry_run=dry_run or check,
         lock_timeout=lock_timeout, redis_url=redis_url, redis_namespace=redis_namespace,
     )
-    result = budgets.sync(common.target(ctx), options)
+    result = sync(common.target(ctx), options)
     _show_sync(ctx, result, brief=check)
     if result.invalidation_error:
         _stale_exit(result)
@@ -125,7 +124,6 @@ def _stale_exit(result: Any) -> None:
     """Exit 1 after a commit whose Redis invalidation failed, naming the entities left stale: a later
     sync finds nothing to redo, so this is the operator's only record of them."""
     from litellm_dbctl.cache import invalidate as cache
-    from litellm_dbctl.common.errors import ExitCode
 
     typer.echo(f"dbctl: error: budget changes are committed, but invalidating the proxies' Redis failed: "
                f"{result.invalidation_error}", err=True)
@@ -171,7 +169,7 @@ def _redis_payload(result: Any) -> dict[str, Any] | None:
 
 
 @app.command("status")
-def status(
+def status_command(
     ctx: typer.Context,
     types: Optional[list[str]] = typer.Option(None, "--type", "-t", metavar="TYPE",
                                               help="Only these entity types (repeatable): key, user, team, org, "
@@ -194,13 +192,12 @@ def status(
 
     Example: dbctl budget status --team research --flagged --fail-over
     """
-    from litellm_dbctl.budget import sync as budgets
-    from litellm_dbctl.common.errors import ExitCode
+    from litellm_dbctl.budget.status import STATUS_ENTITIES, status  # deferred: loads psycopg
 
     with common.connect(ctx, read_only=True) as conn:
-        rows = budgets.status(conn, entities=types or budgets.STATUS_ENTITIES, team=team, org=org, near_pct=near,
-                              only="over" if over else "flagged" if flagged else "all", everything=everything,
-                              limit=limit, default_end_user_budget=end_user_budget)
+        rows = status(conn, entities=types or STATUS_ENTITIES, team=team, org=org, near_pct=near,
+                      only="over" if over else "flagged" if flagged else "all", everything=everything,
+                      limit=limit, default_end_user_budget=end_user_budget)
     columns = ["entity", "id", "name", "spend", "max_budget", "soft_budget", "used_pct", "next_reset", "flag"]
     common.emit(ctx, [_status_record(r) for r in rows], columns,
                 json_payload=[common.to_jsonable(r) for r in rows])
@@ -213,7 +210,7 @@ def status(
 
 
 def _status_record(row: Any) -> dict[str, Any]:
-    record = common.to_jsonable(row)
+    record: dict[str, Any] = common.to_jsonable(row)
     if row.team_id and row.entity == "team_member":
         record["entity"] = f"team_member ({row.team_id})"
     if row.reset_overdue:
@@ -225,10 +222,6 @@ def _timestamp(text: Optional[str]) -> Any:
     """--now: an ISO 8601 timestamp, UTC unless it says otherwise."""
     if text is None:
         return None
-    from datetime import datetime, timezone
-
-    from litellm_dbctl.common.errors import InvalidInput
-
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -37,8 +37,8 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Query name, e
         close = difflib.get_close_matches(name, list(sqlfiles.registry()), n=3)
         raise InvalidInput(f"no query named {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
     payload = {"name": query.name, "path": str(query.path), "mode": query.mode, "returns": query.returns,
-               "requires": query.requires, "parameters": list(query.params), "description": query.description,
-               "sql": query.sql}
+               "requires": query.requires, "parameters": list(query.params), "identifiers": list(query.identifiers),
+               "variants": [list(v) for v in query.variants], "description": query.description, "sql": query.sql}
     s = common.settings(ctx)
     if s.output == "json":
         common.dump_json(payload)
@@ -48,6 +48,10 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Query name, e
     typer.echo(f"-- {query.name}  ({query.path})")
     typer.echo(f"-- requires: {query.requires or 'none'}\n-- mode: {query.mode}\n-- returns: {query.returns}")
     typer.echo(f"-- parameters: {', '.join(query.params) or '(none)'}")
+    if query.identifiers:
+        typer.echo(f"-- identifiers: {', '.join(query.identifiers)}")
+    for variant in query.variants:
+        typer.echo(f"-- variant: {', '.join(variant)}")
     for line in query.description.splitlines():
         typer.echo(f"-- {line}")
     typer.echo(query.sql)

@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone, tzinfo
 
+from litellm_dbctl.common import clock
 from litellm_dbctl.common.errors import InvalidInput
 
 ALIASES = {"hourly": "1h", "daily": "24h", "weekly": "7d", "monthly": "30d"}
@@ -260,12 +261,5 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def utc_naive(moment: datetime) -> datetime:
-    """For LiteLLM's TIMESTAMP(3) columns, which hold UTC without a zone: an aware time converted to
-    UTC wall time (never left to the session's TimeZone); a naive one is taken as UTC already."""
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def utc_aware(moment: datetime) -> datetime:
-    """A database timestamp (naive, UTC) or any aware time as aware UTC, which dbctl's API speaks."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+utc_naive = clock.utc_naive  # one implementation, in common.clock
+utc_aware = clock.utc_aware

@@ -2,9 +2,10 @@
 
 Three passes per statement: it parses (sqlglot, postgres dialect); every table it names and every
 column it names through a table or alias exists in the catalog; and the server PREPAREs it (which
-resolves every remaining name and type) inside a transaction that is rolled back. An identifier
-placeholder named after a real table or column (`{LiteLLM_DailyUserSpend}`, `{user_id}`) is checked as
-that name, so statements that run on any of several tables are PREPAREd too.
+resolves every remaining name and type) inside a transaction that is rolled back. A statement with
+`variant:` lines is checked once per variant, its identifiers bound to that variant's tables and
+columns; identifiers without variants (names dbctl makes, like a scratch schema) are left to the
+server.
 """
 
 from __future__ import annotations
@@ -45,14 +46,17 @@ def check(conn: psycopg.Connection, queries: Iterable[Query]) -> list[Finding]:
     for query in queries:
         if query.mode == "fragment":  # checked inside every statement that includes it
             continue
-        text, _ = sqlfiles.positional(query)
-        text = sqlfiles.IDENTIFIER.sub(lambda m: f'"{m["name"]}"', text)
-        problems = parse_and_resolve(text, known, placeholders=frozenset(query.identifiers))
-        findings.extend(Finding(query.name, stage, p) for stage, p in problems)
-        if not problems and PREPARABLE.match(text):
-            problem = prepare(conn, text)
-            if problem:
-                findings.append(Finding(query.name, "prepare", problem))
+        statement, _ = sqlfiles.positional(query)
+        placeholders = frozenset() if query.variants else frozenset(query.identifiers)
+        for binding in sqlfiles.bindings(query):
+            text = sqlfiles.bind(statement, binding)
+            which = f" (variant {', '.join(binding.values())})" if query.variants else ""
+            problems = parse_and_resolve(text, known, placeholders=placeholders)
+            findings.extend(Finding(query.name, stage, p + which) for stage, p in problems)
+            if not problems and PREPARABLE.match(text):
+                problem = prepare(conn, text)
+                if problem:
+                    findings.append(Finding(query.name, "prepare", problem + which))
     return findings
 
 

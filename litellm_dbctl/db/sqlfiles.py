@@ -1,9 +1,20 @@
 """The query registry: every SQL statement dbctl runs, one named, version-checked file each.
 
 `queries/<area>/<name>.sql` is named `<area>/<name>`. Its header is `-- key: value` lines
-(`requires`, `mode`, `returns`, optionally `identifiers`), then comment lines that describe it, then
-one statement with psycopg named placeholders `%(name)s`. Identifiers (`{name}`, declared in
-`identifiers`) are composed with psycopg.sql, never from raw input.
+(`requires`, `mode`, `returns`, optionally `identifiers` and `variant`), then comment lines that
+describe it, then one statement with psycopg named placeholders `%(name)s`.
+
+Identifiers (`{name}`, declared in `identifiers: a, b`) are composed with psycopg.sql.Identifier.
+A statement that runs on one of several tables lists each allowed binding on a `variant:` line,
+one name per identifier in their declared order:
+
+    -- identifiers: table, id
+    -- variant: LiteLLM_UserTable, user_id
+    -- variant: LiteLLM_TeamTable, team_id
+
+so the names it can touch are in the file, never taken from input: a run with any other binding is
+refused before anything is sent, and `queries check` PREPAREs every variant. Without `variant:`
+lines the identifiers take names dbctl makes or is configured with (a scratch schema, an index).
 
 A file of `mode: fragment` holds lines that several statements share (LiteLLM's counting rules for
 a spend log, say): a line `-- include: <fragment name>` in a statement is replaced by them, indented
@@ -36,7 +47,9 @@ RETURNS = ("rows", "row", "value", "rowcount", "none")
 HEADER = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
 PARAM = re.compile(r"%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)s")
 IDENTIFIER = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
-KNOWN_KEYS = frozenset({"requires", "mode", "returns", "identifiers"})
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+KNOWN_KEYS = frozenset({"requires", "mode", "returns", "identifiers", "variant"})
+REPEATABLE = frozenset({"variant"})
 INCLUDE = re.compile(r"^(?P<indent>[ \t]*)-- include: (?P<name>[a-z0-9_]+(?:/[a-z0-9_]+)*)[ \t]*$", re.M)
 
 
@@ -51,6 +64,7 @@ class Query:
     sql: str
     params: tuple[str, ...]
     identifiers: tuple[str, ...] = ()
+    variants: tuple[tuple[str, ...], ...] = ()  # the allowed bindings of `identifiers`, in their order
 
     @property
     def summary(self) -> str:
@@ -70,12 +84,15 @@ def queries_dir() -> Path:
 def parse(text: str, name: str, path: Path) -> Query:
     """Parse one query file. Raises QueryDefinitionError naming the file and what is wrong."""
     meta: dict[str, str] = {}
+    variant_lines: list[tuple[int, str]] = []
     description: list[str] = []
     lines = text.splitlines()
     index = 0
     while index < len(lines) and lines[index].startswith("--"):
         match = HEADER.match(lines[index])
-        if match and not description and match["key"] in KNOWN_KEYS:
+        if match and not description and match["key"] in REPEATABLE:
+            variant_lines.append((index + 1, match["value"]))
+        elif match and not description and match["key"] in KNOWN_KEYS:
             if match["key"] in meta:
                 raise QueryDefinitionError(f"{path}:{index + 1}: duplicate header {match['key']!r}")
             meta[match["key"]] = match["value"]
@@ -107,6 +124,7 @@ def parse(text: str, name: str, path: Path) -> Query:
     used = {m["name"] for m in IDENTIFIER.finditer(sql)} if identifiers else set()
     if set(identifiers) != used:
         raise QueryDefinitionError(f"{path}: identifiers header {sorted(identifiers)} != used {sorted(used)}")
+    variants = _variants(variant_lines, identifiers, path)
     params = tuple(dict.fromkeys(m["name"] for m in PARAM.finditer(sql)))
     stray = re.search(r"%(?!%)", PARAM.sub("", sql).replace("%%", ""))
     if stray:
@@ -114,7 +132,23 @@ def parse(text: str, name: str, path: Path) -> Query:
     if re.search(r"(?<![\w$])\$\d+\b", sql):
         raise QueryDefinitionError(f"{path}: positional $n placeholders; use %(name)s")
     return Query(name, path, requires, meta["mode"], meta["returns"], "\n".join(description).strip(),
-                 sql, params, identifiers)
+                 sql, params, identifiers, variants)
+
+
+def _variants(lines: Sequence[tuple[int, str]], identifiers: tuple[str, ...], path: Path) -> tuple[tuple[str, ...], ...]:
+    """The `variant:` lines as tuples of names, one per identifier."""
+    variants: list[tuple[str, ...]] = []
+    for number, text in lines:
+        names = tuple(name.strip() for name in text.split(","))
+        if not identifiers:
+            raise QueryDefinitionError(f"{path}:{number}: a variant needs an identifiers header")
+        if len(names) != len(identifiers) or not all(NAME.fullmatch(name) for name in names):
+            raise QueryDefinitionError(f"{path}:{number}: a variant names one table or column for each of "
+                                       f"{', '.join(identifiers)}, comma-separated, not {text!r}")
+        if names in variants:
+            raise QueryDefinitionError(f"{path}:{number}: variant {text!r} listed twice")
+        variants.append(names)
+    return tuple(variants)
 
 
 def _expand(sql: str, path: Path, requires: str | None) -> str:
@@ -229,11 +263,13 @@ def _compose(query: Query, identifiers: Mapping[str, str] | None) -> Any:
 
 def _compose_sql(query: Query, identifiers: Mapping[str, str] | None) -> Any:
     """The statement as psycopg.sql.Composable, its `{name}` identifiers bound (quoted by psycopg)."""
-    from psycopg import sql
+    from psycopg import sql  # deferred: psycopg (~110 ms); reading and listing queries needs none
 
     given = dict(identifiers or {})
     if set(given) != set(query.identifiers):
         raise QueryDefinitionError(f"{query.name}: identifiers {sorted(given)} != declared {list(query.identifiers)}")
+    if query.variants and tuple(given[name] for name in query.identifiers) not in query.variants:
+        raise QueryDefinitionError(f"{query.name}: {', '.join(given.values())} is not one of its variants")
     if not given:
         return sql.SQL(query.sql)
     return sql.SQL(query.sql).format(**{k: sql.Identifier(v) for k, v in given.items()})
@@ -263,7 +299,7 @@ def _execute(conn: psycopg.Connection, query: Query, params: Mapping[str, Any], 
     if lock:
         if query.mode != "read" or query.returns != "rows":
             raise QueryDefinitionError(f"{query.name}: only a read query that returns rows can lock them")
-        from psycopg import sql
+        from psycopg import sql  # deferred: psycopg, as above
 
         statement = sql.Composed([sql.SQL(statement) if isinstance(statement, str) else statement,
                                   sql.SQL("\nFOR NO KEY UPDATE")])
@@ -276,7 +312,7 @@ def _row_factory(row_type: type | None) -> Any:
     """dict rows by default, whatever the connection's own row factory; frozen dataclasses on
     request; `tuple`: named tuples (attribute access, and the cheapest rows psycopg builds, for
     results of 10^5 rows)."""
-    from psycopg.rows import class_row, dict_row, namedtuple_row
+    from psycopg.rows import class_row, dict_row, namedtuple_row  # deferred: psycopg, as above
 
     if row_type is tuple:
         return namedtuple_row
@@ -346,7 +382,8 @@ def copy(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None =
 # delimiter that JSON text never holds unescaped (\x01, \x02), so each JSON text is written verbatim.
 COPY_OUT: dict[str, tuple[str, str]] = {
     "csv": ("COPY (", ") TO STDOUT WITH (FORMAT csv, HEADER)"),
-    "jsonl": ("COPY (SELECT row_to_json(r)::text FROM (", ") AS r) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"),
+    "jsonl": ("COPY (SELECT row_to_json(r)::text FROM (",
+              ") AS r) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"),
 }
 
 
@@ -363,7 +400,7 @@ def copy_out(conn: psycopg.Connection, name: str, params: Mapping[str, Any], fmt
         raise QueryDefinitionError(f"copy_out: format must be one of {', '.join(COPY_OUT)}, not {fmt!r}")
     check_requires(conn, query)
     _check_params(query, params)
-    from psycopg import sql
+    from psycopg import sql  # deferred: psycopg, as above
 
     before, after = COPY_OUT[fmt]
     statement = sql.Composed([sql.SQL(before), _compose_sql(query, identifiers), sql.SQL(after)])
@@ -375,3 +412,20 @@ def positional(query: Query) -> tuple[str, Sequence[str]]:
     """The statement with `$1..$n` for its named parameters, for PREPARE (`queries check`)."""
     order = list(query.params)
     return PARAM.sub(lambda m: f"${order.index(m['name']) + 1}", query.sql).replace("%%", "%"), order
+
+
+def bindings(query: Query) -> list[dict[str, str]]:
+    """Each allowed binding of the statement's identifiers: its variants, or with none listed the one
+    binding (if any) it is checked under, every identifier standing for its own name."""
+    if query.variants:
+        return [dict(zip(query.identifiers, names)) for names in query.variants]
+    return [{name: name for name in query.identifiers}]
+
+
+def bind(text: str, identifiers: Mapping[str, str]) -> str:
+    """`text` with each declared `{name}` replaced by its identifier, double-quoted (names are plain,
+    as `variant:` lines require): the statement as `queries check` parses and PREPAREs it. Braces
+    that name no identifier (a JSON path literal such as '{a}') stay as they are."""
+    if not identifiers:
+        return text
+    return IDENTIFIER.sub(lambda m: f'"{identifiers[m["name"]]}"' if m["name"] in identifiers else m[0], text)

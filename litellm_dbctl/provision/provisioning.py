@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litellm_dbctl.audit import trail as audit
 from litellm_dbctl.cache.invalidate import EntityRef
-from litellm_dbctl.common import durations, uuids
+from litellm_dbctl.common import clock, durations, uuids
 from litellm_dbctl.common.errors import DbctlError, ExitCode, InvalidInput, InvalidSpec, OperationalError
 from litellm_dbctl.db import bulk, sqlfiles
 from litellm_dbctl.provision import proxy_settings
@@ -189,13 +189,7 @@ def new_raw_key() -> str:
     return "sk-" + secrets.token_urlsafe(16)
 
 
-def utc_naive(moment: datetime | None) -> datetime | None:
-    """As PostgreSQL's timestamp(3) holds it: UTC wall time, no zone, milliseconds."""
-    if moment is None:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+utc_naive = clock.utc_naive  # as timestamp(3) holds it; one implementation, in common.clock
 
 
 def _same(name: str, old: Any, new: Any) -> bool:
@@ -1057,7 +1051,7 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
     now = utc_naive(plan.now)
     for step in plan.steps:
         try:
-            count = bulk.write(conn, step.query, step.rows, now=now, actor=options.actor)  # type: ignore[arg-type]
+            count = bulk.write(conn, step.query, step.rows, now=now, actor=options.actor)
         except psycopg.errors.UniqueViolation as exc:  # a row created meanwhile: re-plan
             raise StalePlan(step.query) from exc
         if count != step.expect:

@@ -4,7 +4,7 @@
 -- The users whose budget window is due, by LiteLLM's rule (litellm-database.md §3.2): a
 -- budget_duration and budget_reset_at NULL or past. LiteLLM zeroes the spend of a row without a
 -- budget_reset_at; budget sync only gives it one. Read (with `lock` unless a dry run) and reported;
--- budget/reset_users then resets the same selection. `reset_us`: budget_reset_at in
+-- budget/reset then resets the same selection. `reset_us`: budget_reset_at in
 -- microseconds since the epoch.
 SELECT user_id AS id, COALESCE(user_alias, user_email) AS name, spend, max_budget, budget_duration,
        (extract(epoch FROM budget_reset_at) * 1000000)::bigint AS reset_us

@@ -2,6 +2,12 @@
 -- mode: write
 -- returns: rowcount
 -- identifiers: LiteLLM_DailyUserSpend
+-- variant: LiteLLM_DailyUserSpend
+-- variant: LiteLLM_DailyTeamSpend
+-- variant: LiteLLM_DailyOrganizationSpend
+-- variant: LiteLLM_DailyEndUserSpend
+-- variant: LiteLLM_DailyAgentSpend
+-- variant: LiteLLM_DailyTagSpend
 -- Add (recomputed - stored as read) to each counter of existing daily rows, by id. Increments, not
 -- absolute values: a proxy increment that lands between the diff and this statement is kept on
 -- top. A row deleted meanwhile is left alone (the rowcount says how many were found). Savings

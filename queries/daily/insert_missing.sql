@@ -2,6 +2,12 @@
 -- mode: write
 -- returns: rowcount
 -- identifiers: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyTeamSpend, team_id
+-- variant: LiteLLM_DailyOrganizationSpend, organization_id
+-- variant: LiteLLM_DailyEndUserSpend, end_user_id
+-- variant: LiteLLM_DailyAgentSpend, agent_id
+-- variant: LiteLLM_DailyTagSpend, tag
 -- Insert recomputed daily rows that are missing, in key order. A row a proxy inserted for the same
 -- key since the diff gets the values added (LiteLLM's own upsert rule), so its increment is kept.
 -- model_group is the first writer's. {LiteLLM_DailyUserSpend} stands for any of the six daily

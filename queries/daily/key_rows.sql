@@ -2,6 +2,12 @@
 -- mode: write
 -- returns: rows
 -- identifiers: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyTeamSpend, team_id
+-- variant: LiteLLM_DailyOrganizationSpend, organization_id
+-- variant: LiteLLM_DailyEndUserSpend, end_user_id
+-- variant: LiteLLM_DailyAgentSpend, agent_id
+-- variant: LiteLLM_DailyTagSpend, tag
 -- Lock the stored rows of some keys on one day, matched by their key with '' for NULL (so legacy
 -- rows with NULL key columns are found under their '' key): the rows a reconcile merges, corrects
 -- and prunes. The keys come in LiteLLM's lock order (its writer sorts by the same key, compared as

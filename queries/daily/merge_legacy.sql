@@ -2,6 +2,12 @@
 -- mode: write
 -- returns: rowcount
 -- identifiers: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyTeamSpend, team_id
+-- variant: LiteLLM_DailyOrganizationSpend, organization_id
+-- variant: LiteLLM_DailyEndUserSpend, end_user_id
+-- variant: LiteLLM_DailyAgentSpend, agent_id
+-- variant: LiteLLM_DailyTagSpend, tag
 -- Merge legacy rows (a NULL key column, from LiteLLM versions before it wrote '') into one keeper
 -- per key: the other rows are deleted and every counter and savings column they hold is added to
 -- the keeper (current values, so increments that landed since the diff are kept), and the keeper's

@@ -2,6 +2,12 @@
 -- mode: write
 -- returns: rows
 -- identifiers: LiteLLM_DailyUserSpend
+-- variant: LiteLLM_DailyUserSpend
+-- variant: LiteLLM_DailyTeamSpend
+-- variant: LiteLLM_DailyOrganizationSpend
+-- variant: LiteLLM_DailyEndUserSpend
+-- variant: LiteLLM_DailyAgentSpend
+-- variant: LiteLLM_DailyTagSpend
 -- Delete orphan daily rows (no spend log derives them), each only if it still holds the counters the
 -- diff read: a row a proxy incremented since is no orphan any more, and is kept. Returns the rows
 -- deleted, with their spend. {LiteLLM_DailyUserSpend} stands for any of the six daily tables.

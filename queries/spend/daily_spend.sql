@@ -2,6 +2,12 @@
 -- mode: read
 -- returns: rows
 -- identifiers: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyTeamSpend, team_id
+-- variant: LiteLLM_DailyOrganizationSpend, organization_id
+-- variant: LiteLLM_DailyEndUserSpend, end_user_id
+-- variant: LiteLLM_DailyAgentSpend, agent_id
+-- variant: LiteLLM_DailyTagSpend, tag
 -- Spend, tokens and requests from ONE of LiteLLM's daily tables ({LiteLLM_DailyUserSpend}, its entity
 -- column {user_id}: any of the six, composed by spend.py) over whole UTC days [%(first_day)s,
 -- %(last_day)s], filtered, grouped by %(by)s (key, model, provider, entity, or NULL for one total), per

@@ -2,6 +2,12 @@
 -- mode: read
 -- returns: rows
 -- identifiers: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyUserSpend, user_id
+-- variant: LiteLLM_DailyTeamSpend, team_id
+-- variant: LiteLLM_DailyOrganizationSpend, organization_id
+-- variant: LiteLLM_DailyEndUserSpend, end_user_id
+-- variant: LiteLLM_DailyAgentSpend, agent_id
+-- variant: LiteLLM_DailyTagSpend, tag
 -- The rows of ONE daily table ({LiteLLM_DailyUserSpend} with entity column {user_id}: any of the six,
 -- composed by spend.py; %(daily_table)s is its short name: user, team, org, end_user, agent, tag) for
 -- whole UTC days, filtered, with each key's alias and key_name beside its hash. The entity column is
