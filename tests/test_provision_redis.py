@@ -344,6 +344,6 @@ def garbling_redis() -> Iterator[str]:
 def test_a_malformed_redis_reply_does_not_hide_the_result(cli, db: Database, spec: str, garbling_redis: str) -> None:
     result = cli("provision", "apply", spec, "--redis-url", garbling_redis)
     assert result.code == 1, result
-    raw = result.stdout.splitlines()[[i for i, line in enumerate(result.stdout.splitlines()) if "sk-" in line][0]]
+    raw = next(line for line in result.stdout.splitlines() if "sk-" in line)
     assert "unexpected reply" in result.stderr and "Traceback" not in result.stderr, result
     assert_committed(db, re.search(r"sk-\S+", raw)[0])

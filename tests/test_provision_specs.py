@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from litellm_dbctl.common import yamldoc
 from litellm_dbctl.common.errors import InvalidSpec
-from litellm_dbctl.provision import specs
+from litellm_dbctl.provision import spec_fields, specs
 
 BAD = {
     "unknown section": ("budgets:\n  - budget_id: b\n", "spec.yaml:1: budgets: unknown section"),
@@ -164,7 +164,7 @@ names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, ma
 
 @settings(max_examples=60, deadline=None)
 @given(alias=names, budget=st.floats(min_value=0, max_value=1e9, allow_nan=False),
-       role=st.sampled_from(specs.USER_ROLES), duration=st.sampled_from(["30s", "15m", "1h", "24h", "1d", "7d", "1w",
+       role=st.sampled_from(spec_fields.USER_ROLES), duration=st.sampled_from(["30s", "15m", "1h", "24h", "1d", "7d", "1w",
                                                                          "30d", "1mo", "daily", "Weekly", "monthly"]))
 def test_valid_users_round_trip_through_yaml(alias, budget, role, duration) -> None:
     import yaml
@@ -177,7 +177,7 @@ def test_valid_users_round_trip_through_yaml(alias, budget, role, duration) -> N
 
 
 @settings(max_examples=60, deadline=None)
-@given(role=st.text(min_size=1, max_size=20).filter(lambda r: r not in specs.USER_ROLES))
+@given(role=st.text(min_size=1, max_size=20).filter(lambda r: r not in spec_fields.USER_ROLES))
 def test_any_other_role_is_rejected(role) -> None:
     import yaml
 
