@@ -30,8 +30,8 @@ DEFAULT_ACTOR = "dbctl"
 CREATE, UPDATE, UNCHANGED, DELETE = "create", "update", "unchanged", "delete"
 KINDS = ("organization", "team", "user", "team_member", "org_member", "key")
 TABLE = {"organization": "LiteLLM_OrganizationTable", "team": "LiteLLM_TeamTable", "user": "LiteLLM_UserTable",
-         "key": "LiteLLM_VerificationToken", "budget": "LiteLLM_BudgetTable",
-         "team_member": "LiteLLM_TeamMembership", "org_member": "LiteLLM_OrganizationMembership"}
+         "key": "LiteLLM_VerificationToken", "team_member": "LiteLLM_TeamMembership",
+         "org_member": "LiteLLM_OrganizationMembership"}  # an item kind's table, as audit rows name it
 USER_COLUMNS = ("user_email", "sso_user_id", "user_alias", "user_role", "max_budget", "budget_duration",
                 "budget_reset_at", "models", "tpm_limit", "rpm_limit", "max_parallel_requests", "metadata", "teams")
 TEAM_COLUMNS = ("team_alias", "organization_id", "members_with_roles", "metadata", "max_budget", "soft_budget",

@@ -52,8 +52,7 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
             written = apply_plan(conn, plan, options) if plan.changed else 0
             return Outcome(plan, not dry_run, (), (), written)
 
-    outcome = retrying(attempt, what=f"{kind} remove-member")
-    return outcome if dry_run else told(outcome, options)
+    return told(retrying(attempt, what=f"{kind} remove-member"), options)
 
 
 def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,
