@@ -114,11 +114,11 @@ def choice(value: object, options: Sequence[str], *, what: str = "role") -> str:
     return given
 
 
-def duration(value: object) -> str:
+def duration(value: object, *, policy: durations.ResetPolicy = durations.UTC_MIDNIGHT) -> str:
     """A budget window LiteLLM accepts (`budget_duration`): 30s, 1h, 1d, 7d, 1mo, daily, ..."""
     given = text(value)
     try:
-        return durations.validate(given)
+        return durations.validate(given, policy)
     except InvalidInput as exc:
         raise InvalidValue(exc.message) from None
 
