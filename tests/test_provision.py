@@ -199,20 +199,20 @@ def test_a_budget_row_taken_after_the_plan_is_kept_at_delete_time(cli, db) -> No
     from datetime import datetime, timezone
 
     from litellm_dbctl.db import config, database
-    from litellm_dbctl.provision import provisioning
+    from litellm_dbctl.provision import apply, lookup, plan, remove
 
     assert cli("team", "provision", "--team-id", "research").code == 0
     assert cli("team", "add-member", "research", "carol@x.com", "--max-budget-in-team", "25").code == 0
     own = _member_budget(db, "carol@x.com")
     with database.connect(config.parse(db.url, "test"), command="test") as conn, \
             conn.transaction(force_rollback=True):
-        team = provisioning.find_group(conn, "team", "research")
-        plan = provisioning._team_removal(conn, team, provisioning.find_user(conn, "carol@x.com"),
-                                          provisioning.Options(), datetime.now(timezone.utc))
-        assert "budget_row/delete_unheld" in [s.query for s in plan.steps]
+        team = lookup.find_group(conn, "team", "research")
+        removal = remove._team_removal(conn, team, lookup.find_user(conn, "carol@x.com"), plan.Options(),
+                                       datetime.now(timezone.utc))
+        assert "budget_row/delete_unheld" in [s.query for s in removal.steps]
         conn.execute("""INSERT INTO "LiteLLM_VerificationToken" (token, budget_id) VALUES ('t-late', %s)""", [own])
-        with pytest.raises(provisioning.StalePlan, match="delete_unheld"):
-            provisioning.apply_plan(conn, plan, provisioning.Options())
+        with pytest.raises(apply.StalePlan, match="delete_unheld"):
+            apply.apply_plan(conn, removal, plan.Options())
         kept = conn.execute('SELECT count(*) FROM "LiteLLM_BudgetTable" WHERE budget_id = %s', [own]).fetchone()
         assert kept["count"] == 1
 
@@ -515,21 +515,20 @@ def test_a_failed_chunk_keeps_the_exit_code_and_hint_of_its_cause() -> None:
     import psycopg
 
     from litellm_dbctl.common.errors import ExitCode, InvalidInput, LockBusy
-    from litellm_dbctl.provision import provisioning
+    from litellm_dbctl.provision.apply import Chunk, ChunkFailed, Outcome
+    from litellm_dbctl.provision.plan import Plan, Summary
 
-    outcome = provisioning.Outcome(provisioning.Plan(()), True, (provisioning.Chunk(1, 10, provisioning.Summary(
-        10, 0, 0), 10),))
-    failed = provisioning.ChunkFailed(2, 4, outcome, LockBusy("provisioning lock busy", hint="retry later"))
+    outcome = Outcome(Plan(()), True, (Chunk(1, 10, Summary(10, 0, 0), 10),))
+    failed = ChunkFailed(2, 4, outcome, LockBusy("provisioning lock busy", hint="retry later"))
     assert (failed.exit_code, failed.hint) == (ExitCode.LOCKED, "retry later")
     assert failed.message == ("chunk 2/4 failed; chunk 1 (10 users) is committed, and a re-run finishes the rest: "
                               "provisioning lock busy")
-    first = provisioning.ChunkFailed(1, 4, provisioning.Outcome(provisioning.Plan(()), True),
-                                     psycopg.Error("refused u01\nCONTEXT: PL/pgSQL function"))
+    first = ChunkFailed(1, 4, Outcome(Plan(()), True), psycopg.Error("refused u01\nCONTEXT: PL/pgSQL function"))
     assert (first.exit_code, first.message) == (ExitCode.ERROR,
                                                 "chunk 1/4 failed; nothing is committed: database error: refused u01")
     # Exit 2 says nothing changed: a problem found in a later chunk's plan, after chunk 1 committed, is exit 1.
-    assert provisioning.ChunkFailed(2, 4, outcome, InvalidInput("bad")).exit_code == ExitCode.ERROR
-    assert provisioning.ChunkFailed(1, 4, outcome, InvalidInput("bad")).exit_code == ExitCode.USAGE
+    assert ChunkFailed(2, 4, outcome, InvalidInput("bad")).exit_code == ExitCode.ERROR
+    assert ChunkFailed(1, 4, outcome, InvalidInput("bad")).exit_code == ExitCode.USAGE
 
 
 TWICE = {

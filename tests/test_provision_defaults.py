@@ -210,6 +210,18 @@ def test_bad_proxy_settings_name_file_line_and_key_and_change_nothing(cli, db, t
     assert missing.code == 2 and "no such file" in missing.stderr and missing.stderr.count("\n") == 1, missing
 
 
+def test_a_nan_or_infinite_proxy_default_is_a_bad_setting(cli, db, tmp_path) -> None:
+    config = write(tmp_path, CONFIG.replace("max_budget: 10", "max_budget: .nan")
+                   .replace("max_internal_user_budget: 50", "max_internal_user_budget: .inf"), "config.yaml")
+    before = fingerprint(db)
+    result = cli("user", "provision", "--email", "x@example.com", "--proxy-config", config)
+    assert result.code == 2, result
+    assert f"{config}:4: litellm_settings.max_internal_user_budget: must be a finite number, not inf" in result.stderr
+    assert f"{config}:8: litellm_settings.default_internal_user_params.max_budget: must be a finite number, " \
+           "not nan" in result.stderr, result
+    assert fingerprint(db) == before
+
+
 def test_default_teams_skip_users_with_teams_and_name_a_missing_team(cli, db, tmp_path) -> None:
     config = write(tmp_path, CONFIG.replace("teams: [eng]", "teams: [eng, {team_id: lab, user_role: admin}]"),
                    "config.yaml")

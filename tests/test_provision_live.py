@@ -38,10 +38,10 @@ def test_two_processes_provisioning_the_same_user(db, tmp_path) -> None:
 
 def test_a_held_provisioning_lock_is_exit_5(cli, db) -> None:
     from litellm_dbctl.db import database
-    from litellm_dbctl.provision import provisioning
+    from litellm_dbctl.provision.plan import FAMILY
 
     with db.connect() as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", [database.family_key(provisioning.FAMILY)])
+        conn.execute("SELECT pg_advisory_lock(%s)", [database.family_key(FAMILY)])
         result = cli("user", "provision", "--user-id", "u1", "--lock-timeout", "0.3")
     assert result.code == 5, result
     assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 0
@@ -108,7 +108,8 @@ def test_ten_thousand_users_in_one_team(cli, db, tmp_path) -> None:
 
 def test_a_row_a_proxy_changed_after_planning_is_replanned_not_overwritten(cli, db) -> None:
     from litellm_dbctl.db import config, database
-    from litellm_dbctl.provision import provisioning, specs
+    from litellm_dbctl.provision import apply, planner, specs
+    from litellm_dbctl.provision.plan import Options
 
     assert cli("user", "provision", "--user-id", "u1", "--team", "t1", "--dry-run").code == 2  # no such team
     assert cli("team", "provision", "--team-id", "t1").code == 0
@@ -116,11 +117,11 @@ def test_a_row_a_proxy_changed_after_planning_is_replanned_not_overwritten(cli, 
     spec = specs.from_records([("users", {"user_id": "u1", "user_alias": "new", "teams": ["t1"]})], "test")
     target = config.parse(db.url, "test")
     with database.connect(target, command="test") as conn, conn.transaction(force_rollback=True):
-        plan = provisioning.make_plan(conn, spec)
+        plan = planner.make_plan(conn, spec)
         db.execute("""UPDATE "LiteLLM_UserTable" SET spend = spend + 1.5 WHERE user_id = 'u1'""")  # a spend flush
-        with pytest.raises(provisioning.StalePlan):
-            provisioning.apply_plan(conn, plan, provisioning.Options())
-    outcome = provisioning.run(target, spec)
+        with pytest.raises(apply.StalePlan):
+            apply.apply_plan(conn, plan, Options())
+    outcome = apply.run(target, spec)
     assert outcome.written > 0
     row = db.query("""SELECT * FROM "LiteLLM_UserTable" WHERE user_id = 'u1'""")[0]
     assert (row["user_alias"], row["teams"], row["spend"]) == ("new", ["t1"], 1.5)  # the proxy's increment kept

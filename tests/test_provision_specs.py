@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from litellm_dbctl.common import yamldoc
 from litellm_dbctl.common.errors import InvalidSpec
-from litellm_dbctl.provision import specs
+from litellm_dbctl.provision import spec_fields, specs
 
 BAD = {
     "unknown section": ("budgets:\n  - budget_id: b\n", "spec.yaml:1: budgets: unknown section"),
@@ -63,6 +63,28 @@ BAD = {
                                         "spec.yaml:3: users[0].teams[1]: team 'ghost' exists neither"),
     "org without alias": ("organizations:\n  - organization_id: o\n",
                           "spec.yaml:2: organizations[0]: organization_alias is required"),
+    # Values PostgreSQL would refuse only after other statements ran: refused up front, exit 2.
+    "NaN budget": ("teams:\n  - team_id: t\n    max_budget: .nan\n",
+                   "spec.yaml:3: teams[0].max_budget: must be a finite number, not nan"),
+    "infinite budget": ("users:\n  - user_id: u\n    max_budget: .inf\n",
+                        "spec.yaml:3: users[0].max_budget: must be a finite number, not inf"),
+    "budget past a double": ("organizations:\n  - organization_alias: o\n    max_budget: 1.0e+309\n",
+                             "spec.yaml:3: organizations[0].max_budget: must be a finite number, not inf"),
+    "integer budget past a double": ("keys:\n  - key_alias: k\n    max_budget: 1" + "0" * 400 + "\n",
+                                     "spec.yaml:3: keys[0].max_budget: too large"),
+    "NaN member budget": ("teams:\n  - team_id: t\n    team_member_budget: .NaN\n",
+                          "spec.yaml:3: teams[0].team_member_budget: must be a finite number, not nan"),
+    "NaN budget in a team": ("teams:\n  - team_id: t\n    members_with_roles:\n      - user_id: u\n"
+                             "        max_budget_in_team: -.inf\n",
+                             "spec.yaml:5: teams[0].members_with_roles[0].max_budget_in_team: must be a finite"),
+    "limit past bigint": ("users:\n  - user_id: u\n    tpm_limit: 9223372036854775808\n",
+                          "spec.yaml:3: users[0].tpm_limit: too large: at most 9223372036854775807"),
+    "limit past integer": ("users:\n  - user_id: u\n    max_parallel_requests: 2147483648\n",
+                           "spec.yaml:3: users[0].max_parallel_requests: too large: at most 2147483647"),
+    "NaN in metadata": ("users:\n  - user_id: u\n    metadata: {cost: {cap: .nan}}\n",
+                        "spec.yaml:3: users[0].metadata: cost.cap: must be a finite number, not nan"),
+    "NUL in a name": ('users:\n  - user_id: u\n    user_alias: "a\\0b"\n',
+                      "spec.yaml:3: users[0].user_alias: must not contain a NUL character"),
 }
 
 
@@ -164,7 +186,7 @@ names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, ma
 
 @settings(max_examples=60, deadline=None)
 @given(alias=names, budget=st.floats(min_value=0, max_value=1e9, allow_nan=False),
-       role=st.sampled_from(specs.USER_ROLES), duration=st.sampled_from(["30s", "15m", "1h", "24h", "1d", "7d", "1w",
+       role=st.sampled_from(spec_fields.USER_ROLES), duration=st.sampled_from(["30s", "15m", "1h", "24h", "1d", "7d", "1w",
                                                                          "30d", "1mo", "daily", "Weekly", "monthly"]))
 def test_valid_users_round_trip_through_yaml(alias, budget, role, duration) -> None:
     import yaml
@@ -177,7 +199,7 @@ def test_valid_users_round_trip_through_yaml(alias, budget, role, duration) -> N
 
 
 @settings(max_examples=60, deadline=None)
-@given(role=st.text(min_size=1, max_size=20).filter(lambda r: r not in specs.USER_ROLES))
+@given(role=st.text(min_size=1, max_size=20).filter(lambda r: r not in spec_fields.USER_ROLES))
 def test_any_other_role_is_rejected(role) -> None:
     import yaml
 
@@ -216,3 +238,33 @@ def test_flag_references_name_the_flag_or_argument(cli, db) -> None:
     joined = cli("user", "provision", "--user-id", "u", "--team", "ok", "--team", "ghost")
     assert joined.code == 2 and "flags: users.teams[1]: team 'ghost' exists neither" in joined.stderr, joined
     assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 0
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    (["user", "provision", "--user-id", "u", "--max-budget", "nan"], "--max-budget: must be a finite number, not nan"),
+    (["user", "provision", "--user-id", "u", "--max-budget", "inf"], "--max-budget: must be a finite number, not inf"),
+    (["team", "provision", "--team-id", "t", "--max-budget", "1e309"], "--max-budget: must be a finite number, not inf"),
+    (["team", "provision", "--team-id", "t", "--soft-budget", "nan"], "--soft-budget: must be a finite number"),
+    (["team", "provision", "--team-id", "t", "--member-budget", "nan"], "--member-budget: must be a finite number"),
+    (["team", "provision", "--team-id", "t", "--tpm-limit", "9" * 30], "--tpm-limit: too large"),
+    (["org", "provision", "--alias", "o", "--max-budget", "nan"], "--max-budget: must be a finite number"),
+    (["org", "provision", "--alias", "o", "--rpm-limit", "9" * 20], "--rpm-limit: too large"),
+    (["team", "add-member", "t", "ada@example.com", "--max-budget-in-team", "nan"],
+     "--max-budget-in-team: must be a finite number, not nan"),
+    (["key", "create", "--user", "u", "--max-budget", "inf"], "--max-budget: must be a finite number, not inf"),
+    (["key", "create", "--user", "u", "--metadata", '{"cap": NaN}'], "--metadata: cap: must be a finite number"),
+])
+def test_a_bad_number_flag_is_one_line_naming_the_flag(untouched_db, flags, expected) -> None:
+    before = counts(untouched_db)
+    result = invoke(["--database-url", untouched_db.url, *flags])
+    assert result.code == 2, result
+    assert result.stderr == f"dbctl: error: {expected}" + result.stderr.split(expected, 1)[1], result
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result
+    assert counts(untouched_db) == before
+
+
+def test_a_nan_in_a_users_csv_is_refused(untouched_db, tmp_path) -> None:
+    path = write(tmp_path, "user_email,max_budget\nada@example.com,nan\n", "users.csv")
+    result = invoke(["--database-url", untouched_db.url, "user", "provision", "--file", path])
+    assert result.code == 2, result
+    assert f"{path}:2: users[0].max_budget: must be a finite number, not nan" in result.stderr, result

@@ -7,8 +7,7 @@ from typing import Optional
 
 import typer
 
-from litellm_dbctl.cli import common
-from litellm_dbctl.cli import provision as shared
+from litellm_dbctl.cli import common, provisioning
 
 app = typer.Typer(help="Create, list, block and delete virtual keys.", no_args_is_help=True)
 
@@ -18,7 +17,7 @@ KEY_REF = typer.Argument(..., metavar="KEY", help="Alias, token (SHA-256 hex or 
 
 
 @app.command("create")
-@shared.with_settings(redis=False, windows=True)
+@provisioning.with_settings(redis=False, windows=True)
 def create(
     ctx: typer.Context,
     user: Optional[str] = typer.Option(None, "--user", help="Owner user_id."),
@@ -37,7 +36,7 @@ def create(
                                         help="Read the raw key (sk-..., 16+ characters) from stdin instead of "
                                              "generating one (never from the command line, where ps shows it)."),
     *,
-    settings: shared.RunSettings,
+    settings: provisioning.RunSettings,
 ) -> None:
     """Create a key as /key/generate does. The raw key is printed once on stdout (even with -q); the
     database keeps only its SHA-256. JSON: {key, token, key_name, key_alias, user_id, team_id, expires, ...}.
@@ -46,9 +45,8 @@ def create(
     """
     import json
 
-    from litellm_dbctl.cli.user import split_list
     from litellm_dbctl.common.errors import InvalidInput
-    from litellm_dbctl.keys import manage as keys
+    from litellm_dbctl.keys import manage
 
     meta = None
     if metadata is not None:
@@ -59,12 +57,12 @@ def create(
         if not isinstance(meta, dict):
             raise InvalidInput("--metadata: expected a JSON object")
     raw = sys.stdin.readline().strip() if key_from_stdin else None
-    new = keys.NewKey(user_id=user, team=team, key_alias=alias, models=split_list(models), max_budget=max_budget,
-                      budget_duration=budget_duration, duration=duration, tpm_limit=tpm_limit, rpm_limit=rpm_limit,
-                      metadata=meta, raw_key=raw)
+    new = manage.NewKey(user_id=user, team=team, key_alias=alias, models=provisioning.split_list(models),
+                        max_budget=max_budget, budget_duration=budget_duration, duration=duration, tpm_limit=tpm_limit,
+                        rpm_limit=rpm_limit, metadata=meta, raw_key=raw)
     dry_run = settings.dry_run
-    created = keys.create(common.target(ctx), new, options=shared.options(settings), dry_run=dry_run,
-                          lock_timeout=settings.lock_timeout)
+    created = manage.create(common.target(ctx), new, options=provisioning.options(settings), dry_run=dry_run,
+                            lock_timeout=settings.lock_timeout)
     row = {k: v for k, v in created.row.items() if k != "metadata" or v}
     if dry_run and raw is None:  # the key a real run generates is not this dry run's: no token or name yet
         row |= {"token": None, "key_name": None}
@@ -95,25 +93,22 @@ def list_keys(
 
     Example: dbctl key list --team research
     """
-    from litellm_dbctl.keys import manage as keys
     from litellm_dbctl.provision import accounts
 
     with common.connect(ctx, read_only=True) as conn:
-        team_id = keys.resolve_team(conn, team) if team else None
-        rows = keys.list_keys(conn, user_id=user, team_id=team_id, alias=alias, limit=limit)
+        rows = accounts.keys(conn, user_id=user, team=team, alias=alias, limit=limit)
     common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in common.warn_if_cut(ctx, rows, limit, "keys")],
                 KEY_COLUMNS)
 
 
-def _change(ctx: typer.Context, change: object, settings: shared.RunSettings) -> None:
-    """Report a block/unblock/delete, drop the proxies' cached key; exit 3 for a dry run that would act."""
-    from litellm_dbctl.cache.invalidate import EntityRef
-    from litellm_dbctl.keys import manage as keys
+def _change(ctx: typer.Context, change: object, settings: provisioning.RunSettings) -> None:
+    """Report a block/unblock/delete and what the proxies' Redis was told; exit 3 for a dry run that would act."""
+    from litellm_dbctl.keys import manage
 
-    assert isinstance(change, keys.KeyChange)
+    assert isinstance(change, manage.KeyChange)
     dry_run = settings.dry_run
-    published = shared.publish(ctx, [EntityRef("key", change.token)], settings) \
-        if change.action != "unchanged" and not dry_run else shared.Published()
+    published = provisioning.published(ctx, change.invalidated,
+                                       1 if change.action != "unchanged" and not dry_run else 0)
     if common.settings(ctx).output == "json":
         common.dump_json({"dry_run": dry_run, "token": change.token, "key_alias": change.key_alias,
                           "action": change.action, "redis": published.redis})
@@ -125,17 +120,17 @@ def _change(ctx: typer.Context, change: object, settings: shared.RunSettings) ->
         raise typer.Exit(3)
 
 
-def _block(ctx: typer.Context, key: str, blocked: bool, settings: shared.RunSettings) -> None:
-    from litellm_dbctl.keys import manage as keys
+def _block(ctx: typer.Context, key: str, blocked: bool, settings: provisioning.RunSettings) -> None:
+    from litellm_dbctl.keys import manage
 
-    change = keys.set_blocked(common.target(ctx), key, blocked, options=shared.options(settings),
+    change = manage.set_blocked(common.target(ctx), key, blocked, options=provisioning.options(settings),
                               dry_run=settings.dry_run)
     _change(ctx, change, settings)
 
 
 @app.command("block")
-@shared.with_settings(lock=False)
-def block(ctx: typer.Context, key: str = KEY_REF, *, settings: shared.RunSettings) -> None:
+@provisioning.with_settings(lock=False)
+def block(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.RunSettings) -> None:
     """Block a key (blocked = true), as /key/block does; audited as `blocked`.
 
     Example: dbctl key block admin-cli
@@ -144,8 +139,8 @@ def block(ctx: typer.Context, key: str = KEY_REF, *, settings: shared.RunSetting
 
 
 @app.command("unblock")
-@shared.with_settings(lock=False)
-def unblock(ctx: typer.Context, key: str = KEY_REF, *, settings: shared.RunSettings) -> None:
+@provisioning.with_settings(lock=False)
+def unblock(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.RunSettings) -> None:
     """Unblock a key (blocked = false), as /key/unblock does; audited as `unblocked`.
 
     Example: dbctl key unblock admin-cli
@@ -154,14 +149,14 @@ def unblock(ctx: typer.Context, key: str = KEY_REF, *, settings: shared.RunSetti
 
 
 @app.command("delete")
-@shared.with_settings(lock=False)
-def delete(ctx: typer.Context, key: str = KEY_REF, *, settings: shared.RunSettings) -> None:
+@provisioning.with_settings(lock=False)
+def delete(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.RunSettings) -> None:
     """Delete a key as /key/delete does: a copy goes to LiteLLM_DeletedVerificationToken, the row is
     removed, an audit row `deleted` is written.
 
     Example: dbctl key delete 3f2a9c1b7d4e
     """
-    from litellm_dbctl.keys import manage as keys
+    from litellm_dbctl.keys import manage
 
-    change = keys.delete(common.target(ctx), key, options=shared.options(settings), dry_run=settings.dry_run)
+    change = manage.delete(common.target(ctx), key, options=provisioning.options(settings), dry_run=settings.dry_run)
     _change(ctx, change, settings)

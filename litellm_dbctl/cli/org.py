@@ -6,8 +6,7 @@ from typing import Optional
 
 import typer
 
-from litellm_dbctl.cli import common
-from litellm_dbctl.cli import provision as shared
+from litellm_dbctl.cli import common, details, provisioning
 
 app = typer.Typer(help="Provision organizations and their members.", no_args_is_help=True)
 
@@ -18,7 +17,7 @@ TEAM_COLUMNS = ["team_id", "team_alias", "spend", "max_budget"]
 
 
 @app.command("provision")
-@shared.with_settings(windows=True, creates=True)
+@provisioning.with_settings(windows=True, creates=True)
 def provision(
     ctx: typer.Context,
     org_id: Optional[str] = typer.Option(None, "--org-id", help="organization_id (default for a new one: a uuid)."),
@@ -35,27 +34,27 @@ def provision(
                                                help="A member (user_id or email), role org_admin, internal_user "
                                                     "(default) or internal_user_viewer; repeatable."),
     *,
-    settings: shared.RunSettings,
+    settings: provisioning.RunSettings,
 ) -> None:
     """Create or update an organization (found by --org-id, else --alias) with its budget row, and add
     members (LiteLLM_OrganizationMembership). Only the fields given are written.
 
     Example: dbctl org provision --alias acme --max-budget 1000 --budget-duration 1mo --member ada@example.com:org_admin
     """
-    from litellm_dbctl.cli.team import member_entries
-    from litellm_dbctl.cli.user import split_list
-    from litellm_dbctl.provision import specs
+    from litellm_dbctl.provision import spec_fields, specs
 
+    provisioning.check_limits(max_budget=max_budget, soft_budget=soft_budget, tpm_limit=tpm_limit,
+                              rpm_limit=rpm_limit)
     record = {"organization_id": org_id, "organization_alias": alias, "max_budget": max_budget,
               "soft_budget": soft_budget, "budget_duration": budget_duration,
-              "models": split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
-              "members_with_roles": member_entries(member, specs.ORG_ROLES) or None}
+              "models": provisioning.split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
+              "members_with_roles": provisioning.member_entries(member, spec_fields.ORG_ROLES) or None}
     spec = specs.from_records([("organizations", {k: v for k, v in record.items() if v is not None})], "flags")
-    shared.execute(ctx, spec, settings)
+    provisioning.execute(ctx, spec, settings)
 
 
 @app.command("add-member")
-@shared.with_settings(creates=True)
+@provisioning.with_settings(creates=True)
 def add_member(
     ctx: typer.Context,
     org: str = typer.Argument(..., help="organization_id or organization_alias."),
@@ -63,7 +62,7 @@ def add_member(
     role: Optional[str] = typer.Option(None, "--role", help="org_admin, internal_user or internal_user_viewer "
                                                             "(default: internal_user for a new member)."),
     *,
-    settings: shared.RunSettings,
+    settings: provisioning.RunSettings,
 ) -> None:
     """Add (or re-role) an organization member as /organization/member_add does.
 
@@ -72,24 +71,24 @@ def add_member(
     from litellm_dbctl.provision import specs
 
     spec = specs.one_membership("org", org, user, role)
-    shared.execute(ctx, spec, settings)
+    provisioning.execute(ctx, spec, settings)
 
 
 @app.command("remove-member")
-@shared.with_settings()
+@provisioning.with_settings()
 def remove_member(
     ctx: typer.Context,
     org: str = typer.Argument(..., help="organization_id or organization_alias."),
     user: str = typer.Argument(..., help="user_id, sso_user_id or email."),
     *,
-    settings: shared.RunSettings,
+    settings: provisioning.RunSettings,
 ) -> None:
     """Remove a member: its LiteLLM_OrganizationMembership row, and the member's own budget row unless
     something else uses it. A non-member changes nothing.
 
     Example: dbctl org remove-member acme ada@example.com
     """
-    shared.remove(ctx, "org", org, user, settings)
+    provisioning.remove(ctx, "org", org, user, settings)
 
 
 @app.command("list")
@@ -120,7 +119,7 @@ def show(ctx: typer.Context, org: str = typer.Argument(..., help="organization_i
 
     with common.connect(ctx, read_only=True) as conn:
         detail = accounts.org(conn, org)
-    shared.show(ctx, detail.organization, [
-        shared.Section("members", detail.members, MEMBER_COLUMNS, ["user_id", "user_email", "role", "spend"]),
-        shared.Section("teams", detail.teams, TEAM_COLUMNS, TEAM_COLUMNS),
+    details.render(ctx, detail.organization, [
+        details.Section("members", detail.members, MEMBER_COLUMNS, ["user_id", "user_email", "role", "spend"]),
+        details.Section("teams", detail.teams, TEAM_COLUMNS, TEAM_COLUMNS),
     ], detail)

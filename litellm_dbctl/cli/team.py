@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 
-from litellm_dbctl.cli import common
-from litellm_dbctl.cli import provision as shared
+from litellm_dbctl.cli import common, details, provisioning
 
 app = typer.Typer(help="Provision teams and their members.", no_args_is_help=True)
 
@@ -18,23 +17,8 @@ MEMBER_COLUMNS = ["user_id", "user_email", "role", "spend", "max_budget_in_team"
                   "has_membership_row"]
 
 
-def member_entries(values: Optional[list[str]], roles: tuple[str, ...]) -> list[dict[str, Any]]:
-    """`USER[:ROLE]` options as members_with_roles entries (an email when USER contains @)."""
-    from litellm_dbctl.common.errors import InvalidInput
-
-    entries = []
-    for value in values or []:
-        user, _, given = value.rpartition(":") if ":" in value else (value, "", "")
-        role = given or None
-        if role is not None and role not in roles:
-            raise InvalidInput(f"--member {value!r}: unknown role {role!r} (expected one of: {', '.join(roles)})")
-        entry = {"user_email" if "@" in user else "user_id": user.strip()}
-        entries.append(entry | ({"role": role} if role else {}))
-    return entries
-
-
 @app.command("provision")
-@shared.with_settings(windows=True, creates=True)
+@provisioning.with_settings(windows=True, creates=True)
 def provision(
     ctx: typer.Context,
     team_id: Optional[str] = typer.Option(None, "--team-id", help="The team's id (default for a new team: a uuid)."),
@@ -54,27 +38,28 @@ def provision(
     member_budget_duration: Optional[str] = typer.Option(None, "--member-budget-duration", metavar="DURATION",
                                                          help="Window of the default member budget."),
     *,
-    settings: shared.RunSettings,
+    settings: provisioning.RunSettings,
 ) -> None:
     """Create or update a team (found by --team-id, else by --alias) and add members: only the fields
     given are written; budget_reset_at follows budget_duration by LiteLLM's rules.
 
     Example: dbctl team provision --team-id research --max-budget 500 --budget-duration 1mo --member ada@example.com:admin
     """
-    from litellm_dbctl.cli.user import split_list
-    from litellm_dbctl.provision import specs
+    from litellm_dbctl.provision import spec_fields, specs
 
+    provisioning.check_limits(max_budget=max_budget, soft_budget=soft_budget, member_budget=member_budget,
+                              tpm_limit=tpm_limit, rpm_limit=rpm_limit)
     record = {"team_id": team_id, "team_alias": alias, "organization_id": org, "max_budget": max_budget,
               "soft_budget": soft_budget, "budget_duration": budget_duration,
-              "models": split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
+              "models": provisioning.split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
               "team_member_budget": member_budget, "team_member_budget_duration": member_budget_duration,
-              "members_with_roles": member_entries(member, specs.TEAM_ROLES) or None}
+              "members_with_roles": provisioning.member_entries(member, spec_fields.TEAM_ROLES) or None}
     spec = specs.from_records([("teams", {k: v for k, v in record.items() if v is not None})], "flags")
-    shared.execute(ctx, spec, settings)
+    provisioning.execute(ctx, spec, settings)
 
 
 @app.command("add-member")
-@shared.with_settings(creates=True)
+@provisioning.with_settings(creates=True)
 def add_member(
     ctx: typer.Context,
     team: str = typer.Argument(..., help="team_id or team_alias."),
@@ -84,7 +69,7 @@ def add_member(
     max_budget_in_team: Optional[float] = typer.Option(None, "--max-budget-in-team", min=0,
                                                        help="The member's own budget in the team."),
     *,
-    settings: shared.RunSettings,
+    settings: provisioning.RunSettings,
 ) -> None:
     """Add (or re-role) a member as /team/member_add does: roster entry, UserTable.teams and a
     LiteLLM_TeamMembership row (with a member budget row for --max-budget-in-team).
@@ -94,17 +79,17 @@ def add_member(
     from litellm_dbctl.provision import specs
 
     spec = specs.one_membership("team", team, user, role, max_budget_in_team)
-    shared.execute(ctx, spec, settings)
+    provisioning.execute(ctx, spec, settings)
 
 
 @app.command("remove-member")
-@shared.with_settings()
+@provisioning.with_settings()
 def remove_member(
     ctx: typer.Context,
     team: str = typer.Argument(..., help="team_id or team_alias."),
     user: str = typer.Argument(..., help="user_id, sso_user_id or email."),
     *,
-    settings: shared.RunSettings,
+    settings: provisioning.RunSettings,
 ) -> None:
     """Remove a member from everywhere LiteLLM records it: the roster (members_with_roles),
     UserTable.teams, the LiteLLM_TeamMembership row and the member's own budget row
@@ -112,7 +97,7 @@ def remove_member(
 
     Example: dbctl team remove-member research ada@example.com
     """
-    shared.remove(ctx, "team", team, user, settings)
+    provisioning.remove(ctx, "team", team, user, settings)
 
 
 @app.command("list")
@@ -141,16 +126,15 @@ def show(ctx: typer.Context, team: str = typer.Argument(..., help="team_id or te
 
     Example: dbctl team show research --json
     """
-    from litellm_dbctl.cli.user import KEY_COLUMNS
     from litellm_dbctl.provision import accounts
 
     with common.connect(ctx, read_only=True) as conn:
         detail = accounts.team(conn, team)
     budget = [detail.member_budget] if detail.member_budget else []
-    shared.show(ctx, detail.team, [
-        shared.Section("default member budget", budget, MEMBER_BUDGET_COLUMNS, MEMBER_BUDGET_COLUMNS),
-        shared.Section("members", detail.members, MEMBER_COLUMNS,
+    details.render(ctx, detail.team, [
+        details.Section("default member budget", budget, MEMBER_BUDGET_COLUMNS, MEMBER_BUDGET_COLUMNS),
+        details.Section("members", detail.members, MEMBER_COLUMNS,
                        [c for c in MEMBER_COLUMNS if c != "budget_id"]),
-        shared.Section("keys", detail.keys, KEY_COLUMNS, ["token", "key_alias", "key_name", "user_id", "spend",
+        details.Section("keys", detail.keys, details.KEY_COLUMNS, ["token", "key_alias", "key_name", "user_id", "spend",
                                                           "max_budget", "expires", "blocked"]),
     ], detail)

@@ -6,8 +6,7 @@ from typing import Optional
 
 import typer
 
-from litellm_dbctl.cli import common
-from litellm_dbctl.cli import provision as shared
+from litellm_dbctl.cli import common, details, provisioning
 
 app = typer.Typer(help="Provision, list and show LiteLLM users.", no_args_is_help=True)
 
@@ -15,17 +14,10 @@ USER_COLUMNS = ["user_id", "user_email", "user_alias", "user_role", "teams", "sp
                 "budget_duration", "budget_reset_at"]
 TEAM_COLUMNS = ["team_id", "team_alias", "role", "spend", "max_budget_in_team"]
 ORG_COLUMNS = ["organization_id", "organization_alias", "role", "spend"]
-KEY_COLUMNS = ["token", "key_alias", "key_name", "user_id", "team_id", "spend", "max_budget", "budget_duration",
-               "budget_reset_at", "expires", "blocked", "models", "created_at"]  # key list's row, token shortened
-
-
-def split_list(values: Optional[list[str]]) -> list[str]:
-    """Repeatable, comma-separated option values as one list."""
-    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
 @app.command("provision")
-@shared.with_settings(windows=True, batches=True, creates=True)
+@provisioning.with_settings(windows=True, batches=True, creates=True)
 def provision(
     ctx: typer.Context,
     file: Optional[str] = typer.Option(None, "--file", "-f", metavar="PATH|-",
@@ -47,7 +39,7 @@ def provision(
     org: Optional[list[str]] = typer.Option(None, "--org", metavar="ORG[:ROLE]",
                                             help="Organization membership (id or alias); repeatable."),
     *,
-    settings: shared.RunSettings,
+    settings: provisioning.RunSettings,
 ) -> None:
     """Create or update users. A user is found by user_id, else sso_user_id, else email
     (case-insensitive); created when absent, otherwise only the fields given are updated. Teams and
@@ -58,22 +50,23 @@ def provision(
     from litellm_dbctl.common.errors import InvalidInput
     from litellm_dbctl.provision import specs
 
+    provisioning.check_limits(max_budget=max_budget)
     flags = {"user_id": user_id, "user_email": email, "sso_user_id": sso_id, "user_alias": alias, "user_role": role,
              "max_budget": max_budget, "budget_duration": budget_duration,
-             "models": split_list(models) if models else None, "teams": list(team) if team else None,
+             "models": provisioning.split_list(models) if models else None, "teams": list(team) if team else None,
              "organizations": list(org) if org else None}
     given = {k: v for k, v in flags.items() if v is not None}
     if file is not None:
         if given:
             raise InvalidInput("give either --file or user flags, not both")
-        with shared.paused_gc():
+        with provisioning.paused_gc():
             spec = specs.load_users(file, fmt=fmt, defer=True)
     elif not given:
         raise InvalidInput("nothing to provision: give --file, or --user-id/--email/--sso-id and fields")
     else:
         spec = specs.from_records([("users", given)], "flags")
-    with shared.paused_gc():
-        shared.execute(ctx, spec, settings)
+    with provisioning.paused_gc():
+        provisioning.execute(ctx, spec, settings)
 
 
 @app.command("list")
@@ -90,9 +83,9 @@ def list_users(
 
     Example: dbctl user list --team research --json
     """
-    from litellm_dbctl.provision import accounts, specs
+    from litellm_dbctl.provision import accounts, spec_fields, specs
 
-    specs.check_role(role, specs.USER_ROLES)
+    specs.check_role(role, spec_fields.USER_ROLES)
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.users(conn, team=team, org=org, email=email, role=role, limit=limit)
     common.emit(ctx, common.warn_if_cut(ctx, rows, limit, "users"), USER_COLUMNS)
@@ -109,9 +102,9 @@ def show(ctx: typer.Context, user: str = typer.Argument(..., metavar="USER", hel
 
     with common.connect(ctx, read_only=True) as conn:
         detail = accounts.user(conn, user)
-    shared.show(ctx, detail.user, [
-        shared.Section("teams", detail.teams, TEAM_COLUMNS, TEAM_COLUMNS),
-        shared.Section("organizations", detail.organizations, ORG_COLUMNS, ORG_COLUMNS),
-        shared.Section("keys", detail.keys, KEY_COLUMNS, ["token", "key_alias", "key_name", "team_id", "spend",
+    details.render(ctx, detail.user, [
+        details.Section("teams", detail.teams, TEAM_COLUMNS, TEAM_COLUMNS),
+        details.Section("organizations", detail.organizations, ORG_COLUMNS, ORG_COLUMNS),
+        details.Section("keys", detail.keys, details.KEY_COLUMNS, ["token", "key_alias", "key_name", "team_id", "spend",
                                                           "max_budget", "expires", "blocked"]),
     ], detail)

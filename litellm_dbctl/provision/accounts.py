@@ -1,8 +1,8 @@
-"""The read side of provisioning: users, teams and organizations with members, budgets and spend.
+"""The read side of provisioning: users, teams, organizations and keys with members, budgets and spend.
 
 Every function takes a connection (the CLI opens it READ ONLY) and returns plain rows or a frozen
-dataclass; references are resolved as the provisioning commands resolve them (a team or
-organization by id or alias, a user by user_id, sso_user_id or email).
+dataclass; references are resolved by `lookup`, as the provisioning commands resolve them (a team
+or organization by id or alias, a user by user_id, sso_user_id or email).
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.db import sqlfiles
-from litellm_dbctl.keys import manage as keys
-from litellm_dbctl.provision import provisioning
+from litellm_dbctl.provision.lookup import find_group, find_user
 
 if TYPE_CHECKING:
     import psycopg
+
+KEYS_SHOWN = 1000  # keys a user or team show lists, as `key list` does by default
 
 
 @dataclass(frozen=True)
@@ -43,44 +44,63 @@ class OrgDetail:
 
 def users(conn: psycopg.Connection, *, team: str | None = None, org: str | None = None, email: str | None = None,
           role: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-    team_id = provisioning.find_group(conn, "team", team)["team_id"] if team else None
-    org_id = provisioning.find_group(conn, "org", org)["organization_id"] if org else None
-    return sqlfiles.run(conn, "user/list", {"team_id": team_id, "org_id": org_id, "email": email, "role": role,
-                                            "limit": limit})
+    team_id = find_group(conn, "team", team)["team_id"] if team else None
+    org_id = find_group(conn, "org", org)["organization_id"] if org else None
+    return _rows(conn, "user/list", {"team_id": team_id, "org_id": org_id, "email": email, "role": role,
+                                     "limit": limit})
 
 
 def user(conn: psycopg.Connection, ref: str) -> UserDetail:
-    user_id = provisioning.find_user(conn, ref)["user_id"]
+    user_id = find_user(conn, ref)["user_id"]
     return UserDetail(sqlfiles.run(conn, "user/detail", {"user_id": user_id}),
-                      sqlfiles.run(conn, "user/teams", {"user_id": user_id}),
-                      sqlfiles.run(conn, "user/orgs", {"user_id": user_id}),
-                      [shorten(k) for k in keys.list_keys(conn, user_id=user_id)])
+                      _rows(conn, "user/teams", {"user_id": user_id}),
+                      _rows(conn, "user/orgs", {"user_id": user_id}),
+                      [shorten(k) for k in _keys(conn, user_id, None, None, KEYS_SHOWN)])
 
 
 def teams(conn: psycopg.Connection, *, org: str | None = None, alias: str | None = None,
           limit: int = 1000) -> list[dict[str, Any]]:
-    org_id = provisioning.find_group(conn, "org", org)["organization_id"] if org else None
-    return sqlfiles.run(conn, "team/list", {"org": org_id, "alias": alias, "limit": limit})
+    org_id = find_group(conn, "org", org)["organization_id"] if org else None
+    return _rows(conn, "team/list", {"org": org_id, "alias": alias, "limit": limit})
 
 
 def team(conn: psycopg.Connection, ref: str) -> TeamDetail:
-    team_id = provisioning.find_group(conn, "team", ref)["team_id"]
+    team_id = find_group(conn, "team", ref)["team_id"]
     row = sqlfiles.run(conn, "team/detail", {"team_id": team_id})
     member = {k.removeprefix("member_"): row.pop(k) for k in list(row) if k.startswith("member_")}
     member_budget_id = (row.get("metadata") or {}).get("team_member_budget_id")
     member_budget = {"budget_id": member_budget_id, **member} if member_budget_id else None
-    return TeamDetail(row, sqlfiles.run(conn, "team/members", {"team_id": team_id}), member_budget,
-                      [shorten(k) for k in keys.list_keys(conn, team_id=team_id)])
+    return TeamDetail(row, _rows(conn, "team/members", {"team_id": team_id}), member_budget,
+                      [shorten(k) for k in _keys(conn, None, team_id, None, KEYS_SHOWN)])
 
 
 def orgs(conn: psycopg.Connection, *, alias: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-    return sqlfiles.run(conn, "org/list", {"alias": alias, "limit": limit})
+    return _rows(conn, "org/list", {"alias": alias, "limit": limit})
 
 
 def org(conn: psycopg.Connection, ref: str) -> OrgDetail:
-    org_id = provisioning.find_group(conn, "org", ref)["organization_id"]
-    return OrgDetail(sqlfiles.run(conn, "org/detail", {"organization_id": org_id}), sqlfiles.run(conn, "org/members", {"organization_id": org_id}),
-                     sqlfiles.run(conn, "org/teams", {"organization_id": org_id}))
+    org_id = find_group(conn, "org", ref)["organization_id"]
+    return OrgDetail(sqlfiles.run(conn, "org/detail", {"organization_id": org_id}),
+                     _rows(conn, "org/members", {"organization_id": org_id}),
+                     _rows(conn, "org/teams", {"organization_id": org_id}))
+
+
+def keys(conn: psycopg.Connection, *, user_id: str | None = None, team: str | None = None, alias: str | None = None,
+         limit: int = 1000) -> list[dict[str, Any]]:
+    """Keys (never a raw key: the database does not have it) of a user_id, of a team (id or alias),
+    with an alias; all of them when nothing is given."""
+    team_id = find_group(conn, "team", team)["team_id"] if team else None
+    return _keys(conn, user_id, team_id, alias, limit)
+
+
+def _keys(conn: psycopg.Connection, user_id: str | None, team_id: str | None, alias: str | None,
+          limit: int) -> list[dict[str, Any]]:
+    return _rows(conn, "key/list", {"user_id": user_id, "team_id": team_id, "alias": alias, "limit": limit})
+
+
+def _rows(conn: psycopg.Connection, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = sqlfiles.run(conn, name, params)
+    return rows
 
 
 def shorten(key: dict[str, Any], *, full_hash: bool = False) -> dict[str, Any]:

@@ -24,22 +24,22 @@ from typing import TYPE_CHECKING, Any
 from litellm_dbctl.common import yamldoc
 from litellm_dbctl.common.errors import InvalidInput, InvalidSpec
 from litellm_dbctl.db import sqlfiles
-from litellm_dbctl.provision import specs
+from litellm_dbctl.provision import spec_fields, specs
+from litellm_dbctl.provision.spec_records import Loc
 
 if TYPE_CHECKING:
     import psycopg
 
 ADMIN_ROLE = "proxy_admin"
 # default_internal_user_params: the keys dbctl writes (teams is read apart); LiteLLM skips available_teams itself.
-USER_PARAMS: dict[str, specs.Check] = specs.USER_FIELDS
+USER_PARAMS: dict[str, spec_fields.Check] = spec_fields.USER_FIELDS
 IGNORED_USER_PARAMS = frozenset({"available_teams"})
 # default_team_params: the fields /team/new takes from it (litellm-database.md §4.3). organization_id
 # must name an organization that exists: the planner checks it when a team it creates takes it.
-TEAM_PARAMS: dict[str, specs.Check] = {k: specs.TEAM_FIELDS[k] for k in (
+TEAM_PARAMS: dict[str, spec_fields.Check] = {k: spec_fields.TEAM_FIELDS[k] for k in (
     "max_budget", "budget_duration", "tpm_limit", "rpm_limit", "team_member_permissions", "organization_id")}
-GLOBALS: dict[str, specs.Check] = {"max_internal_user_budget": specs._number,
-                                   "internal_user_budget_duration": specs._duration}
-NUMBERS = (specs._number, specs._count)  # checks given an EnvText as the number it spells
+GLOBALS: dict[str, spec_fields.Check] = {"max_internal_user_budget": spec_fields.number,
+                                   "internal_user_budget_duration": spec_fields.duration}
 ENV_REFERENCE = "os.environ/"
 
 
@@ -60,7 +60,7 @@ class ProxySettings:
     team_params: Mapping[str, Any] = field(default_factory=dict)  # default_team_params, the fields used
     user_teams: tuple[DefaultTeam, ...] = ()  # default_internal_user_params.teams: joined by a new user
     not_applied: tuple[str, ...] = ()  # settings LiteLLM reads that dbctl does not apply (reported)
-    at: Mapping[str, specs.Loc] = field(default_factory=dict)  # "section.key" -> where it is set, for problems
+    at: Mapping[str, Loc] = field(default_factory=dict)  # "section.key" -> where it is set, for problems
 
     def new_user(self, fields: Mapping[str, Any], *, implied: bool) -> Mapping[str, Any]:
         """A created user's fields with the proxy's defaults for the fields the spec leaves out.
@@ -136,14 +136,14 @@ def load(conn: psycopg.Connection, config: ConfigFile | None) -> ProxySettings:
         stored = row[0]["param_value"] if row else None
         if isinstance(stored, dict):
             for key, value in stored.items():
-                merged[key] = (specs._to_located(value), "LiteLLM_Config", 0)
+                merged[key] = (specs.to_located(value), "LiteLLM_Config", 0)
     return _checked(merged)
 
 
 def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
     problems: list[str] = []
 
-    def check(name: str, value: Any, check_: specs.Check, source: str, line: int) -> Any:
+    def check(name: str, value: Any, check_: spec_fields.Check, source: str, line: int) -> Any:
         where = f"{source}:{line}: litellm_settings.{name}" if line else f"{source}: litellm_settings.{name}"
         used: list[tuple[str, Any]] = []
         try:
@@ -152,7 +152,7 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
             problems.append(f"{where}: {ENV_REFERENCE}{exc.name}: environment variable {exc.name!r} is not set")
             return None
         try:
-            return check_(_unmarked(value, check_ in NUMBERS))
+            return check_(_unmarked(value, check_ in spec_fields.NUMBERS))
         except ValueError as exc:
             problems.append(f"{where}: {_redacted(str(exc), used)}")
             return None
@@ -162,13 +162,13 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
     sections: dict[str, dict[str, Any]] = {"default_internal_user_params": {}, "default_team_params": {}}
     teams: tuple[DefaultTeam, ...] | None = None
     not_applied: list[str] = []
-    at: dict[str, specs.Loc] = {}
+    at: dict[str, Loc] = {}
     for section, known in (("default_internal_user_params", USER_PARAMS), ("default_team_params", TEAM_PARAMS)):
         if section not in merged or merged[section][0] is None:
             continue
         mapping, source, line = merged[section]
         if not isinstance(mapping, yamldoc.LMap):
-            check(section, mapping, specs._object, source, line)
+            check(section, mapping, spec_fields.mapping, source, line)
             continue
         for key, value in mapping.values.items():
             if value is None or (section == "default_internal_user_params" and key in IGNORED_USER_PARAMS):
@@ -179,7 +179,7 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
             if key not in known:
                 not_applied.append(f"{section}.{key}")
                 continue
-            loc = at[f"{section}.{key}"] = specs.Loc(source, mapping.lines.get(key, line))
+            loc = at[f"{section}.{key}"] = Loc(source, mapping.lines.get(key, line))
             sections[section][key] = check(f"{section}.{key}", value, known[key], *loc)
     if problems:
         raise InvalidSpec(problems, source="proxy settings")
@@ -191,11 +191,11 @@ def _checked(merged: Mapping[str, tuple[Any, str, int]]) -> ProxySettings:
 def _default_teams(value: Any) -> tuple[DefaultTeam, ...]:
     """default_internal_user_params.teams: team ids, or {team_id, user_role, max_budget_in_team}."""
     if not isinstance(value, yamldoc.LSeq):
-        raise ValueError(f"expected a list of team ids or mappings, got {specs._kind(value)}")
+        raise ValueError(f"expected a list of team ids or mappings, got {spec_fields.kind(value)}")
     teams = []
     for item in value.items:
         if isinstance(item, str):
-            teams.append(DefaultTeam(specs._ident(item)))
+            teams.append(DefaultTeam(spec_fields.ident(item)))
             continue
         if not isinstance(item, yamldoc.LMap) or not isinstance(item.values.get("team_id"), str):
             raise ValueError("each entry must be a team id or a mapping with team_id")
@@ -204,8 +204,8 @@ def _default_teams(value: Any) -> tuple[DefaultTeam, ...]:
             raise ValueError(f"unknown field {sorted(unknown)[0]!r} in a team entry")
         role = item.values.get("user_role") or "user"
         budget = item.values.get("max_budget_in_team")
-        teams.append(DefaultTeam(specs._ident(item.values["team_id"]), specs._choice(specs.TEAM_ROLES)(role),
-                                 None if budget is None else specs._number(_unmarked(budget, True))))
+        teams.append(DefaultTeam(spec_fields.ident(item.values["team_id"]), spec_fields.choice(spec_fields.TEAM_ROLES)(role),
+                                 None if budget is None else spec_fields.number(_unmarked(budget, True))))
     return tuple(teams)
 
 

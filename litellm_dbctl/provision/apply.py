@@ -1,0 +1,248 @@
+"""Applying a plan, and the whole run: plan, apply, commit, tell the proxies.
+
+Apply locks the rows it will change in sorted key order (as LiteLLM's spend flush does, so the two
+never deadlock), checks by xmin that none changed since the plan was read (else re-plans), takes
+LiteLLM's per-team roster lock (`pg_advisory_xact_lock(hashtext(team_id))`), then writes only what
+changed with one statement per table. An unchanged spec writes nothing at all.
+
+After the commit, the proxies' cached copies of what changed are dropped through their Redis
+(`Options.redis_url`); a Redis failure then is reported with the outcome, not raised instead of it:
+the changes stand, and a created raw key must still reach the operator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, TypeVar
+
+import psycopg
+import psycopg.errors
+
+from litellm_dbctl.cache import invalidate as cache
+from litellm_dbctl.cache.invalidate import EntityRef
+from litellm_dbctl.common.clock import utc_naive
+from litellm_dbctl.common.errors import DbctlError, ExitCode, OperationalError
+from litellm_dbctl.db import bulk, database, sqlfiles
+from litellm_dbctl.db.config import redact
+from litellm_dbctl.provision.plan import FAMILY, KINDS, UNCHANGED, Item, Options, Plan, Summary
+from litellm_dbctl.provision.planner import make_plan
+from litellm_dbctl.provision.spec_records import Spec
+from litellm_dbctl.provision.tokens import CreatedKey
+
+if TYPE_CHECKING:
+    from litellm_dbctl.db.config import Target
+
+T = TypeVar("T")
+
+
+class StalePlan(Exception):
+    """A row changed between reading the plan and locking it: the transaction is re-planned."""
+
+
+def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
+    """Lock, verify and write the plan inside the caller's transaction; returns rows written."""
+    for team_id in plan.roster_locks:
+        sqlfiles.run(conn, "team/lock_roster", {"team_id": team_id})
+    for lock in plan.locks:
+        found = {r["id"]: r["xmin"] for r in sqlfiles.run(conn, lock.query, lock.params)}
+        if found != dict(lock.expected):
+            raise StalePlan(lock.query)
+    written = 0
+    now = utc_naive(plan.now)
+    assert now is not None
+    for step in plan.steps:
+        try:
+            count = bulk.write(conn, step.query, step.rows, now=now, actor=options.actor)
+        except psycopg.errors.UniqueViolation as exc:  # a row created meanwhile: re-plan
+            raise StalePlan(step.query) from exc
+        if count != step.expect:
+            raise StalePlan(f"{step.query}: {count} of {step.expect} rows")
+        written += count
+    return written
+
+
+def retrying(attempt: Callable[[], T], tries: int = 5, *, what: str = "provisioning") -> T:
+    """Run a plan-and-apply `attempt` (a whole transaction) again when its plan went stale, or on a
+    deadlock or lock timeout."""
+    for _ in range(tries):
+        try:
+            return database.retry(attempt, what=what)
+        except StalePlan:
+            continue
+    raise OperationalError(f"{what}: rows kept changing while dbctl planned; gave up after {tries} attempts",
+                           hint="a proxy or another tool is rewriting the same rows; retry")
+
+
+@dataclass(frozen=True)
+class Invalidated:
+    """What dropping the proxies' cached copies did after a commit: the Redis result, or the error
+    that left `refs` stale (proxies serve them until their cache TTL ends)."""
+
+    refs: tuple[EntityRef, ...]
+    result: cache.Invalidation | None = None
+    error: str | None = None
+
+
+def invalidate(refs: Iterable[EntityRef], options: Options) -> Invalidated | None:
+    """Drop the proxies' cached copies of changed objects (litellm-database.md §6), never their spend
+    counters: provisioning changes no spend, and the counters hold increments the proxies have not
+    flushed to the database yet (deleting them re-seeds from the lagging column, undercounting).
+    None when there is nothing to drop or no Redis to drop it from. Call it after the commit."""
+    changed = tuple(refs)
+    if not changed or not options.redis_url:
+        return None
+    try:
+        result = cache.invalidate(options.redis_url, changed, namespace=options.redis_namespace, counters=False)
+    except DbctlError as exc:
+        return Invalidated(changed, error=redact(exc.message))
+    except Exception as exc:  # committed already: whatever Redis does is reported with the outcome
+        return Invalidated(changed, error=redact(f"{type(exc).__name__}: {exc}"))
+    return Invalidated(changed, result)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    number: int
+    users: int
+    summary: Summary
+    written: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    plan: Plan  # the whole spec's plan, as read before anything was written
+    applied: bool
+    chunks: tuple[Chunk, ...] = ()
+    created_keys: tuple[CreatedKey, ...] = ()
+    written: int = 0
+    invalidated: Invalidated | None = None  # the proxies' caches, after the commit (None: not told)
+
+    @property
+    def refs(self) -> tuple[EntityRef, ...]:
+        return self.plan.refs
+
+
+def told(outcome: Outcome, options: Options) -> Outcome:
+    """`outcome` with the proxies told of what it committed."""
+    if not (outcome.applied and outcome.written):
+        return outcome
+    invalidated = invalidate(outcome.refs, options)
+    return outcome if invalidated is None else Outcome(outcome.plan, outcome.applied, outcome.chunks,
+                                                       outcome.created_keys, outcome.written, invalidated)
+
+
+class ChunkFailed(DbctlError):
+    """A `--batch-size` chunk failed. The chunks before it stay committed (each is its own transaction)
+    and `outcome` holds what they wrote, so the caller can still report it; the message keeps the
+    cause's text and exit code and says how far the run got, since a re-run finishes the rest. Exit 2
+    says nothing changed: after a committed chunk, a usage error is exit 1."""
+
+    def __init__(self, number: int, total: int, outcome: Outcome, cause: Exception) -> None:
+        if isinstance(cause, DbctlError):
+            text, hint, self.exit_code = cause.message, cause.hint, cause.exit_code
+            if number > 1 and self.exit_code == ExitCode.USAGE:
+                self.exit_code = ExitCode.ERROR
+        else:  # a statement failed: worded as the CLI words any database error
+            text, hint = "database error: " + (str(cause).strip().splitlines() or [type(cause).__name__])[0], None
+        users = sum(c.users for c in outcome.chunks)
+        done = "nothing is committed" if number == 1 else \
+            f"chunk 1 ({users} users) is committed, and a re-run finishes the rest" if number == 2 else \
+            f"chunks 1-{number - 1} ({users} users) are committed, and a re-run finishes the rest"
+        super().__init__(f"chunk {number}/{total} failed; {done}: {text}", hint=hint)
+        self.number, self.total, self.outcome = number, total, outcome
+
+
+def run(
+    target: Target,
+    spec: Spec,
+    *,
+    options: Options = Options(),
+    dry_run: bool = False,
+    batch_size: int | None = None,
+    lock_timeout: float = 30.0,
+    command: str = "provision",
+    on_chunk: Callable[[Chunk, int], None] | None = None,
+    now: datetime | None = None,
+) -> Outcome:
+    """Plan `spec` and, unless `dry_run`, apply it: one transaction, or one per `batch_size` users;
+    then drop the proxies' cached copies of what changed (`options.redis_url`).
+
+    `--dry-run` executes the real statements in a transaction that is rolled back. Every
+    transaction holds the provisioning advisory lock, so two runs never interleave; a stale plan,
+    deadlock or lock timeout re-runs the whole transaction.
+    """
+    moment = now or datetime.now(timezone.utc)
+    try:
+        conn = database.connect(target, command=command)
+    except OperationalError:
+        spec.check()  # the file's own problems are worth more than "database unreachable"
+        raise
+    with conn:
+        def attempt(sub: Spec, *, execute: bool, commit: bool) -> tuple[Plan, int]:
+            """Plan `sub` under the provisioning lock; execute it (dry run: then roll back)."""
+            with conn.transaction(force_rollback=not commit), database.advisory_lock(
+                    conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning", scope="xact"):
+                plan = make_plan(conn, sub, options, moment)
+                written = apply_plan(conn, plan, options) if execute and plan.changed else 0
+                return plan, written
+
+        if batch_size is None or dry_run or len(spec.users) <= batch_size:
+            plan, written = retrying(lambda: attempt(spec, execute=True, commit=not dry_run))
+            if dry_run:
+                return Outcome(plan, False)
+            return told(Outcome(plan, True, (Chunk(1, len(spec.users), plan.summary(), written),),
+                                 plan.created_keys, written), options)
+
+        full, _ = retrying(lambda: attempt(spec, execute=False, commit=False))  # the whole file's plan and problems
+        chunks: list[Chunk] = []
+        keys: list[CreatedKey] = []
+        refs: list[EntityRef] = []
+        indexes = list(range(len(spec.users)))
+        starts = list(range(0, len(indexes), batch_size))
+        total = 0
+        committed: list[Plan] = []
+        for number, start in enumerate(starts, 1):
+            sub = spec.subset(indexes[start:start + batch_size], with_keys=number == len(starts))
+            try:
+                plan, written = retrying(lambda sub=sub: attempt(sub, execute=True, commit=True))  # type: ignore[misc]
+            except (DbctlError, psycopg.Error) as exc:  # chunks 1..number-1 stay committed: say so, with them
+                done = Plan(_merged_items(committed), refs=_merged_refs(refs), now=full.now,
+                            not_applied=full.not_applied)
+                raise ChunkFailed(number, len(starts), told(Outcome(done, True, tuple(chunks), tuple(keys), total),
+                                                             options), exc) from exc
+            committed.append(plan)
+            chunk = Chunk(number, len(sub.users), plan.summary(), written)
+            chunks.append(chunk)
+            keys.extend(plan.created_keys)
+            refs.extend(plan.refs)
+            total += written
+            if on_chunk:
+                on_chunk(chunk, len(starts))
+        merged = Plan(full.items, refs=_merged_refs(refs), now=full.now, not_applied=full.not_applied)
+        return told(Outcome(merged, True, tuple(chunks), tuple(keys), total), options)
+
+
+def _merged_refs(refs: Iterable[EntityRef]) -> tuple[EntityRef, ...]:
+    """The chunks' cache references, each object once: a team one chunk renames and a later one
+    touches again is one team, under every alias it had."""
+    merged: dict[tuple[str, str, str | None], EntityRef] = {}
+    for ref in refs:
+        seen = merged.get((ref.kind, ref.id, ref.team_id))
+        merged[ref.kind, ref.id, ref.team_id] = ref if seen is None else \
+            seen._replace(aliases=tuple(dict.fromkeys((*seen.aliases, *ref.aliases))))
+    return tuple(merged.values())
+
+
+def _merged_items(plans: Sequence[Plan]) -> tuple[Item, ...]:
+    """The items of chunk plans as one list, each object once: every chunk plans all teams and
+    organizations; an object more than one chunk changed shows the first chunk's changes."""
+    merged: dict[tuple[str, str], Item] = {}
+    for plan in plans:
+        for item in plan.items:
+            seen = merged.get((item.kind, item.id))
+            if seen is None or (seen.action == UNCHANGED and item.action != UNCHANGED):
+                merged[item.kind, item.id] = item
+    rank = {kind: n for n, kind in enumerate(KINDS)}
+    return tuple(sorted(merged.values(), key=lambda i: rank[i.kind]))

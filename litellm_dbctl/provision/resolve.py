@@ -1,0 +1,308 @@
+"""Reference resolution, a pure function of the snapshot, the spec and the proxy's settings.
+
+Every spec organization, team and user gets the id it has in the database (found as LiteLLM finds
+it: `lookup`) or a new one; every membership's team or organization reference (an id or alias, in
+the file or the database) gets its id, and memberships naming one target twice become one. What
+cannot be resolved is a problem (`file:line: field: message`), listed with the spec's own: an
+ambiguous alias or email, an alias or email another object keeps, a reference to nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from litellm_dbctl.common import uuids
+from litellm_dbctl.common.errors import InvalidSpec
+from litellm_dbctl.provision import lookup, tokens
+from litellm_dbctl.provision.proxy_settings import ProxySettings
+from litellm_dbctl.provision.snapshot import Snapshot
+from litellm_dbctl.provision.spec_records import Loc, Membership, Spec, UserSpec, field_loc
+
+Row = Mapping[str, Any]
+Problems = list[tuple[int, str]]
+PROXY_SETTINGS = "proxy settings"  # where a default membership comes from: the source of its messages
+DEFAULT_TEAMS = "litellm_settings.default_internal_user_params.teams"  # ... and its field path
+DEFAULT_ORG = "default_team_params.organization_id"  # the organization a created team joins unless it names one
+
+
+@dataclass(frozen=True)
+class Names:
+    """How a reference to a team or organization (an id or alias) finds its id: an id in the file,
+    an id in the database, an alias in the file, an alias exactly one database row has."""
+
+    spec_ids: Mapping[str, str]  # id given in the file -> the id it resolved to
+    spec_aliases: Mapping[str, str]  # alias given in the file -> the id its entry resolved to
+    groups: lookup.Groups
+
+    def find(self, ref: str) -> str | None:
+        if ref in self.spec_ids:
+            return self.spec_ids[ref]
+        if ref in self.groups.by_id:
+            return ref
+        if ref in self.spec_aliases:
+            return self.spec_aliases[ref]
+        row = self.groups.find(ref)
+        return row[self.groups.id_name] if row is not None else None
+
+    def missing(self, ref: str) -> str:
+        """Why a reference does not resolve: absent, or an alias several database rows have."""
+        rows = self.groups.by_alias.get(ref, ())
+        what = self.groups.what
+        if len(rows) > 1:
+            return f"alias {ref!r} matches {len(rows)} {what}s in the database ({self.groups.ids(rows)}); use the id"
+        return f"{what} {ref!r} exists neither in the file nor in the database"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The ids the spec's entries resolved to (in spec order), and the memberships to plan."""
+
+    org_ids: tuple[str, ...]
+    team_ids: tuple[str, ...]
+    user_ids: tuple[str, ...]
+    orgs: Names
+    teams: Names
+    targets: Mapping[tuple[str, str], str | None]  # (kind, reference) -> the id it names
+    memberships: tuple[Membership, ...]  # one per (kind, target, user), default teams included
+    problems: tuple[tuple[int, str], ...]
+
+
+def resolve(snapshot: Snapshot, spec: Spec, settings: ProxySettings) -> Resolution:
+    problems: Problems = list(spec.problems)
+    org_ids = _group_ids(spec.organizations, "organization_id", "organization_alias", snapshot.orgs, problems)
+    orgs = Names({o.organization_id: o.organization_id for o in spec.organizations if o.organization_id},
+                 {o.organization_alias: i for o, i in zip(spec.organizations, org_ids) if o.organization_alias},
+                 snapshot.orgs)
+    team_ids = _group_ids(spec.teams, "team_id", "team_alias", snapshot.teams, problems)
+    teams = Names({t.team_id: t.team_id for t in spec.teams if t.team_id},
+                  {t.team_alias: i for t, i in zip(spec.teams, team_ids) if t.team_alias}, snapshot.teams)
+    user_ids = _user_ids(spec.users, snapshot.users, problems)
+
+    for team in spec.teams:  # organization references
+        ref = team.fields.get("organization_id")
+        if ref and orgs.find(ref) is None:
+            _problem(problems, field_loc(team, "organization_id"), f"{team.where}.organization_id", orgs.missing(ref))
+    for reference in spec.references:  # of entries with problems of their own
+        names = teams if reference.kind == "team" else orgs
+        if names.find(reference.target) is None:
+            _problem(problems, reference.loc, reference.where, names.missing(reference.target))
+    _default_org(spec, settings, orgs, team_ids, snapshot, problems)
+    memberships = [*spec.memberships, *_default_memberships(spec, settings, user_ids, snapshot)]
+    targets = {(kind, target): (teams if kind == "team" else orgs).find(target)
+               for kind, target in {(m.kind, m.target) for m in memberships}}
+    distinct = _distinct(memberships, targets, spec.users, teams, orgs, problems)
+    _check_keys(spec, snapshot, teams, set(user_ids), problems)
+    for org, org_id in zip(spec.organizations, org_ids):
+        if org_id not in snapshot.orgs.by_id and not org.organization_alias:
+            _problem(problems, org.loc, org.where, "organization_alias is required to create it")
+    return Resolution(tuple(org_ids), tuple(team_ids), tuple(user_ids), orgs, teams, targets, tuple(distinct),
+                      tuple(problems))
+
+
+def _problem(problems: Problems, loc: Loc, where: str, message: str) -> None:
+    problems.append((loc.line, f"{loc}: {where}: {message}"))
+
+
+def _group_ids(items: Sequence[Any], id_name: str, alias_name: str, groups: lookup.Groups,
+               problems: Problems) -> list[str]:
+    """Each entry's id: the one it gives, else the one row with its alias, else a new one. An alias
+    several rows have, or one another existing row keeps, is a problem."""
+    ids = []
+    for item in items:
+        given_id, alias = getattr(item, id_name), getattr(item, alias_name)
+        if given_id:
+            ids.append(given_id)
+            continue
+        rows = groups.by_alias.get(alias or "", ())
+        if len(rows) > 1:
+            _problem(problems, field_loc(item, alias_name), f"{item.where}.{alias_name}",
+                     f"alias {alias!r} matches {len(rows)} rows in the database ({groups.ids(rows)}); give {id_name}")
+        ids.append(rows[0][id_name] if rows else uuids.v4())
+    _alias_clashes(items, ids, id_name, alias_name, groups, problems)
+    return ids
+
+
+def _alias_clashes(items: Sequence[Any], ids: Sequence[str], id_name: str, alias_name: str, groups: lookup.Groups,
+                   problems: Problems) -> None:
+    """A declared alias another existing team (organization) keeps: a lookup by that alias, in
+    LiteLLM or dbctl, would then match two. An entry without an id is found by its alias instead."""
+    declared = {own: getattr(item, alias_name) for item, own in zip(items, ids) if getattr(item, alias_name)}
+    for item, own in zip(items, ids):
+        alias = getattr(item, alias_name)
+        if not alias or not getattr(item, id_name):
+            continue
+        others = sorted(r[id_name] for r in groups.by_alias.get(alias, ())
+                        if r[id_name] != own and declared.get(r[id_name], alias) == alias)
+        if others:
+            _problem(problems, field_loc(item, alias_name), f"{item.where}.{alias_name}",
+                     f"alias {alias!r} is already used by {groups.what} {', '.join(map(repr, others))}")
+
+
+def _user_ids(users: Sequence[UserSpec], known: lookup.Users, problems: Problems) -> list[str]:
+    """Each spec user's user_id: the existing user's it names, else its own, else a new one."""
+    ids: list[str] = []
+    claimed: dict[str, Loc] = {}
+    email_moves: list[tuple[UserSpec, Row, tuple[Row, ...]]] = []
+    for user in users:
+        row = _match_user(user, known, problems)
+        if row is None:
+            ids.append(user.user_id or uuids.v4())
+            continue
+        if row["user_id"] in claimed:
+            _problem(problems, user.loc, user.where, f"names the same existing user {row['user_id']!r} as the "
+                                                     f"entry at {claimed[row['user_id']]}")
+        claimed[row["user_id"]] = user.loc
+        other = known.by_sso.get(user.sso_user_id) if user.sso_user_id else None
+        if other is not None and other["user_id"] != row["user_id"]:
+            _problem(problems, field_loc(user, "sso_user_id"), f"{user.where}.sso_user_id",
+                     f"{user.sso_user_id!r} already belongs to user {other['user_id']!r}")
+        email = user.user_email
+        if email and email != row["user_email"] and not user.implied:  # found by id or sso: a new email?
+            holders = known.by_email.get(email.lower())
+            if holders and (len(holders) > 1 or holders[0] is not row):
+                email_moves.append((user, row, holders))
+        ids.append(row["user_id"])
+    if email_moves:
+        _email_clashes(users, ids, email_moves, problems)
+    return ids
+
+
+def _match_user(user: UserSpec, known: lookup.Users, problems: Problems) -> Row | None:
+    """The existing user a spec user names (LiteLLM's order: user_id, sso_user_id, email), or None;
+    names that point at different users are a problem."""
+    try:
+        found = known.match(user.user_id, user.sso_user_id, user.user_email)
+    except lookup.Ambiguous as exc:
+        ids = ", ".join(sorted(r["user_id"] for r in exc.rows))
+        _problem(problems, field_loc(user, "user_email"), f"{user.where}.user_email",
+                 f"email {user.user_email!r} matches {len(exc.rows)} users in the database: {ids}")
+        return None
+    if found is None:
+        return None
+    row, how = found
+    if how == "user_id":
+        return row
+    if how == "user_email" and user.sso_user_id and row["sso_user_id"] not in (None, user.sso_user_id):
+        _problem(problems, field_loc(user, "sso_user_id"), f"{user.where}.sso_user_id",
+                 f"user {row['user_id']!r}, found by its email, is linked to sso_user_id {row['sso_user_id']!r}; "
+                 "give its user_id to link it to another identity")
+        return None
+    if user.user_id and row["user_id"] != user.user_id:
+        _problem(problems, field_loc(user, how), f"{user.where}.{how}",
+                 f"{getattr(user, how)!r} belongs to existing user {row['user_id']!r}; give that user_id or "
+                 "leave user_id out")
+        return None
+    return row
+
+
+def _email_clashes(users: Sequence[UserSpec], ids: Sequence[str],
+                   moves: Sequence[tuple[UserSpec, Row, tuple[Row, ...]]], problems: Problems) -> None:
+    """An existing user given an email another user has: LiteLLM's and dbctl's lookups by email would
+    then match two. (Users sharing an email already are left as they are; a user the spec moves to
+    another email no longer counts.)"""
+    declared = {user_id: user.user_email.lower() for user, user_id in zip(users, ids)
+                if user.user_email and not user.implied}
+    for user, row, holders in moves:
+        email = (user.user_email or "").lower()
+        if (row["user_email"] or "").lower() == email:
+            continue
+        others = sorted(r["user_id"] for r in holders
+                        if r["user_id"] != row["user_id"] and declared.get(r["user_id"], email) == email)
+        if others:
+            _problem(problems, field_loc(user, "user_email"), f"{user.where}.user_email",
+                     f"{user.user_email!r} is already the email of user {', '.join(map(repr, others))}")
+
+
+def _default_org(spec: Spec, settings: ProxySettings, orgs: Names, team_ids: Sequence[str], snapshot: Snapshot,
+                 problems: Problems) -> None:
+    """default_team_params.organization_id, when a team the spec creates names no organization, must
+    be the id of an organization in the file or the database: /team/new rejects any other, and the
+    proxy reads an id there, never an alias."""
+    org_id = settings.team_params.get("organization_id")
+    if not org_id or org_id in orgs.spec_ids or org_id in snapshot.orgs.by_id:
+        return
+    if all(team_id in snapshot.teams.by_id or "organization_id" in team.fields
+           for team, team_id in zip(spec.teams, team_ids)):
+        return
+    why = f"organization_id {org_id!r} exists neither in the file nor in the database"
+    alias_of = orgs.find(org_id)
+    if alias_of:
+        why += f" ({org_id!r} is the alias of {alias_of!r}: give its organization_id)"
+    where = settings.at.get(DEFAULT_ORG, PROXY_SETTINGS)
+    problems.append((0, f"{where}: litellm_settings.{DEFAULT_ORG}: {why}"))
+
+
+def _default_memberships(spec: Spec, settings: ProxySettings, user_ids: Sequence[str],
+                         snapshot: Snapshot) -> list[Membership]:
+    """The proxy's default teams (default_internal_user_params.teams) for each user the spec
+    creates without naming a team, as /user/new adds them."""
+    defaults = settings.user_teams
+    if not defaults:
+        return []
+    named = {m.user for m in spec.memberships if m.kind == "team"}
+    loc = Loc(PROXY_SETTINGS, 0)
+    teams = [(team, f"{DEFAULT_TEAMS}[{n}]") for n, team in enumerate(defaults)]
+    return [Membership(index, "team", team.team_id, team.role, team.max_budget_in_team, loc, where)
+            for index, (user, user_id) in enumerate(zip(spec.users, user_ids))
+            if not user.implied and index not in named and user_id not in snapshot.users.by_id
+            for team, where in teams]
+
+
+def _distinct(memberships: Sequence[Membership], targets: Mapping[tuple[str, str], str | None],
+              users: Sequence[UserSpec], teams: Names, orgs: Names, problems: Problems) -> list[Membership]:
+    """One membership per (kind, resolved target, user): a team or organization named twice for a
+    user (by id and by alias, in a roster and in the user's own list) is one row. Roles and member
+    budgets given in both places must agree; one given in one place only is kept."""
+    first: dict[tuple[str, str, int], int] = {}
+    out: list[Membership] = []
+    seen_at, append = first.setdefault, out.append  # the loop runs once per membership: 10,000s of times
+    for m in memberships:
+        kind = m.kind
+        target = targets[kind, m.target]
+        if target is None:
+            _problem(problems, m.loc, m.where, (teams if kind == "team" else orgs).missing(m.target))
+            continue
+        count = len(out)
+        at = seen_at((kind, target, m.user), count)
+        if at == count:
+            append(m)
+            continue
+        seen = out[at]
+        roles_clash = None not in (seen.role, m.role) and seen.role != m.role
+        budgets_clash = None not in (seen.max_budget, m.max_budget) and seen.max_budget != m.max_budget
+        if roles_clash or budgets_clash:  # told at the later of the two, naming the earlier
+            earlier, later = (seen, m) if seen.loc.line <= m.loc.line else (m, seen)
+            what = "team" if m.kind == "team" else "organization"
+            named = repr(later.target) + (f" ({target})" if target != later.target else "")
+            _problem(problems, later.loc, later.where,
+                     f"{users[m.user].label} is already a member of {what} {named} with "
+                     f"{'role ' + repr(earlier.role) if roles_clash else 'another budget'} (at {earlier.loc})")
+            continue
+        out[at] = seen._replace(role=seen.role or m.role,
+                                max_budget=seen.max_budget if seen.max_budget is not None else m.max_budget)
+    return out
+
+
+def _check_keys(spec: Spec, snapshot: Snapshot, teams: Names, spec_users: set[str], problems: Problems) -> None:
+    """A key's chosen value some key already has, and owners that exist nowhere."""
+    for key in spec.keys:
+        holder = snapshot.taken_tokens.get(tokens.hash_key(key.raw_key)) if key.raw_key else None
+        if holder is not None and key.key_alias not in snapshot.keys:  # an existing alias is never re-keyed
+            _problem(problems, field_loc(key, "key"), f"{key.where}.key", tokens.value_taken(holder))
+        team_ref = key.fields.get("team_id")
+        if team_ref and teams.find(team_ref) is None:
+            _problem(problems, field_loc(key, "team_id"), f"{key.where}.team_id", teams.missing(team_ref))
+        user_ref = key.fields.get("user_id")
+        if user_ref and user_ref not in spec_users and user_ref not in snapshot.users.by_id:
+            _problem(problems, field_loc(key, "user_id"), f"{key.where}.user_id",
+                     f"user {user_ref!r} exists neither in the file nor in the database")
+
+
+def raise_problems(problems: Sequence[tuple[int, str]], source: str) -> None:
+    """InvalidSpec listing the problems by line, each once (a missing default team is found once per
+    user it would join)."""
+    if problems:
+        raise InvalidSpec(list(dict.fromkeys(text for _, text in sorted(problems, key=lambda p: p[0]))),
+                          source=source)
