@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from fix_migrate import ledger, migrate, reuse_scratch_catalogs, write_migrations  # noqa: F401 - a fixture
+from fix_migrate import ledger, migrate, write_migrations
 from helpers import Database, invoke
 
 
