@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -95,7 +95,7 @@ def empty_db(server_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def cli(db: Database):
+def cli(db: Database) -> Callable[..., CliResult]:
     """Run dbctl in-process against the test's database: cli("migrate", "status", "--json")."""
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> CliResult:

@@ -55,6 +55,7 @@ def keys_by_status(payload: dict[str, Any]) -> set[tuple[str, ...]]:
 # -- the rules ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @HYPOTHESIS
 @given(spend_logs=fix_daily.logs())
 def test_reconcile_writes_what_litellm_would_have_and_twice_is_a_no_op(cli, conn, spend_logs: list[Log]) -> None:
@@ -78,6 +79,7 @@ def test_reconcile_writes_what_litellm_would_have_and_twice_is_a_no_op(cli, conn
     assert cli("daily", "check", *RANGE).code == 0
 
 
+@pytest.mark.slow
 @HYPOTHESIS
 @given(data=st.data())
 def test_drift_is_found_and_repaired_exactly(cli, conn, data: st.DataObject) -> None:
@@ -162,6 +164,7 @@ def _nullable_key_column(key: tuple[str, ...]) -> str | None:
     return next((c for c, v in zip(columns, values) if v == ""), None)
 
 
+@pytest.mark.slow
 def test_orphans_are_kept_unless_pruned_and_open_days_are_skipped(cli, conn) -> None:
     today = tables.utc_today()
     stamp = datetime.combine(today, datetime.min.time())
@@ -246,6 +249,7 @@ def test_a_concurrent_writer_loses_nothing(cli, db, conn) -> None:
     assert total["n"] == len(written)
 
 
+@pytest.mark.slow
 def test_kill_9_leaves_every_day_either_untouched_or_repaired(cli, db, conn) -> None:
     days = [f"2026-01-{10 + i}" for i in range(6)]
     insert_logs(conn, fix_daily.plain_logs(11, fix_daily.FIRST_DAY, len(days), 600))

@@ -136,6 +136,7 @@ def documents(draw: st.DrawFn, clean: bool) -> str:
     return head + "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"] + ([] if clean else ["\r\n"])))
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(text=documents(clean=True))
 @example(text="a: 1\nb:\n- x\n- y\nc: [p, q]\n")
@@ -145,6 +146,7 @@ def test_subset_reads_clean_documents_as_libyaml(text: str) -> None:
     assert assert_agrees(text), f"the subset declined {text!r}"
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(text=documents(clean=False))
 def test_subset_reads_as_libyaml_or_declines(text: str) -> None:

@@ -6,15 +6,16 @@ bodies: `dbctl daily --help` does not load it.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from litellm_dbctl.cli import common
+from litellm_dbctl.common.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from litellm_dbctl.daily.repair import TableRepair
 
 app = typer.Typer(help="Check and rebuild LiteLLM's daily spend tables from the spend logs.", no_args_is_help=True)
@@ -65,8 +66,6 @@ def check(
 
     Example: dbctl daily check --since 2026-01-01 --until 2026-01-31 --table team --details
     """
-    from dataclasses import asdict
-
     from litellm_dbctl.daily import drift
     from litellm_dbctl.daily.tables import resolve_tables, validate_work_mem
 
@@ -139,10 +138,7 @@ def reconcile(
 
     Example: dbctl daily reconcile --since 2026-01-01 --until 2026-01-31 --dry-run
     """
-    from datetime import timedelta
-
     from litellm_dbctl.common import durations
-    from litellm_dbctl.common.errors import InvalidInput
     from litellm_dbctl.daily import repair
     from litellm_dbctl.daily.tables import resolve_tables, validate_work_mem
 

@@ -6,7 +6,10 @@ inside the command bodies so that `dbctl spend --help` does not load the library
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
@@ -402,8 +405,6 @@ def logs(
 
 
 def _log_json(row: LogRow, zone: tzinfo, show_payload: bool) -> dict[str, Any]:
-    from dataclasses import asdict
-
     record = asdict(row)
     record["start_time"] = _when(row.start_time, zone)
     record["end_time"] = _when(row.end_time, zone)
@@ -441,9 +442,6 @@ def export(
 
     Example: dbctl spend export --source logs --since 2026-11-01 --format jsonl --to november.jsonl
     """
-    import os
-    import time
-
     from litellm_dbctl.spend import periods
     from litellm_dbctl.spend.export import stream
 
