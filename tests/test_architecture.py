@@ -58,7 +58,7 @@ def _is_package(module: str) -> bool:
     return modules()[module].name == "__init__.py"
 
 
-def _resolve(module: str, name: str) -> str:
+def _resolve(name: str) -> str:
     """The litellm_dbctl module `import name` loads: `name` itself, or the nearest module above it
     (`from litellm_dbctl.db.config import Target` imports litellm_dbctl.db.config)."""
     while name not in modules() and "." in name:
@@ -68,10 +68,14 @@ def _resolve(module: str, name: str) -> str:
 
 @cache
 def imports(module: str) -> tuple[Import, ...]:
-    """What `module` imports anywhere in its body: litellm_dbctl modules by dotted name, other
-    packages by their top-level name."""
-    tree = ast.parse(modules()[module].read_text(), _path(module))
-    package = module if _is_package(module) else module.rsplit(".", 1)[0]
+    return read_imports(module, modules()[module].read_text(), package=_is_package(module))
+
+
+def read_imports(module: str, text: str, *, package: bool = False) -> tuple[Import, ...]:
+    """What `module` (source `text`) imports anywhere in its body: litellm_dbctl modules by dotted
+    name, other packages by their top-level name."""
+    tree = ast.parse(text, module)
+    parent = module if package else module.rsplit(".", 1)[0]
     found: dict[tuple[str, int], Import] = {}  # one per target and line: `from x import a, b` is one import of x
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -79,14 +83,14 @@ def imports(module: str) -> tuple[Import, ...]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                anchor = parent.rsplit(".", node.level - 1)[0] if node.level > 1 else parent
                 base = f"{anchor}.{base}" if base else anchor
             # `from package import name` imports the submodule `name` when there is one.
             names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules() else base for alias in node.names]
         else:
             continue
         for name in names:
-            target = _resolve(module, name) if name.split(".")[0] == "litellm_dbctl" else name.split(".")[0]
+            target = _resolve(name) if name.split(".")[0] == "litellm_dbctl" else name.split(".")[0]
             found.setdefault((target, node.lineno), Import(module, target, node.lineno))
     return tuple(found.values())
 
@@ -105,13 +109,26 @@ def subpackage(module: str) -> str:
 SUBPACKAGES = sorted({subpackage(m) for m in modules()} - {""})
 
 
-def test_the_graph_is_read() -> None:
-    """A guard for the readers below: they see function-level, relative and `from x import module` forms."""
+def test_every_form_of_import_is_read() -> None:
+    """A guard for the checks below: function-level, type-only, relative and `from package import module`."""
+    text = """
+import re
+from typing import TYPE_CHECKING
+
+from litellm_dbctl.db import sqlfiles
+from . import config
+from ..common.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import psycopg.rows
+
+def later() -> None:
+    from litellm_dbctl.migrate.indexes import REQUEST_LOG_INDEXES
+"""
+    found = {(i.target, i.line) for i in read_imports("litellm_dbctl.db.example", text)}
+    assert found == {("re", 2), ("typing", 3), ("litellm_dbctl.db.sqlfiles", 5), ("litellm_dbctl.db.config", 6),
+                     ("litellm_dbctl.common.errors", 7), ("psycopg", 10), ("litellm_dbctl.migrate.indexes", 13)}
     assert {"common", "db", "cli", "spend", "daily"} <= set(SUBPACKAGES)
-    bulk = {i.target for i in imports("litellm_dbctl.db.bulk")}
-    assert {"litellm_dbctl.db.sqlfiles", "re"} <= bulk
-    health = {i.target for i in internal_imports("litellm_dbctl.doctor.health")}
-    assert "litellm_dbctl.migrate.indexes" in health  # a function-level import
 
 
 @pytest.mark.parametrize("package", ["", *SUBPACKAGES])

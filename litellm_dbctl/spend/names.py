@@ -108,7 +108,7 @@ def _suggest(value: str, candidates: Sequence[str]) -> str:
 class Label:
     """How one id is shown: never a bare hash."""
 
-    kind: str  # a DIMENSIONS value
+    kind: str  # key, user, team, ... (report.DIMENSIONS)
     id: str
     label: str  # what a human reads
     name: str | None = None  # key alias, user email, team/org/end-user alias, agent name
