@@ -37,13 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from litellm_dbctl.daily import aggregates
+from litellm_dbctl.daily import drift, repair  # noqa: E402
+from litellm_dbctl.daily.tables import TABLE_NAMES, TABLES, days_between  # noqa: E402
 from litellm_dbctl.db import sqlfiles  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1/dbctl_bench_10m"
 SESSION = ("SET work_mem = '128MB'", "SET jit = off")
 GROUP_KEY = "e.daily, e.entity_id, e.date, e.api_key, e.model, e.custom_llm_provider, e.mcp_namespaced_tool_name, e.endpoint"
-COUNTERS = ", ".join(f"sum(e.{c}) AS {c}" for c in aggregates.COUNTER_COLUMNS)
+COUNTERS = ", ".join(f"sum(e.{c}) AS {c}" for c in drift.COUNTER_COLUMNS)
 
 
 def baseline_statement() -> str:
@@ -89,7 +90,7 @@ FROM "{table}" WHERE date = %(day)s AND random() < 0.002;
 
 def inject_drift(conn: psycopg.Connection, day: date) -> int:
     drifted = 0
-    for table in aggregates.TABLES:
+    for table in TABLES:
         for statement in DRIFT.format(table=table.table, entity=table.entity_column).strip().split(";\n"):
             cursor = conn.execute(statement, {"day": day.isoformat()} if "%(day)s" in statement else None)
             drifted += max(cursor.rowcount, 0) if not statement.startswith("SELECT") else 0
@@ -98,7 +99,7 @@ def inject_drift(conn: psycopg.Connection, day: date) -> int:
 
 def day_rows(conn: psycopg.Connection, day: date) -> int:
     return sum(conn.execute(f'SELECT count(*) AS n FROM "{t.table}" WHERE date = %s', [day.isoformat()]).fetchone()["n"]
-               for t in aggregates.TABLES)
+               for t in TABLES)
 
 
 def main() -> int:
@@ -122,11 +123,11 @@ def main() -> int:
         for setting in SESSION:
             conn.execute(setting)
         first, last = closed_range(conn, args.days)
-        days = aggregates.days_between(first, last)
+        days = days_between(first, last)
         logs = conn.execute('SELECT count(*) AS n FROM "LiteLLM_SpendLogs" WHERE "startTime" >= %s AND "startTime" < %s',
                             [first, last + timedelta(days=1)]).fetchone()["n"]
         print(f"{logs:,} spend logs over {len(days)} closed days {first}..{last}", flush=True)
-        tables = list(aggregates.TABLE_NAMES)
+        tables = list(TABLE_NAMES)
         baseline = baseline_statement()
 
         # 1. check over the days, alternating with the per-day baseline
@@ -135,7 +136,7 @@ def main() -> int:
             base_days += timed(conn, baseline, {"since": day, "until": day + timedelta(days=1), "tables": tables,
                                                 "first_writer": False})
             started = time.perf_counter()
-            result = aggregates.check(conn, day, day)
+            result = drift.check(conn, day, day)
             check_days += time.perf_counter() - started
             if result.drift:
                 print(f"  note: {day} drifts: {result.totals()}", flush=True)
@@ -157,13 +158,13 @@ def main() -> int:
                 drifted = inject_drift(conn, day)
                 started = time.perf_counter()
                 with conn.transaction():
-                    drifts = aggregates.diff_day(conn, day, tables)
+                    drifts = drift.diff_day(conn, day, tables)
                 checks.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                repairs = aggregates.reconcile_day(conn, day, prune_orphans=True)
+                repairs = repair.reconcile_day(conn, day, prune_orphans=True)
                 reconciles.append(time.perf_counter() - started)
                 with conn.transaction():
-                    assert not aggregates.diff_day(conn, day, tables), "reconcile left drift"
+                    assert not drift.diff_day(conn, day, tables), "reconcile left drift"
         rows = day_rows(conn, day)
         print(f"one day {day}: {rows:,} daily rows, {drifted:,} drifted ({drifted / rows:.1%}), "
               f"{len(drifts):,} drifting keys; repaired {sum(r.inserted for r in repairs)} inserted, "

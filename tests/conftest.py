@@ -9,21 +9,21 @@ TEMPLATE` of it (~60 ms) instead of migrating afresh.
 from __future__ import annotations
 
 import os
-import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from helpers import CliResult, Database, database_url, invoke
 
 from litellm_dbctl.db import config
 from litellm_dbctl.migrate.deploy import deploy
 from litellm_dbctl.migrate.source import Source, load_source
+
+# The fixture modules, as plugins (tests/ is on sys.path through pyproject's pytest `pythonpath`):
+# their fixtures reach every test without being imported by name, and their asserts are rewritten.
+pytest_plugins = ["fix_budget", "fix_daily", "fix_migrate", "fix_provision", "fix_redis"]
 
 
 @pytest.fixture(autouse=True)
@@ -96,7 +96,7 @@ def empty_db(server_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def cli(db: Database):
+def cli(db: Database) -> Callable[..., CliResult]:
     """Run dbctl in-process against the test's database: cli("migrate", "status", "--json")."""
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> CliResult:

@@ -204,6 +204,7 @@ def test_bad_options_exit_2(cli, db: Database) -> None:
     assert cli("budget", "sync", "--now", "yesterday").code == 2
 
 
+@pytest.mark.slow
 def test_increments_during_the_reset_survive(cli, db: Database) -> None:
     """A writer keeps adding 1 to every due key while the sync runs: none of its increments is lost."""
     tokens = [f"k{i:03d}" for i in range(200)]

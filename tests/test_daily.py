@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
-from litellm_dbctl.daily import aggregates
+from litellm_dbctl.daily import repair, tables
 from litellm_dbctl.db import config, database, sqlfiles
 
 RANGE = ["--since", "2026-01-10", "--until", "2026-01-12"]
@@ -55,6 +55,7 @@ def keys_by_status(payload: dict[str, Any]) -> set[tuple[str, ...]]:
 # -- the rules ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @HYPOTHESIS
 @given(spend_logs=fix_daily.logs())
 def test_reconcile_writes_what_litellm_would_have_and_twice_is_a_no_op(cli, conn, spend_logs: list[Log]) -> None:
@@ -78,6 +79,7 @@ def test_reconcile_writes_what_litellm_would_have_and_twice_is_a_no_op(cli, conn
     assert cli("daily", "check", *RANGE).code == 0
 
 
+@pytest.mark.slow
 @HYPOTHESIS
 @given(data=st.data())
 def test_drift_is_found_and_repaired_exactly(cli, conn, data: st.DataObject) -> None:
@@ -162,8 +164,9 @@ def _nullable_key_column(key: tuple[str, ...]) -> str | None:
     return next((c for c, v in zip(columns, values) if v == ""), None)
 
 
+@pytest.mark.slow
 def test_orphans_are_kept_unless_pruned_and_open_days_are_skipped(cli, conn) -> None:
-    today = aggregates.utc_today()
+    today = tables.utc_today()
     stamp = datetime.combine(today, datetime.min.time())
     insert_logs(conn, fix_daily.plain_logs(3, stamp, 1, 20, prefix="today"))
     conn.execute("""INSERT INTO "LiteLLM_DailyUserSpend" (id, user_id, date, api_key, model, custom_llm_provider,
@@ -174,8 +177,8 @@ def test_orphans_are_kept_unless_pruned_and_open_days_are_skipped(cli, conn) -> 
     assert kept.code == 0, kept
     payload = kept.json()
     # today, and just after midnight yesterday too (a day stays open for the settle time)
-    open_days = aggregates.closed_days([today - timedelta(days=1), today], now=datetime.now(timezone.utc),
-                                       settle=aggregates.DEFAULT_SETTLE)[1]
+    open_days = repair.closed_days([today - timedelta(days=1), today], now=datetime.now(timezone.utc),
+                                       settle=repair.DEFAULT_SETTLE)[1]
     assert payload["open_days"] == [d.isoformat() for d in open_days] and payload["totals"]["orphans_kept"] == 1
     assert payload["totals"]["inserted"] == 0  # today's missing rows wait for the day to close
     assert conn.execute("""SELECT count(*) AS n FROM "LiteLLM_DailyUserSpend" WHERE id = 'orphan'""").fetchone()["n"] == 1
@@ -205,7 +208,7 @@ def test_a_concurrent_writer_loses_nothing(cli, db, conn) -> None:
     """A proxy keeps logging requests for today (log + daily increments, one transaction each, as
     LiteLLM's two writers end up) while reconcile repairs today over and over: afterwards the
     tables equal the logs exactly, so no increment was lost or counted twice."""
-    today = aggregates.utc_today()
+    today = tables.utc_today()
     start = datetime.combine(today, datetime.min.time())
     insert_logs(conn, fix_daily.plain_logs(5, start, 1, 60, prefix="seed"))
     span = ["--since", "today", "--until", "today", "--include-today"]
@@ -235,7 +238,7 @@ def test_a_concurrent_writer_loses_nothing(cli, db, conn) -> None:
         for _ in range(6):
             conn.execute("""UPDATE "LiteLLM_DailyUserSpend" SET api_requests = api_requests + 1000, spend = spend + 7
                             WHERE user_id = 'u1'""")  # drift for reconcile to remove while the writer writes
-            aggregates.reconcile(target, today, today, include_today=True)
+            repair.reconcile(target, today, today, include_today=True)
     finally:
         stop.set()
         thread.join()
@@ -246,12 +249,13 @@ def test_a_concurrent_writer_loses_nothing(cli, db, conn) -> None:
     assert total["n"] == len(written)
 
 
+@pytest.mark.slow
 def test_kill_9_leaves_every_day_either_untouched_or_repaired(cli, db, conn) -> None:
     days = [f"2026-01-{10 + i}" for i in range(6)]
     insert_logs(conn, fix_daily.plain_logs(11, fix_daily.FIRST_DAY, len(days), 600))
     span = ["--since", days[0], "--until", days[-1]]
     assert cli("daily", "reconcile", *span).code == 0
-    for name, (table, _) in TABLES.items():  # drift on every day: a deleted row, an inflated one
+    for table, _ in TABLES.values():  # drift on every day: a deleted row, an inflated one
         conn.execute(f"""DELETE FROM "{table}" WHERE id IN (SELECT DISTINCT ON (date) id FROM "{table}" ORDER BY date, id);
                          UPDATE "{table}" SET spend = spend + 1 WHERE id IN (
                              SELECT DISTINCT ON (date) id FROM "{table}" ORDER BY date, id DESC)""")
@@ -330,7 +334,7 @@ def test_partitioned_spend_logs_are_read_one_partition_per_day(cli, conn) -> Non
     assert cli("daily", "check", *RANGE).code == 0
 
     day = datetime(2026, 1, 11).date()
-    params = {"since": day, "until": day + timedelta(days=1), "tables": list(aggregates.TABLE_NAMES),
+    params = {"since": day, "until": day + timedelta(days=1), "tables": list(tables.TABLE_NAMES),
               "keys": True, "first_writer": True}
     plan = "\n".join(r["QUERY PLAN"] for r in conn.execute(
         "EXPLAIN (COSTS OFF) " + sqlfiles.get("daily/diff").sql, params).fetchall())
@@ -351,7 +355,7 @@ def test_check_output_names_days_tables_and_keys(cli, conn) -> None:
 
     payload = cli("daily", "check", *day, "--details", "--json").json()
     expected = fix_daily.reference(spend_logs)
-    assert payload["tables"] == list(aggregates.TABLE_NAMES) and len(payload["days"]) == 6
+    assert payload["tables"] == list(tables.TABLE_NAMES) and len(payload["days"]) == 6
     assert payload["totals"]["missing"] == len(expected) == len(payload["rows"])
     row = payload["rows"][0]
     ref = expected[(row["table"], row["entity_id"], row["date"], row["api_key"], row["model"],
@@ -366,5 +370,5 @@ def test_now_decides_which_days_are_closed() -> None:
     midnight = datetime(2026, 1, 11, tzinfo=timezone.utc)
     days = [datetime(2026, 1, 10).date(), datetime(2026, 1, 11).date()]
     settle = timedelta(hours=1)
-    assert aggregates.closed_days(days, now=midnight + timedelta(minutes=59), settle=settle) == ([], days)
-    assert aggregates.closed_days(days, now=midnight + settle, settle=settle) == (days[:1], days[1:])
+    assert repair.closed_days(days, now=midnight + timedelta(minutes=59), settle=settle) == ([], days)
+    assert repair.closed_days(days, now=midnight + settle, settle=settle) == (days[:1], days[1:])

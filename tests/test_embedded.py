@@ -24,6 +24,7 @@ def embedded_dir():
     shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.mark.slow
 def test_lifecycle_first_start_reuse_stop(embedded_dir) -> None:
     env = {"DBCTL_EMBEDDED_DIR": str(embedded_dir)}
     status = json.loads(run_process(["db", "embedded", "status", "--json"], env=env).stdout)

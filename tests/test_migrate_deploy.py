@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import pytest
 from fix_migrate import copy_packaged, ledger, migrate, sha256, with_params, write_migrations
 from helpers import ROOT, invoke
 
@@ -37,6 +38,7 @@ def test_second_deploy_does_nothing(cli, db) -> None:
     assert db.value("SELECT count(*) FROM _prisma_migrations") == before
 
 
+@pytest.mark.slow
 def test_full_history_on_an_empty_database_through_the_cli(empty_db, source) -> None:
     result = migrate(empty_db, "deploy", "--json")
     assert result.code == 0, result
@@ -69,6 +71,7 @@ def test_full_history_on_an_empty_database_through_the_cli(empty_db, source) -> 
     assert again.code == 0 and "no pending migrations" in again.stdout
 
 
+@pytest.mark.slow
 def test_upgrade_from_an_older_release(empty_db, tmp_path: Path, source) -> None:
     # The newest 12 include the lone CREATE INDEX CONCURRENTLY files and the SET LOCAL lock_timeout ones.
     older = copy_packaged(tmp_path / "older", drop_newest=12)
@@ -228,6 +231,7 @@ def _wait_for(db, query: str, timeout: float = 20.0) -> dict:
     raise AssertionError(f"timed out waiting for: {query}")
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_transactional_migration(empty_db, tmp_path: Path) -> None:
     directory = write_migrations(tmp_path / "m", {
         "20240101000000_one": "CREATE TABLE one (id int);",
@@ -246,6 +250,7 @@ def test_kill_9_during_a_transactional_migration(empty_db, tmp_path: Path) -> No
     assert all(r["finished_at"] is not None and r["rolled_back_at"] is None for r in rows)
 
 
+@pytest.mark.slow
 def test_interrupted_concurrent_index_build_is_resumed(empty_db, tmp_path: Path) -> None:
     directory = write_migrations(tmp_path / "m", {
         "20240101000000_table": (

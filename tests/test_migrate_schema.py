@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from fix_migrate import ledger, migrate, reuse_scratch_catalogs, write_migrations  # noqa: F401 - a fixture
+from fix_migrate import ledger, migrate, write_migrations
 from helpers import Database, invoke
 
 
@@ -16,6 +16,7 @@ def _scratch_left(db: Database) -> list[str]:
     return [r["datname"] for r in db.query("SELECT datname FROM pg_database WHERE datname LIKE 'dbctl_scratch_%%'")]
 
 
+@pytest.mark.slow
 def test_diff_is_clean_at_head_and_ignores_the_request_log_indexes(cli, db) -> None:
     assert cli("migrate", "indexes").code == 0
     db.execute('CREATE INDEX "my_copy" ON "LiteLLM_SpendLogs" ("api_key", "startTime")')  # an equivalent copy
@@ -27,6 +28,7 @@ def test_diff_is_clean_at_head_and_ignores_the_request_log_indexes(cli, db) -> N
     assert _scratch_left(db) == []
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("reuse_scratch_catalogs")
 def test_diff_lists_drift(cli, db) -> None:
     db.execute('ALTER TABLE "LiteLLM_UserTable" ADD COLUMN "nickname" text')
@@ -89,6 +91,7 @@ def test_baseline_refuses_a_drifted_schema(cli, db) -> None:
     assert db.value("SELECT to_regclass('_prisma_migrations') IS NULL") is True
 
 
+@pytest.mark.slow
 def test_baseline_of_an_older_release_then_upgrade(empty_db, tmp_path: Path) -> None:
     directory = write_migrations(tmp_path / "m", {
         "20240101000000_one": "CREATE TABLE one (id int PRIMARY KEY, note text DEFAULT 'x');",
@@ -113,6 +116,7 @@ def test_baseline_of_an_empty_schema_is_refused(empty_db) -> None:
     assert result.code == 2 and "deploy" in result.stderr
 
 
+@pytest.mark.slow
 def test_shadow_url_uses_a_scratch_schema_and_drops_it(cli, db, empty_db) -> None:
     db.execute('ALTER TABLE "LiteLLM_UserTable" ADD COLUMN "nickname" text')
     result = cli("migrate", "diff", "--shadow-url", empty_db.url, "--json")
@@ -138,6 +142,7 @@ def role_without_createdb(db: Database):
     db.execute(f'DROP ROLE "{name}"')
 
 
+@pytest.mark.slow
 def test_without_createdb_the_embedded_server_hosts_the_scratch_database(
         db, role_without_createdb: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The test server's own embedded directory when the suite runs on one, else a private one.

@@ -90,6 +90,7 @@ def test_without_redis_it_says_how_long_until_proxies_see_it(cli, db) -> None:
     assert result.code == 0 and "within 60 s" in result.stderr
 
 
+@pytest.mark.slow
 def test_ten_thousand_users_in_one_team(cli, db, tmp_path) -> None:
     users = "".join(f"  - user_email: user{i:05d}@example.com\n    user_alias: User {i}\n    teams: [bulk]\n"
                     for i in range(10_000))

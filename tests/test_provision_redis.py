@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import pytest
 from fix_provision import write
-from fix_redis import PASSWORD, REDIS, namespace, needs_redis, plain, redis_without  # noqa: F401 - fixtures
+from fix_redis import PASSWORD, REDIS, needs_redis, plain
 from helpers import Database
 
 from litellm_dbctl.cache import invalidate as cache

@@ -198,6 +198,7 @@ def test_valid_users_round_trip_through_yaml(alias, budget, role, duration) -> N
                                  "budget_duration": duration}
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(role=st.text(min_size=1, max_size=20).filter(lambda r: r not in spec_fields.USER_ROLES))
 def test_any_other_role_is_rejected(role) -> None:

@@ -24,6 +24,7 @@ def test_every_query_file_parses_with_a_known_requires(source) -> None:
         assert query.description, f"{query.name}: no description"
 
 
+@pytest.mark.slow
 def test_every_query_checks_against_the_schema_of_its_requires(empty_db, source) -> None:
     """Migrate one database step by step; at each `requires` point check exactly the queries pinned there."""
     by_requirement: dict[str | None, list[sqlfiles.Query]] = {}
@@ -117,6 +118,7 @@ def test_queries_list_and_show_through_the_cli() -> None:
     assert missing.code == ExitCode.USAGE and "ledger/rows" in missing.stderr
 
 
+@pytest.mark.slow
 def test_queries_check_passes_on_head_and_fails_with_exit_4_on_a_broken_schema(cli, db) -> None:
     assert cli("queries", "check").code == 0
     db.execute("ALTER TABLE _prisma_migrations DROP COLUMN logs")

@@ -18,17 +18,14 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from datagen import Shape, generate
 from helpers import ROOT, CliResult, Database, database_url, invoke
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(ROOT / "bench"))
-
-from datagen import Shape, generate
-
 from litellm_dbctl.cli.spend import bar
 from litellm_dbctl.common.errors import InvalidInput
-from litellm_dbctl.spend import report as spend
+from litellm_dbctl.spend import periods, report
 
 END = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)  # the data covers 2026-11-11 .. this moment
 PERIOD = ["--since", "2026-11-13", "--until", "2026-11-18"]  # whole UTC days 13..18
@@ -239,7 +236,7 @@ def test_tag_filter_counts_each_request_once(data: Database) -> None:
 
 
 @pytest.mark.parametrize("origin", ["daily", "logs"])
-@pytest.mark.parametrize("by", spend.DIMENSIONS)
+@pytest.mark.parametrize("by", report.DIMENSIONS)
 def test_top_by_every_dimension(data: Database, by: str, origin: str) -> None:
     result = run(data, "top", "--by", by, "--limit", "3", *PERIOD, "--source", origin, "--json")
     assert result.code == 0, result
@@ -631,7 +628,7 @@ NOW = datetime(2026, 11, 22, 21, 17, 5, tzinfo=timezone.utc)
 
 @given(st.integers(min_value=1, max_value=3650), st.sampled_from(["d", "w", "h"]))
 def test_relative_periods(count: int, unit: str) -> None:
-    period = spend.period(f"{count}{unit}", None, now=NOW)
+    period = periods.period(f"{count}{unit}", None, now=NOW)
     assert period.until == NOW and period.open_end
     if unit == "h":
         assert period.since == NOW - timedelta(hours=count)
@@ -644,19 +641,19 @@ def test_relative_periods(count: int, unit: str) -> None:
 
 @given(st.dates(min_value=date(2000, 1, 1), max_value=date(2026, 11, 21)))
 def test_a_date_until_includes_that_day(day: date) -> None:
-    period = spend.period(day.isoformat(), day.isoformat(), now=NOW)
+    period = periods.period(day.isoformat(), day.isoformat(), now=NOW)
     assert period.days() == [day] and period.whole_days and not period.open_end
 
 
 def test_period_forms() -> None:
-    assert spend.period("all", None, now=NOW).since is None
-    assert spend.period("today", None, now=NOW).since == datetime(2026, 11, 22, tzinfo=timezone.utc)
-    yesterday = spend.period("yesterday", "yesterday", now=NOW)
+    assert periods.period("all", None, now=NOW).since is None
+    assert periods.period("today", None, now=NOW).since == datetime(2026, 11, 22, tzinfo=timezone.utc)
+    yesterday = periods.period("yesterday", "yesterday", now=NOW)
     assert yesterday.days() == [date(2026, 11, 21)]
-    offset = spend.period("2026-11-20T10:00+02:00", "2026-11-20T12:00:00", now=NOW)
+    offset = periods.period("2026-11-20T10:00+02:00", "2026-11-20T12:00:00", now=NOW)
     assert offset.since == datetime(2026, 11, 20, 8, tzinfo=timezone.utc) and not offset.whole_days
     with pytest.raises(InvalidInput, match="--until"):
-        spend.period("7d", "all", now=NOW)
+        periods.period("7d", "all", now=NOW)
 
 
 def test_deleted_keys_and_teams_keep_their_names(scratch: Database) -> None:

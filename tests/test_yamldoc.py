@@ -136,6 +136,7 @@ def documents(draw: st.DrawFn, clean: bool) -> str:
     return head + "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"] + ([] if clean else ["\r\n"])))
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(text=documents(clean=True))
 @example(text="a: 1\nb:\n- x\n- y\nc: [p, q]\n")
@@ -145,6 +146,7 @@ def test_subset_reads_clean_documents_as_libyaml(text: str) -> None:
     assert assert_agrees(text), f"the subset declined {text!r}"
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None)
 @given(text=documents(clean=False))
 def test_subset_reads_as_libyaml_or_declines(text: str) -> None:
@@ -160,10 +162,7 @@ def test_subset_agrees_on_arbitrary_text(text: str) -> None:
 def test_spec_files_as_written_are_read_by_the_subset() -> None:
     """The point of the subset: the files people write (the README's examples, the bench's
     10,000-user file) never reach libyaml."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    from provision import spec_text
+    from provision import spec_text  # bench/provision.py (bench/ is on the tests' sys.path)
 
     readme = (ROOT / "README.md").read_text()
     examples = [block.split("```", 1)[0] for block in readme.split("```yaml\n")[1:]]

@@ -8,38 +8,17 @@ appears in an audit row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.common import uuids
+from litellm_dbctl.db import bulk
 
 if TYPE_CHECKING:
     import psycopg
 
 ACTIONS = ("created", "updated", "deleted", "blocked", "unblocked")
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_default)  # made once: json.dumps with options makes one a call
-
-
-def dumps(value: Any) -> str:
-    """JSON as dbctl writes it: UTF-8 text, timestamps in ISO 8601."""
-    return _ENCODER.encode(value)
-
-
-def encode(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Rows as the JSON array the bulk statements read with jsonb_to_recordset."""
-    return dumps(list(rows))
 
 
 def row(action: str, table: str, object_id: str, before: Any, after: Any) -> dict[str, Any]:
@@ -52,6 +31,5 @@ def row(action: str, table: str, object_id: str, before: Any, after: Any) -> dic
 
 
 def write(conn: psycopg.Connection, rows: Sequence[Mapping[str, Any]], *, actor: str, now: datetime) -> int:
-    from litellm_dbctl.db import bulk
-
+    """Insert audit rows (from `row`) with COPY; returns how many."""
     return bulk.write(conn, "audit/copy_in", rows, now=now, actor=actor)

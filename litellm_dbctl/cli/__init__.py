@@ -22,7 +22,8 @@ from typer.core import TyperGroup
 try:
     from typer import _click as click  # Typer >= 0.24 vendors Click; this is the object it raises
 except ImportError:  # older Typer (Python 3.10) depends on Click itself
-    import click  # type: ignore[no-redef]
+    # mypy reads both branches: where Typer vendors Click, Click itself may not be installed.
+    import click  # type: ignore[no-redef,import-not-found,unused-ignore]
 
 from litellm_dbctl import __version__
 from litellm_dbctl.common.errors import DbctlError, ExitCode

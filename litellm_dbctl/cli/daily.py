@@ -1,12 +1,22 @@
-"""`dbctl daily`: check LiteLLM's daily spend tables against the spend logs, and repair them."""
+"""`dbctl daily`: check LiteLLM's daily spend tables against the spend logs, and repair them.
+
+The library (`litellm_dbctl.daily` and the database layer under it) is imported inside the command
+bodies: `dbctl daily --help` does not load it.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from dataclasses import asdict
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from litellm_dbctl.cli import common
+from litellm_dbctl.common.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from litellm_dbctl.daily.repair import TableRepair
 
 app = typer.Typer(help="Check and rebuild LiteLLM's daily spend tables from the spend logs.", no_args_is_help=True)
 
@@ -25,13 +35,13 @@ REPAIR_COLUMNS = ["date", "table", "inserted", "updated", "merged", "normalized"
                   "spend_delta"]
 
 
-def _range(since: str, until: str):
-    from litellm_dbctl.daily import aggregates
+def _range(since: str, until: str) -> tuple[date, date]:
+    from litellm_dbctl.daily import tables
 
-    today = aggregates.utc_today()
-    first = aggregates.parse_day(since, today, option="--since")
-    last = aggregates.parse_day(until, today, option="--until")
-    aggregates.days_between(first, last)  # validates the order
+    today = tables.utc_today()
+    first = tables.parse_day(since, today, option="--since")
+    last = tables.parse_day(until, today, option="--until")
+    tables.days_between(first, last)  # validates the order
     return first, last
 
 
@@ -56,15 +66,14 @@ def check(
 
     Example: dbctl daily check --since 2026-01-01 --until 2026-01-31 --table team --details
     """
-    from dataclasses import asdict
-
-    from litellm_dbctl.daily import aggregates
+    from litellm_dbctl.daily import drift
+    from litellm_dbctl.daily.tables import resolve_tables, validate_work_mem
 
     first, last = _range(since, until)
-    tables = aggregates.resolve_tables(table or [])
-    aggregates.validate_work_mem(work_mem)
+    tables = resolve_tables(table or [])
+    validate_work_mem(work_mem)
     with common.connect(ctx, read_only=True) as conn:
-        result = aggregates.check(conn, first, last, tables, details=details, work_mem=work_mem)
+        result = drift.check(conn, first, last, tables, details=details, work_mem=work_mem)
     s = common.settings(ctx)
     summary = [{"date": d.date, "table": d.table, "missing": d.missing, "extra": d.extra, "differ": d.differ,
                 "legacy": d.legacy, "spend_delta": d.spend_delta} for d in result.days]
@@ -129,21 +138,19 @@ def reconcile(
 
     Example: dbctl daily reconcile --since 2026-01-01 --until 2026-01-31 --dry-run
     """
-    from datetime import timedelta
-
     from litellm_dbctl.common import durations
-    from litellm_dbctl.common.errors import InvalidInput
-    from litellm_dbctl.daily import aggregates
+    from litellm_dbctl.daily import repair
+    from litellm_dbctl.daily.tables import resolve_tables, validate_work_mem
 
     first, last = _range(since, until)
-    tables = aggregates.resolve_tables(table or [])
-    aggregates.validate_work_mem(work_mem)
+    tables = resolve_tables(table or [])
+    validate_work_mem(work_mem)
     try:
         settle_after = timedelta(seconds=durations.duration_seconds(settle))
     except InvalidInput as exc:
         raise InvalidInput(f"--settle: {exc.message}") from None
 
-    def report(day: Any, repairs: list[Any]) -> None:
+    def report(day: date, repairs: list[TableRepair]) -> None:
         changed = [r for r in repairs if r.changed]
         if changed:
             common.info(ctx, f"{day}: " + "; ".join(_repair_text(r) for r in changed)
@@ -151,9 +158,9 @@ def reconcile(
         else:
             common.info(ctx, f"{day}: nothing to repair")
 
-    result = aggregates.reconcile(common.target(ctx, direct=True), first, last, tables, settle=settle_after,
-                                  include_today=include_today, prune_orphans=prune_orphans, dry_run=dry_run,
-                                  lock_timeout=lock_timeout, work_mem=work_mem, progress=report)
+    result = repair.reconcile(common.target(ctx, direct=True), first, last, tables, settle=settle_after,
+                              include_today=include_today, prune_orphans=prune_orphans, dry_run=dry_run,
+                              lock_timeout=lock_timeout, work_mem=work_mem, progress=report)
     s = common.settings(ctx)
     repairs = [{
         "date": r.date, "table": r.table, "inserted": r.inserted, "updated": r.updated, "merged": r.merged,
@@ -177,7 +184,7 @@ def reconcile(
     common.exit_with(3 if dry_run and result.changed else 0)
 
 
-def _repair_text(repair: Any) -> str:
+def _repair_text(repair: TableRepair) -> str:
     parts = [f"{n} {name}" for name, n in (("inserted", repair.inserted), ("updated", repair.updated),
                                             ("merged", repair.merged), ("normalized", repair.normalized),
                                             ("pruned", repair.pruned)) if n]

@@ -1,4 +1,8 @@
-"""`dbctl queries`: the named SQL statements dbctl runs."""
+"""`dbctl queries`: the named SQL statements dbctl runs.
+
+The query registry (and, for `check`, sqlglot) is imported inside the command bodies, so
+`dbctl queries --help` does not load it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Optional
 import typer
 
 from litellm_dbctl.cli import common
+from litellm_dbctl.common.errors import ExitCode, InvalidInput
 
 app = typer.Typer(help="The named SQL statements dbctl runs: list, show, check.", no_args_is_help=True)
 
@@ -27,12 +32,11 @@ def list_(ctx: typer.Context, area: Optional[str] = typer.Argument(None, help="O
 @app.command("show")
 def show(ctx: typer.Context, name: str = typer.Argument(..., help="Query name, e.g. ledger/rows.")) -> None:
     """A statement's header, description, parameters and SQL."""
-    from litellm_dbctl.common.errors import InvalidInput
     from litellm_dbctl.db import sqlfiles
 
     query = sqlfiles.registry().get(name)
     if query is None:
-        import difflib
+        import difflib  # deferred: only a mistyped name needs it
 
         close = difflib.get_close_matches(name, list(sqlfiles.registry()), n=3)
         raise InvalidInput(f"no query named {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
@@ -85,6 +89,4 @@ def check(ctx: typer.Context) -> None:
     common.line(ctx, f"checked {len(runnable)} statements: {len(findings)} problem(s)"
                 + (f"; skipped {len(skipped)} needing migrations this database lacks" if skipped else ""))
     if findings:
-        from litellm_dbctl.common.errors import ExitCode
-
         raise typer.Exit(int(ExitCode.INTEGRITY))

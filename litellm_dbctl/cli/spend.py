@@ -1,11 +1,15 @@
 """`dbctl spend`: who spent what — summaries, top spenders, daily series, recent logs, exports.
 
-Typer only: options, rendering and exit codes. The answers come from `litellm_dbctl.spend`.
+Typer only: options, rendering and exit codes. The answers come from `litellm_dbctl.spend`, imported
+inside the command bodies so that `dbctl spend --help` does not load the library.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
@@ -15,7 +19,10 @@ from litellm_dbctl.cli import common
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
 
-    from litellm_dbctl.spend import report as spend
+    from litellm_dbctl.spend.logrows import LogRow
+    from litellm_dbctl.spend.names import Filters, Label
+    from litellm_dbctl.spend.periods import Period
+    from litellm_dbctl.spend.report import Series, Totals
 
 app = typer.Typer(help="Who spent what: summaries, top spenders, daily series, logs, exports.", no_args_is_help=True)
 
@@ -52,15 +59,15 @@ NOUN = {"key": "key", "user": "user", "team": "team", "org": "organization", "ta
 
 def _filters(key: Optional[list[str]], user: Optional[list[str]], team: Optional[list[str]],
              org: Optional[list[str]], tag: Optional[list[str]], model: Optional[list[str]],
-             provider: Optional[list[str]], end_user: Optional[list[str]], agent: Optional[list[str]]) -> spend.Filters:
-    from litellm_dbctl.spend import report as spend
+             provider: Optional[list[str]], end_user: Optional[list[str]], agent: Optional[list[str]]) -> Filters:
+    from litellm_dbctl.spend.names import Filters
 
-    return spend.Filters(keys=tuple(key or ()), users=tuple(user or ()), teams=tuple(team or ()),
-                         orgs=tuple(org or ()), tags=tuple(tag or ()), models=tuple(model or ()),
-                         providers=tuple(provider or ()), end_users=tuple(end_user or ()), agents=tuple(agent or ()))
+    return Filters(keys=tuple(key or ()), users=tuple(user or ()), teams=tuple(team or ()), orgs=tuple(org or ()),
+                   tags=tuple(tag or ()), models=tuple(model or ()), providers=tuple(provider or ()),
+                   end_users=tuple(end_user or ()), agents=tuple(agent or ()))
 
 
-# --key, --user, ... on every spend command, handed to it as one `filters: spend.Filters`.
+# --key, --user, ... on every spend command, handed to it as one `filters: Filters`.
 with_filters = common.option_group("filters", {
     name: (Optional[list[str]], option) for name, option in (
         ("key", KEY), ("user", USER), ("team", TEAM), ("org", ORG), ("tag", TAG), ("model", MODEL),
@@ -82,12 +89,12 @@ def _when(moment: datetime | None, zone: tzinfo) -> str | None:
     return moment.astimezone(zone).isoformat(timespec="seconds") if moment else None
 
 
-def _period_json(period: spend.Period, counted: Any, zone: tzinfo) -> dict[str, Any]:
+def _period_json(period: Period, counted: Any, zone: tzinfo) -> dict[str, Any]:
     return {"since": _when(period.since, zone), "until": _when(period.until, zone), "timezone": str(zone),
             "days": {"first": counted[0].isoformat(), "last": counted[1].isoformat()} if counted else None}
 
 
-def _period_text(period: spend.Period, counted: Any, zone: tzinfo) -> str:
+def _period_text(period: Period, counted: Any, zone: tzinfo) -> str:
     def show(moment: datetime) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
@@ -99,13 +106,11 @@ def _period_text(period: spend.Period, counted: Any, zone: tzinfo) -> str:
     return text
 
 
-def _totals_json(totals: spend.Totals | None) -> dict[str, Any] | None:
-    if totals is None:
-        return None
+def _totals_json(totals: Totals) -> dict[str, Any]:
     return {**{m: getattr(totals, m) for m in METRICS}, "failure_rate": totals.failure_rate}
 
 
-def _label_json(label: spend.Label) -> dict[str, Any]:
+def _label_json(label: Label) -> dict[str, Any]:
     return {"id": label.id, "label": label.label, "name": label.name, "detail": label.detail,
             "deleted": label.deleted}
 
@@ -139,7 +144,7 @@ def summary(
     until: Optional[str] = UNTIL,
     source: str = SOURCE, tz: str = TZ,
     *,
-    filters: spend.Filters,
+    filters: Filters,
 ) -> None:
     """Spend, tokens, requests, failures and the failure rate for a period and filters.
 
@@ -148,15 +153,14 @@ def summary(
 
     Example: dbctl spend summary --since 7d --team payments --model gpt-4o
     """
-    from litellm_dbctl.spend import report as spend
+    from litellm_dbctl.spend import periods, report
 
     zone = _zone(ctx, tz)
-    period = spend.period(since, until)
+    period = periods.period(since, until)
     with common.connect(ctx, read_only=True) as conn:
-        result = spend.report(conn, period, filters,
-                              source=source)
+        result = report.report(conn, period, filters, source=source)
     _notes(ctx, result.notes)
-    totals = result.total or spend.Totals()
+    totals = result.total or report.Totals()
     payload = {"source": result.source, "period": _period_json(period, result.counted_days, zone),
                "filters": _filters_json(result.filters), "totals": _totals_json(totals), "notes": list(result.notes)}
     output = common.settings(ctx).output
@@ -190,7 +194,7 @@ def top(
     until: Optional[str] = UNTIL,
     source: str = SOURCE, tz: str = TZ,
     *,
-    filters: spend.Filters,
+    filters: Filters,
 ) -> None:
     """The biggest spenders by key, user, team, org, tag, model, provider, end user or agent, with an
     'other' row and the total.
@@ -200,13 +204,12 @@ def top(
 
     Example: dbctl spend top --by team --since 30d --limit 5
     """
-    from litellm_dbctl.spend import report as spend
+    from litellm_dbctl.spend import periods, report
 
     zone = _zone(ctx, tz)
-    period = spend.period(since, until)
+    period = periods.period(since, until)
     with common.connect(ctx, read_only=True) as conn:
-        result = spend.report(conn, period, filters,
-                              by=by, limit=limit, source=source)
+        result = report.report(conn, period, filters, by=by, limit=limit, source=source)
     _notes(ctx, result.notes)
     total = result.total
     share_of = total.spend if total and total.spend else None
@@ -220,7 +223,7 @@ def top(
                  for rank, g in enumerate(named, 1) if g.label],
         "other": {"groups": other.other_groups, **_totals_json(other.totals),
                   "share": other.totals.spend / share_of if share_of else None} if other else None,
-        "total": _totals_json(total), "notes": list(result.notes),
+        "total": _totals_json(total) if total is not None else None, "notes": list(result.notes),
     }
     table = common.settings(ctx).output == "table"
     rows = []
@@ -250,7 +253,7 @@ def top(
                                 "cache_read_input_tokens", "cache_creation_input_tokens"], json_payload=payload)
 
 
-def _row(totals: spend.Totals, share_of: float | None, table: bool) -> dict[str, Any]:
+def _row(totals: Totals, share_of: float | None, table: bool) -> dict[str, Any]:
     return {
         "spend": _number(totals.spend, table),
         "share": _percent(totals.spend / share_of if share_of else None, table),
@@ -287,21 +290,20 @@ def daily(
     until: Optional[str] = UNTIL,
     source: str = SOURCE, tz: str = TZ,
     *,
-    filters: spend.Filters,
+    filters: Filters,
 ) -> None:
     """Spend per UTC day, optionally split by one dimension; a bar chart on a terminal.
 
     Example: dbctl spend daily --since 14d --by model --limit 3
     """
-    from litellm_dbctl.spend import report as spend
+    from litellm_dbctl.spend import periods, report
 
     zone = _zone(ctx, tz)
-    period = spend.period(since, until)
+    period = periods.period(since, until)
     with common.connect(ctx, read_only=True) as conn:
-        result = spend.series(conn, period, filters,
-                              by=by, limit=limit, source=source)
+        result = report.series(conn, period, filters, by=by, limit=limit, source=source)
     _notes(ctx, result.notes)
-    payload = {
+    payload: dict[str, Any] = {
         "source": result.source, "period": _period_json(period, result.counted_days, zone),
         "filters": _filters_json(result.filters), "by": by, "limit": limit if by else None,
         "days": [d.isoformat() for d in result.days],
@@ -324,7 +326,7 @@ def daily(
     common.emit(ctx, *_daily_table(result, chart=sys.stdout.isatty()))
 
 
-def _daily_table(result: spend.Series, *, chart: bool) -> tuple[list[dict[str, Any]], list[str]]:
+def _daily_table(result: Series, *, chart: bool) -> tuple[list[dict[str, Any]], list[str]]:
     """One row per day: the total, one column per group (with --by), and a bar on a terminal."""
     columns: list[str] = []
     for row in result.rows:
@@ -366,19 +368,18 @@ def logs(
     until: Optional[str] = UNTIL,
     tz: str = TZ,
     *,
-    filters: spend.Filters,
+    filters: Filters,
 ) -> None:
     """Recent rows of LiteLLM_SpendLogs, for debugging one key or one request.
 
     Example: dbctl spend logs --key payments-rag-prod-3 --limit 5
     """
-    from litellm_dbctl.spend import report as spend
+    from litellm_dbctl.spend import logrows, periods
 
     zone = _zone(ctx, tz)
-    period = None if request_id and not since and not until else spend.period(since, until, default_since="7d")
+    period = None if request_id and not since and not until else periods.period(since, until, default_since="7d")
     with common.connect(ctx, read_only=True) as conn:
-        rows = spend.logs(conn, period, filters,
-                          request_id=request_id, limit=limit, show_payload=show_payload)
+        rows = logrows.recent(conn, period, filters, request_id=request_id, limit=limit, show_payload=show_payload)
     records = [_log_json(r, zone, show_payload) for r in rows]
     payload = {"period": _period_json(period, None, zone) if period else None, "rows": records}
     if common.settings(ctx).output != "table":
@@ -403,9 +404,7 @@ def logs(
     common.emit(ctx, table_rows, list(table_rows[0]))
 
 
-def _log_json(row: spend.LogRow, zone: tzinfo, show_payload: bool) -> dict[str, Any]:
-    from dataclasses import asdict
-
+def _log_json(row: LogRow, zone: tzinfo, show_payload: bool) -> dict[str, Any]:
     record = asdict(row)
     record["start_time"] = _when(row.start_time, zone)
     record["end_time"] = _when(row.end_time, zone)
@@ -433,7 +432,7 @@ def export(
     since: Optional[str] = typer.Option(None, "--since", metavar="WHEN", help=SINCE_HELP + " Default: 30d."),
     until: Optional[str] = UNTIL,
     *,
-    filters: spend.Filters,
+    filters: Filters,
 ) -> None:
     """Stream daily rows or spend logs of a period as CSV or JSON lines, in constant memory.
 
@@ -443,18 +442,16 @@ def export(
 
     Example: dbctl spend export --source logs --since 2026-11-01 --format jsonl --to november.jsonl
     """
-    import os
-    import time
+    from litellm_dbctl.spend import periods
+    from litellm_dbctl.spend.export import stream
 
-    from litellm_dbctl.spend import report as spend
-
-    period = spend.period(since, until)
+    period = periods.period(since, until)
     started = time.monotonic()
     with common.connect(ctx, read_only=True) as conn:
         if to is None:
             try:
-                result = spend.export(conn, sys.stdout.buffer, period, filters, fmt=fmt, source=source, by=by,
-                                      with_metadata=with_metadata)
+                result = stream(conn, sys.stdout.buffer, period, filters, fmt=fmt, source=source, by=by,
+                                with_metadata=with_metadata)
                 sys.stdout.buffer.flush()
             except BrokenPipeError:
                 # The reader stopped (`| head`): end quietly, dropping the unfinished COPY with the connection.
@@ -465,8 +462,8 @@ def export(
             partial = f"{to}.partial"
             try:
                 with open(partial, "wb") as out:
-                    result = spend.export(conn, out, period, filters, fmt=fmt, source=source, by=by,
-                                          with_metadata=with_metadata)
+                    result = stream(conn, out, period, filters, fmt=fmt, source=source, by=by,
+                                    with_metadata=with_metadata)
                 os.replace(partial, to)
             finally:
                 if os.path.exists(partial):

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl.audit import trail as audit
+from litellm_dbctl.common import jsontext
 from litellm_dbctl.db import sqlfiles
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def write(conn: psycopg.Connection, name: str, rows: Sequence[Mapping[str, Any]]
         return 0
     columns = copy_columns(name)
     if columns is None:
-        params: dict[str, Any] = {"rows": audit.encode(rows)}
+        params: dict[str, Any] = {"rows": jsontext.dumps(list(rows))}  # the array jsonb_to_recordset reads
         query = sqlfiles.get(name)
         if "now" in query.params:
             params["now"] = now
@@ -100,4 +100,4 @@ def _json_cell(value: Any) -> str:
         return "\\N"
     if not value and isinstance(value, (dict, list)):  # most rows' metadata: {} without json.dumps
         return "{}" if isinstance(value, dict) else "[]"
-    return _text(audit.dumps(value))
+    return _text(jsontext.dumps(value))

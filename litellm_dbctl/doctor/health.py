@@ -120,10 +120,10 @@ def request_log_index_checks(indexes: list[dict[str, Any]]) -> list[Check]:
     """The request-log indexes LiteLLM builds outside its migrations (litellm-database.md §5.4),
     present by name or as an equivalent column list. (`indexes` is imported here, not at the top:
     `db status` does not need it.)"""
-    from litellm_dbctl.migrate import indexes as builder
+    from litellm_dbctl.migrate.indexes import REQUEST_LOG_INDEXES
 
     checks = []
-    for name, columns in ((i.name, i.columns) for i in builder.REQUEST_LOG_INDEXES):
+    for name, columns in ((i.name, i.columns) for i in REQUEST_LOG_INDEXES):
         found = [i for i in indexes if i["name"] == name or tuple(i["columns"]) == columns]
         valid = [i for i in found if i["valid"]]
         if valid:
