@@ -11,7 +11,7 @@ from litellm_dbctl.audit import trail
 from litellm_dbctl.cache.invalidate import EntityRef
 from litellm_dbctl.db import database, sqlfiles
 from litellm_dbctl.provision import lookup
-from litellm_dbctl.provision.apply import Outcome, apply_plan, retrying, told
+from litellm_dbctl.provision.apply import REPLANS, Outcome, StalePlan, apply_plan, kept_changing, told
 from litellm_dbctl.provision.plan import (
     DELETE,
     FAMILY,
@@ -52,7 +52,9 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
             written = apply_plan(conn, plan, options) if plan.changed else 0
             return Outcome(plan, not dry_run, (), (), written)
 
-    return told(retrying(attempt, what=f"{kind} remove-member"), options)
+    what = f"{kind} remove-member"
+    return told(database.retry(attempt, what=what, replan=(StalePlan,), replans=REPLANS, gave_up=kept_changing(what)),
+                options)
 
 
 def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,
