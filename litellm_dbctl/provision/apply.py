@@ -44,7 +44,7 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
     for team_id in plan.roster_locks:
         sqlfiles.run(conn, "team/lock_roster", {"team_id": team_id})
     for lock in plan.locks:
-        found = {r["id"]: r["xmin"] for r in sqlfiles.run(conn, lock.query, lock.params)}
+        found = {r["id"]: r["xmin"] for r in sqlfiles.run(conn, lock.query, lock.params, identifiers=lock.identifiers)}
         if found != dict(lock.expected):
             raise StalePlan(lock.query)
     written = 0
@@ -52,7 +52,7 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
     assert now is not None
     for step in plan.steps:
         try:
-            count = bulk.write(conn, step.query, step.rows, now=now, actor=options.actor)
+            count = bulk.write(conn, step.query, step.rows, now=now, actor=options.actor, identifiers=step.identifiers)
         except psycopg.errors.UniqueViolation as exc:  # a row created meanwhile: re-plan
             raise StalePlan(step.query) from exc
         if count != step.expect:
