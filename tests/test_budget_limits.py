@@ -10,7 +10,8 @@ import pytest
 from helpers import Database
 
 from litellm_dbctl.budget import limits
-from litellm_dbctl.common import durations
+from litellm_dbctl.common import checks, durations
+from litellm_dbctl.common.errors import InvalidSpec
 
 NOW = "2026-06-10T12:00:00Z"
 
@@ -105,8 +106,8 @@ def test_dry_run_writes_nothing(cli, db: Database, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("keys: [{alias: a, max_budget: -1}]", "budgets.yaml:1: keys[0].max_budget"),
     ("keys:\n  - alias: a\n    soft_budget: 5\n", "keys have no soft_budget"),
-    ("users:\n  - id: u\n    budget_duration: 2mo\n", "LiteLLM rejects it"),
-    ("users:\n  - id: u\n    budget_duration: 30\n", "duration string"),
+    ("users:\n  - id: u\n    budget_duration: 2mo\n", "invalid duration '2mo': monthly windows support only 1mo"),
+    ("users:\n  - id: u\n    budget_duration: 30\n", "expected a duration (e.g. 30s"),
     ("users:\n  - id: u\n    tpm_limit: 1.5\n", "whole number"),
     ("users:\n  - id: u\n    max_budget: true\n", "number"),
     ("users:\n  - id: u\n    max_bugdet: 5\n", "unknown field"),
@@ -117,17 +118,16 @@ def test_dry_run_writes_nothing(cli, db: Database, tmp_path: Path) -> None:
     ("users:\n  - id: u\n  - id: u\n", "named twice"),
     ("users: {id: u}\n", "must be a list"),
     ("users:\n  - id: u\n    max_budget: [1\n", "not valid YAML"),
-    # numbers no column holds: NaN, infinities, integers past bigint (a crash before), and `1e309`,
-    # which YAML 1.1 reads as a string (1.0e+309 is its infinity)
+    # numbers no column holds: NaN, infinities, integers past a double or (limits) past bigint, and
+    # `1e309`, which YAML 1.1 reads as a string (1.0e+309 is its infinity)
     ("users:\n  - id: u\n    max_budget: .nan\n", "budgets.yaml:6: users[0].max_budget: must be a finite number"),
     ("users:\n  - id: u\n    max_budget: .inf\n", "users[0].max_budget: must be a finite number"),
     ("teams:\n  - id: t\n    soft_budget: -.inf\n", "budgets.yaml:3: teams[0].soft_budget: must be a finite"),
     ("users:\n  - id: u\n    max_budget: 1.0e+309\n", "users[0].max_budget: must be a finite number"),
-    ("users:\n  - id: u\n    max_budget: 1e309\n", "users[0].max_budget: must be a number >= 0 or null, not '1e309'"),
-    ("users:\n  - id: u\n    max_budget: 1" + "0" * 400 + "\n", "users[0].max_budget: must be at most 9223372036854775807"),
-    ("users:\n  - id: u\n    max_budget: 9223372036854775808\n", "past bigint"),
-    ("users:\n  - id: u\n    rpm_limit: 9223372036854775808\n", "users[0].rpm_limit: must be a whole number from 0"),
-    ("users:\n  - id: u\n    tpm_limit: .nan\n", "users[0].tpm_limit: must be a whole number"),
+    ("users:\n  - id: u\n    max_budget: 1e309\n", "users[0].max_budget: expected a number, got str '1e309'"),
+    ("users:\n  - id: u\n    max_budget: 1" + "0" * 400 + "\n", "users[0].max_budget: too large: at most 1.79769e+308"),
+    ("users:\n  - id: u\n    rpm_limit: 9223372036854775808\n", "users[0].rpm_limit: too large: at most 9223372036854775807"),
+    ("users:\n  - id: u\n    tpm_limit: .nan\n", "users[0].tpm_limit: expected a whole number, got float nan"),
     ("users:\n  - id: \"u\\0\"\n    max_budget: 1\n", "users[0].id: must not contain a NUL"),  # exit 1 before
 ])
 def test_bad_files_exit_2_and_change_nothing(cli, db: Database, tmp_path: Path, text: str, expected: str) -> None:
@@ -193,17 +193,39 @@ def test_empty_file_is_nothing_to_do(cli, db: Database, tmp_path: Path) -> None:
 
 
 def test_value_checks_take_the_edges_of_each_column() -> None:
-    """The checks every budgets.yaml value passes (pure: no database)."""
-    assert limits.check_amount(0) is None and limits.check_amount(2.5) is None
-    assert limits.check_amount(limits.BIGINT_MAX) is None and limits.check_amount(1e300) is None
-    for bad in (float("nan"), float("inf"), -float("inf"), limits.BIGINT_MAX + 1, -0.5, True, "5", [5]):
-        assert limits.check_amount(bad), bad
-    assert limits.check_count(0) is None and limits.check_count(limits.BIGINT_MAX) is None
-    for bad in (limits.BIGINT_MAX + 1, -1, 1.0, float("nan"), False, "1"):
-        assert limits.check_count(bad), bad
-    assert limits.check_name("acme") is None
-    for bad in ("", "a\x00b", 12, None):
-        assert limits.check_name(bad), bad
-    assert limits.check_duration("30d", durations.UTC_MIDNIGHT) is None
-    assert "LiteLLM rejects it" in (limits.check_duration("2mo", durations.UTC_MIDNIGHT) or "")
-    assert limits.check_field("rpm_limit", None, durations.UTC_MIDNIGHT) is None  # null clears a limit
+    """Every budgets.yaml value passes the checks spec files, flags and proxy configs pass
+    (common.checks; pure: no database)."""
+    def refused(name: str, value: object) -> bool:
+        try:
+            limits.check_field(name, value, durations.UTC_MIDNIGHT)
+        except checks.InvalidValue:
+            return True
+        return False
+
+    for good in (0, 2.5, checks.BIGINT_MAX, checks.BIGINT_MAX + 1, 1e300, None):  # a double holds 2**63
+        assert not refused("max_budget", good), good
+    for bad in (float("nan"), float("inf"), -float("inf"), 10**400, -0.5, True, "5", [5]):
+        assert refused("soft_budget", bad), bad
+    for good in (0, checks.BIGINT_MAX, None):
+        assert not refused("rpm_limit", good), good
+    for bad in (checks.BIGINT_MAX + 1, -1, 1.0, float("nan"), False, "1"):
+        assert refused("tpm_limit", bad), bad
+    assert not refused("budget_duration", "30d") and refused("budget_duration", "2mo")
+    assert refused("budget_duration", 30) and refused("budget_duration", "1d\x00")
+
+
+def test_names_are_checked_and_trimmed_as_in_spec_files() -> None:
+    [entry] = limits.parse("users:\n  - id: ' alice '\n    max_budget: 9223372036854775808\n", "b.yaml").entries
+    assert (entry.name, entry.fields) == ("alice", {"max_budget": 2**63})
+    for bad, message in (("''", "must not be empty"), ('"a\\0b"', "must not contain a NUL"), ("12", "quote it"),
+                         ("null", "expected a string, got null")):
+        with pytest.raises(InvalidSpec, match=f"b.yaml:2: users\\[0\\].id: .*{message}"):
+            limits.parse(f"users:\n  - id: {bad}\n", "b.yaml")
+
+
+def test_a_budget_past_bigint_is_written_as_a_double_as_from_a_spec_file(cli, db: Database, tmp_path: Path) -> None:
+    fx.user(db, "u", max_budget=1.0)
+    result = cli("budget", "sync", "--no-resets", "--file", write(tmp_path, "users:\n  - id: u\n"
+                                                                             "    max_budget: 9223372036854775808\n"))
+    assert result.code == 0, result
+    assert db.value("SELECT max_budget FROM \"LiteLLM_UserTable\" WHERE user_id = 'u'") == float(2**63)

@@ -238,7 +238,8 @@ def test_a_changed_field_is_one_update_with_its_lock_and_cache_reference() -> No
     assert (item.action, item.changes) == (UPDATE, (plan.Change("user_alias", "Ada", "Ada L."),))
     assert [(s.query, s.rows[0]["user_alias"] if s.query.startswith("user") else None) for s in result.steps] == [
         ("user/update_many", "Ada L."), ("audit/copy_in", None)]
-    assert [(lock.query, dict(lock.expected)) for lock in result.locks] == [("user/lock", {"u1": "7"})]
+    assert [(lock.query, lock.identifiers, dict(lock.expected), lock.params) for lock in result.locks] == [
+        ("provision/lock_rows", {"table": "LiteLLM_UserTable", "id": "user_id"}, {"u1": "7"}, {"ids": ["u1"]})]
     assert [ref.kind for ref in result.refs] == ["user"]
     quiet = build(snapshot, spec_of(users=[{"user_id": "u1", "user_alias": "Ada L."}]), options=Options(audit=False))
     assert [s.query for s in quiet.steps] == ["user/update_many"]
@@ -265,8 +266,16 @@ def test_an_organization_budget_change_updates_its_budget_row() -> None:
     result = build(snapshot, spec_of(organizations=[{"organization_alias": "acme", "max_budget": 250}]))
     steps = {s.query: s.rows for s in result.steps}
     assert steps["budget_row/update_many"][0]["max_budget"] == 250
-    assert {lock.query: dict(lock.expected) for lock in result.locks} == {"budget_row/lock": {"b1": "5"},
-                                                                         "org/lock": {"o1": "4"}}
+    assert [(lock.query, dict(lock.identifiers or {}), dict(lock.expected)) for lock in result.locks] == [
+        ("provision/lock_rows", {"table": "LiteLLM_BudgetTable", "id": "budget_id"}, {"b1": "5"}),
+        ("provision/lock_rows", {"table": "LiteLLM_OrganizationTable", "id": "organization_id"}, {"o1": "4"})]
+
+
+def test_membership_locks_take_sorted_user_and_group_id_pairs() -> None:
+    lock = plan.lock_set("org_member", {f"u2{plan.SEP}o1": "3", f"u1{plan.SEP}o2": "4"})
+    assert (lock.query, lock.identifiers, lock.params) == (
+        "provision/lock_memberships", {"table": "LiteLLM_OrganizationMembership", "group": "organization_id"},
+        {"user_ids": ["u1", "u2"], "group_ids": ["o2", "o1"]})
 
 
 def test_a_budget_duration_sets_the_next_reset() -> None:

@@ -15,7 +15,6 @@ the transaction rolled back).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.budget.records import Change
-from litellm_dbctl.common import clock, durations, uuids
-from litellm_dbctl.common.durations import InvalidDuration, ResetPolicy
+from litellm_dbctl.common import checks, clock, durations, uuids
+from litellm_dbctl.common.durations import ResetPolicy
 from litellm_dbctl.common.errors import InvalidInput, InvalidSpec
 from litellm_dbctl.db import sqlfiles
 
@@ -167,13 +166,13 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
         given = value(value_node)
         if name in spec.identities:
             identity_given = True
-            problem = check_name(given)
             if identity is not None:
                 problems.append(f"{here}: give one of {' or '.join(spec.identities)}, not both")
-            elif problem:
-                problems.append(f"{here}: {problem}")
-            else:
-                identity = (name, given)
+                continue
+            try:
+                identity = (name, checks.name(given))
+            except checks.InvalidValue as exc:
+                problems.append(f"{here}: {exc}")
         elif name in fields:
             problems.append(f"{here}: appears twice")
         elif (section, name) in NOT_HERE:
@@ -181,11 +180,12 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
         elif name not in spec.fields:
             problems.append(f"{here}: unknown field (expected {', '.join(spec.identities + spec.fields)})")
         else:
-            problem = check_field(name, given, policy)
-            if problem:
-                problems.append(f"{here}: {problem}")
+            try:
+                check_field(name, given, policy)
+            except checks.InvalidValue as exc:
+                problems.append(f"{here}: {exc}")
             else:
-                fields[name] = given
+                fields[name] = given  # as written: the report shows the file's 50, not 50.0
     if not identity_given:
         problems.append(f"{where}: missing {' or '.join(spec.identities)}")
     if len(problems) > before or identity is None:
@@ -201,69 +201,21 @@ def _scalar(value: Any) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-# -- value checks: every value of a budgets file is checked here, and only here -----------------
+# -- value checks: the rules every input shares (common.checks), met by budgets.yaml's fields ----
 
 
-BIGINT_MAX = 2**63 - 1  # tpm_limit, rpm_limit are bigint columns; no number in a budgets file goes past it
-
-
-def check_field(name: str, value: Any, policy: ResetPolicy) -> str | None:
-    """Why `value` cannot be limit `name`'s value, or None. `null` clears any limit."""
+def check_field(name: str, value: Any, policy: ResetPolicy) -> None:
+    """Refuse (checks.InvalidValue) what limit `name` cannot hold; `null` clears any limit."""
     if value is None:
-        return None
+        return
     if name in ("max_budget", "soft_budget"):
-        return check_amount(value)
-    if name in ("tpm_limit", "rpm_limit"):
-        return check_count(value)
-    if name == "budget_duration":
-        return check_duration(value, policy)
-    raise AssertionError(f"no check for {name}")
-
-
-def check_amount(value: Any) -> str | None:
-    """A budget: a finite number >= 0 (NaN, infinities and integers past bigint refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"must be a number >= 0 or null, not {_shown(value)}"
-    if isinstance(value, float) and not math.isfinite(value):
-        return f"must be a finite number >= 0 or null, not {_shown(value)}"
-    if isinstance(value, int) and value > BIGINT_MAX:
-        return f"must be at most {BIGINT_MAX} (a whole number past bigint), not {_shown(value)}"
-    if value < 0:
-        return f"must be a number >= 0 or null, not {_shown(value)}"
-    return None
-
-
-def check_count(value: Any) -> str | None:
-    """A tokens- or requests-per-minute limit: a whole number from 0 to bigint's maximum."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= BIGINT_MAX:
-        return f"must be a whole number from 0 to {BIGINT_MAX} or null, not {_shown(value)}"
-    return None
-
-
-def check_duration(value: Any, policy: ResetPolicy) -> str | None:
-    """A budget_duration LiteLLM accepts and can compute a next reset for."""
-    if not isinstance(value, str):
-        return f"must be a duration string ({durations.EXAMPLES}) or null, not {_shown(value)}"
-    try:
-        durations.validate(value, policy)
-    except InvalidDuration as exc:
-        return f"{exc.message} (LiteLLM rejects it)"
-    return None
-
-
-def check_name(value: Any) -> str | None:
-    """An id, alias or tag name: a non-empty string without NUL (PostgreSQL's text cannot hold one)."""
-    if not isinstance(value, str) or not value:
-        return "must be a non-empty string (quote it)"
-    if "\x00" in value:
-        return "must not contain a NUL character"
-    return None
-
-
-def _shown(value: Any) -> str:
-    """`value` for a message, cut short (a 400-digit number is not worth a screenful)."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+        checks.number(value)
+    elif name in ("tpm_limit", "rpm_limit"):
+        checks.whole(value)
+    elif name == "budget_duration":
+        checks.duration(value, policy=policy)
+    else:
+        raise AssertionError(f"no check for {name}")
 
 
 # -- resolving and applying ---------------------------------------------------------------------

@@ -36,7 +36,6 @@ set-based and safely beside live proxies:
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,8 +55,6 @@ if TYPE_CHECKING:
     import psycopg
 
     from litellm_dbctl.db.config import Target
-
-log = logging.getLogger("dbctl")
 
 LEASE_KEY = "cronjob_lock:reset_budget_job"  # LiteLLM's reset-job lease (PodLockManager, §3.1)
 LEASE_TTL_SECONDS = 300  # if dbctl dies holding it, proxies resume their resets after this
@@ -153,7 +150,10 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
         failure: str | None = None
         stale: tuple[cache.EntityRef, ...] = ()
         try:
-            outcome = _attempt(conn, options, now)
+            # the whole transaction again on a deadlock or lock timeout, and when rows changed under the plan
+            outcome = database.retry(
+                lambda: _transaction(conn, options, now), what="budget sync", replan=(resets.PlanChanged,),
+                replans=3, gave_up=lambda exc: OperationalError(f"budget sync: rows keep changing under the plan ({exc})"))
             warnings = list(outcome.warnings)
             if options.redis_url and not options.dry_run:
                 spent, limited = _refs(outcome)
@@ -171,19 +171,6 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
     return SyncResult(options.dry_run, now, options.policy, tuple(outcome.batches), tuple(outcome.changes),
                       tuple(outcome.skipped), tuple(warnings), invalidation, time.monotonic() - started,
                       failure, stale)
-
-
-def _attempt(conn: psycopg.Connection, options: SyncOptions, now: datetime, *, tries: int = 3) -> Outcome:
-    """The whole sync transaction, repeated on deadlock or lock timeout (database.retry) and when
-    the rows changed under the plan."""
-    for number in range(1, tries + 1):
-        try:
-            return database.retry(lambda: _transaction(conn, options, now), what="budget sync")
-        except resets.PlanChanged as exc:
-            if number == tries:
-                raise OperationalError(f"budget sync: rows keep changing under the plan ({exc})") from None
-            log.debug("budget sync: %s; planning again", exc)
-    raise AssertionError("unreachable")
 
 
 def _transaction(conn: psycopg.Connection, options: SyncOptions, now: datetime) -> Outcome:

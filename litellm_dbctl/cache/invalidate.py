@@ -12,8 +12,6 @@ deletes and messages go in pipelined batches: one round trip per batch, not per 
 from __future__ import annotations
 
 import json
-import random
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from typing import NamedTuple
 
 from litellm_dbctl.cache.client import Client, RedisError, delete_and_publish, session
 from litellm_dbctl.common.errors import LockBusy
+from litellm_dbctl.db import database
 
 __all__ = ["CHANNEL", "DEFAULT_OBJECT_TTL_SECONDS", "EntityRef", "Invalidation", "Lease", "RedisError", "cache_keys",
            "invalidate"]
@@ -162,18 +161,14 @@ class Lease:
         self.held = False
 
     def acquire(self, *, timeout: float, what: str) -> None:
-        """Poll up to `timeout` seconds; raise LockBusy naming the holder when it stays taken."""
-        deadline = time.monotonic() + max(timeout, 0.0)
-        delay = 0.05
+        """Poll (`database.poll`) up to `timeout` seconds; raise LockBusy naming the holder when it stays taken."""
         with session(self.redis_url) as redis:
-            while not redis.set(self.key, self.holder, nx=True, ex=self.ttl):
-                if time.monotonic() >= deadline:
-                    holder = redis.get(self.key)
-                    shown = holder.decode("utf-8", "replace") if holder is not None else None
-                    raise LockBusy(f"{what}: Redis lease {self.key} is held by {shown}; gave up after {timeout:g} s",
-                                   hint="a proxy is running its budget reset job; retry later or raise --lock-timeout")
-                time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.01)))
-                delay = min(delay * 2, 1.0)
+            if not database.poll(lambda: bool(redis.set(self.key, self.holder, nx=True, ex=self.ttl)),
+                                 timeout=timeout):
+                holder = redis.get(self.key)
+                shown = holder.decode("utf-8", "replace") if holder is not None else None
+                raise LockBusy(f"{what}: Redis lease {self.key} is held by {shown}; gave up after {timeout:g} s",
+                               hint="a proxy is running its budget reset job; retry later or raise --lock-timeout")
         self.held = True
 
     def release(self) -> None:

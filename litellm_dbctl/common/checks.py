@@ -116,6 +116,8 @@ def choice(value: object, options: Sequence[str], *, what: str = "role") -> str:
 
 def duration(value: object, *, policy: durations.ResetPolicy = durations.UTC_MIDNIGHT) -> str:
     """A budget window LiteLLM accepts (`budget_duration`): 30s, 1h, 1d, 7d, 1mo, daily, ..."""
+    if not isinstance(value, str):  # `30` wants a unit, not quotes: say what a duration looks like
+        raise InvalidValue(f"expected a duration ({durations.EXAMPLES}), got {shown(value)}")
     given = text(value)
     try:
         return durations.validate(given, policy)

@@ -32,8 +32,9 @@ def copy_columns(name: str) -> list[str] | None:
 
 
 def write(conn: psycopg.Connection, name: str, rows: Sequence[Mapping[str, Any]], *, now: datetime,
-          actor: str) -> int:
-    """Write `rows` with query `name`; returns the rows affected (all of them, for COPY)."""
+          actor: str, identifiers: Mapping[str, str] | None = None) -> int:
+    """Write `rows` with query `name` (bound to `identifiers`, a jsonb_to_recordset statement's
+    variant); returns the rows affected (all of them, for COPY)."""
     if not rows:
         return 0
     columns = copy_columns(name)
@@ -44,7 +45,7 @@ def write(conn: psycopg.Connection, name: str, rows: Sequence[Mapping[str, Any]]
             params["now"] = now
         if "actor" in query.params:
             params["actor"] = actor
-        return int(sqlfiles.run(conn, name, params))
+        return int(sqlfiles.run(conn, name, params, identifiers=identifiers))
     with sqlfiles.copy(conn, name) as copy:
         for chunk in _encode(columns, rows, now=now, actor=actor):  # the server parses while Python encodes
             copy.write(chunk)

@@ -21,7 +21,7 @@ from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.db import database, sqlfiles
 from litellm_dbctl.provision import lookup, tokens
-from litellm_dbctl.provision.apply import Invalidated, apply_plan, invalidate, retrying
+from litellm_dbctl.provision.apply import REPLANS, Invalidated, StalePlan, apply_plan, invalidate, kept_changing
 from litellm_dbctl.provision.plan import CREATE, FAMILY, Item, Options, Plan, Step, key_row
 
 if TYPE_CHECKING:
@@ -102,7 +102,8 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
             apply_plan(conn, plan, options)
             return Created(key, row, dry_run)
 
-    return retrying(attempt, what="key create")
+    return database.retry(attempt, what="key create", replan=(StalePlan,), replans=REPLANS,
+                          gave_up=kept_changing("key create"))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import psycopg
 import psycopg.errors
@@ -34,8 +34,6 @@ from litellm_dbctl.provision.tokens import CreatedKey
 if TYPE_CHECKING:
     from litellm_dbctl.db.config import Target
 
-T = TypeVar("T")
-
 
 class StalePlan(Exception):
     """A row changed between reading the plan and locking it: the transaction is re-planned."""
@@ -46,7 +44,7 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
     for team_id in plan.roster_locks:
         sqlfiles.run(conn, "team/lock_roster", {"team_id": team_id})
     for lock in plan.locks:
-        found = {r["id"]: r["xmin"] for r in sqlfiles.run(conn, lock.query, lock.params)}
+        found = {r["id"]: r["xmin"] for r in sqlfiles.run(conn, lock.query, lock.params, identifiers=lock.identifiers)}
         if found != dict(lock.expected):
             raise StalePlan(lock.query)
     written = 0
@@ -54,7 +52,7 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
     assert now is not None
     for step in plan.steps:
         try:
-            count = bulk.write(conn, step.query, step.rows, now=now, actor=options.actor)
+            count = bulk.write(conn, step.query, step.rows, now=now, actor=options.actor, identifiers=step.identifiers)
         except psycopg.errors.UniqueViolation as exc:  # a row created meanwhile: re-plan
             raise StalePlan(step.query) from exc
         if count != step.expect:
@@ -63,16 +61,14 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
     return written
 
 
-def retrying(attempt: Callable[[], T], tries: int = 5, *, what: str = "provisioning") -> T:
-    """Run a plan-and-apply `attempt` (a whole transaction) again when its plan went stale, or on a
-    deadlock or lock timeout."""
-    for _ in range(tries):
-        try:
-            return database.retry(attempt, what=what)
-        except StalePlan:
-            continue
-    raise OperationalError(f"{what}: rows kept changing while dbctl planned; gave up after {tries} attempts",
-                           hint="a proxy or another tool is rewriting the same rows; retry")
+REPLANS = 5  # plans one provisioning transaction may make before rows that keep changing end it
+
+
+def kept_changing(what: str) -> Callable[[Exception], OperationalError]:
+    """`database.retry`'s `gave_up` for a plan that went stale `REPLANS` times (`StalePlan`)."""
+    return lambda exc: OperationalError(
+        f"{what}: rows kept changing while dbctl planned; gave up after {REPLANS} attempts",
+        hint="a proxy or another tool is rewriting the same rows; retry")
 
 
 @dataclass(frozen=True)
@@ -181,21 +177,26 @@ def run(
         raise
     with conn:
         def attempt(sub: Spec, *, execute: bool, commit: bool) -> tuple[Plan, int]:
-            """Plan `sub` under the provisioning lock; execute it (dry run: then roll back)."""
-            with conn.transaction(force_rollback=not commit), database.advisory_lock(
-                    conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning", scope="xact"):
-                plan = make_plan(conn, sub, options, moment)
-                written = apply_plan(conn, plan, options) if execute and plan.changed else 0
-                return plan, written
+            """Plan `sub` under the provisioning lock; execute it (dry run: then roll back). Run
+            again, whole, when the plan went stale or hit a deadlock or lock timeout."""
+            def once() -> tuple[Plan, int]:
+                with conn.transaction(force_rollback=not commit), database.advisory_lock(
+                        conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning", scope="xact"):
+                    plan = make_plan(conn, sub, options, moment)
+                    written = apply_plan(conn, plan, options) if execute and plan.changed else 0
+                    return plan, written
+
+            return database.retry(once, what="provisioning", replan=(StalePlan,), replans=REPLANS,
+                                  gave_up=kept_changing("provisioning"))
 
         if batch_size is None or dry_run or len(spec.users) <= batch_size:
-            plan, written = retrying(lambda: attempt(spec, execute=True, commit=not dry_run))
+            plan, written = attempt(spec, execute=True, commit=not dry_run)
             if dry_run:
                 return Outcome(plan, False)
             return told(Outcome(plan, True, (Chunk(1, len(spec.users), plan.summary(), written),),
                                  plan.created_keys, written), options)
 
-        full, _ = retrying(lambda: attempt(spec, execute=False, commit=False))  # the whole file's plan and problems
+        full, _ = attempt(spec, execute=False, commit=False)  # the whole file's plan and problems
         chunks: list[Chunk] = []
         keys: list[CreatedKey] = []
         refs: list[EntityRef] = []
@@ -206,7 +207,7 @@ def run(
         for number, start in enumerate(starts, 1):
             sub = spec.subset(indexes[start:start + batch_size], with_keys=number == len(starts))
             try:
-                plan, written = retrying(lambda sub=sub: attempt(sub, execute=True, commit=True))  # type: ignore[misc]
+                plan, written = attempt(sub, execute=True, commit=True)
             except (DbctlError, psycopg.Error) as exc:  # chunks 1..number-1 stay committed: say so, with them
                 done = Plan(_merged_items(committed), refs=_merged_refs(refs), now=full.now,
                             not_applied=full.not_applied)

@@ -91,7 +91,7 @@ def orgs(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Option
             refs.append(EntityRef("org", org_id))
     return Delta(items, {"budget_row/copy_in": budget_inserts, "org/insert_many": inserts, "org/update_many": updates,
                          "audit/copy_in": audits}, budget_updates,
-                 {"budget_row/lock": budget_xmins, "org/lock": xmins}, refs=refs)
+                 {"budget": budget_xmins, "organization": xmins}, refs=refs)
 
 
 class TeamDraft(NamedTuple):
@@ -154,7 +154,7 @@ def team_drafts(snapshot: Snapshot, spec: Spec, resolution: Resolution, settings
                 found += [Change(k, None, v) for k, v in team.member_budget.items()]
         drafts[team_id] = TeamDraft(merged, False, tuple(found))
     return drafts, Delta(writes={"budget_row/copy_in": budget_inserts}, budget_updates=budget_updates,
-                         locks={"budget_row/lock": budget_xmins})
+                         locks={"budget": budget_xmins})
 
 
 def current_state(row: Row) -> dict[str, Any]:
@@ -205,4 +205,4 @@ def team_delta(snapshot: Snapshot, drafts: Mapping[str, TeamDraft], rosters: Map
         if draft is not None:
             items.append(Item("team", team_id, label, UPDATE if found else UNCHANGED, found))
     return Delta(items, {"team/copy_in": inserts, "team/update_many": updates, "audit/copy_in": audits},
-                 locks={"team/lock": xmins}, refs=refs)
+                 locks={"team": xmins}, refs=refs)

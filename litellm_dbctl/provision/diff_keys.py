@@ -81,4 +81,4 @@ def keys(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Option
             refs.append(EntityRef("key", row["token"]))
         items.append(Item("key", key.key_alias, label, UPDATE if found else UNCHANGED, tuple(found)))
     return Delta(items, {"key/insert_many": inserts, "key/update_many": updates, "audit/copy_in": audits},
-                 locks={"key/lock": xmins}, refs=refs, created_keys=created, problems=problems)
+                 locks={"key": xmins}, refs=refs, created_keys=created, problems=problems)

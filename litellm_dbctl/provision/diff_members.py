@@ -219,7 +219,7 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
     delta = Delta(items, {"budget_row/copy_in": budget_inserts, "team/copy_memberships": tm_insert,
                           "team/update_memberships": tm_update, "org/insert_memberships": om_insert,
                           "org/update_memberships": om_update, "audit/copy_in": audits}, budget_updates,
-                  {"budget_row/lock": budget_xmins, "team/lock_memberships": tm_xmin, "org/lock_memberships": om_xmin},
+                  {"budget": budget_xmins, "team_member": tm_xmin, "org_member": om_xmin},
                   tuple(touched), refs)
     changed = {team_id: [e for e in entries if e is not None] for team_id, entries in rosters.items()
                if team_id in touched}
@@ -286,4 +286,4 @@ def user_delta(snapshot: Snapshot, drafts: Mapping[str, UserDraft], user_teams: 
                 audits.append(audit_row("updated", "user", user_id, before, after))
         items.append(Item("user", user_id, draft.label, UPDATE if found else UNCHANGED, found))
     return Delta(items, {"user/copy_in": inserts, "user/update_many": updates, "audit/copy_in": audits},
-                 locks={"user/lock": xmins}, refs=refs)
+                 locks={"user": xmins}, refs=refs)

@@ -48,9 +48,18 @@ WRITES = ("budget_row/copy_in", "org/insert_many", "team/copy_in", "user/copy_in
           "org/update_many", "team/update_many", "user/update_many", "team/copy_memberships",
           "team/update_memberships", "org/insert_memberships", "org/update_memberships", "key/insert_many",
           "key/update_many", "audit/copy_in")
-# The row locks taken before writing, with the id list each query takes (memberships: pairs).
-LOCKS = {"budget_row/lock": "", "org/lock": "", "team/lock": "", "user/lock": "",
-         "team/lock_memberships": "team_ids", "org/lock_memberships": "org_ids", "key/lock": ""}
+# The variants of provision/lock_memberships and provision/delete_memberships, by group kind.
+MEMBERSHIPS = {"team": {"table": "LiteLLM_TeamMembership", "group": "team_id"},
+               "org": {"table": "LiteLLM_OrganizationMembership", "group": "organization_id"}}
+# The row locks taken before writing, in the order apply takes them: what a diff names them by ->
+# the lock query and its variant (memberships are locked by (user_id, group id) pairs).
+LOCKS = {"budget": ("provision/lock_rows", {"table": "LiteLLM_BudgetTable", "id": "budget_id"}),
+         "organization": ("provision/lock_rows", {"table": "LiteLLM_OrganizationTable", "id": "organization_id"}),
+         "team": ("provision/lock_rows", {"table": "LiteLLM_TeamTable", "id": "team_id"}),
+         "user": ("provision/lock_rows", {"table": "LiteLLM_UserTable", "id": "user_id"}),
+         "team_member": ("provision/lock_memberships", MEMBERSHIPS["team"]),
+         "org_member": ("provision/lock_memberships", MEMBERSHIPS["org"]),
+         "key": ("provision/lock_rows", {"table": "LiteLLM_VerificationToken", "id": "token"})}
 SEP = "\x1f"  # joins a composite lock id (user_id, team_id) as the lock queries return it
 LISTS = frozenset({"models", "allowed_routes", "teams", "team_member_permissions"})  # NULL and [] alike
 
@@ -79,6 +88,7 @@ class Step:
 
     query: str
     rows: tuple[Row, ...]
+    identifiers: Mapping[str, str] | None = None  # the query's variant, if it has several
 
     @property
     def expect(self) -> int:
@@ -92,6 +102,7 @@ class LockSet:
     query: str
     expected: Mapping[str, str]  # lock id -> xmin
     params: Mapping[str, Any]
+    identifiers: Mapping[str, str] | None = None  # the query's variant, if it has several
 
 
 @dataclass(frozen=True)
@@ -155,7 +166,7 @@ class Delta:
     items: Sequence[Item] = ()
     writes: Mapping[str, Sequence[Row]] = field(default_factory=dict)  # write query -> rows
     budget_updates: Mapping[str, Row] = field(default_factory=dict)  # budget_id -> the row's new state
-    locks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # lock query -> lock id -> xmin
+    locks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # LOCKS name -> lock id -> xmin
     rosters: Sequence[str] = ()  # team ids whose members change
     refs: Sequence[EntityRef] = ()
     created_keys: Sequence[CreatedKey] = ()
@@ -167,7 +178,7 @@ def assemble(deltas: Sequence[Delta], now: datetime, not_applied: tuple[str, ...
     write statement's rows in delta order, one update per budget row, the locks sorted."""
     writes: dict[str, list[Row]] = {query: [] for query in WRITES}
     budget_updates: dict[str, Row] = {}
-    locks: dict[str, dict[str, str]] = {query: {} for query in LOCKS}
+    locks: dict[str, dict[str, str]] = {name: {} for name in LOCKS}
     items: list[Item] = []
     rosters: set[str] = set()
     refs: list[EntityRef] = []
@@ -177,8 +188,8 @@ def assemble(deltas: Sequence[Delta], now: datetime, not_applied: tuple[str, ...
         for query, rows in delta.writes.items():
             writes[query].extend(rows)
         budget_updates.update(delta.budget_updates)
-        for query, expected in delta.locks.items():
-            locks[query].update(expected)
+        for name, expected in delta.locks.items():
+            locks[name].update(expected)
         rosters.update(delta.rosters)
         refs.extend(delta.refs)
         created.extend(delta.created_keys)
@@ -186,16 +197,18 @@ def assemble(deltas: Sequence[Delta], now: datetime, not_applied: tuple[str, ...
     rank = {kind: n for n, kind in enumerate(KINDS)}
     return Plan(tuple(sorted(items, key=lambda i: rank[i.kind])),
                 tuple(Step(query, tuple(rows)) for query, rows in writes.items() if rows),
-                tuple(LockSet(query, expected, _lock_params(expected, LOCKS[query]))
-                      for query, expected in locks.items() if expected),
+                tuple(lock_set(name, expected) for name, expected in locks.items() if expected),
                 tuple(sorted(rosters)), tuple(dict.fromkeys(refs)), tuple(created), now, not_applied)
 
 
-def _lock_params(expected: Mapping[str, str], second: str) -> dict[str, Any]:
-    if not second:
-        return {"ids": sorted(expected)}
+def lock_set(name: str, expected: Mapping[str, str]) -> LockSet:
+    """The lock of `LOCKS[name]` rows, sorted, with the xmin the plan read of each."""
+    query, identifiers = LOCKS[name]
+    if query != "provision/lock_memberships":
+        return LockSet(query, expected, {"ids": sorted(expected)}, identifiers)
     pairs = sorted(tuple(k.split(SEP, 1)) for k in expected)
-    return {"user_ids": [p[0] for p in pairs], second: [p[1] for p in pairs]}
+    return LockSet(query, expected, {"user_ids": [p[0] for p in pairs], "group_ids": [p[1] for p in pairs]},
+                   identifiers)
 
 
 # -- rules the diffs share ----------------------------------------------------------------------

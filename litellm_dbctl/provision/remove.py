@@ -11,10 +11,11 @@ from litellm_dbctl.audit import trail
 from litellm_dbctl.cache.invalidate import EntityRef
 from litellm_dbctl.db import database, sqlfiles
 from litellm_dbctl.provision import lookup
-from litellm_dbctl.provision.apply import Outcome, apply_plan, retrying, told
+from litellm_dbctl.provision.apply import REPLANS, Outcome, StalePlan, apply_plan, kept_changing, told
 from litellm_dbctl.provision.plan import (
     DELETE,
     FAMILY,
+    MEMBERSHIPS,
     TEAM_COLUMNS,
     UNCHANGED,
     USER_COLUMNS,
@@ -24,6 +25,7 @@ from litellm_dbctl.provision.plan import (
     Options,
     Plan,
     Step,
+    lock_set,
     roster,
 )
 
@@ -52,7 +54,9 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
             written = apply_plan(conn, plan, options) if plan.changed else 0
             return Outcome(plan, not dry_run, (), (), written)
 
-    return told(retrying(attempt, what=f"{kind} remove-member"), options)
+    what = f"{kind} remove-member"
+    return told(database.retry(attempt, what=what, replan=(StalePlan,), replans=REPLANS, gave_up=kept_changing(what)),
+                options)
 
 
 def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,
@@ -72,7 +76,7 @@ def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str
     if len(kept) != len(entries):
         state = {"team_id": team_id, **{k: team.get(k) for k in TEAM_COLUMNS}, "members_with_roles": kept}
         steps.append(Step("team/update_many", (state,)))
-        locks.append(LockSet("team/lock", {team_id: team["xmin"]}, {"ids": [team_id]}))
+        locks.append(lock_set("team", {team_id: team["xmin"]}))
         changes.append(Change("members_with_roles entries", len(entries) - len(kept), 0))
         audit_rows.append(trail.row("updated", "LiteLLM_TeamTable", team_id,
                                     {"team_alias": team.get("team_alias"), "members_with_roles": entries},
@@ -80,11 +84,12 @@ def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str
     if len(teams) != len(user.get("teams") or []):
         state = {"user_id": user_id, **{k: user.get(k) for k in USER_COLUMNS}, "teams": teams}
         steps.append(Step("user/update_many", (state,)))
-        locks.append(LockSet("user/lock", {user_id: user["xmin"]}, {"ids": [user_id]}))
+        locks.append(lock_set("user", {user_id: user["xmin"]}))
         changes.append(Change("user.teams", True, False))
         audit_rows.append(trail.row("updated", "LiteLLM_UserTable", user_id, {"teams": user.get("teams")}, {"teams": teams}))
     if membership:
-        steps.append(Step("team/delete_membership", ({"user_id": user_id, "team_id": team_id},)))
+        steps.append(Step("provision/delete_memberships", ({"user_id": user_id, "team_id": team_id},),
+                          MEMBERSHIPS["team"]))
         changes.append(Change("LiteLLM_TeamMembership", "row", None))
         budget = _own_budget(conn, membership[0]["budget_id"],
                              (team.get("metadata") or {}).get("team_member_budget_id"))
@@ -110,7 +115,8 @@ def _org_removal(conn: psycopg.Connection, org: dict[str, Any], user: dict[str, 
     label = f"{user.get('user_email') or user_id} in {org.get('organization_alias') or org_id}"
     if not rows:
         return Plan((Item("org_member", f"{user_id}@{org_id}", label, UNCHANGED),), now=now)
-    steps = [Step("org/delete_membership", ({"user_id": user_id, "organization_id": org_id},))]
+    steps = [Step("provision/delete_memberships", ({"user_id": user_id, "organization_id": org_id},),
+                  MEMBERSHIPS["org"])]
     changes = [Change("role", rows[0]["user_role"], None)]
     before = {"user_role": rows[0]["user_role"]}
     budget = _own_budget(conn, rows[0]["budget_id"], org.get("budget_id"))
