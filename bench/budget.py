@@ -31,12 +31,12 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
+import psycopg
 
 from litellm_dbctl.budget import sync as budgets
 from litellm_dbctl.db import config
-from litellm_dbctl.migrate.deploy import deploy  # noqa: E402
-from litellm_dbctl.migrate.source import load_source  # noqa: E402
+from litellm_dbctl.migrate.deploy import deploy
+from litellm_dbctl.migrate.source import load_source
 
 NOW = datetime(2026, 6, 10, 12, tzinfo=timezone.utc)
 PAST = datetime(2026, 3, 1)

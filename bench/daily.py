@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from litellm_dbctl.daily import drift, repair  # noqa: E402
-from litellm_dbctl.daily.tables import TABLE_NAMES, TABLES, days_between  # noqa: E402
-from litellm_dbctl.db import sqlfiles  # noqa: E402
+from litellm_dbctl.daily import drift, repair
+from litellm_dbctl.daily.tables import TABLE_NAMES, TABLES, days_between
+from litellm_dbctl.db import sqlfiles
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1/dbctl_bench_10m"
 SESSION = ("SET work_mem = '128MB'", "SET jit = off")

@@ -37,11 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers import Database, database_url  # noqa: E402
+from helpers import Database, database_url
 
 from litellm_dbctl.db import config
-from litellm_dbctl.migrate.deploy import deploy  # noqa: E402
-from litellm_dbctl.migrate.source import load_source  # noqa: E402
+from litellm_dbctl.migrate.deploy import deploy
+from litellm_dbctl.migrate.source import load_source
 
 TABLES = ("LiteLLM_UserTable", "LiteLLM_TeamTable", "LiteLLM_TeamMembership", "LiteLLM_AuditLog",
           "LiteLLM_BudgetTable")

@@ -29,7 +29,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from litellm_dbctl.db import sqlfiles  # noqa: E402
+from litellm_dbctl.db import sqlfiles
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1/dbctl_bench_10m"
 

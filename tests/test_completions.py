@@ -15,7 +15,7 @@ from litellm_dbctl.cli import completions
 def test_committed_scripts_are_current(shell: str) -> None:
     committed = (ROOT / "completions" / completions.FILES[shell]).read_text()
     assert committed == completions.generate(shell), (
-        f"completions/{completions.FILES[shell]} is stale: run `python -m litellm_dbctl.completions completions`"
+        f"completions/{completions.FILES[shell]} is stale: run `python -m litellm_dbctl.cli.completions completions`"
     )
 
 

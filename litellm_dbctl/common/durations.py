@@ -24,9 +24,10 @@ so the grid has one implementation.
 Wall-clock arithmetic follows Python's (and so LiteLLM's): a time in a DST gap keeps the offset
 from before the gap, so it lands the gap's length later on the clock (02:30 in Europe/Berlin on
 the spring-forward day is 03:30 CEST), and during a repeated hour the result stays on the same
-side of the fold as `now`, so it is always in the future. `validate` rejects what LiteLLM's intake (`budget_duration_error`) rejects:
-non-positive lengths and anything `next_reset` cannot compute. Provisioning and budget sync share
-these functions, so a window set by one is the window the other resets.
+side of the fold as `now`, so it is always in the future. `validate` rejects what LiteLLM's intake
+(`budget_duration_error`) rejects: non-positive lengths and anything `next_reset` cannot compute.
+Provisioning and budget sync share these functions, so a window set by one is the window the other
+resets.
 """
 
 from __future__ import annotations
