@@ -79,13 +79,14 @@ def cluster(servers: Servers, nodes: int = 3) -> list[int]:
     """A Redis Cluster of `nodes` primaries, the slots split evenly; its ports once every node says ok."""
     # Each node's bus port is chosen free too: the default, port + 10000, may be taken or past 65535
     # for an ephemeral port, and the node then fails to join ("connection refused" mid-test).
+    buses = [free_port() for _ in range(nodes)]
     ports = [servers.start("--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{n}-{time.monotonic_ns()}.conf",
-                           "--cluster-node-timeout", "5000", "--cluster-port", str(free_port())) for n in range(nodes)]
+                           "--cluster-node-timeout", "5000", "--cluster-port", str(bus)) for n, bus in enumerate(buses)]
     for number, port in enumerate(ports):
         with client(port) as node:
             node.execute_command("CLUSTER", "ADDSLOTSRANGE", SLOTS * number // nodes, SLOTS * (number + 1) // nodes - 1)
             if number:
-                node.execute_command("CLUSTER", "MEET", "127.0.0.1", ports[0])
+                node.execute_command("CLUSTER", "MEET", "127.0.0.1", ports[0], buses[0])
     deadline = time.monotonic() + 20
     for port in ports:
         with client(port) as node:
