@@ -45,9 +45,9 @@ def test_schema_parameter_sets_the_search_path(db) -> None:
 
 
 def test_read_only_connections_refuse_writes(db) -> None:
-    with database.connect(config.parse(db.url, "x"), command="x", read_only=True) as conn:
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-            conn.execute('UPDATE "LiteLLM_UserTable" SET spend = 0')
+    with database.connect(config.parse(db.url, "x"), command="x", read_only=True) as conn, \
+         pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        conn.execute('UPDATE "LiteLLM_UserTable" SET spend = 0')
 
 
 def test_advisory_lock_times_out_naming_the_holder(db) -> None:
@@ -57,9 +57,8 @@ def test_advisory_lock_times_out_naming_the_holder(db) -> None:
          database.connect(target, command="waiter", autocommit=True) as waiter:
         with database.advisory_lock(holder, key, timeout=0, what="holder"):
             started = time.monotonic()
-            with pytest.raises(LockBusy) as info:
-                with database.advisory_lock(waiter, key, timeout=0.3, what="budget sync"):
-                    pass
+            with pytest.raises(LockBusy) as info, database.advisory_lock(waiter, key, timeout=0.3, what="budget sync"):
+                pass
             assert 0.25 < time.monotonic() - started < 3
             assert "dbctl holder job" in info.value.message and info.value.exit_code == 5
         with database.advisory_lock(waiter, key, timeout=0, what="after release"):
@@ -118,3 +117,14 @@ def test_retry_gives_up_with_an_operational_error(db) -> None:
 
     with pytest.raises(OperationalError, match="after 3 attempts"):
         database.retry(always, what="x", attempts=3, base_delay=0.001)
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql:///litellm?host=/var/run/postgresql", "postgresql://u@h1:5432,h2:5433/db",
+    "postgresql://u@[::1]:5432,[::1]:5433/db", "postgresql://u@h1,[::1]:5433/db", "postgresql://u@[::1]:6543/db",
+    "host=h dbname=d", "service=litellm", "postgresql://u@h/db?host=",
+])
+def test_every_target_is_described_for_messages(url) -> None:
+    """A connection error names where dbctl tried to connect: whatever form the URL took."""
+    described = database.describe(config.parse(url, "x"))
+    assert described and "://" not in described

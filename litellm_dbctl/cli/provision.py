@@ -167,7 +167,7 @@ def publish(ctx: typer.Context, refs: Any, settings: RunSettings) -> Published:
     Redis failure is returned, not raised: the caller shows the committed result first."""
     from litellm_dbctl.cache import invalidate as cache
     from litellm_dbctl.common.errors import DbctlError
-    from litellm_dbctl.db.config import redact
+    from litellm_dbctl.common.redaction import redact
     from litellm_dbctl.provision import provisioning
 
     refs = list(refs)

@@ -18,8 +18,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from litellm_dbctl.common.errors import LockBusy, OperationalError
+from litellm_dbctl.common.redaction import redact
 from litellm_dbctl.db import sqlfiles
-from litellm_dbctl.db.config import Target, redact
+from litellm_dbctl.db.config import Target
 
 if TYPE_CHECKING:
     import psycopg

@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING
 
 from litellm_dbctl.common import uuids
 from litellm_dbctl.common.errors import ExitCode, IntegrityError, InvalidInput, LockBusy, OperationalError
+from litellm_dbctl.common.redaction import redact
 from litellm_dbctl.db import sqlfiles
-from litellm_dbctl.db.config import Target, redact
+from litellm_dbctl.db.config import Target
 from litellm_dbctl.migrate import packaged
 
 if TYPE_CHECKING:
