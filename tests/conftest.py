@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from helpers import CliResult, Database, database_url, invoke
 
+from litellm_dbctl.common import redaction
 from litellm_dbctl.db import config
 from litellm_dbctl.migrate.deploy import deploy
 from litellm_dbctl.migrate.source import Source, load_source
@@ -36,9 +37,9 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
 @pytest.fixture(autouse=True)
 def _forget_secrets() -> Iterator[None]:
     """Secrets a test registers (random passwords) must not redact text in later tests."""
-    before = set(config._secrets)
+    before = set(redaction._secrets)
     yield
-    config._secrets.intersection_update(before)
+    redaction._secrets.intersection_update(before)
 
 
 @pytest.fixture(scope="session")

@@ -175,3 +175,14 @@ def test_poll_tries_until_true_or_the_deadline() -> None:
     assert 0.3 <= time.monotonic() - started < 1.5
     assert database.poll(lambda: True, timeout=0)
     assert not database.poll(lambda: False, timeout=0)
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql:///litellm?host=/var/run/postgresql", "postgresql://u@h1:5432,h2:5433/db",
+    "postgresql://u@[::1]:5432,[::1]:5433/db", "postgresql://u@h1,[::1]:5433/db", "postgresql://u@[::1]:6543/db",
+    "host=h dbname=d", "service=litellm", "postgresql://u@h/db?host=",
+])
+def test_every_target_is_described_for_messages(url) -> None:
+    """A connection error names where dbctl tried to connect: whatever form the URL took."""
+    described = database.describe(config.parse(url, "x"))
+    assert described and "://" not in described

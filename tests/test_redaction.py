@@ -14,6 +14,7 @@ from helpers import CliResult, invoke, run_process
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from litellm_dbctl.common import redaction
 from litellm_dbctl.common.errors import ExitCode, InvalidInput
 from litellm_dbctl.db import config
 
@@ -30,7 +31,10 @@ MALFORMED = [
     ("postgresql://u:1?SECRET@h/x", "1?SECRET"),  # urllib reads host u, port 1, query "SECRET@h/x"
     ("postgresql://u:p SECRET@h:abc/x", "p SECRET"),
     ("postgresql://u:pSECRET@/x", "pSECRET"),  # no host
-    ("host=h password='p SE\\'CRET' dbname=x", "p SE'CRET"),  # conninfo, not a URL
+    ("postgresql://litellm:p@ssw0rd-REST@host/db", "p@ssw0rd-REST"),  # libpq would end the password at the first '@'
+    ("postgresql://u:p%zzSECRET@h/x", "p%zzSECRET"),  # libpq's message quotes the token it cannot decode
+    ("host=h dbname=x password='p SE\\'CRET", "p SE'CRET"),  # conninfo, its quote unterminated
+    ("host=h password=pSE CRET dbname=x", "pSE CRET"),  # conninfo, a space unquoted: libpq quotes "CRET"
 ]
 SOURCES = ["--database-url", "DBCTL_DATABASE_URL", "DATABASE_URL", "DIRECT_URL"]
 
@@ -92,7 +96,8 @@ def test_a_misread_url_is_explained_without_quoting_what_urllib_read() -> None:
         ("postgresql://u:pSE@CRET@[::1/x", "postgresql://u:***@[::1/x"),
         ("redis://:pSE@CRET@cache:6379/0", "redis://:***@cache:6379/0"),
         ("redis//:pSECRET@cache", "redis//:***@cache"),
-        ("not a Redis URL (expected redis://...): redis//:pSECRET@cache", "not a Redis URL (expected redis://...): redis//:***@cache"),
+        ("not a Redis URL (expected redis://...): redis//:pSECRET@cache",
+         "not a Redis URL (expected redis://...): redis//:***@cache"),
         (":pSECRET@cache:6379", ":***@cache:6379"),
         ("bad URL: 'postgresql://u:p SECRET@h/x'", "bad URL: 'postgresql://u:***@h/x'"),
         ("host=h password='p SE\\'CRET' user=u", "host=h password=*** user=u"),
@@ -101,13 +106,14 @@ def test_a_misread_url_is_explained_without_quoting_what_urllib_read() -> None:
         ("Port could not be cast to integer value as 'pSECRET'", "Port could not be cast to integer value as '***'"),
         # what must stay as it is
         ("postgresql://postgres@127.0.0.1:5432/postgres?host=/tmp", "postgresql://postgres@127.0.0.1:5432/postgres?host=/tmp"),
-        ("dbctl: error: DATABASE_URL: the URL names no host: postgresql:///x", "dbctl: error: DATABASE_URL: the URL names no host: postgresql:///x"),
+        ("dbctl: error: DATABASE_URL: the URL names no host: postgresql:///x",
+         "dbctl: error: DATABASE_URL: the URL names no host: postgresql:///x"),
         ("user alice@example.com: created", "user alice@example.com: created"),
     ],
 )
 def test_redact_recognises_every_shape(text: str, expected: str) -> None:
-    with mock.patch.object(config, "_secrets", set()):
-        assert config.redact(text) == expected
+    with mock.patch.object(redaction, "_secrets", set()):
+        assert redaction.redact(text) == expected
 
 
 # -- properties ---------------------------------------------------------------------------------
@@ -143,9 +149,9 @@ def shaped(shape: str, password: str) -> tuple[str, str]:
 def test_redact_url_hides_any_password(password: str, shape: str) -> None:
     url, frame = shaped(shape, password)
     host_part = frame[frame.rindex("@"):]
-    with mock.patch.object(config, "_secrets", set()):
+    with mock.patch.object(redaction, "_secrets", set()):
         for candidate in (url, shape.format(quote(password, safe=""))):
-            shown = config.redact_url(candidate)
+            shown = redaction.redact_url(candidate)
             assert password not in shown and quote(password, safe="") not in shown
             assert shown.endswith(host_part) and "***" in shown
 
@@ -164,13 +170,13 @@ def test_redact_hides_any_password_in_running_text(password: str, shape: str) ->
     # whitespace, and `x://...` is a scheme; a URL dbctl parsed had its password registered first (below).
     if (not password[0].isspace() if shape in SCHEME_SHAPES
             else not (any(c.isspace() for c in password) or password.startswith("//"))):
-        with mock.patch.object(config, "_secrets", set()):
+        with mock.patch.object(redaction, "_secrets", set()):
             for text in texts(url):
-                assert password not in config.redact(text), text
-    with mock.patch.object(config, "_secrets", set()):
-        config.register_secret_url(url)
+                assert password not in redaction.redact(text), text
+    with mock.patch.object(redaction, "_secrets", set()):
+        redaction.register_secret_url(url)
         for text in texts(url):
-            assert password not in config.redact(text), text
+            assert password not in redaction.redact(text), text
 
 
 @settings(max_examples=300, deadline=None)
@@ -179,14 +185,16 @@ def test_parse_never_shows_the_password_even_without_registered_secrets(password
     """The message itself is clean: it does not rely on the password having been registered."""
     url, frame = shaped(shape, password)
     assume(password not in repr(config.Target(frame.replace("postgres://", "postgresql://"), "DATABASE_URL")))
-    with mock.patch.object(config, "_secrets", set()), mock.patch.object(config, "register_secret", lambda _: None):
+    with mock.patch.object(redaction, "_secrets", set()), \
+            mock.patch.object(redaction, "register_secret", lambda _: None), \
+            mock.patch.object(config, "register_secret", lambda _: None):
         for candidate in (url, shape.format(quote(password, safe=""))):
             try:
                 target = config.parse(candidate, "DATABASE_URL")
             except InvalidInput as exc:  # a fixed problem text, then the URL as redact_url shows it
                 assert exc.message.startswith("DATABASE_URL: ") and exc.hint is None
-                assert exc.message.endswith(f": {config.redact_url(candidate.strip())}")
-                shown = [config.redact_url(candidate.strip())]
+                assert exc.message.endswith(f": {redaction.redact_url(candidate.strip())}")
+                shown = [redaction.redact_url(candidate.strip())]
             else:
                 shown = [target.redacted, repr(target)]
             assert not any(password in text or quote(password, safe="") in text for text in shown)
@@ -200,9 +208,9 @@ def test_conninfo_passwords_are_hidden_quoted_or_not(password: str) -> None:
     if not any(c.isspace() for c in password) and password[0] not in "'\"":
         texts.append(f"host=h password={password} user=u")
     assume(password not in "host=h password=*** user=u")
-    with mock.patch.object(config, "_secrets", set()):
+    with mock.patch.object(redaction, "_secrets", set()):
         for text in texts:
-            assert config.redact(text) == "host=h password=*** user=u"
+            assert redaction.redact(text) == "host=h password=*** user=u"
 
 
 # -- Redis ------------------------------------------------------------------------------------------
@@ -225,3 +233,19 @@ def test_a_malformed_redis_url_fails_without_the_password(db, url, password) -> 
     for result in (flag, env):
         assert result.returncode != 0, result.stderr
         assert not leaked(result.stdout + result.stderr, password), result.stderr
+
+
+@pytest.mark.parametrize("verbosity", ["-q", "-v", "-vv"])
+def test_a_raw_at_in_the_password_is_refused_before_libpq_splits_it(verbosity) -> None:
+    """libpq ends the password at the first '@' and took `ssw0rd-REST@host` for the host, which every
+    error then printed, -q included. Refused, naming the problem and the fix, never a piece of it."""
+    url = "postgresql://litellm:p@ssw0rd-REST@host/db"
+    flag = run_process([verbosity, "--database-url", url, "db", "status"])
+    env = run_process([verbosity, "migrate", "status"], env={"DATABASE_URL": url})
+    direct = run_process([verbosity, "migrate", "status"],
+                         env={"DATABASE_URL": "postgresql://u@127.0.0.1:1/x", "DIRECT_URL": url})
+    for result, source in ((flag, "--database-url"), (env, "DATABASE_URL"), (direct, "DIRECT_URL")):
+        assert result.returncode == ExitCode.USAGE, result.stderr
+        assert not leaked(result.stdout + result.stderr, "p@ssw0rd-REST"), result.stderr
+        assert f"dbctl: error: {source}: malformed URL (the user name or password holds a raw '@'" in result.stderr
+        assert "percent-encode it: write @ as %40" in result.stderr

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from litellm_dbctl.cache.client import RedisTarget, parse_url
+from litellm_dbctl.common import redaction
 from litellm_dbctl.common.errors import InvalidInput
-from litellm_dbctl.db import config
 
 SECRET = "pw-S3cret"
 
@@ -51,7 +51,7 @@ def test_the_cluster_and_sentinel_urls_become_one_node_url_for_redis_py() -> Non
                                    "mymaster (sentinels s1:26379, s2:26379)", (("s1", 26379), ("s2", 26379)),
                                    "mymaster", "sentinel-pw")
     assert "sentinel-pw" not in repr(sentinel)
-    assert config.redact("AUTH sentinel-pw") == "AUTH ***"  # registered as a secret, like the URL's password
+    assert redaction.redact("AUTH sentinel-pw") == "AUTH ***"  # registered as a secret, like the URL's password
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_a_malformed_url_is_refused_naming_the_problem_and_hiding_the_password(u
         parse_url(url)
     message = caught.value.message
     assert message.startswith("--redis-url: ") and problem in message, message
-    assert SECRET not in message and message.endswith(config.redact_url(url)), message
+    assert SECRET not in message and message.endswith(redaction.redact_url(url)), message
 
 
 def test_a_malformed_cluster_url_is_exit_2_before_anything_is_written(cli, db) -> None:

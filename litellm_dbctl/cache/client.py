@@ -25,7 +25,8 @@ from typing import Any, Literal, Protocol, cast
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from litellm_dbctl.common.errors import InvalidInput, OperationalError
-from litellm_dbctl.db.config import redact_url, register_secret, register_secret_url, split_url
+from litellm_dbctl.common.redaction import redact_url, register_secret, register_secret_url
+from litellm_dbctl.db.config import split_url
 
 SOURCE = "--redis-url"
 SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel")

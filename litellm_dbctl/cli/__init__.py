@@ -128,7 +128,7 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
 
 def convert_error(exc: BaseException) -> CliError | None:
     """The CliError for a user-facing failure, or None for a bug."""
-    from litellm_dbctl.db.config import redact
+    from litellm_dbctl.common.redaction import redact
 
     if isinstance(exc, DbctlError):
         return CliError(redact(exc.message), int(exc.exit_code), redact(exc.hint) if exc.hint else None)
@@ -216,7 +216,7 @@ def _help_option_without_coercion(command: click.Command, ctx: click.Context) ->
 def _print_traceback() -> None:
     import traceback
 
-    from litellm_dbctl.db.config import redact
+    from litellm_dbctl.common.redaction import redact
 
     sys.stderr.write(redact(traceback.format_exc()))
 
@@ -250,7 +250,7 @@ def root(
 
 
 def _configure_logging(quiet: bool, verbose: int) -> None:
-    from litellm_dbctl.db.config import RedactingFilter
+    from litellm_dbctl.common.redaction import RedactingFilter
 
     logger = logging.getLogger("dbctl")
     logger.handlers.clear()
@@ -277,7 +277,7 @@ def run(args: list[str]) -> int:
         sys.stderr.write("dbctl: interrupted\n")
         return 130
     except Exception as exc:
-        from litellm_dbctl.db.config import redact
+        from litellm_dbctl.common.redaction import redact
 
         if "-v" in args or "--verbose" in args or "-vv" in args:
             _print_traceback()

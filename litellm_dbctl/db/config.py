@@ -1,9 +1,12 @@
-"""Where the database is: URL precedence, Prisma's URL parameters, and password redaction.
+"""Where the database is: URL precedence, Prisma's URL parameters, and libpq's reading of the rest.
 
 Precedence: --database-url > DBCTL_DATABASE_URL > DATABASE_URL (LiteLLM's own) > the embedded
 default. Migrations and locks prefer DIRECT_URL (LiteLLM's way past a pooler) when the URL came from
 the environment. LiteLLM's DATABASE_URL is a Prisma URL: `schema` becomes the search_path,
 `pgbouncer=true` turns off server-side prepared statements, other Prisma-only parameters are dropped.
+What remains is read by libpq's own parser (`psycopg.conninfo`), so every form libpq knows works:
+socket directories (`?host=/var/run/postgresql`), several hosts (`h1:5432,h2:5433`) and `key=value`
+connection strings. Passwords are registered for redaction before anything else reads the text.
 """
 
 from __future__ import annotations
@@ -14,18 +17,40 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import SplitResult, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, urlencode, urlsplit
 
 from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.common.redaction import redact_url, register_secret, register_secret_url
 
 log = logging.getLogger("dbctl")
 
 # Parameters libpq understands (PostgreSQL 17 docs, "Parameter Key Words"); anything else in a URL
 # is Prisma's (connection_limit, pool_timeout, socket_timeout, statement_cache_size, sslaccept, ...).
-LIBPQ_PARAMS = frozenset(
-    ["host", "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth", "channel_binding", "connect_timeout", "client_encoding", "options", "application_name", "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "replication", "gssencmode", "sslmode", "sslnegotiation", "requiressl", "sslcompression", "sslcert", "sslkey", "sslpassword", "sslcertmode", "sslrootcert", "sslcrl", "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version", "ssl_max_protocol_version", "krbsrvname", "gsslib", "gssdelegation", "service", "target_session_attrs", "load_balance_hosts"]
-)
+LIBPQ_PARAMS = frozenset([
+    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth", "channel_binding",
+    "connect_timeout", "client_encoding", "options", "application_name", "fallback_application_name", "keepalives",
+    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "replication", "gssencmode",
+    "sslmode", "sslnegotiation", "requiressl", "sslcompression", "sslcert", "sslkey", "sslpassword", "sslcertmode",
+    "sslrootcert", "sslcrl", "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version",
+    "ssl_max_protocol_version", "krbsrvname", "gsslib", "gssdelegation", "service", "target_session_attrs",
+    "load_balance_hosts",
+])
 SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+SCHEMES = ("postgresql", "postgres")
+_CONNINFO = re.compile(r"\s*[A-Za-z_]+\s*=")  # `host=... dbname=...`: libpq's other form
+_PORT = re.compile(r"[0-9]{1,5}")
+_LIBPQ_PROBLEMS = {  # the start of libpq's message (PQconninfoParse) -> ours
+    "invalid percent-encoded token": "a '%' not followed by two hex digits; write % as %25",
+    "forbidden value %00": "%00 in a value",
+    "end of string reached when looking for matching": "an IPv6 address without its closing ']'",
+    "IPv6 host address may not be empty": "an empty IPv6 address",
+    "unexpected character": "an unexpected character after a host",
+    "extra key/value separator": "a query parameter with two '='",
+    "missing key/value separator": "a query parameter without '='",
+    "invalid connection option": "an unknown parameter",
+    'missing "=" after': "a word without '=' (quote a value that holds spaces)",
+    "unterminated quoted string": "an unterminated quoted value",
+}
 
 
 @dataclass(frozen=True)
@@ -75,14 +100,36 @@ def resolve(
 
 
 def parse(url: str, source: str) -> Target:
-    """Split a Prisma-style URL into a libpq URL and the Prisma parameters. Raises InvalidInput."""
-    parts = split_url(url, source, ("postgresql", "postgres"))
-    if not parts.hostname and "host=" not in parts.query:
-        raise InvalidInput(f"{source}: the URL names no host: {redact_url(url)}")
+    """A Prisma-style URL (or a libpq `key=value` string) as a Target. Raises InvalidInput, whose
+    message names `source` and never holds the password."""
+    register_secret_url(url)
+    text = url.strip()
+    if _CONNINFO.match(text):
+        params = _libpq(text, source, None)
+        schema, pgbouncer = None, False
+    else:
+        parts = _split(text, source, SCHEMES)
+        shown = redact_url(text)
+        if parts.netloc.count("@") > 1:  # libpq ends the password at the first '@', urllib at the last
+            raise InvalidInput(f"{source}: malformed URL (the user name or password holds a raw '@', and libpq "
+                               f"would end the password at the first one; percent-encode it: write @ as %40): {shown}")
+        query, schema, pgbouncer = _prisma_parameters(parts.query, source)
+        head = text.split("#", 1)[0].split("?", 1)[0]  # a fragment is no part of a Prisma URL either
+        params = _libpq(f"{head}?{query}" if query else head, source, shown)
+    for name in ("password", "sslpassword"):
+        register_secret(params.get(name, ""))
+    return Target(_url(params), source, schema, pgbouncer)
+
+
+def _prisma_parameters(query: str, source: str) -> tuple[str, str | None, bool]:
+    """The query string with Prisma's parameters taken out, and the two dbctl obeys: schema and
+    pgbouncer. The libpq parameters are passed on as written (libpq decodes them itself)."""
     schema: str | None = None
     pgbouncer = False
-    kept: list[tuple[str, str]] = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+    kept: list[str] = []
+    for pair in query.split("&") if query else []:
+        key, _, value = pair.partition("=")
+        key, value = unquote(key), unquote(value)
         if key == "schema":
             if not SCHEMA_NAME.match(value):
                 raise InvalidInput(f"{source}: invalid schema name in ?schema=: {value!r}")
@@ -90,24 +137,85 @@ def parse(url: str, source: str) -> Target:
         elif key == "pgbouncer":
             pgbouncer = value.lower() in ("true", "1", "yes")
         elif key in LIBPQ_PARAMS:
-            kept.append((key, value))
+            kept.append(pair)
         else:
             log.debug("%s: dropping Prisma-only URL parameter %s", source, key)
-    scheme = "postgresql"
-    libpq_url = urlunsplit((scheme, parts.netloc, parts.path, urlencode(kept, quote_via=quote), ""))
-    return Target(libpq_url, source, schema, pgbouncer)
+    return "&".join(kept), schema, pgbouncer
+
+
+def _libpq(conninfo: str, source: str, shown: str | None) -> dict[str, str]:
+    """libpq's reading of a URL (`shown`: it, redacted) or of a key=value string, checked for a
+    host and numeric ports. libpq's messages quote what they could not read: those quotes go."""
+    import psycopg  # (~110 ms) only once a URL is read, not for --help
+    from psycopg.conninfo import conninfo_to_dict
+
+    what = "malformed URL" if shown is not None else "malformed connection string"
+    tail = f": {shown}" if shown is not None else ""
+    try:
+        params = {key: str(value) for key, value in conninfo_to_dict(conninfo).items()}
+    except psycopg.ProgrammingError as exc:
+        raise InvalidInput(f"{source}: {what} ({_libpq_problem(exc)}){tail}") from None
+    if not ({"host", "hostaddr", "service"} & params.keys()):
+        raise InvalidInput(f"{source}: the {'URL' if shown is not None else 'connection string'} names no host{tail}")
+    if not all(port == "" or (_PORT.fullmatch(port) and int(port) <= 65535) for port in params.get("port", "").split(",")):
+        raise InvalidInput(f"{source}: {what} (the port is not a number from 0 to 65535){tail}")
+    return params
+
+
+def _libpq_problem(exc: BaseException) -> str:
+    """What libpq could not read, in words of our own: libpq's message quotes a piece of the
+    string, maybe of the password."""
+    text = str(exc)
+    return next((problem for start, problem in _LIBPQ_PROBLEMS.items() if text.startswith(start)), "libpq cannot read it")
+
+
+def _url(params: Mapping[str, str]) -> str:
+    """The libpq URL that reads back as `params`: user, password, hosts and database in their
+    places (so urllib, and people, can read it), the rest in the query string. A socket directory
+    is a host, percent-encoded; several hosts keep their ports in the query string (urllib reads
+    one port). What would not read back (an empty host, ...) goes whole into the query string."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    rest = dict(params)
+    user, password = rest.pop("user", None), rest.pop("password", None)
+    userinfo = ""
+    if user is not None or password is not None:
+        userinfo = quote(user or "", safe="") + (f":{quote(password, safe='')}" if password is not None else "") + "@"
+    hosts = rest.pop("host").split(",") if "host" in rest else []
+    ports = rest["port"].split(",") if "port" in rest else []
+    if len(hosts) == 1 and ":" in hosts[0]:
+        netloc = f"[{quote(hosts[0], safe=':')}]"  # IPv6, bracketed as urllib reads it
+    else:  # urllib misreads a list of bracketed hosts: percent-encoded, libpq reads them alike
+        netloc = ",".join(quote(host, safe="") for host in hosts)
+    if len(hosts) == 1 and len(ports) == 1 and ports[0]:
+        netloc += f":{rest.pop('port')}"
+    path = "/" + quote(rest.pop("dbname"), safe="") if "dbname" in rest else "/"
+    query = f"?{urlencode(rest, quote_via=quote, safe=',/')}" if rest else ""
+    url = f"postgresql://{userinfo}{netloc}{path}{query}"
+    if conninfo_to_dict(url) != params:
+        url = f"postgresql://?{urlencode(params, quote_via=quote, safe=',/')}"
+    return url
 
 
 def split_url(url: str, source: str, schemes: tuple[str, ...]) -> SplitResult:
-    """`urlsplit` for a URL the user gave, with its password registered for redaction first.
-
-    A password with a raw '@', '/', '?' or '#' makes urllib misread the URL (the host becomes part
-    of the path, the password's tail a port): such URLs are refused, and every message names
-    `source` and shows the URL with everything that could be the password replaced by ***. Raises
-    InvalidInput, never urllib's ValueError (whose text quotes the misread port).
-    """
+    """`urlsplit` for a URL the user gave, with its password registered for redaction first, and
+    its port checked. Raises InvalidInput, never urllib's ValueError (whose text quotes the misread
+    port)."""
     register_secret_url(url)
-    value = url.strip()
+    parts = _split(url.strip(), source, schemes)
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InvalidInput(f"{source}: malformed URL (the port is not a number from 0 to 65535): "
+                           f"{redact_url(url.strip())}") from None
+    return parts
+
+
+def _split(value: str, source: str, schemes: tuple[str, ...]) -> SplitResult:
+    """`urlsplit`, refusing what it would misread. A password with a raw '@', '/', '?' or '#' makes
+    urllib misread the URL (the host becomes part of the path, the password's tail a port): such
+    URLs are refused, and every message names `source` and shows the URL with everything that could
+    be the password replaced by ***."""
     shown = redact_url(value)
     expected = " or ".join(f"{scheme}://" for scheme in schemes)
     try:
@@ -120,105 +228,4 @@ def split_url(url: str, source: str, schemes: tuple[str, ...]) -> SplitResult:
     if "@" in parts.path + parts.query + parts.fragment:
         raise InvalidInput(f"{source}: malformed URL (an '@' after the host; in a password, write @ as %40, "
                            f"/ as %2F, ? as %3F, # as %23): {shown}")
-    try:
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise InvalidInput(f"{source}: malformed URL (the port is not a number from 0 to 65535): {shown}") from None
     return parts
-
-
-# -- redaction ----------------------------------------------------------------------------------
-
-# A password in a URL runs from the first ':' of the user-info to the LAST '@' (a password may hold
-# '@', ':', '/', spaces...). In running text (messages, logs, tracebacks) two shapes are recognised:
-# `scheme://user:` up to the last '@' on the line (unless a space follows the ':', as in "(expected
-# redis://...): x"), and a scheme-less token `user:pw@host` up to its last '@' (`postgres:pw@h`,
-# `postgresql:/u:pw@h`, `postgresql//u:pw@h`, `:pw@h`); a token whose ':' is followed by '//' is a
-# scheme, left to the first shape. `redact_url`, given a whole URL value, also covers passwords
-# with spaces in scheme-less shapes; a URL dbctl parsed has its password registered besides.
-_URL_HEAD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:]*:(?!\s)", re.I)
-_TOKEN_PASSWORD = re.compile(r"(?<!\S)(?P<head>[^\s:]*:)(?!//)(?P<pw>\S*)@")
-# libpq conninfo `password=...` (also sslpassword, PGPASSWORD=), quoted or not.
-_KV_PASSWORD = re.compile(
-    r"""(?P<head>\b\w*password\s*=\s*)(?P<pw>'(?:[^'\\\r\n]|\\.)*(?:'|$)|"(?:[^"\\\r\n]|\\.)*(?:"|$)|\S+)""",
-    re.I | re.M,
-)
-# urllib's ValueErrors quote what it misread as the port, or the whole netloc.
-_URLLIB_QUOTED = re.compile(r"""(?P<head>integer value as |netloc )(?P<pw>'(?:[^'\\\r\n]|\\.)*'|"(?:[^"\\\r\n]|\\.)*")""")
-# Schemes whose `scheme://` `redact_url` trusts to be one (anything else may be `user:` + password).
-_KNOWN_SCHEME = re.compile(r"\s*(?:postgres|postgresql|redis|rediss)://", re.I)
-_secrets: set[str] = set()
-
-
-def register_secret(secret: str) -> None:
-    """Remember a secret so `redact` removes it wherever it shows up (messages, tracebacks, logs)."""
-    if secret and len(secret) >= 3:
-        _secrets.add(secret)
-        _secrets.add(quote(secret, safe=""))
-
-
-def register_secret_url(url: str) -> None:
-    """Register whatever could be the password of `url`, well-formed or not (and conninfo's)."""
-    span = _password_span(url)
-    candidates = [url[span[0]:span[1]]] if span else []
-    candidates += [_unquote_kv(m["pw"]) for m in _KV_PASSWORD.finditer(url)]
-    for candidate in candidates:
-        register_secret(candidate)
-        register_secret(unquote(candidate))
-
-
-def _unquote_kv(value: str) -> str:
-    """A conninfo value as libpq reads it (quotes removed, backslash escapes undone): the secret."""
-    if value[:1] in ("'", '"'):
-        value = value[1:-1] if len(value) > 1 and value[-1] == value[0] else value[1:]
-        return re.sub(r"\\(.)", r"\1", value)
-    return value
-
-
-def _password_span(url: str) -> tuple[int, int] | None:
-    """Where the password of a whole URL value is: from the first ':' after a known `scheme://`
-    (or from the first ':' at all) to the last '@'. None when there is no ':' before an '@'."""
-    at = url.rfind("@")
-    if at < 0:
-        return None
-    scheme = _KNOWN_SCHEME.match(url)
-    colon = url.find(":", scheme.end() if scheme else 0, at)
-    return (colon + 1, at) if colon >= 0 else None
-
-
-def redact_url(url: str) -> str:
-    """A URL value (well-formed or not) safe to show: any password replaced by ***."""
-    span = _password_span(url)
-    if span:
-        url = f"{url[:span[0]]}***{url[span[1]:]}"
-    return redact(url)
-
-
-def redact(text: str) -> str:
-    """Replace every password we know of, or can recognise, with `***`.
-
-    Known secrets go first: a rule that cut into one would leave the rest of it unrecognisable.
-    """
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    text = _KV_PASSWORD.sub(lambda m: f"{m['head']}***", text)
-    text = _URLLIB_QUOTED.sub(lambda m: f"{m['head']}'***'", text)
-    text = _TOKEN_PASSWORD.sub(lambda m: f"{m['head']}***@" if m["pw"] else m[0], text)
-    return "".join(map(_redact_url_line, text.splitlines(keepends=True)))
-
-
-def _redact_url_line(line: str) -> str:
-    """From the first `scheme://user:` to the line's last '@' (a regex doing this backtracks from
-    every URL on a long line: quadratic)."""
-    at = line.rfind("@")
-    head = _URL_HEAD.search(line, 0, at) if at > 0 else None
-    return f"{line[:head.end()]}***{line[at:]}" if head and head.end() < at else line
-
-
-class RedactingFilter(logging.Filter):
-    """Logging filter that redacts every record's message and arguments."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = ()
-        return True

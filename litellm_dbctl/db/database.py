@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from litellm_dbctl.common.errors import LockBusy, OperationalError
+from litellm_dbctl.common.redaction import redact
 from litellm_dbctl.db import sqlfiles
-from litellm_dbctl.db.config import Target, redact
+from litellm_dbctl.db.config import Target
 
 if TYPE_CHECKING:
     import psycopg

@@ -150,9 +150,11 @@ def _as_root() -> bool:
 def _run(args: list[str]) -> str:
     # As root: the service user's uid, gid AND no supplementary groups, or root's group bits would
     # decide access to root-owned parent directories.
-    ids = {"user": SERVICE_USER, "group": SERVICE_USER, "extra_groups": []} if _as_root() else {}
+    root = _as_root()
     try:
-        done = subprocess.run(args, check=True, capture_output=True, text=True, timeout=120, **ids)
+        done = subprocess.run(args, check=True, capture_output=True, text=True, timeout=120,
+                              user=SERVICE_USER if root else None, group=SERVICE_USER if root else None,
+                              extra_groups=[] if root else None)
     except subprocess.CalledProcessError as exc:
         raise OperationalError(
             f"embedded PostgreSQL: {Path(args[0]).name} failed: {(exc.stderr or exc.stdout).strip()}"

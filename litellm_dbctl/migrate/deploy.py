@@ -23,8 +23,9 @@ from psycopg import ClientCursor
 
 from litellm_dbctl.common import uuids
 from litellm_dbctl.common.errors import IntegrityError, LockBusy, OperationalError
+from litellm_dbctl.common.redaction import redact
 from litellm_dbctl.db import database, sqlfiles
-from litellm_dbctl.db.config import Target, redact
+from litellm_dbctl.db.config import Target
 from litellm_dbctl.migrate.ledger import FAILED, FINISH, MODIFIED, Status, ensure_ledger, evaluate, read_ledger, recovery
 from litellm_dbctl.migrate.locks import connect_for_migrations, migration_locks
 from litellm_dbctl.migrate.source import Migration, Source

@@ -24,8 +24,8 @@ from litellm_dbctl.cache import invalidate as cache
 from litellm_dbctl.cache.invalidate import EntityRef
 from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import DbctlError, ExitCode, OperationalError
+from litellm_dbctl.common.redaction import redact
 from litellm_dbctl.db import bulk, database, sqlfiles
-from litellm_dbctl.db.config import redact
 from litellm_dbctl.provision.plan import FAMILY, KINDS, UNCHANGED, Item, Options, Plan, Summary
 from litellm_dbctl.provision.planner import make_plan
 from litellm_dbctl.provision.spec_records import Spec
