@@ -186,3 +186,14 @@ def test_every_target_is_described_for_messages(url) -> None:
     """A connection error names where dbctl tried to connect: whatever form the URL took."""
     described = database.describe(config.parse(url, "x"))
     assert described and "://" not in described
+
+
+@pytest.mark.parametrize(("url", "described"), [
+    ("postgresql:///litellm?host=/var/run/postgresql", "/var/run/postgresql:5432/litellm"),
+    ("postgresql://u@h1:5432,h2:5433/db", "h1:5432,h2:5433/db"),
+    ("postgresql://u@h1,h2/db", "h1:5432,h2:5432/db"),
+    ("host=h port=6543 dbname=d", "h:6543/d"),
+])
+def test_messages_name_each_host_as_libpq_reads_it(url: str, described: str) -> None:
+    """A socket directory is its path (not %2F-encoded), and each host keeps its own port."""
+    assert database.describe(config.parse(url, "x")) == described

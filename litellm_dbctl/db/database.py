@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 from litellm_dbctl.common.errors import LockBusy, OperationalError
 from litellm_dbctl.common.redaction import redact
@@ -111,9 +110,15 @@ def describe(target: Target) -> str:
     """host:port/dbname (or the embedded directory), for error messages: never a password."""
     if target.embedded_dir is not None:
         return f"embedded PostgreSQL at {target.embedded_dir}"
-    parts = urlsplit(target.url)
-    host = parts.hostname or "localhost"
-    return f"{host}:{parts.port or 5432}{parts.path or '/'}"
+    from psycopg.conninfo import conninfo_to_dict  # psycopg is loaded by then: describe follows a connect
+
+    params = conninfo_to_dict(target.url)
+    hosts = str(params.get("host") or "localhost").split(",")
+    ports = str(params.get("port") or "5432").split(",")
+    if len(ports) == 1:
+        ports = ports * len(hosts)
+    places = ",".join(f"{host or 'localhost'}:{port or 5432}" for host, port in zip(hosts, ports))
+    return f"{places}/{params.get('dbname', '')}"
 
 
 def _escape_option(value: str) -> str:
