@@ -3,8 +3,9 @@
 1. deploy: LiteLLM's full migration history on an empty database. The whole `dbctl migrate deploy`
    process against a process that applies the same files over one psycopg connection, with no
    ledger and no CLI. Target: at most 1.5x.
-2. status: `dbctl migrate status` on an up-to-date database against `dbctl --version`. Target: at
-   most 2x. The full path (`--json`, which needs Typer and psycopg) is shown for reference.
+2. status: `dbctl migrate status` on an up-to-date database against `dbctl --version`, for
+   reference. (Its old target, 2x, was met by a fast path that answered through libpq over ctypes
+   with a parser of its own; it went in issue 16, as a second implementation of the command.)
 
 Server: DBCTL_BENCH_DATABASE_URL, else DBCTL_TEST_DATABASE_URL (an admin URL), else the embedded one.
 Usage: python bench/migrate.py [--runs 5] [--status-runs 21]
@@ -109,17 +110,15 @@ def main() -> None:
         print(f"  ratio {ratio:.2f}x (target <= 1.5x)")
 
         url = with_database(databases.admin_url, databases.names[-1])  # migrated by the last deploy
-        version, status, full = [], [], []
+        version, status = [], []
         for _ in range(options.status_runs):
             version.append(timed([*dbctl, "--version"]))
             status.append(timed([*dbctl, "-q", "--database-url", url, "migrate", "status"]))
-            full.append(timed([*dbctl, "-q", "--database-url", url, "migrate", "status", "--json"]))
         ratio = statistics.median(status) / statistics.median(version)
         print("status of an up-to-date database")
         print(f"  dbctl --version                       {median_ms(version)}")
         print(f"  dbctl migrate status                  {median_ms(status)}")
-        print(f"  dbctl migrate status --json (full)    {median_ms(full)}")
-        print(f"  ratio {ratio:.2f}x (target <= 2x)")
+        print(f"  ratio {ratio:.2f}x (for reference)")
     finally:
         databases.drop_all()
 
