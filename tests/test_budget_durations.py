@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from litellm_dbctl.common import durations
@@ -312,6 +312,7 @@ def test_next_reset_is_aligned_in_local_time(duration: str, now: datetime, zone:
 
 @settings(max_examples=400, deadline=None)
 @given(grid, moments, zones, reset_times)
+@example("1m", datetime(2036, 10, 19, 2, 0, tzinfo=UTC), "Africa/Casablanca", time(0, 0))  # a repeated hour's end
 def test_the_window_ending_next_holds_now(duration: str, now: datetime, zone: str, reset_time: time) -> None:
     """On a grid that does not depend on where it starts (`grid`; not other `Nd`, `84s` or `242h`,
     whose windows run from the moment that set them, so may begin after `now`): the window ending at

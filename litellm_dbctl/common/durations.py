@@ -157,9 +157,15 @@ def previous_boundary(duration: str, reset_at: datetime, policy: ResetPolicy = U
     for _ in range(MAX_WALK):
         following = next_reset(duration, boundary, policy)
         if following >= reset_at:
-            return boundary if following == reset_at else None
+            if following == reset_at:
+                return boundary
+            break
         boundary = following
-    return None
+    # The end of a repeated hour: a wall-clock step from its first pass lands after its second pass
+    # (02:59+01 + 1m is 03:00+00 in Casablanca), so no walk reaches a boundary inside the second
+    # pass; the one a length before `reset_at` still leads to it.
+    before = reset_at - span
+    return before if next_reset(duration, before, policy) == reset_at else None
 
 
 def _day_reset(local: datetime, midnight: datetime, days: int, at: time) -> datetime:
