@@ -41,11 +41,35 @@ def test_precedence(flag, env, direct, expected_host, expected_source) -> None:
     assert target.source == expected_source
 
 
-def test_no_url_means_the_embedded_server(tmp_path) -> None:
-    target = config.resolve(None, environ={"DBCTL_EMBEDDED_DIR": str(tmp_path / "pg")})
+def test_no_url_means_the_embedded_server_only_at_a_terminal(tmp_path) -> None:
+    env = {"DBCTL_EMBEDDED_DIR": str(tmp_path / "pg")}
+    target = config.resolve(None, environ=env, interactive=True)
     assert target.source == "embedded"
     assert target.embedded_dir == tmp_path / "pg"
     assert target.redacted == f"embedded at {tmp_path / 'pg'}"
+    with pytest.raises(InvalidInput, match=r"^no database configured: set DATABASE_URL or --database-url \(or --embedded\)$"):
+        config.resolve(None, environ=env)
+
+
+@pytest.mark.parametrize(("flag", "embedded", "env", "source"), [
+    (None, True, {"DATABASE_URL": C}, "--embedded"),
+    (None, False, {"DBCTL_DATABASE_URL": "embedded", "DATABASE_URL": C}, "DBCTL_DATABASE_URL=embedded"),
+    (None, False, {"DBCTL_DATABASE_URL": "embedded", "DIRECT_URL": D}, "DBCTL_DATABASE_URL=embedded"),
+])
+def test_the_embedded_server_when_chosen(tmp_path, flag, embedded, env, source) -> None:
+    target = config.resolve(flag, direct=True, embedded=embedded, environ={**env, "DBCTL_EMBEDDED_DIR": str(tmp_path)})
+    assert (target.source, target.embedded_dir) == (source, tmp_path)
+
+
+@pytest.mark.parametrize(("flag", "embedded", "env", "message"), [
+    ("", False, {"DATABASE_URL": C}, "--database-url is empty"),
+    (A, True, {}, "--database-url and --embedded: give one, not both"),
+    (None, False, {"DATABASE_URL": ""}, "DATABASE_URL is set but empty"),
+    (None, False, {"DBCTL_DATABASE_URL": " ", "DATABASE_URL": C}, "DBCTL_DATABASE_URL is set but empty"),
+])
+def test_an_empty_setting_is_not_unset(flag, embedded, env, message) -> None:
+    with pytest.raises(InvalidInput, match=f"^{message}"):
+        config.resolve(flag, embedded=embedded, environ=env, interactive=True)
 
 
 def test_direct_url_inherits_the_schema_of_database_url() -> None:

@@ -1,16 +1,22 @@
-"""The embedded default: first start, reuse, stop, and two processes starting at once."""
+"""The embedded server: first start, reuse, stop, two processes starting at once, and when it is used
+(only when chosen, or with a person at a terminal)."""
 
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import run_process
+from helpers import ROOT, invoke, run_process
 
 from litellm_dbctl.db import embedded
 
@@ -32,7 +38,7 @@ def test_lifecycle_first_start_reuse_stop(embedded_dir) -> None:
 
     # Two processes start at once: one server, both connected to it, the data directory intact.
     def start(_: int) -> subprocess.CompletedProcess[str]:
-        return run_process(["db", "status", "--json"], env=env)
+        return run_process(["--embedded", "db", "status", "--json"], env=env)
 
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(start, range(2)))
@@ -57,15 +63,117 @@ def test_lifecycle_first_start_reuse_stop(embedded_dir) -> None:
     assert json.loads(run_process(["db", "embedded", "status", "--json"], env=env).stdout)["initialized"] is True
 
     # Restart after stop keeps the data.
-    assert run_process(["db", "status"], env=env).returncode == 0
+    assert run_process(["db", "status"], env={**env, "DBCTL_DATABASE_URL": "embedded"}).returncode == 0
     assert embedded.running(embedded_dir) is not None
 
 
 def test_quiet_silences_the_embedded_notice(embedded_dir) -> None:
-    result = run_process(["-q", "db", "status"], env={"DBCTL_EMBEDDED_DIR": str(embedded_dir)})
+    result = run_process(["-q", "--embedded", "db", "status"], env={"DBCTL_EMBEDDED_DIR": str(embedded_dir)})
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
 def test_data_dir_defaults_to_the_per_user_directory(tmp_path) -> None:
     assert embedded.data_dir({"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "litellm-dbctl" / "embedded"
     assert embedded.data_dir({"DBCTL_EMBEDDED_DIR": str(tmp_path / "x")}) == tmp_path / "x"
+
+
+# -- which database: the embedded server only when chosen, or with a person at a terminal --------
+
+
+def run_at_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    """dbctl with stdin and stderr on a pseudo-terminal (a person at a terminal); stdout piped."""
+    master, slave = pty.openpty()
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    for name in ("DATABASE_URL", "DIRECT_URL", "DBCTL_DATABASE_URL"):
+        if name not in env:
+            full_env.pop(name, None)
+    process = subprocess.Popen([sys.executable, "-m", "litellm_dbctl", *args], stdin=slave, stderr=slave,
+                               stdout=subprocess.PIPE, env=full_env, text=True)
+    os.close(slave)
+    terminal = b""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            terminal += chunk
+        elif process.poll() is not None:
+            break
+    os.close(master)
+    stdout = process.stdout.read() if process.stdout else ""
+    return process.wait(timeout=60), stdout, terminal.decode().replace("\r\n", "\n")
+
+
+NO_DATABASE = "dbctl: error: no database configured: set DATABASE_URL or --database-url (or --embedded)\n"
+
+
+@pytest.mark.parametrize("args", [["migrate", "deploy"], ["-q", "budget", "sync"], ["-q", "daily", "reconcile"],
+                                  ["db", "status"], ["key", "list"]])
+def test_no_database_configured_is_exit_2_and_starts_nothing(tmp_path, args) -> None:
+    result = invoke(args, env={"DBCTL_EMBEDDED_DIR": str(tmp_path / "pg")})
+    assert (result.code, result.stdout, result.stderr) == (2, "", NO_DATABASE)
+    assert not (tmp_path / "pg").exists()
+
+
+def test_no_database_configured_in_a_child_process(tmp_path) -> None:
+    result = run_process(["migrate", "deploy"], env={"DBCTL_EMBEDDED_DIR": str(tmp_path / "pg")})
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", NO_DATABASE)
+    assert not (tmp_path / "pg").exists()
+
+
+@pytest.mark.parametrize(("env", "args", "named"), [
+    ({"DATABASE_URL": ""}, [], "DATABASE_URL is set but empty"),
+    ({"DATABASE_URL": "  "}, [], "DATABASE_URL is set but empty"),
+    ({"DBCTL_DATABASE_URL": "", "DATABASE_URL": "postgresql://u@h/d"}, [], "DBCTL_DATABASE_URL is set but empty"),
+    ({}, ["--database-url", ""], "--database-url is empty"),
+    ({}, ["--database-url=postgresql://u@h/d", "--embedded"], "--database-url and --embedded: give one"),
+])
+def test_an_empty_setting_is_an_error_naming_it(tmp_path, env, args, named) -> None:
+    result = invoke([*args, "-q", "budget", "sync"], env={**env, "DBCTL_EMBEDDED_DIR": str(tmp_path / "pg")})
+    assert result.code == 2 and result.stderr.startswith(f"dbctl: error: {named}"), result
+    assert not (tmp_path / "pg").exists()
+
+
+@pytest.mark.parametrize(("args", "env", "why"), [
+    (["--embedded"], {}, "(--embedded)"),
+    ([], {"DBCTL_DATABASE_URL": "embedded"}, "(DBCTL_DATABASE_URL=embedded)"),
+    ([], {"DBCTL_DATABASE_URL": "embedded", "DATABASE_URL": "postgresql://u@nowhere.invalid/d"},
+     "(DBCTL_DATABASE_URL=embedded)"),
+])
+def test_the_embedded_server_when_chosen_is_said_every_time(embedded_dir, args, env, why) -> None:
+    env = {**env, "DBCTL_EMBEDDED_DIR": str(embedded_dir)}
+    for _ in range(2):  # every run says it, not only the first one of a process
+        result = invoke([*args, "db", "status", "--json"], env=env)
+        assert result.code == 0, result
+        assert result.stderr == f"dbctl: using the embedded PostgreSQL in {embedded_dir} {why}\n"
+        assert result.json()["connected_to"] == f"embedded at {embedded_dir}"
+
+
+@pytest.mark.slow
+def test_at_a_terminal_the_embedded_server_is_the_fallback_and_said(embedded_dir) -> None:
+    env = {"DBCTL_EMBEDDED_DIR": str(embedded_dir)}
+    code, stdout, terminal = run_at_terminal(["db", "status", "--json"], env)
+    assert code == 0, terminal
+    assert f"dbctl: using the embedded PostgreSQL in {embedded_dir} (no database configured" in terminal
+    assert json.loads(stdout)["connected_to"] == f"embedded at {embedded_dir}"
+    # -q at a terminal: no one reads the notice, so no fallback either.
+    code, stdout, terminal = run_at_terminal(["-q", "db", "status"], env)
+    assert (code, stdout, terminal) == (2, "", NO_DATABASE)
+
+
+@pytest.mark.slow
+def test_hints_never_say_deploy_into_the_fallback_server(embedded_dir) -> None:
+    # The embedded server's `postgres` database has no LiteLLM schema: exit 6, whose usual hint is
+    # "run `dbctl migrate deploy`".
+    env = {"DBCTL_EMBEDDED_DIR": str(embedded_dir)}
+    code, _, terminal = run_at_terminal(["budget", "status"], env)
+    assert code == 6, terminal
+    assert "migrate deploy" not in terminal
+    assert "dbctl: hint: this is dbctl's embedded server, used because no database is configured" in terminal
+    chosen = invoke(["--embedded", "budget", "status"], env=env)
+    assert chosen.code == 6 and "`dbctl --embedded migrate deploy`" in chosen.stderr, chosen

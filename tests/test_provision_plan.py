@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litellm_dbctl.common import checks
+from litellm_dbctl.common import checks, keyrefs
 from litellm_dbctl.common.errors import InvalidInput, InvalidSpec
-from litellm_dbctl.provision import lookup, plan, planner, resolve, specs, tokens
+from litellm_dbctl.provision import lookup, plan, planner, resolve, specs
 from litellm_dbctl.provision.plan import CREATE, UNCHANGED, UPDATE, Options
 from litellm_dbctl.provision.proxy_settings import DefaultTeam, ProxySettings
 from litellm_dbctl.provision.snapshot import Snapshot
@@ -90,7 +90,7 @@ def applied(result: plan.Plan, tables: Mapping[str, list[dict[str, Any]]] | None
 
 def snapshot_of(tables: Mapping[str, list[dict[str, Any]]], spec: specs.Spec) -> Snapshot:
     keys = tables.get("keys", [])
-    chosen = {tokens.hash_key(k.raw_key) for k in spec.keys if k.raw_key}
+    chosen = {keyrefs.hash_key(k.raw_key) for k in spec.keys if k.raw_key}
     return Snapshot.of(orgs=tables.get("orgs", ()), teams=tables.get("teams", ()), users=tables.get("users", ()),
                        keys=keys, taken_tokens=[k for k in keys if k["token"] in chosen],
                        team_members=tables.get("team_members", ()), org_members=tables.get("org_members", ()),

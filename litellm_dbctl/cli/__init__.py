@@ -43,7 +43,9 @@ GROUPS: dict[str, tuple[str, str]] = {
     "daily": ("litellm_dbctl.cli.daily", "Check and rebuild LiteLLM's daily spend tables from the spend logs."),
 }
 GLOBAL_OPTIONS: list[tuple[str, str]] = [
-    ("--database-url URL", "PostgreSQL URL. Default: $DBCTL_DATABASE_URL, else $DATABASE_URL, else the embedded server."),
+    ("--database-url URL", "PostgreSQL URL. Default: $DBCTL_DATABASE_URL, else $DATABASE_URL (none: exit 2, or the "
+                           "embedded server when run at a terminal)."),
+    ("--embedded", "Use dbctl's embedded PostgreSQL (also DBCTL_DATABASE_URL=embedded)."),
     ("--output table|json|csv", "Output format for data (default: table)."),
     ("--json", "Shorthand for --output json."),
     ("-q, --quiet", "Print nothing on success (for cron)."),
@@ -51,10 +53,11 @@ GLOBAL_OPTIONS: list[tuple[str, str]] = [
     ("--no-color", "No colour (NO_COLOR is honoured too)."),
 ]
 GLOBAL_HELP = (
-    "Global options go anywhere on the line: --database-url URL, --output table|json|csv, --json, "
+    "Global options go anywhere on the line: --database-url URL, --embedded, --output table|json|csv, --json, "
     "-q, -v, --no-color. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
     "5 lock busy, 6 schema too old."
 )
+EMBEDDED_USED = "dbctl.embedded"  # ctx.meta key: how this run came to use the embedded server (common.target)
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Settings:
     """Global options, shared by every command through the root context."""
 
     database_url: Optional[str] = None
+    embedded: bool = False
     output: str = "table"
     quiet: bool = False
     verbose: int = 0
@@ -112,6 +116,8 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
                 raise click.exceptions.UsageError(f"Invalid value for '--output': must be table, json or csv, not {value!r}.")
             else:
                 settings.output = value
+        elif arg == "--embedded":
+            settings.embedded = True
         elif arg == "--json":
             settings.output = "json"
         elif arg in ("-q", "--quiet"):
@@ -187,6 +193,11 @@ class LazyGroup(TyperGroup):
             converted = convert_error(exc)
             if converted is None:
                 raise
+            embedded_source = ctx.meta.get(EMBEDDED_USED)
+            if embedded_source is not None and converted.hint and "migrate deploy" in converted.hint:
+                from litellm_dbctl.db.config import embedded_schema_hint
+
+                converted.hint = embedded_schema_hint(embedded_source)
             settings = ctx.obj if isinstance(ctx.obj, Settings) else Settings()
             if settings.verbose:
                 _print_traceback()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from litellm_dbctl.cli import Settings
+from litellm_dbctl.cli import EMBEDDED_USED, Settings
 
 if TYPE_CHECKING:
     import psycopg
@@ -70,9 +70,19 @@ def command_name(ctx: typer.Context) -> str:
 
 
 def target(ctx: typer.Context, *, direct: bool = False) -> Target:
+    """The database of this run. The embedded server is named on stderr once per run (unless -q);
+    with nothing configured it is used only when a person is at a terminal."""
     from litellm_dbctl.db import config
 
-    return config.resolve(settings(ctx).database_url, direct=direct)
+    s = settings(ctx)
+    interactive = not s.quiet and sys.stdin.isatty() and sys.stderr.isatty()
+    resolved = config.resolve(s.database_url, direct=direct, embedded=s.embedded, interactive=interactive)
+    if resolved.embedded_dir is not None and EMBEDDED_USED not in ctx.meta:
+        ctx.meta[EMBEDDED_USED] = resolved.source
+        why = ("no database configured: set DATABASE_URL or --database-url for your proxy's database"
+               if resolved.source == config.EMBEDDED_FALLBACK else resolved.source)
+        info(ctx, f"dbctl: using the embedded PostgreSQL in {resolved.embedded_dir} ({why})")
+    return resolved
 
 
 def connect(ctx: typer.Context, *, read_only: bool = False, direct: bool = False, autocommit: bool = False,

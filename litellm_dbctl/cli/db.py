@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from litellm_dbctl.cli import common
+from litellm_dbctl.cli import EMBEDDED_USED, common
 
 app = typer.Typer(help="Where dbctl connects, server health, and the embedded server.", no_args_is_help=True)
-embedded_app = typer.Typer(help="The embedded PostgreSQL used when no database URL is configured.",
+embedded_app = typer.Typer(help="dbctl's embedded PostgreSQL (--embedded; at a terminal, also when no database is configured).",
                            no_args_is_help=True)
 app.add_typer(embedded_app, name="embedded")
 
@@ -18,6 +18,7 @@ def status(ctx: typer.Context) -> None:
 
     Example: dbctl db status --json
     """
+    from litellm_dbctl.db import config
     from litellm_dbctl.doctor import health
 
     result = health.status(common.target(ctx))
@@ -31,7 +32,9 @@ def status(ctx: typer.Context) -> None:
         ledger_text = (f"{ledger['applied']} applied, {ledger['failed']} failed, newest {ledger['newest_applied']}"
                        + (f", {ledger['pending']} pending against {ledger['source']}" if ledger["pending"] is not None else ""))
     else:
-        ledger_text = "no _prisma_migrations ledger (run `dbctl migrate deploy`)"
+        embedded_source = ctx.meta.get(EMBEDDED_USED)
+        ledger_text = "no _prisma_migrations ledger (" + (
+            config.embedded_schema_hint(embedded_source) if embedded_source else "run `dbctl migrate deploy`") + ")"
     rows = [
         {"field": "connected to", "value": result.connected_to},
         {"field": "from", "value": result.source},

@@ -100,10 +100,11 @@ def deploy(
     """
     from litellm_dbctl.migrate.deploy import deploy as apply  # the engine and psycopg: only when it runs
 
+    target = common.target(ctx, direct=True)  # no database configured: say so before anything else
     source = _source(ctx, migrations_dir)
     progress = _progress(ctx)
     try:
-        result = apply(common.target(ctx, direct=True), source, to=to, dry_run=dry_run,
+        result = apply(target, source, to=to, dry_run=dry_run,
                        allow_modified=allow_modified, lock_timeout=lock_timeout,
                        statement_lock_timeout=statement_lock_timeout, progress=progress)
     finally:

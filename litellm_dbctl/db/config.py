@@ -1,7 +1,8 @@
 """Where the database is: URL precedence, Prisma's URL parameters, and libpq's reading of the rest.
 
-Precedence: --database-url > DBCTL_DATABASE_URL > DATABASE_URL (LiteLLM's own) > the embedded
-default. Migrations and locks prefer DIRECT_URL (LiteLLM's way past a pooler) when the URL came from
+Precedence: --database-url or --embedded > DBCTL_DATABASE_URL (`embedded` names the embedded
+server) > DATABASE_URL (LiteLLM's own) > the embedded server, only with a person at a terminal.
+Migrations and locks prefer DIRECT_URL (LiteLLM's way past a pooler) when the URL came from
 the environment. LiteLLM's DATABASE_URL is a Prisma URL: `schema` becomes the search_path,
 `pgbouncer=true` turns off server-side prepared statements, other Prisma-only parameters are dropped.
 What remains is read by libpq's own parser (`psycopg.conninfo`), so every form libpq knows works:
@@ -73,30 +74,72 @@ class Target:
         return f"Target({self.redacted!r}, source={self.source!r}, schema={self.schema!r})"
 
 
+# Target.source of the embedded server, by how it came to be used.
+EMBEDDED_FLAG = "--embedded"
+EMBEDDED_VARIABLE = "DBCTL_DATABASE_URL=embedded"
+EMBEDDED_FALLBACK = "embedded"  # nothing configured, a person at a terminal
+
+
 def resolve(
     url: str | None = None,
     *,
     direct: bool = False,
     environ: Mapping[str, str] | None = None,
+    embedded: bool = False,
+    interactive: bool = False,
 ) -> Target:
-    """The database to use. `direct=True` (migrations, locks) prefers DIRECT_URL for env URLs."""
+    """The database to use. `direct=True` (migrations, locks) prefers DIRECT_URL for env URLs.
+
+    The embedded server only when chosen (`embedded`, DBCTL_DATABASE_URL=embedded) or, with nothing
+    configured, when a person is at a terminal (`interactive`): a lost variable in a crontab must
+    not turn into a run on a private server. A variable set but empty is a mistake, not "unset".
+    Raises InvalidInput.
+    """
     env = os.environ if environ is None else environ
-    if url:
+    if url is not None and embedded:
+        raise InvalidInput("--database-url and --embedded: give one, not both")
+    if url is not None:
+        if not url.strip():
+            raise InvalidInput("--database-url is empty: give the database's URL")
         return parse(url, "--database-url")
+    if embedded:
+        return _embedded(EMBEDDED_FLAG, env)
     for name in ("DBCTL_DATABASE_URL", "DATABASE_URL"):
         value = env.get(name)
-        if value:
-            target = parse(value, name)
-            direct_url = env.get("DIRECT_URL")
-            if direct and direct_url:
-                via = parse(direct_url, "DIRECT_URL")
-                if via.schema is None and target.schema is not None:
-                    via = Target(via.url, via.source, target.schema, via.pgbouncer)
-                return via
-            return target
+        if value is None:
+            continue
+        if not value.strip():
+            raise InvalidInput(f"{name} is set but empty: set it to the database's URL, or unset it")
+        if name == "DBCTL_DATABASE_URL" and value.strip() == "embedded":
+            return _embedded(EMBEDDED_VARIABLE, env)
+        target = parse(value, name)
+        direct_url = env.get("DIRECT_URL")
+        if direct and direct_url:
+            via = parse(direct_url, "DIRECT_URL")
+            if via.schema is None and target.schema is not None:
+                via = Target(via.url, via.source, target.schema, via.pgbouncer)
+            return via
+        return target
+    if interactive:
+        return _embedded(EMBEDDED_FALLBACK, env)
+    raise InvalidInput("no database configured: set DATABASE_URL or --database-url (or --embedded)")
+
+
+def _embedded(source: str, env: Mapping[str, str]) -> Target:
+    # The embedded server's module (subprocess, its package lookup) only when it is used.
     from litellm_dbctl.db import embedded
 
-    return Target("", "embedded", embedded_dir=embedded.data_dir(env))
+    return Target("", source, embedded_dir=embedded.data_dir(env))
+
+
+def embedded_schema_hint(source: str) -> str:
+    """The hint for a missing schema on the embedded server (`source` as in Target.source): never
+    "deploy into it" to someone who did not choose it, as "run `dbctl migrate deploy`" would."""
+    if source == EMBEDDED_FALLBACK:
+        return ("this is dbctl's embedded server, used because no database is configured: set DATABASE_URL "
+                "or --database-url to reach your proxy's database")
+    return (f"this is dbctl's embedded server ({source}), not a proxy's database; to try dbctl on it, "
+            "build LiteLLM's schema there with `dbctl --embedded migrate deploy`")
 
 
 def parse(url: str, source: str) -> Target:

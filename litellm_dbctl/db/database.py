@@ -30,7 +30,6 @@ log = logging.getLogger("dbctl")
 T = TypeVar("T")
 
 DEFAULT_LOCK_TIMEOUT = "5s"  # per statement: how long a DDL/UPDATE may wait on a row or table lock
-_announced: set[object] = set()  # embedded directories already named on stderr in this process
 
 
 def connect(
@@ -53,13 +52,10 @@ def connect(
     params = connection_parameters(target, command=command, settings={} if target.pgbouncer else settings)
     url = target.url
     if target.embedded_dir is not None:
-        # The embedded server's module (subprocess, its package lookup) only when no URL is configured.
+        # The embedded server's module (subprocess, its package lookup) only when it is the target.
         from litellm_dbctl.db import embedded
 
         url = embedded.ensure_running(target.embedded_dir).url
-        if target.embedded_dir not in _announced:  # once per process, however many connections
-            _announced.add(target.embedded_dir)
-            log.info("using the embedded PostgreSQL in %s (no database URL configured)", target.embedded_dir)
     try:
         conn: psycopg.Connection[Any] = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row,
                                                         application_name=params["application_name"],

@@ -7,7 +7,7 @@ from typing import Any
 
 from litellm_dbctl.common.errors import DbctlError
 from litellm_dbctl.db import database, sqlfiles
-from litellm_dbctl.db.config import Target
+from litellm_dbctl.db.config import Target, embedded_schema_hint
 from litellm_dbctl.migrate import packaged
 
 MIN_SERVER_VERSION = 130000  # LiteLLM's migrations use features of PostgreSQL 13+
@@ -79,6 +79,7 @@ def doctor(target: Target, *, old_transaction_seconds: float = 300.0, tables: in
         ledger = ledger_summary(conn)
         if not ledger["exists"]:
             checks.append(Check("migrations", False, "no _prisma_migrations ledger",
+                                embedded_schema_hint(target.source) if target.embedded_dir is not None else
                                 "run `dbctl migrate deploy` (empty database) or `dbctl migrate baseline`"))
         elif ledger["failed"]:
             checks.append(Check("migrations", False, f"failed: {', '.join(ledger['failed_names'])}",

@@ -3,7 +3,7 @@
 A user is found by user_id, else sso_user_id, else email (case-insensitive; several users with one
 email is ambiguous), as LiteLLM looks users up. A team or organization by id, else by an alias
 exactly one of them has. A key by alias, token hash, a hash prefix of 8+ characters, or its raw key
-(hashed before the query, never echoed).
+(hashed before any query, never sent, printed or logged).
 
 `Users` and `Groups` index rows already read (the planner's snapshot, a command's one-row read);
 `find_user`, `find_group` and `find_key` read what one reference may name and apply the same rule.
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.common.keyrefs import describe_key, hash_key, is_raw_key
 from litellm_dbctl.db import sqlfiles
-from litellm_dbctl.provision import tokens
 
 if TYPE_CHECKING:
     import psycopg
@@ -146,14 +146,18 @@ def find_group(conn: psycopg.Connection, kind: str, ref: str) -> dict[str, Any]:
 
 
 def find_key(conn: psycopg.Connection, ref: str) -> dict[str, Any]:
-    """The one key `ref` names: a raw key (hashed here), a token, a token prefix or an alias."""
-    token = tokens.hash_key(ref) if ref.startswith("sk-") else ref.lower()
+    """The one key `ref` names: a raw key (hashed here, before any query), a token, a token prefix
+    or an alias. A raw key is never sent: an alias that could equal it is compared by its hash."""
+    raw = is_raw_key(ref)
+    token = hash_key(ref) if raw else ref.lower()
     is_hex = all(c in "0123456789abcdef" for c in token)
     prefix = token if is_hex and KEY_MIN_PREFIX <= len(token) < KEY_HASH_LENGTH else None
-    rows: list[dict[str, Any]] = sqlfiles.run(conn, "key/find", {"token": token, "alias": ref, "prefix": prefix})
+    rows: list[dict[str, Any]] = sqlfiles.run(conn, "key/find", {"token": token, "alias": None if raw else ref,
+                                                                 "alias_sha256": token if raw else None,
+                                                                 "prefix": prefix})
     if not rows:
         raise InvalidInput(f"no key {describe_key(ref)} (give an alias, a token or its first {KEY_MIN_PREFIX}+ "
-                           "characters)")
+                           "characters, or the raw key)")
     exact = [r for r in rows if r["token"] == token] or [r for r in rows if r["key_alias"] == ref]
     if len(exact) == 1:
         return exact[0]
@@ -161,8 +165,3 @@ def find_key(conn: psycopg.Connection, ref: str) -> dict[str, Any]:
         return rows[0]
     names = ", ".join(f"{r['token'][:12]}… ({r['key_alias'] or r['key_name']})" for r in rows[:5])
     raise InvalidInput(f"{describe_key(ref)} matches {len(rows)} keys: {names}")
-
-
-def describe_key(ref: str) -> str:
-    """A key reference fit for a message: a raw key is never echoed."""
-    return f"{ref[:3]}…{ref[-4:]}" if ref.startswith("sk-") else repr(ref)

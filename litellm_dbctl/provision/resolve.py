@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from litellm_dbctl.common import uuids
+from litellm_dbctl.common import keyrefs, uuids
 from litellm_dbctl.common.errors import InvalidSpec
 from litellm_dbctl.provision import lookup, tokens
 from litellm_dbctl.provision.proxy_settings import ProxySettings
@@ -288,7 +288,7 @@ def _distinct(memberships: Sequence[Membership], targets: Mapping[tuple[str, str
 def _check_keys(spec: Spec, snapshot: Snapshot, teams: Names, spec_users: set[str], problems: Problems) -> None:
     """A key's chosen value some key already has, and owners that exist nowhere."""
     for key in spec.keys:
-        holder = snapshot.taken_tokens.get(tokens.hash_key(key.raw_key)) if key.raw_key else None
+        holder = snapshot.taken_tokens.get(keyrefs.hash_key(key.raw_key)) if key.raw_key else None
         if holder is not None and key.key_alias not in snapshot.keys:  # an existing alias is never re-keyed
             _problem(problems, field_loc(key, "key"), f"{key.where}.key", tokens.value_taken(holder))
         team_ref = key.fields.get("team_id")

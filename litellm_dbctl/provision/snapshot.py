@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from litellm_dbctl.common import keyrefs
 from litellm_dbctl.db import sqlfiles
-from litellm_dbctl.provision import lookup, tokens
+from litellm_dbctl.provision import lookup
 from litellm_dbctl.provision.plan import BUDGET_COLUMNS
 from litellm_dbctl.provision.proxy_settings import ProxySettings
 from litellm_dbctl.provision.spec_records import Spec
@@ -97,7 +98,7 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snaps
         "emails": sorted({u.user_email.lower() for u in spec.users if u.user_email})}) if spec.users or user_ids \
         else []
     keys = _rows(conn, "key/read_for_plan", {"aliases": sorted({k.key_alias for k in spec.keys})}) if spec.keys else []
-    raw_tokens = sorted({tokens.hash_key(k.raw_key) for k in spec.keys if k.raw_key})
+    raw_tokens = sorted({keyrefs.hash_key(k.raw_key) for k in spec.keys if k.raw_key})
     taken = _rows(conn, "key/tokens_taken", {"tokens": raw_tokens}) if raw_tokens else []
 
     # Memberships: of the users read, in the teams and organizations a membership may name (by id

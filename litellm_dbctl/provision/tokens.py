@@ -6,10 +6,11 @@ The raw key exists only in a `CreatedKey` the caller shows once; nothing here lo
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from litellm_dbctl.common.keyrefs import hash_key, key_name
 
 MIN_CUSTOM_KEY_LENGTH = 16  # LiteLLM's MINIMUM_CUSTOM_KEY_LENGTH
 
@@ -20,16 +21,6 @@ class CreatedKey:
     token: str
     key_name: str
     raw: str = field(repr=False)  # shown to the operator once, never stored, logged or re-read
-
-
-def hash_key(raw: str) -> str:
-    """LiteLLM's stored token: lowercase hex SHA-256 of the UTF-8 raw key, `sk-` included."""
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
-def key_name(raw: str) -> str:
-    """LiteLLM's display name for a key: `sk-...` plus its last four characters."""
-    return "sk-..." + raw[-4:] if len(raw) >= 16 else "sk-..."
 
 
 def custom_key_problem(raw: str) -> str | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.common.keyrefs import describe_key, hash_key, is_raw_key
 from litellm_dbctl.db import sqlfiles
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class Filters:
 
 # filter field -> (kind in the queries, option, what it names)
 FILTER_KINDS = {
-    "keys": ("key", "--key", "key (alias, key_name or hash)"),
+    "keys": ("key", "--key", "key (alias, key_name, hash, hash prefix or raw key)"),
     "users": ("user", "--user", "user (email or id)"),
     "teams": ("team", "--team", "team (alias or id)"),
     "orgs": ("org", "--org", "organization (alias or id)"),
@@ -73,7 +74,13 @@ def resolve(conn: psycopg.Connection, filters: Filters) -> Resolved:
     asked = {name: tuple(dict.fromkeys(getattr(filters, name))) for name in FILTER_KINDS}
     if not any(asked.values()):
         return Resolved()
-    rows = sqlfiles.run(conn, "spend/resolve", {name: list(values) or None for name, values in asked.items()})
+    # A raw key is hashed here, before any query, and shown as sk-…abcd: never sent, printed or logged.
+    shown = {hash_key(v): describe_key(v) for v in asked["keys"] if is_raw_key(v)}
+    asked["keys"] = tuple(dict.fromkeys(hash_key(v) if is_raw_key(v) else v for v in asked["keys"]))
+    params = {name: list(values) or None for name, values in asked.items()}
+    params["keys"] = [v for v in asked["keys"] if v not in shown] or None
+    params["raw_keys"] = list(shown) or None
+    rows = sqlfiles.run(conn, "spend/resolve", params)
     found: dict[str, dict[str, list[str]]] = {name: {} for name in FILTER_KINDS}
     by_kind = {kind: name for name, (kind, _, _) in FILTER_KINDS.items()}
     for row in rows:
@@ -84,6 +91,9 @@ def resolve(conn: psycopg.Connection, filters: Filters) -> Resolved:
     for name, values in asked.items():
         kind, option, noun = FILTER_KINDS[name]
         missing = [v for v in values if v not in found[name]]
+        for value in [v for v in missing if v in shown]:
+            problems.append(f"{option} {shown[value]} (a raw key) matches no {noun}")
+        missing = [v for v in missing if v not in shown]
         if missing:
             candidates = [r["name"] for r in sqlfiles.run(conn, "spend/candidates", {"kind": kind})]
             for value in missing:
@@ -92,7 +102,7 @@ def resolve(conn: psycopg.Connection, filters: Filters) -> Resolved:
         raise InvalidInput("; ".join(problems))
     ids = {name: tuple(dict.fromkeys(i for v in values for i in found[name][v])) if values else None
            for name, values in asked.items()}
-    matches = {name: {v: tuple(found[name][v]) for v in values} for name, values in asked.items() if values}
+    matches = {name: {shown.get(v, v): tuple(found[name][v]) for v in values} for name, values in asked.items() if values}
     return Resolved(**ids, matches=matches)
 
 

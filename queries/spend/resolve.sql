@@ -1,17 +1,30 @@
 -- requires: 20251219110931_add_deleted_keys_and_deleted_teams_tables
 -- mode: read
 -- returns: rows
--- Ids for the names a user typed: keys by key_alias, key_name or hash (deleted keys too); users by
--- email (case-insensitive) or id; teams by alias or id (deleted teams too); orgs by alias or id; end
--- users by id or alias; agents by name or id; models, providers and tags that occur in the daily
--- tables. One row per (kind, value, id); a value with no row matched nothing.
+-- Ids for the names a user typed: keys by key_alias, key_name, hash or a hash prefix of 8+ hex
+-- characters (either case) (deleted keys too), raw keys by their hash (%(raw_keys)s: hashed by dbctl, never sent;
+-- an alias equal to a raw key is found by its SHA-256); users by email (case-insensitive) or id; teams
+-- by alias or id (deleted teams too); orgs by alias or id; end users by id or alias; agents by name
+-- or id; models, providers and tags that occur in the daily tables. One row per (kind, value, id); a
+-- value with no row matched nothing.
 SELECT 'key' AS kind, v.value, k.token AS id
 FROM unnest(%(keys)s::text[]) AS v(value)
 JOIN "LiteLLM_VerificationToken" AS k ON k.token = v.value OR k.key_alias = v.value OR k.key_name = v.value
+    OR (v.value ~* '^[0-9a-f]{8,64}$' AND starts_with(k.token, lower(v.value)))
 UNION
 SELECT 'key', v.value, dk.token
 FROM unnest(%(keys)s::text[]) AS v(value)
 JOIN "LiteLLM_DeletedVerificationToken" AS dk ON dk.token = v.value OR dk.key_alias = v.value OR dk.key_name = v.value
+    OR (v.value ~* '^[0-9a-f]{8,64}$' AND starts_with(dk.token, lower(v.value)))
+UNION
+SELECT 'key', v.value, k.token
+FROM unnest(%(raw_keys)s::text[]) AS v(value)
+JOIN "LiteLLM_VerificationToken" AS k ON k.token = v.value OR encode(sha256(convert_to(k.key_alias, 'UTF8')), 'hex') = v.value
+UNION
+SELECT 'key', v.value, dk.token
+FROM unnest(%(raw_keys)s::text[]) AS v(value)
+JOIN "LiteLLM_DeletedVerificationToken" AS dk
+    ON dk.token = v.value OR encode(sha256(convert_to(dk.key_alias, 'UTF8')), 'hex') = v.value
 UNION ALL
 SELECT 'user', v.value, u.user_id
 FROM unnest(%(users)s::text[]) AS v(value)
