@@ -1,7 +1,8 @@
 """Applying a plan, and the whole run: plan, apply, commit, tell the proxies.
 
 Apply locks the rows it will change in sorted key order (as LiteLLM's spend flush does, so the two
-never deadlock), checks by xmin that none changed since the plan was read (else re-plans), takes
+never deadlock), checks that no field the plan compared changed since it was read (else re-plans; a
+proxy's spend increment on a planned row is no change), takes
 LiteLLM's per-team roster lock (`pg_advisory_xact_lock(hashtext(team_id))`), then writes only what
 changed with one statement per table. An unchanged spec writes nothing at all.
 
@@ -44,7 +45,7 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
     for team_id in plan.roster_locks:
         sqlfiles.run(conn, "team/lock_roster", {"team_id": team_id})
     for lock in plan.locks:
-        found = {r["id"]: r["xmin"] for r in sqlfiles.run(conn, lock.query, lock.params, identifiers=lock.identifiers)}
+        found = {r["id"]: r["seen"] for r in sqlfiles.run(conn, lock.query, lock.params)}
         if found != dict(lock.expected):
             raise StalePlan(lock.query)
     written = 0

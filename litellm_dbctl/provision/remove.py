@@ -1,5 +1,5 @@
 """Removing a member: undo a membership everywhere LiteLLM keeps it, as one small plan applied
-like any other (row locks, xmin check, re-plan on a change, audit rows, cache invalidation).
+like any other (row locks, the check of the compared fields, re-plan on a change, audit rows, cache invalidation).
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str
     if len(kept) != len(entries):
         state = {"team_id": team_id, **{k: team.get(k) for k in TEAM_COLUMNS}, "members_with_roles": kept}
         steps.append(Step("team/update_many", (state,)))
-        locks.append(lock_set("team", {team_id: team["xmin"]}))
+        locks.append(lock_set("team", {team_id: team["seen"]}))
         changes.append(Change("members_with_roles entries", len(entries) - len(kept), 0))
         audit_rows.append(trail.row("updated", "LiteLLM_TeamTable", team_id,
                                     {"team_alias": team.get("team_alias"), "members_with_roles": entries},
@@ -84,7 +84,7 @@ def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str
     if len(teams) != len(user.get("teams") or []):
         state = {"user_id": user_id, **{k: user.get(k) for k in USER_COLUMNS}, "teams": teams}
         steps.append(Step("user/update_many", (state,)))
-        locks.append(lock_set("user", {user_id: user["xmin"]}))
+        locks.append(lock_set("user", {user_id: user["seen"]}))
         changes.append(Change("user.teams", True, False))
         audit_rows.append(trail.row("updated", "LiteLLM_UserTable", user_id, {"teams": user.get("teams")}, {"teams": teams}))
     if membership:
