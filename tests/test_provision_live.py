@@ -172,3 +172,21 @@ def test_provisioning_beside_a_proxy_flushing_spend_twenty_times_a_second(cli, d
     assert db.value("""SELECT max_budget FROM "LiteLLM_VerificationToken" WHERE key_alias = 'k1'""") == 25
     spend = db.value("""SELECT spend FROM "LiteLLM_UserTable" WHERE user_id = 'u1'""")
     assert spend == pytest.approx(0.01 * flushes[0])  # every increment kept: provisioning never wrote spend
+
+
+def test_a_row_lock_held_by_a_proxy_is_reported_and_exit_5(cli, db, tmp_path) -> None:
+    assert cli("user", "provision", "--user-id", "u1").code == 0
+    spec = write(tmp_path, "users:\n  - user_id: u1\n    user_alias: changed\n")
+    with db.connect(application_name="litellm-proxy-test") as proxy, proxy.transaction():
+        pid = proxy.execute("""SELECT pg_backend_pid()""").fetchone()["pg_backend_pid"]
+        proxy.execute("""SELECT * FROM "LiteLLM_UserTable" WHERE user_id = 'u1' FOR UPDATE""")
+        started = time.monotonic()
+        result = cli("provision", "apply", spec, "--lock-timeout", "3")
+        waited = time.monotonic() - started
+    assert result.code == 5, result
+    assert f"pid {pid} (litellm-proxy-test)" in result.stderr, result.stderr
+    assert "waiting for a row lock on LiteLLM_UserTable held by" in result.stderr
+    assert "gave up after 3 s" in result.stderr
+    assert 2.5 < waited < 8, waited
+    assert db.value("""SELECT user_alias FROM "LiteLLM_UserTable" WHERE user_id = 'u1'""") is None
+    assert cli("provision", "apply", spec).code == 0  # once the proxy let go

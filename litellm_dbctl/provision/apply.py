@@ -168,15 +168,18 @@ def run(
 
     `--dry-run` executes the real statements in a transaction that is rolled back. Every
     transaction holds the provisioning advisory lock, so two runs never interleave; a stale plan,
-    deadlock or lock timeout re-runs the whole transaction.
+    deadlock or lock timeout re-runs the whole transaction. Waits on row locks (a proxy's open
+    transaction) are bounded by `lock_timeout` in all, then LockBusy names the holder.
     """
     moment = now or datetime.now(timezone.utc)
     try:
-        conn = database.connect(target, command=command)
+        # Each attempt waits briefly on a row lock; `wait` bounds them all by `lock_timeout`.
+        conn = database.connect(target, command=command, lock_timeout=database.attempt_lock_timeout(lock_timeout))
     except OperationalError:
         spec.check()  # the file's own problems are worth more than "database unreachable"
         raise
-    with conn:
+    with conn, database.LockWait(target, timeout=lock_timeout, what="provisioning", command=command) as wait:
+        wait.attach(conn)
         def attempt(sub: Spec, *, execute: bool, commit: bool) -> tuple[Plan, int]:
             """Plan `sub` under the provisioning lock; execute it (dry run: then roll back). Run
             again, whole, when the plan went stale or hit a deadlock or lock timeout."""
@@ -188,7 +191,7 @@ def run(
                     return plan, written
 
             return database.retry(once, what="provisioning", replan=(StalePlan,), replans=REPLANS,
-                                  gave_up=kept_changing("provisioning"))
+                                  gave_up=kept_changing("provisioning"), wait=wait)
 
         if batch_size is None or dry_run or len(spec.users) <= batch_size:
             plan, written = attempt(spec, execute=True, commit=not dry_run)

@@ -42,9 +42,11 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
     LiteLLM_OrganizationMembership row; and the member's own budget row, if nothing else points at it
     (else every add/remove cycle would leave one behind). Removing a non-member changes nothing."""
     now = datetime.now(timezone.utc)
+    what = f"{kind} remove-member"
 
     def attempt() -> Outcome:
-        with database.connect(target, command=f"{kind} remove-member") as conn, \
+        with wait.attach(database.connect(target, command=what,
+                                          lock_timeout=database.attempt_lock_timeout(lock_timeout))) as conn, \
                 conn.transaction(force_rollback=dry_run), \
                 database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
                                        what="provisioning", scope="xact"):
@@ -54,9 +56,10 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
             written = apply_plan(conn, plan, options) if plan.changed else 0
             return Outcome(plan, not dry_run, (), (), written)
 
-    what = f"{kind} remove-member"
-    return told(database.retry(attempt, what=what, replan=(StalePlan,), replans=REPLANS, gave_up=kept_changing(what)),
-                options)
+    with database.LockWait(target, timeout=lock_timeout, what=what, command=what) as wait:
+        outcome = database.retry(attempt, what=what, replan=(StalePlan,), replans=REPLANS,
+                                 gave_up=kept_changing(what), wait=wait)
+    return told(outcome, options)
 
 
 def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,
