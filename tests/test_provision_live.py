@@ -47,6 +47,17 @@ def test_a_held_provisioning_lock_is_exit_5(cli, db) -> None:
     assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 0
 
 
+def test_a_held_provisioning_lock_is_named_on_stderr_after_two_seconds(cli, db) -> None:
+    from litellm_dbctl.db import database
+    from litellm_dbctl.provision.plan import FAMILY
+
+    with db.connect(application_name="other-dbctl") as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", [database.family_key(FAMILY)])
+        result = cli("user", "provision", "--user-id", "u1", "--lock-timeout", "2.5")
+    assert result.code == 5, result
+    assert "waiting for advisory lock" in result.stderr and "(other-dbctl)" in result.stderr, result.stderr
+
+
 def _redis_available() -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
