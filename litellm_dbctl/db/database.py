@@ -184,12 +184,13 @@ def poll(try_once: Callable[[], bool], *, timeout: float, on_wait: Callable[[], 
     delay = 0.05
     while not try_once():
         now = time.monotonic()
-        if now >= deadline:
-            return False
         if on_wait is not None and now - started >= NOTICE_AFTER:
             on_wait()
             on_wait = None
-        time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.01)))
+        if now >= deadline:
+            return False
+        wake = deadline if on_wait is None else min(deadline, started + NOTICE_AFTER)  # wake for the notice too
+        time.sleep(min(delay * random.uniform(0.5, 1.5), max(wake - time.monotonic(), 0.01)))
         delay = min(delay * 2, 1.0)
     return True
 
