@@ -31,7 +31,7 @@ _dbctl() {
     "key unblock") words="--actor --database-url --dry-run --embedded --help --json --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
     "migrate") words="baseline deploy diff indexes lint resolve status --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "migrate baseline") words="--database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --shadow-url --to --verbose --version" ;;
-    "migrate deploy") words="--allow-modified --database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --sql --statement-lock-timeout --to --verbose --version" ;;
+    "migrate deploy") words="--allow-modified --database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --sql --statement-lock-timeout --statement-timeout --to --verbose --version" ;;
     "migrate diff") words="--database-url --embedded --help --json --migrations-dir --no-color --output --quiet --shadow-url --verbose --version" ;;
     "migrate indexes") words="--database-url --dry-run --embedded --help --json --lock-timeout --no-color --output --quiet --statement-lock-timeout --verbose --version" ;;
     "migrate lint") words="--all --database-url --embedded --exclude --help --json --migrations-dir --no-color --output --quiet --verbose --version" ;;

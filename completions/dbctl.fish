@@ -53,7 +53,7 @@ function __dbctl_candidates
         case 'migrate baseline'
             printf '%s\n' --database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --shadow-url --to --verbose --version
         case 'migrate deploy'
-            printf '%s\n' --allow-modified --database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --sql --statement-lock-timeout --to --verbose --version
+            printf '%s\n' --allow-modified --database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --sql --statement-lock-timeout --statement-timeout --to --verbose --version
         case 'migrate diff'
             printf '%s\n' --database-url --embedded --help --json --migrations-dir --no-color --output --quiet --shadow-url --verbose --version
         case 'migrate indexes'

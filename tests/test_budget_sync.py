@@ -288,6 +288,24 @@ def test_lock_busy_exits_5(cli, db: Database) -> None:
     assert "budget sync" in result.stderr
 
 
+def test_a_row_lock_held_by_a_proxy_is_reported_and_exit_5(cli, db: Database) -> None:
+    fx.user(db, "u-due", spend=7.0, budget_duration="7d", budget_reset_at=fx.PAST)
+    with psycopg.connect(db.url, application_name="litellm-proxy-test") as proxy:
+        pid = proxy.execute("SELECT pg_backend_pid()").fetchone()[0]
+        proxy.execute("""SELECT * FROM "LiteLLM_UserTable" WHERE user_id = 'u-due' FOR UPDATE""")
+        started = time.monotonic()
+        result = cli("budget", "sync", "--now", NOW, "--lock-timeout", "3")
+        waited = time.monotonic() - started
+        proxy.rollback()
+    assert result.code == 5, result
+    assert f"pid {pid} (litellm-proxy-test)" in result.stderr, result.stderr
+    assert "waiting for a row lock on LiteLLM_UserTable held by" in result.stderr
+    assert 2.5 < waited < 8, waited
+    assert fx.spend(db, "LiteLLM_UserTable", "user_id", "u-due") == 7.0
+    assert sync(cli).code == 0  # once the proxy let go
+    assert fx.spend(db, "LiteLLM_UserTable", "user_id", "u-due") == 0
+
+
 def test_a_due_window_closes_before_the_file_changes_its_duration(cli, db: Database, tmp_path) -> None:
     fx.key(db, "kd", spend=50.0, max_budget=40.0, budget_duration="1d", budget_reset_at=datetime(2026, 6, 9))
     spec = tmp_path / "budgets.yaml"

@@ -196,6 +196,43 @@ def test_persistent_lock_timeout_rolls_back_and_exits_5(empty_db, tmp_path: Path
     assert migrate(empty_db, "deploy", "--migrations-dir", str(directory)).code == 0
 
 
+def test_statement_timeout_rolls_back_and_the_next_deploy_retries(empty_db, tmp_path: Path) -> None:
+    directory = write_migrations(tmp_path / "m", {
+        "20240101000000_one": "CREATE TABLE one (id int);",
+        "20240102000000_slow": "CREATE TABLE slow (id int); SELECT pg_sleep(0.5);",
+    })
+    result = migrate(empty_db, "deploy", "--migrations-dir", str(directory), "--statement-timeout", "100ms")
+    assert result.code == 1, result
+    assert "57014" in result.stderr and "recorded rolled back" in result.stderr, result.stderr
+    assert "partial" not in result.stderr
+    assert empty_db.value("SELECT to_regclass('slow') IS NULL") is True  # nothing of it stayed
+    row = empty_db.query("SELECT * FROM _prisma_migrations WHERE migration_name = '20240102000000_slow'")[0]
+    assert row["finished_at"] is None and row["rolled_back_at"] is not None and "57014" in row["logs"]
+    status = migrate(empty_db, "status", "--migrations-dir", str(directory), "--json")
+    assert status.code == 3, status  # rolled back, as Prisma reads it: pending, nothing blocks
+    result = migrate(empty_db, "deploy", "--migrations-dir", str(directory))
+    assert result.code == 0, result
+    assert empty_db.value("SELECT to_regclass('slow') IS NOT NULL") is True
+    assert migrate(empty_db, "status", "--migrations-dir", str(directory)).code == 0
+
+
+def test_lock_timeout_in_the_file_rolls_back_and_the_next_deploy_retries(empty_db, tmp_path: Path) -> None:
+    directory = write_migrations(tmp_path / "m", {
+        "20240101000000_one": "CREATE TABLE busy (id int);",
+        "20240102000000_two": "SET LOCAL lock_timeout = '50ms';\nALTER TABLE busy ADD COLUMN note text;",
+    })
+    assert migrate(empty_db, "deploy", "--migrations-dir", str(directory), "--to", "20240101000000_one").code == 0
+    with psycopg.connect(empty_db.url) as holder:
+        holder.execute("LOCK TABLE busy IN ACCESS SHARE MODE")
+        result = migrate(empty_db, "deploy", "--migrations-dir", str(directory))
+        holder.rollback()
+    assert result.code == 5, result
+    assert "runs it again" in result.stderr and "partial" not in result.stderr
+    assert migrate(empty_db, "status", "--migrations-dir", str(directory)).code == 3
+    assert migrate(empty_db, "deploy", "--migrations-dir", str(directory)).code == 0
+    assert empty_db.value("SELECT count(*) FROM information_schema.columns WHERE column_name = 'note'") == 1
+
+
 def _spawn_deploy(url: str, directory: Path, *extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DIRECT_URL", "DBCTL_DATABASE_URL")}
     env["PYTHONPATH"] = str(ROOT)

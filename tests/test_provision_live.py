@@ -47,6 +47,17 @@ def test_a_held_provisioning_lock_is_exit_5(cli, db) -> None:
     assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 0
 
 
+def test_a_held_provisioning_lock_is_named_on_stderr_after_two_seconds(cli, db) -> None:
+    from litellm_dbctl.db import database
+    from litellm_dbctl.provision.plan import FAMILY
+
+    with db.connect(application_name="other-dbctl") as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", [database.family_key(FAMILY)])
+        result = cli("user", "provision", "--user-id", "u1", "--lock-timeout", "2.5")
+    assert result.code == 5, result
+    assert "waiting for advisory lock" in result.stderr and "(other-dbctl)" in result.stderr, result.stderr
+
+
 def _redis_available() -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
@@ -120,9 +131,73 @@ def test_a_row_a_proxy_changed_after_planning_is_replanned_not_overwritten(cli, 
     with database.connect(target, command="test") as conn, conn.transaction(force_rollback=True):
         plan = planner.make_plan(conn, spec)
         db.execute("""UPDATE "LiteLLM_UserTable" SET spend = spend + 1.5 WHERE user_id = 'u1'""")  # a spend flush
+        assert apply.apply_plan(conn, plan, Options()) > 0  # changes nothing the plan compared: no re-plan
+    with database.connect(target, command="test") as conn, conn.transaction(force_rollback=True):
+        plan = planner.make_plan(conn, spec)
+        db.execute("""UPDATE "LiteLLM_UserTable" SET max_budget = 9 WHERE user_id = 'u1'""")  # a field it compared
         with pytest.raises(apply.StalePlan):
             apply.apply_plan(conn, plan, Options())
     outcome = apply.run(target, spec)
     assert outcome.written > 0
     row = db.query("""SELECT * FROM "LiteLLM_UserTable" WHERE user_id = 'u1'""")[0]
-    assert (row["user_alias"], row["teams"], row["spend"]) == ("new", ["t1"], 1.5)  # the proxy's increment kept
+    assert (row["user_alias"], row["teams"], row["spend"], row["max_budget"]) == ("new", ["t1"], 1.5, 9)
+
+
+def _spend_writer(db, stop: threading.Event, flushes: list[int], *, per_second: float = 20, seconds: float = 60) -> None:
+    """A proxy's spend flush on every user, team, membership and key: `per_second` increments, until
+    `stop` is set or `seconds` have passed (the loop stops itself)."""
+    statements = ['UPDATE "LiteLLM_UserTable" SET spend = spend + 0.01',
+                  'UPDATE "LiteLLM_TeamTable" SET spend = spend + 0.01',
+                  'UPDATE "LiteLLM_TeamMembership" SET spend = spend + 0.01',
+                  'UPDATE "LiteLLM_VerificationToken" SET spend = spend + 0.01']
+    started = time.monotonic()
+    with db.connect(application_name="litellm-proxy-test") as conn:
+        while not stop.is_set() and time.monotonic() < started + seconds:
+            for statement in statements:
+                conn.execute(statement)
+            flushes[0] += 1
+            stop.wait(max(started + flushes[0] / per_second - time.monotonic(), 0))
+
+
+def test_provisioning_beside_a_proxy_flushing_spend_twenty_times_a_second(cli, db, tmp_path) -> None:
+    def spec(alias: str, budget: int) -> str:
+        users = "".join(f"  - user_id: u{n}\n    user_alias: {alias}-{n}\n    teams: [t1, t2]\n" for n in range(300))
+        return (f"teams:\n  - team_id: t1\n    max_budget: {budget}\n  - team_id: t2\n    max_budget: {budget}\n"
+                f"users:\n{users}keys:\n  - key_alias: k1\n    user_id: u1\n    team_id: t1\n"
+                f"    max_budget: {budget}\n")
+
+    assert cli("provision", "apply", write(tmp_path, spec("a", 10), "first.yaml")).code == 0
+    stop, flushes = threading.Event(), [0]
+    writer = threading.Thread(target=_spend_writer, args=(db, stop, flushes))
+    writer.start()
+    try:
+        while flushes[0] < 5 and writer.is_alive():
+            time.sleep(0.05)
+        # Each run changes every planned row; without the fix most of them gave up after 5 re-plans.
+        results = [cli("provision", "apply", write(tmp_path, spec(f"v{n}", 20 + n), f"v{n}.yaml")) for n in range(6)]
+    finally:
+        stop.set()
+        writer.join()
+    assert [r.code for r in results] == [0] * 6, [r.stderr for r in results if r.code]
+    assert db.value("""SELECT count(*) FROM "LiteLLM_UserTable" WHERE user_alias LIKE 'v5-%%'""") == 300
+    assert db.value("""SELECT max_budget FROM "LiteLLM_VerificationToken" WHERE key_alias = 'k1'""") == 25
+    spend = db.value("""SELECT spend FROM "LiteLLM_UserTable" WHERE user_id = 'u1'""")
+    assert spend == pytest.approx(0.01 * flushes[0])  # every increment kept: provisioning never wrote spend
+
+
+def test_a_row_lock_held_by_a_proxy_is_reported_and_exit_5(cli, db, tmp_path) -> None:
+    assert cli("user", "provision", "--user-id", "u1").code == 0
+    spec = write(tmp_path, "users:\n  - user_id: u1\n    user_alias: changed\n")
+    with db.connect(application_name="litellm-proxy-test") as proxy, proxy.transaction():
+        pid = proxy.execute("""SELECT pg_backend_pid()""").fetchone()["pg_backend_pid"]
+        proxy.execute("""SELECT * FROM "LiteLLM_UserTable" WHERE user_id = 'u1' FOR UPDATE""")
+        started = time.monotonic()
+        result = cli("provision", "apply", spec, "--lock-timeout", "3")
+        waited = time.monotonic() - started
+    assert result.code == 5, result
+    assert f"pid {pid} (litellm-proxy-test)" in result.stderr, result.stderr
+    assert "waiting for a row lock on LiteLLM_UserTable held by" in result.stderr
+    assert "gave up after 3 s" in result.stderr
+    assert 2.5 < waited < 8, waited
+    assert db.value("""SELECT user_alias FROM "LiteLLM_UserTable" WHERE user_id = 'u1'""") is None
+    assert cli("provision", "apply", spec).code == 0  # once the proxy let go

@@ -32,14 +32,14 @@ def spec_of(**sections: Sequence[Mapping[str, Any]]) -> specs.Spec:
 def user_row(user_id: str, email: str | None = None, sso: str | None = None, **fields: Any) -> dict[str, Any]:
     return {"user_id": user_id, "user_email": email, "sso_user_id": sso, "user_alias": None, "user_role": None,
             "max_budget": None, "budget_duration": None, "budget_reset_at": None, "models": [], "tpm_limit": None,
-            "rpm_limit": None, "max_parallel_requests": None, "metadata": {}, "teams": [], "xmin": "7", **fields}
+            "rpm_limit": None, "max_parallel_requests": None, "metadata": {}, "teams": [], "seen": "7", **fields}
 
 
 def team_row(team_id: str, alias: str | None = None, **fields: Any) -> dict[str, Any]:
     return {"team_id": team_id, "team_alias": alias, "organization_id": None, "max_budget": None, "soft_budget": None,
             "budget_duration": None, "budget_reset_at": None, "models": [], "tpm_limit": None, "rpm_limit": None,
             "max_parallel_requests": None, "blocked": False, "team_member_permissions": [], "metadata": {},
-            "members_with_roles": [], "xmin": "8", **fields}
+            "members_with_roles": [], "seen": "8", **fields}
 
 
 def build(snapshot: Snapshot, spec: specs.Spec, proxy: ProxySettings = NO_SETTINGS,
@@ -67,7 +67,7 @@ BUDGET_NULLS = dict.fromkeys(plan.BUDGET_COLUMNS)
 
 def applied(result: plan.Plan, tables: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, list[dict[str, Any]]]:
     """The tables after `result` is written (inserts appended, updates merged into their row),
-    every row with a new xmin, as the read queries would see them."""
+    every row with a new `seen`, as the read queries would see them."""
     out = {name: [dict(r) for r in rows] for name, rows in (tables or {}).items()}
     for step in result.steps:
         name = TABLES.get(step.query)
@@ -84,7 +84,7 @@ def applied(result: plan.Plan, tables: Mapping[str, list[dict[str, Any]]] | None
                 by_id[key] = rows[-1]
     for rows in out.values():
         for row in rows:
-            row["xmin"] = str(int(row.get("xmin", "0")) + 1)
+            row["seen"] = str(int(row.get("seen", "0")) + 1)
     return out
 
 
@@ -238,8 +238,8 @@ def test_a_changed_field_is_one_update_with_its_lock_and_cache_reference() -> No
     assert (item.action, item.changes) == (UPDATE, (plan.Change("user_alias", "Ada", "Ada L."),))
     assert [(s.query, s.rows[0]["user_alias"] if s.query.startswith("user") else None) for s in result.steps] == [
         ("user/update_many", "Ada L."), ("audit/copy_in", None)]
-    assert [(lock.query, lock.identifiers, dict(lock.expected), lock.params) for lock in result.locks] == [
-        ("provision/lock_rows", {"table": "LiteLLM_UserTable", "id": "user_id"}, {"u1": "7"}, {"ids": ["u1"]})]
+    assert [(lock.query, dict(lock.expected), lock.params) for lock in result.locks] == [
+        ("user/lock_for_plan", {"u1": "7"}, {"ids": ["u1"]})]
     assert [ref.kind for ref in result.refs] == ["user"]
     quiet = build(snapshot, spec_of(users=[{"user_id": "u1", "user_alias": "Ada L."}]), options=Options(audit=False))
     assert [s.query for s in quiet.steps] == ["user/update_many"]
@@ -248,7 +248,7 @@ def test_a_changed_field_is_one_update_with_its_lock_and_cache_reference() -> No
 def test_a_new_membership_is_written_in_all_three_places() -> None:
     snapshot = Snapshot.of(teams=[team_row("t1", "prod", metadata={"team_member_budget_id": "b-default"})],
                            users=[user_row("u1", "ada@x.com")],
-                           budgets=[{"budget_id": "b-default", **BUDGET_NULLS, "max_budget": 5.0, "xmin": "3"}])
+                           budgets=[{"budget_id": "b-default", **BUDGET_NULLS, "max_budget": 5.0, "seen": "3"}])
     result = build(snapshot, spec_of(users=[{"user_id": "u1", "teams": ["prod:admin"]}]))
     steps = {s.query: s.rows for s in result.steps}
     assert steps["team/update_many"][0]["members_with_roles"] == [
@@ -261,21 +261,19 @@ def test_a_new_membership_is_written_in_all_three_places() -> None:
 
 def test_an_organization_budget_change_updates_its_budget_row() -> None:
     snapshot = Snapshot.of(orgs=[{"organization_id": "o1", "organization_alias": "acme", "models": [], "metadata": {},
-                                  "budget_id": "b1", "xmin": "4"}],
-                           budgets=[{"budget_id": "b1", **BUDGET_NULLS, "max_budget": 100.0, "xmin": "5"}])
+                                  "budget_id": "b1", "seen": "4"}],
+                           budgets=[{"budget_id": "b1", **BUDGET_NULLS, "max_budget": 100.0, "seen": "5"}])
     result = build(snapshot, spec_of(organizations=[{"organization_alias": "acme", "max_budget": 250}]))
     steps = {s.query: s.rows for s in result.steps}
     assert steps["budget_row/update_many"][0]["max_budget"] == 250
-    assert [(lock.query, dict(lock.identifiers or {}), dict(lock.expected)) for lock in result.locks] == [
-        ("provision/lock_rows", {"table": "LiteLLM_BudgetTable", "id": "budget_id"}, {"b1": "5"}),
-        ("provision/lock_rows", {"table": "LiteLLM_OrganizationTable", "id": "organization_id"}, {"o1": "4"})]
+    assert [(lock.query, dict(lock.expected)) for lock in result.locks] == [
+        ("budget_row/lock_for_plan", {"b1": "5"}), ("org/lock_for_plan", {"o1": "4"})]
 
 
 def test_membership_locks_take_sorted_user_and_group_id_pairs() -> None:
     lock = plan.lock_set("org_member", {f"u2{plan.SEP}o1": "3", f"u1{plan.SEP}o2": "4"})
-    assert (lock.query, lock.identifiers, lock.params) == (
-        "provision/lock_memberships", {"table": "LiteLLM_OrganizationMembership", "group": "organization_id"},
-        {"user_ids": ["u1", "u2"], "group_ids": ["o2", "o1"]})
+    assert (lock.query, lock.params) == (
+        "org/lock_memberships_for_plan", {"user_ids": ["u1", "u2"], "group_ids": ["o2", "o1"]})
 
 
 def test_a_budget_duration_sets_the_next_reset() -> None:
@@ -285,7 +283,7 @@ def test_a_budget_duration_sets_the_next_reset() -> None:
 
 
 def test_two_keys_with_one_alias_in_the_database_are_a_problem() -> None:
-    rows = [{"token": t, "key_alias": "ci", "key_name": "sk-...", "xmin": "1"} for t in ("a" * 64, "b" * 64)]
+    rows = [{"token": t, "key_alias": "ci", "key_name": "sk-...", "seen": "1"} for t in ("a" * 64, "b" * 64)]
     with pytest.raises(InvalidSpec, match=r"keys\[0\].key_alias: alias 'ci' matches 2 keys in the database"):
         build(Snapshot.of(keys=rows, users=[user_row("u")]), spec_of(keys=[{"key_alias": "ci", "user_id": "u"}]))
 

@@ -78,7 +78,6 @@ class SyncOptions:
     min_drift: float = 1e-6
     dry_run: bool = False
     lock_timeout: float = 30.0
-    statement_lock_timeout: str = "5s"
     redis_url: str | None = field(default=None, repr=False)
     redis_namespace: str | None = None
 
@@ -137,10 +136,13 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
     started = time.monotonic()
     now = clock.utc_aware(options.now) if options.now else clock.now()
     options.policy.zone(), options.policy.time_of_day()  # a bad --timezone/--reset-time: exit 2 before connecting
+    # Each attempt waits briefly on a row lock a proxy holds; `wait` bounds them all by --lock-timeout.
     conn = database.connect(target, command="budget sync", autocommit=True,
-                            lock_timeout=options.statement_lock_timeout)
+                            lock_timeout=database.attempt_lock_timeout(options.lock_timeout))
     with conn, database.advisory_lock(conn, database.family_key("budget"), timeout=options.lock_timeout,
-                                what="budget sync"):
+                                      what="budget sync"), \
+            database.LockWait(target, timeout=options.lock_timeout, what="budget sync", command="budget sync") as wait:
+        wait.attach(conn)
         lease = None
         if options.redis_url and not options.dry_run:
             lease = cache.Lease(options.redis_url, LEASE_KEY, ttl=LEASE_TTL_SECONDS,
@@ -153,7 +155,8 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
             # the whole transaction again on a deadlock or lock timeout, and when rows changed under the plan
             outcome = database.retry(
                 lambda: _transaction(conn, options, now), what="budget sync", replan=(resets.PlanChanged,),
-                replans=3, gave_up=lambda exc: OperationalError(f"budget sync: rows keep changing under the plan ({exc})"))
+                replans=3, gave_up=lambda exc: OperationalError(f"budget sync: rows keep changing under the plan ({exc})"),
+                wait=wait)
             warnings = list(outcome.warnings)
             if options.redis_url and not options.dry_run:
                 spent, limited = _refs(outcome)

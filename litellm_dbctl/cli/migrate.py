@@ -89,6 +89,10 @@ def deploy(
                                         help="Deploy even though an applied migration file was modified."),
     lock_timeout: float = common.LOCK_TIMEOUT,
     statement_lock_timeout: str = _statement_lock_timeout("10s"),
+    statement_timeout: Optional[str] = typer.Option(
+        None, "--statement-timeout", metavar="DURATION", callback=lambda v: v if v is None else _duration(v),
+        help="PostgreSQL statement_timeout per statement (default: DBCTL_STATEMENT_TIMEOUT, else none). A "
+             "migration it cancels is rolled back whole, recorded rolled back, and run again by the next deploy."),
 ) -> None:
     """Apply pending migrations in order.
 
@@ -106,7 +110,8 @@ def deploy(
     try:
         result = apply(target, source, to=to, dry_run=dry_run,
                        allow_modified=allow_modified, lock_timeout=lock_timeout,
-                       statement_lock_timeout=statement_lock_timeout, progress=progress)
+                       statement_lock_timeout=statement_lock_timeout, statement_timeout=statement_timeout,
+                       progress=progress)
     finally:
         if progress is not None:
             progress.close()

@@ -13,6 +13,8 @@ import hashlib
 import logging
 import os
 import random
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +32,7 @@ log = logging.getLogger("dbctl")
 T = TypeVar("T")
 
 DEFAULT_LOCK_TIMEOUT = "5s"  # per statement: how long a DDL/UPDATE may wait on a row or table lock
+NOTICE_AFTER = 2.0  # seconds of waiting on a lock before stderr says what dbctl waits for and who holds it
 
 
 def connect(
@@ -152,11 +155,18 @@ def advisory_lock(
     ends (use inside `conn.transaction()`; safe behind transaction poolers).
     """
     name = "locks/try_session" if scope == "session" else "locks/try_xact"
-    if not poll(lambda: bool(sqlfiles.run(conn, name, {"key": key})), timeout=timeout):
+
+    def held_by() -> str:
         holder = sqlfiles.run(conn, "locks/holder", {"key": key})
-        who = f" by pid {holder['pid']} ({holder['application_name'] or 'unnamed'})" if holder else ""
+        return f" by pid {holder['pid']} ({holder['application_name'] or 'unnamed'})" if holder else ""
+
+    def notice() -> None:
+        log.info("%s: waiting for advisory lock %s, held%s; giving up after %g s (--lock-timeout)",
+                 what, key, held_by(), timeout)
+
+    if not poll(lambda: bool(sqlfiles.run(conn, name, {"key": key})), timeout=timeout, on_wait=notice):
         raise LockBusy(
-            f"{what}: lock {key} is held{who}; gave up after {timeout:g} s",
+            f"{what}: lock {key} is held{held_by()}; gave up after {timeout:g} s",
             hint="another run is in progress; retry later or raise --lock-timeout",
         )
     try:
@@ -166,18 +176,114 @@ def advisory_lock(
             sqlfiles.run(conn, "locks/unlock_session", {"key": key})
 
 
-def poll(try_once: Callable[[], bool], *, timeout: float) -> bool:
+def poll(try_once: Callable[[], bool], *, timeout: float, on_wait: Callable[[], None] | None = None) -> bool:
     """Call `try_once` until it returns True (then True) or `timeout` seconds have passed (then
-    False), sleeping 50 ms doubling up to 1 s, jittered, in between. How dbctl waits for any lock,
-    an advisory lock or a Redis lease: never with a blocking call that could not be bounded."""
-    deadline = time.monotonic() + max(timeout, 0.0)
+    False), sleeping 50 ms doubling up to 1 s, jittered, in between; `on_wait` once the wait has
+    lasted NOTICE_AFTER seconds. How dbctl waits for any lock, an advisory lock or a Redis lease:
+    never with a blocking call that could not be bounded."""
+    started = time.monotonic()
+    deadline = started + max(timeout, 0.0)
     delay = 0.05
     while not try_once():
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if on_wait is not None and now - started >= NOTICE_AFTER:
+            on_wait()
+            on_wait = None
+        if now >= deadline:
             return False
-        time.sleep(min(delay * random.uniform(0.5, 1.5), max(deadline - time.monotonic(), 0.01)))
+        wake = deadline if on_wait is None else min(deadline, started + NOTICE_AFTER)  # wake for the notice too
+        time.sleep(min(delay * random.uniform(0.5, 1.5), max(wake - time.monotonic(), 0.01)))
         delay = min(delay * 2, 1.0)
     return True
+
+
+# -- row and table lock waits -------------------------------------------------------------------
+
+
+def attempt_lock_timeout(timeout: float) -> str:
+    """The lock_timeout of one attempt when a transaction's lock waits are retried up to `timeout`
+    seconds in all (`LockWait`): short, so a queued dbctl statement never holds a proxy's writes up
+    for long (waiters queue behind it)."""
+    return f"{round(_attempt_seconds(timeout) * 1000)}ms"
+
+
+def _attempt_seconds(timeout: float) -> float:
+    return max(min(timeout, 1.0), 0.05)
+
+
+class LockWait:
+    """One bound (`timeout` seconds) on every row or table lock wait of a retried transaction
+    (`retry(wait=...)`, on a connection made with `attempt_lock_timeout(timeout)`): after
+    NOTICE_AFTER seconds stderr says what it waits for and who holds it, and when the time is spent
+    LockBusy (exit 5) names the holder. A session waiting on a lock cannot ask who blocks it, so
+    from the first timed-out attempt on, a second connection asks `pg_blocking_pids` (in a thread,
+    until the block ends). `attach` names the waiting connection (again when an attempt opens its own)."""
+
+    def __init__(self, target: Target, *, timeout: float, what: str, command: str) -> None:
+        self.target, self.timeout, self.what, self.command = target, timeout, what, command
+        self.pid: int | None = None
+        self.holders: list[dict[str, Any]] = []  # as the watch last saw them
+        self._first: float | None = None
+        self._noticed = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> LockWait:
+        return self
+
+    def attach(self, conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        self.pid = conn.info.backend_pid
+        return conn
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def conflict(self, exc: Exception) -> None:
+        """An attempt hit a lock timeout (or deadlock): watch, say so after NOTICE_AFTER seconds,
+        raise LockBusy once `timeout` is spent (the first attempt had waited its lock_timeout)."""
+        now = time.monotonic()
+        if self._first is None:
+            self._first = now
+            self._thread = threading.Thread(target=self._watch, name="dbctl lock watch", daemon=True)
+            self._thread.start()
+        waited = now - self._first + _attempt_seconds(self.timeout)
+        if waited >= self.timeout:
+            raise LockBusy(f"{self.what}: gave up after {self.timeout:g} s waiting for {_waited_for(exc)} "
+                           f"held by {self.who()}",
+                           hint="another session holds it (a proxy's transaction or another tool); retry "
+                                "later or raise --lock-timeout") from None
+        if waited >= NOTICE_AFTER and not self._noticed:
+            self._noticed = True
+            log.info("%s: waiting for %s held by %s; giving up after %g s (--lock-timeout)",
+                     self.what, _waited_for(exc), self.who(), self.timeout)
+
+    def who(self) -> str:
+        if not self.holders:
+            return "another session"
+        return ", ".join(f"pid {h['pid']} ({h['application_name'] or 'unnamed'})" for h in self.holders)
+
+    def _watch(self) -> None:
+        try:
+            with connect(self.target, command=f"{self.command} (lock watch)", autocommit=True,
+                         read_only=True) as probe:
+                while True:
+                    if self.pid is not None:
+                        self.holders = sqlfiles.run(probe, "locks/blockers", {"pid": self.pid}) or self.holders
+                    if self._stop.wait(0.1):
+                        return
+        except Exception as exc:  # the watch only names the holder: it never fails the run
+            log.debug("lock watch: %s", _first_line(exc))
+
+
+def _waited_for(exc: Exception) -> str:
+    """"a row lock on LiteLLM_UserTable", from the server's context line of a lock timeout."""
+    context = getattr(getattr(exc, "diag", None), "context", None) or ""
+    match = re.search(r'relation "([^"]+)"', context)
+    if match is None:
+        return "a lock"
+    return f"{'a row lock' if 'tuple' in context else 'a lock'} on {match[1]}"
 
 
 # -- retry --------------------------------------------------------------------------------------
@@ -202,6 +308,7 @@ def retry(
     replan: tuple[type[Exception], ...] = (),
     replans: int = 3,
     gave_up: Callable[[Exception], Exception] | None = None,
+    wait: LockWait | None = None,
 ) -> T:
     """Run `attempt` (a whole transaction) again when it hit one of `conflict_errors()`, after a
     jittered exponential backoff, up to `attempts` times; then raise OperationalError.
@@ -211,6 +318,9 @@ def retry(
     `replans` runs in all; then `gave_up(exc)` is raised (by default an OperationalError saying the
     rows kept changing). Only for work the caller knows is safe to repeat: the failed try must have
     rolled back.
+
+    With `wait`, conflicts are retried until its one time bound is spent (then LockBusy naming the
+    holder), not `attempts` times.
     """
     conflicts = conflict_errors()
     number = 0  # conflicts in a row since the last plan
@@ -220,12 +330,14 @@ def retry(
             return attempt()
         except conflicts as exc:
             number += 1
-            if number == attempts:
+            if wait is not None:
+                wait.conflict(exc)
+            elif number == attempts:
                 raise OperationalError(f"{what}: {_first_line(exc)} (after {attempts} attempts)") from None
             if on_retry:
                 on_retry(exc, number)
             log.debug("%s: %s; retry %d", what, type(exc).__name__, number)
-            time.sleep(base_delay * (2 ** (number - 1)) * random.uniform(0.5, 1.5))
+            time.sleep(min(base_delay * (2 ** (number - 1)), 1.0) * random.uniform(0.5, 1.5))
         except replan as exc:
             if plans >= replans:
                 raise (gave_up(exc) if gave_up else OperationalError(

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+import psycopg.errors
 from psycopg import ClientCursor
 
 from litellm_dbctl.common import uuids
@@ -54,17 +55,19 @@ def deploy(
     allow_modified: bool = False,
     lock_timeout: float = 60.0,
     statement_lock_timeout: str = "10s",
+    statement_timeout: str | None = None,
     progress: Progress | None = None,
 ) -> DeployResult:
     """Apply pending migrations in name order under Prisma's and LiteLLM's advisory locks.
 
     Refuses (IntegrityError) while a migration is failed, or an applied file was modified unless
-    `allow_modified`; a database with tables and no ledger needs `baseline` (Prisma's P3005).
+    `allow_modified`; a database with tables and no ledger needs `baseline` (Prisma's P3005). A
+    transactional migration cancelled by `statement_timeout` is recorded rolled back, not failed.
     """
     started = time.monotonic()
     if to is not None:
         source.get(to)
-    with connect_for_migrations(target, "migrate deploy", statement_lock_timeout) as conn, \
+    with connect_for_migrations(target, "migrate deploy", statement_lock_timeout, statement_timeout) as conn, \
          migration_locks(conn, timeout=lock_timeout, what="migrate deploy"):
         rows = read_ledger(conn)
         if rows is None and sqlfiles.run(conn, "db/user_tables"):
@@ -139,8 +142,8 @@ def apply_one(conn: psycopg.Connection[Any], migration: Migration) -> None:
     except OperationalError as exc:  # lock timeouts or deadlocks on every attempt
         _record_failure(conn, migration, exc.message, started_at, rolled_back=True)
         raise LockBusy(f"migration {migration.name} kept waiting for locks held by other sessions; nothing of "
-                       "it was applied", hint="retry when the database is quieter, or raise "
-                       "--statement-lock-timeout") from None
+                       "it was applied", hint="it is recorded rolled back and the next deploy runs it again: retry "
+                       "when the database is quieter, or raise --statement-lock-timeout") from None
     except _Recorded as exc:
         raise _failed(migration, exc.error) from None
     except psycopg.Error as exc:
@@ -152,6 +155,16 @@ def apply_one(conn: psycopg.Connection[Any], migration: Migration) -> None:
                 if migration.transactional else
                 "its started row stays unfinished; see `dbctl migrate status`, then run deploy again",
             ) from None
+        if migration.transactional and isinstance(exc, psycopg.errors.QueryCanceled):
+            # statement_timeout or pg_cancel_backend: its one transaction rolled back, ledger row and
+            # all, so nothing stayed. The attempt goes into the history rolled back (Prisma skips
+            # such rows, as a `resolve --rolled-back` one) and the next deploy runs it again.
+            _record_failure(conn, migration, prisma_logs(exc, migration), started_at, rolled_back=True)
+            raise OperationalError(
+                f"migration {migration.name} was cancelled [{exc.sqlstate}]: {redact(_message(exc))}; "
+                "nothing of it was applied",
+                hint="it is recorded rolled back and the next `dbctl migrate deploy` runs it again; raise "
+                     "--statement-timeout if it needs longer") from None
         _record_failure(conn, migration, prisma_logs(exc, migration), started_at, rolled_back=False)
         raise _failed(migration, exc) from None
 
@@ -190,6 +203,11 @@ def _run_outside_transaction(conn: psycopg.Connection[Any], migration: Migration
                                                       "rolled_back": False})
         raise _Recorded(exc) from exc
     sqlfiles.run(conn, "ledger/mark_applied", {"id": row_id})
+
+
+def _message(error: BaseException) -> str:
+    diag = getattr(error, "diag", None)
+    return diag.message_primary if diag is not None and diag.message_primary else str(error).splitlines()[0]
 
 
 class _Recorded(Exception):
@@ -250,7 +268,7 @@ def _error_line(exc: BaseException, migration: Migration | None) -> int | None:
 
 def _failed(migration: Migration, error: BaseException) -> OperationalError:
     diag = getattr(error, "diag", None)
-    message = diag.message_primary if diag is not None and diag.message_primary else str(error).splitlines()[0]
+    message = _message(error)
     code = f" [{diag.sqlstate}]" if diag is not None and diag.sqlstate else ""
     line = _error_line(error, migration)
     where = f" at line {line}" if line else ""

@@ -29,6 +29,8 @@ def migration_locks(conn: psycopg.Connection[Any], *, timeout: float, what: str)
         yield
 
 
-def connect_for_migrations(target: Target, command: str, lock_timeout: str = "10s") -> psycopg.Connection[Any]:
+def connect_for_migrations(target: Target, command: str, lock_timeout: str = "10s",
+                           statement_timeout: str | None = None) -> psycopg.Connection[Any]:
     """An autocommit connection: each file runs as Prisma sends it, or in dbctl's own transaction."""
-    return database.connect(target, command=command, autocommit=True, lock_timeout=lock_timeout)
+    return database.connect(target, command=command, autocommit=True, lock_timeout=lock_timeout,
+                            statement_timeout=statement_timeout)

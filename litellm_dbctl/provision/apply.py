@@ -1,7 +1,8 @@
 """Applying a plan, and the whole run: plan, apply, commit, tell the proxies.
 
 Apply locks the rows it will change in sorted key order (as LiteLLM's spend flush does, so the two
-never deadlock), checks by xmin that none changed since the plan was read (else re-plans), takes
+never deadlock), checks that no field the plan compared changed since it was read (else re-plans; a
+proxy's spend increment on a planned row is no change), takes
 LiteLLM's per-team roster lock (`pg_advisory_xact_lock(hashtext(team_id))`), then writes only what
 changed with one statement per table. An unchanged spec writes nothing at all.
 
@@ -44,7 +45,7 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
     for team_id in plan.roster_locks:
         sqlfiles.run(conn, "team/lock_roster", {"team_id": team_id})
     for lock in plan.locks:
-        found = {r["id"]: r["xmin"] for r in sqlfiles.run(conn, lock.query, lock.params, identifiers=lock.identifiers)}
+        found = {r["id"]: r["seen"] for r in sqlfiles.run(conn, lock.query, lock.params)}
         if found != dict(lock.expected):
             raise StalePlan(lock.query)
     written = 0
@@ -167,15 +168,18 @@ def run(
 
     `--dry-run` executes the real statements in a transaction that is rolled back. Every
     transaction holds the provisioning advisory lock, so two runs never interleave; a stale plan,
-    deadlock or lock timeout re-runs the whole transaction.
+    deadlock or lock timeout re-runs the whole transaction. Waits on row locks (a proxy's open
+    transaction) are bounded by `lock_timeout` in all, then LockBusy names the holder.
     """
     moment = now or datetime.now(timezone.utc)
     try:
-        conn = database.connect(target, command=command)
+        # Each attempt waits briefly on a row lock; `wait` bounds them all by `lock_timeout`.
+        conn = database.connect(target, command=command, lock_timeout=database.attempt_lock_timeout(lock_timeout))
     except OperationalError:
         spec.check()  # the file's own problems are worth more than "database unreachable"
         raise
-    with conn:
+    with conn, database.LockWait(target, timeout=lock_timeout, what="provisioning", command=command) as wait:
+        wait.attach(conn)
         def attempt(sub: Spec, *, execute: bool, commit: bool) -> tuple[Plan, int]:
             """Plan `sub` under the provisioning lock; execute it (dry run: then roll back). Run
             again, whole, when the plan went stale or hit a deadlock or lock timeout."""
@@ -187,7 +191,7 @@ def run(
                     return plan, written
 
             return database.retry(once, what="provisioning", replan=(StalePlan,), replans=REPLANS,
-                                  gave_up=kept_changing("provisioning"))
+                                  gave_up=kept_changing("provisioning"), wait=wait)
 
         if batch_size is None or dry_run or len(spec.users) <= batch_size:
             plan, written = attempt(spec, execute=True, commit=not dry_run)

@@ -50,10 +50,10 @@ def budget_update(budget_id: str, current: Row, desired: Row) -> dict[str, Any]:
 def orgs(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Options, now: datetime) -> Delta:
     inserts: list[Row] = []
     updates: list[Row] = []
-    xmins: dict[str, str] = {}
+    seen: dict[str, str] = {}
     budget_inserts: list[Row] = []
     budget_updates: dict[str, Row] = {}
-    budget_xmins: dict[str, str] = {}
+    budget_seen: dict[str, str] = {}
     items: list[Item] = []
     audits: list[Row] = []
     refs: list[EntityRef] = []
@@ -78,10 +78,10 @@ def orgs(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Option
         budget_changes = changes(row, budget)
         if budget_changes and row.get("budget_id"):
             budget_updates[row["budget_id"]] = budget_update(row["budget_id"], row, budget)
-            budget_xmins[row["budget_id"]] = row["budget_xmin"]
+            budget_seen[row["budget_id"]] = row["budget_seen"]
         if own_changes or budget_changes:  # LiteLLM's /organization/update stamps the org row for either
             updates.append({"organization_id": org_id, **{k: row.get(k) for k in ORG_COLUMNS}, **own})
-            xmins[org_id] = row["xmin"]
+            seen[org_id] = row["seen"]
         all_changes = tuple(own_changes + budget_changes)
         items.append(Item("organization", org_id, label, UPDATE if all_changes else UNCHANGED, all_changes))
         if all_changes:
@@ -91,7 +91,7 @@ def orgs(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Option
             refs.append(EntityRef("org", org_id))
     return Delta(items, {"budget_row/copy_in": budget_inserts, "org/insert_many": inserts, "org/update_many": updates,
                          "audit/copy_in": audits}, budget_updates,
-                 {"budget": budget_xmins, "organization": xmins}, refs=refs)
+                 {"budget": budget_seen, "organization": seen}, refs=refs)
 
 
 class TeamDraft(NamedTuple):
@@ -108,7 +108,7 @@ def team_drafts(snapshot: Snapshot, spec: Spec, resolution: Resolution, settings
     drafts: dict[str, TeamDraft] = {}
     budget_inserts: list[Row] = []
     budget_updates: dict[str, Row] = {}
-    budget_xmins: dict[str, str] = {}
+    budget_seen: dict[str, str] = {}
     for team, team_id in zip(spec.teams, resolution.team_ids):
         row = snapshot.teams.by_id.get(team_id)
         fields = dict(team.fields) if row is not None else settings.new_team(team.fields)
@@ -143,7 +143,7 @@ def team_drafts(snapshot: Snapshot, spec: Spec, resolution: Resolution, settings
                 member_changes = changes(current, wanted)
                 if member_changes:
                     budget_updates[row["member_budget_id"]] = budget_update(row["member_budget_id"], current, wanted)
-                    budget_xmins[row["member_budget_id"]] = row["member_budget_xmin"]
+                    budget_seen[row["member_budget_id"]] = row["member_budget_seen"]
                     found += [Change(MEMBER_BUDGET_FIELD[c.field], c.old, c.new) for c in member_changes
                               if c.field in MEMBER_BUDGET_FIELD]
             else:
@@ -154,7 +154,7 @@ def team_drafts(snapshot: Snapshot, spec: Spec, resolution: Resolution, settings
                 found += [Change(k, None, v) for k, v in team.member_budget.items()]
         drafts[team_id] = TeamDraft(merged, False, tuple(found))
     return drafts, Delta(writes={"budget_row/copy_in": budget_inserts}, budget_updates=budget_updates,
-                         locks={"budget": budget_xmins})
+                         locks={"budget": budget_seen})
 
 
 def current_state(row: Row) -> dict[str, Any]:
@@ -172,7 +172,7 @@ def team_delta(snapshot: Snapshot, drafts: Mapping[str, TeamDraft], rosters: Map
     items: list[Item] = []
     inserts: list[Row] = []
     updates: list[Row] = []
-    xmins: dict[str, str] = {}
+    seen: dict[str, str] = {}
     audits: list[Row] = []
     refs: list[EntityRef] = []
     others = [team_id for team_id in rosters if team_id not in drafts]
@@ -193,7 +193,7 @@ def team_delta(snapshot: Snapshot, drafts: Mapping[str, TeamDraft], rosters: Map
         row = snapshot.teams.by_id[team_id]
         if found or roster_changed:
             updates.append(state)
-            xmins[team_id] = row["xmin"]
+            seen[team_id] = row["seen"]
             refs.append(EntityRef.team(team_id, row.get("team_alias"), state.get("team_alias")))
             if options.audit:
                 before = {c.field: c.old for c in found}
@@ -205,4 +205,4 @@ def team_delta(snapshot: Snapshot, drafts: Mapping[str, TeamDraft], rosters: Map
         if draft is not None:
             items.append(Item("team", team_id, label, UPDATE if found else UNCHANGED, found))
     return Delta(items, {"team/copy_in": inserts, "team/update_many": updates, "audit/copy_in": audits},
-                 locks={"team": xmins}, refs=refs)
+                 locks={"team": seen}, refs=refs)

@@ -37,7 +37,7 @@ Row = Mapping[str, Any]
 def keys(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Options, now: datetime) -> Delta:
     inserts: list[Row] = []
     updates: list[Row] = []
-    xmins: dict[str, str] = {}
+    seen: dict[str, str] = {}
     items: list[Item] = []
     audits: list[Row] = []
     refs: list[EntityRef] = []
@@ -74,11 +74,11 @@ def keys(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Option
             for change in found:
                 merged[change.field] = change.new
             updates.append(merged)
-            xmins[row["token"]] = row["xmin"]
+            seen[row["token"]] = row["seen"]
             if options.audit:
                 audits.append(audit_row("updated", "key", row["token"], {c.field: c.old for c in found},
                                         {c.field: c.new for c in found}))
             refs.append(EntityRef("key", row["token"]))
         items.append(Item("key", key.key_alias, label, UPDATE if found else UNCHANGED, tuple(found)))
     return Delta(items, {"key/insert_many": inserts, "key/update_many": updates, "audit/copy_in": audits},
-                 locks={"key": xmins}, refs=refs, created_keys=created, problems=problems)
+                 locks={"key": seen}, refs=refs, created_keys=created, problems=problems)

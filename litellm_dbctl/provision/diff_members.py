@@ -99,13 +99,13 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
                 teams: Mapping[str, TeamDraft], options: Options) -> Members:
     tm_insert: list[Row] = []
     tm_update: list[Row] = []
-    tm_xmin: dict[str, str] = {}
+    tm_seen: dict[str, str] = {}
     om_insert: list[Row] = []
     om_update: list[Row] = []
-    om_xmin: dict[str, str] = {}
+    om_seen: dict[str, str] = {}
     budget_inserts: list[Row] = []
     budget_updates: dict[str, Row] = {}
-    budget_xmins: dict[str, str] = {}
+    budget_seen: dict[str, str] = {}
     items: list[Item] = []
     refs: list[EntityRef] = []
     audits: list[Row] = []
@@ -126,7 +126,7 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
         user_id = user_ids[m.user]
         user = users[user_id]
         if m.kind == "org":
-            _org_member(m, user_id, user.label, snapshot, resolution, options, om_insert, om_update, om_xmin,
+            _org_member(m, user_id, user.label, snapshot, resolution, options, om_insert, om_update, om_seen,
                         items, audits)
             continue
         team_id = targets["team", m.target]
@@ -192,11 +192,11 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
                 own = row["budget_id"] and row["budget_id"] != default_budget
                 if own and not same("max_budget", row["max_budget"], m.max_budget):
                     budget_updates[row["budget_id"]] = budget_update(row["budget_id"], row, {"max_budget": m.max_budget})
-                    budget_xmins[row["budget_id"]] = row["budget_xmin"]
+                    budget_seen[row["budget_id"]] = row["budget_seen"]
                     found.append(Change("max_budget_in_team", row["max_budget"], m.max_budget))
                 elif not own:  # a member budget of its own, never the team's shared default
                     tm_update.append({"user_id": user_id, "team_id": team_id, "budget_id": member_budget(m.max_budget)})
-                    tm_xmin[user_id + SEP + team_id] = row["xmin"]
+                    tm_seen[user_id + SEP + team_id] = row["seen"]
                     found.append(Change("max_budget_in_team", row["max_budget"], m.max_budget))
         else:
             budget_id = default_budget
@@ -219,7 +219,7 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
     delta = Delta(items, {"budget_row/copy_in": budget_inserts, "team/copy_memberships": tm_insert,
                           "team/update_memberships": tm_update, "org/insert_memberships": om_insert,
                           "org/update_memberships": om_update, "audit/copy_in": audits}, budget_updates,
-                  {"budget": budget_xmins, "team_member": tm_xmin, "org_member": om_xmin},
+                  {"budget": budget_seen, "team_member": tm_seen, "org_member": om_seen},
                   tuple(touched), refs)
     changed = {team_id: [e for e in entries if e is not None] for team_id, entries in rosters.items()
                if team_id in touched}
@@ -227,7 +227,7 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
 
 
 def _org_member(m: Membership, user_id: str, user_label: str, snapshot: Snapshot, resolution: Resolution,
-                options: Options, inserts: list[Row], updates: list[Row], xmins: dict[str, str], items: list[Item],
+                options: Options, inserts: list[Row], updates: list[Row], seen: dict[str, str], items: list[Item],
                 audits: list[Row]) -> None:
     org_id = resolution.targets["org", m.target]
     if org_id is None:
@@ -243,7 +243,7 @@ def _org_member(m: Membership, user_id: str, user_label: str, snapshot: Snapshot
                                     {"organization_id": org_id, "user_id": user_id, "user_role": role}))
     elif m.role is not None and row["user_role"] != m.role:
         updates.append({"user_id": user_id, "organization_id": org_id, "user_role": m.role})
-        xmins[user_id + SEP + org_id] = row["xmin"]
+        seen[user_id + SEP + org_id] = row["seen"]
         items.append(Item("org_member", f"{user_id}@{org_id}", label, UPDATE,
                           (Change("role", row["user_role"], m.role),)))
         if options.audit:
@@ -259,7 +259,7 @@ def user_delta(snapshot: Snapshot, drafts: Mapping[str, UserDraft], user_teams: 
     items: list[Item] = []
     inserts: list[Row] = []
     updates: list[Row] = []
-    xmins: dict[str, str] = {}
+    seen: dict[str, str] = {}
     audits: list[Row] = []
     refs: list[EntityRef] = []
     for user_id, draft in drafts.items():
@@ -276,7 +276,7 @@ def user_delta(snapshot: Snapshot, drafts: Mapping[str, UserDraft], user_teams: 
         teams_changed = teams is not None and list(row.get("teams") or []) != teams
         if found or teams_changed:
             updates.append(state)
-            xmins[user_id] = row["xmin"]
+            seen[user_id] = row["seen"]
             refs.append(EntityRef("user", user_id))
             if options.audit:
                 before = {c.field: c.old for c in found}
@@ -286,4 +286,4 @@ def user_delta(snapshot: Snapshot, drafts: Mapping[str, UserDraft], user_teams: 
                 audits.append(audit_row("updated", "user", user_id, before, after))
         items.append(Item("user", user_id, draft.label, UPDATE if found else UNCHANGED, found))
     return Delta(items, {"user/copy_in": inserts, "user/update_many": updates, "audit/copy_in": audits},
-                 locks={"user": xmins}, refs=refs)
+                 locks={"user": seen}, refs=refs)

@@ -1,8 +1,8 @@
 """The plan: what provisioning will change, and the exact rows each bulk statement will write.
 
 Per object a create / update (with the changed fields, old -> new) / unchanged item; the write
-steps in the order apply runs them; the rows to lock with the xmin the plan read; the proxies'
-cached objects the change makes stale. The same plan drives `--dry-run`, JSON output and apply, so
+steps in the order apply runs them; the rows to lock with what the plan saw of the fields it
+compares; the proxies' cached objects the change makes stale. The same plan drives `--dry-run`, JSON output and apply, so
 what is shown is what is written.
 
 Each entity kind's diff returns a `Delta`; `assemble` joins them into the Plan. The small rules the
@@ -48,18 +48,16 @@ WRITES = ("budget_row/copy_in", "org/insert_many", "team/copy_in", "user/copy_in
           "org/update_many", "team/update_many", "user/update_many", "team/copy_memberships",
           "team/update_memberships", "org/insert_memberships", "org/update_memberships", "key/insert_many",
           "key/update_many", "audit/copy_in")
-# The variants of provision/lock_memberships and provision/delete_memberships, by group kind.
+# The variants of provision/delete_memberships, by group kind.
 MEMBERSHIPS = {"team": {"table": "LiteLLM_TeamMembership", "group": "team_id"},
                "org": {"table": "LiteLLM_OrganizationMembership", "group": "organization_id"}}
 # The row locks taken before writing, in the order apply takes them: what a diff names them by ->
-# the lock query and its variant (memberships are locked by (user_id, group id) pairs).
-LOCKS = {"budget": ("provision/lock_rows", {"table": "LiteLLM_BudgetTable", "id": "budget_id"}),
-         "organization": ("provision/lock_rows", {"table": "LiteLLM_OrganizationTable", "id": "organization_id"}),
-         "team": ("provision/lock_rows", {"table": "LiteLLM_TeamTable", "id": "team_id"}),
-         "user": ("provision/lock_rows", {"table": "LiteLLM_UserTable", "id": "user_id"}),
-         "team_member": ("provision/lock_memberships", MEMBERSHIPS["team"]),
-         "org_member": ("provision/lock_memberships", MEMBERSHIPS["org"]),
-         "key": ("provision/lock_rows", {"table": "LiteLLM_VerificationToken", "id": "token"})}
+# the lock query, which returns each row's `seen` as its table's read query does (memberships are
+# locked by (user_id, group id) pairs).
+LOCKS = {"budget": "budget_row/lock_for_plan", "organization": "org/lock_for_plan", "team": "team/lock_for_plan",
+         "user": "user/lock_for_plan", "team_member": "team/lock_memberships_for_plan",
+         "org_member": "org/lock_memberships_for_plan", "key": "key/lock_for_plan"}
+PAIR_LOCKS = frozenset({"team_member", "org_member"})
 SEP = "\x1f"  # joins a composite lock id (user_id, team_id) as the lock queries return it
 LISTS = frozenset({"models", "allowed_routes", "teams", "team_member_permissions"})  # NULL and [] alike
 
@@ -97,12 +95,12 @@ class Step:
 
 @dataclass(frozen=True)
 class LockSet:
-    """Rows to lock (sorted) before writing, with the xmin the plan read: a mismatch means stale."""
+    """Rows to lock (sorted) before writing, with what the plan saw of each (`seen`: the md5 of the
+    compared fields, so a proxy's spend increment is no change): a mismatch means stale."""
 
     query: str
-    expected: Mapping[str, str]  # lock id -> xmin
+    expected: Mapping[str, str]  # lock id -> seen
     params: Mapping[str, Any]
-    identifiers: Mapping[str, str] | None = None  # the query's variant, if it has several
 
 
 @dataclass(frozen=True)
@@ -166,7 +164,7 @@ class Delta:
     items: Sequence[Item] = ()
     writes: Mapping[str, Sequence[Row]] = field(default_factory=dict)  # write query -> rows
     budget_updates: Mapping[str, Row] = field(default_factory=dict)  # budget_id -> the row's new state
-    locks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # LOCKS name -> lock id -> xmin
+    locks: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # LOCKS name -> lock id -> seen
     rosters: Sequence[str] = ()  # team ids whose members change
     refs: Sequence[EntityRef] = ()
     created_keys: Sequence[CreatedKey] = ()
@@ -202,13 +200,12 @@ def assemble(deltas: Sequence[Delta], now: datetime, not_applied: tuple[str, ...
 
 
 def lock_set(name: str, expected: Mapping[str, str]) -> LockSet:
-    """The lock of `LOCKS[name]` rows, sorted, with the xmin the plan read of each."""
-    query, identifiers = LOCKS[name]
-    if query != "provision/lock_memberships":
-        return LockSet(query, expected, {"ids": sorted(expected)}, identifiers)
+    """The lock of `LOCKS[name]` rows, sorted, with what the plan saw of each."""
+    query = LOCKS[name]
+    if name not in PAIR_LOCKS:
+        return LockSet(query, expected, {"ids": sorted(expected)})
     pairs = sorted(tuple(k.split(SEP, 1)) for k in expected)
-    return LockSet(query, expected, {"user_ids": [p[0] for p in pairs], "group_ids": [p[1] for p in pairs]},
-                   identifiers)
+    return LockSet(query, expected, {"user_ids": [p[0] for p in pairs], "group_ids": [p[1] for p in pairs]})
 
 
 # -- rules the diffs share ----------------------------------------------------------------------

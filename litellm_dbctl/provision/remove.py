@@ -1,5 +1,5 @@
 """Removing a member: undo a membership everywhere LiteLLM keeps it, as one small plan applied
-like any other (row locks, xmin check, re-plan on a change, audit rows, cache invalidation).
+like any other (row locks, the check of the compared fields, re-plan on a change, audit rows, cache invalidation).
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
     LiteLLM_OrganizationMembership row; and the member's own budget row, if nothing else points at it
     (else every add/remove cycle would leave one behind). Removing a non-member changes nothing."""
     now = datetime.now(timezone.utc)
+    what = f"{kind} remove-member"
 
     def attempt() -> Outcome:
-        with database.connect(target, command=f"{kind} remove-member") as conn, \
+        with wait.attach(database.connect(target, command=what,
+                                          lock_timeout=database.attempt_lock_timeout(lock_timeout))) as conn, \
                 conn.transaction(force_rollback=dry_run), \
                 database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
                                        what="provisioning", scope="xact"):
@@ -54,9 +56,10 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
             written = apply_plan(conn, plan, options) if plan.changed else 0
             return Outcome(plan, not dry_run, (), (), written)
 
-    what = f"{kind} remove-member"
-    return told(database.retry(attempt, what=what, replan=(StalePlan,), replans=REPLANS, gave_up=kept_changing(what)),
-                options)
+    with database.LockWait(target, timeout=lock_timeout, what=what, command=what) as wait:
+        outcome = database.retry(attempt, what=what, replan=(StalePlan,), replans=REPLANS,
+                                 gave_up=kept_changing(what), wait=wait)
+    return told(outcome, options)
 
 
 def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,
@@ -76,7 +79,7 @@ def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str
     if len(kept) != len(entries):
         state = {"team_id": team_id, **{k: team.get(k) for k in TEAM_COLUMNS}, "members_with_roles": kept}
         steps.append(Step("team/update_many", (state,)))
-        locks.append(lock_set("team", {team_id: team["xmin"]}))
+        locks.append(lock_set("team", {team_id: team["seen"]}))
         changes.append(Change("members_with_roles entries", len(entries) - len(kept), 0))
         audit_rows.append(trail.row("updated", "LiteLLM_TeamTable", team_id,
                                     {"team_alias": team.get("team_alias"), "members_with_roles": entries},
@@ -84,7 +87,7 @@ def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str
     if len(teams) != len(user.get("teams") or []):
         state = {"user_id": user_id, **{k: user.get(k) for k in USER_COLUMNS}, "teams": teams}
         steps.append(Step("user/update_many", (state,)))
-        locks.append(lock_set("user", {user_id: user["xmin"]}))
+        locks.append(lock_set("user", {user_id: user["seen"]}))
         changes.append(Change("user.teams", True, False))
         audit_rows.append(trail.row("updated", "LiteLLM_UserTable", user_id, {"teams": user.get("teams")}, {"teams": teams}))
     if membership:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import psycopg
 
 Row = Mapping[str, Any]
-NO_BUDGET = dict.fromkeys((*BUDGET_COLUMNS, "budget_xmin"))
+NO_BUDGET = dict.fromkeys((*BUDGET_COLUMNS, "budget_seen"))
 NO_MEMBER_BUDGET = {"member_" + k: v for k, v in NO_BUDGET.items()} | {"member_budget_id": None}
 
 
@@ -62,7 +62,7 @@ class Snapshot:
 def _with_budget(row: Row, budget: Row | None) -> dict[str, Any]:
     if budget is None:
         return {**row, **NO_BUDGET}
-    return {**row, **{column: budget[column] for column in BUDGET_COLUMNS}, "budget_xmin": budget["xmin"]}
+    return {**row, **{column: budget[column] for column in BUDGET_COLUMNS}, "budget_seen": budget["seen"]}
 
 
 def _with_member_budget(team: Row, budgets: Mapping[str, Row]) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def _with_member_budget(team: Row, budgets: Mapping[str, Row]) -> dict[str, Any]
     if budget is None:
         return {**team, **NO_MEMBER_BUDGET}
     return {**team, **{"member_" + column: budget[column] for column in BUDGET_COLUMNS},
-            "member_budget_xmin": budget["xmin"], "member_budget_id": budget_id}
+            "member_budget_seen": budget["seen"], "member_budget_id": budget_id}
 
 
 def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snapshot:

@@ -2,7 +2,12 @@
 -- mode: read
 -- returns: rows
 -- Keys a spec names by key_alias (exact, case-sensitive: LiteLLM's uniqueness rule).
+-- `seen` is the md5 of the columns a plan compares (never spend, which proxies increment): apply
+-- locks the rows and re-reads it with key/lock_for_plan; a different value means the plan went stale.
 SELECT token, key_alias, key_name, user_id, team_id, models, max_budget, budget_duration, budget_reset_at,
-       tpm_limit, rpm_limit, max_parallel_requests, metadata, blocked, allowed_routes, expires, xmin::text AS xmin
+       tpm_limit, rpm_limit, max_parallel_requests, metadata, blocked, allowed_routes, expires,
+       md5(ROW(token, key_alias, key_name, user_id, team_id, models, max_budget, budget_duration,
+                budget_reset_at, tpm_limit, rpm_limit, max_parallel_requests, metadata, blocked,
+                allowed_routes, expires)::text) AS seen
 FROM "LiteLLM_VerificationToken"
 WHERE key_alias = ANY(%(aliases)s::text[])
