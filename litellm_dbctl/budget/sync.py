@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from litellm_dbctl.budget import limits, repair, resets
+from litellm_dbctl.budget import limits, repair, resets, tiers
 from litellm_dbctl.budget.limits import LimitsSpec
 from litellm_dbctl.budget.records import Change, Outcome, ResetBatch, Skip
 from litellm_dbctl.cache import invalidate as cache
@@ -141,6 +141,7 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
                             lock_timeout=options.statement_lock_timeout)
     with conn, database.advisory_lock(conn, database.family_key("budget"), timeout=options.lock_timeout,
                                 what="budget sync"):
+        tiers.require(conn, options.default_end_user_budget)
         lease = None
         if options.redis_url and not options.dry_run:
             lease = cache.Lease(options.redis_url, LEASE_KEY, ttl=LEASE_TTL_SECONDS,
