@@ -78,14 +78,15 @@ def sync_command(
 
     policy = durations.ResetPolicy(timezone_, reset_time)
     policy.zone(), policy.time_of_day()
-    settle = checks.flag("--settle", settle, partial(checks.seconds, maximum=MAX_SETTLE_MINUTES, unit="minutes"))
-    min_drift = checks.flag("--min-drift", min_drift, checks.number)
+    settle_minutes = checks.flag("--settle", settle, partial(checks.seconds, maximum=MAX_SETTLE_MINUTES,
+                                                             unit="minutes"))
+    checks.flag("--min-drift", min_drift, checks.number)
     moment = _timestamp(now)
     spec = limits.load(file, policy) if file else None
     options = SyncOptions(
         now=moment, policy=policy, resets=resets, rollover=rollover,
         default_end_user_budget=end_user_budget, limits=spec, repair_spend=repair_spend,
-        settle=timedelta(minutes=settle or 0.0), min_drift=min_drift or 0.0, dry_run=dry_run or check,
+        settle=timedelta(minutes=settle_minutes or 0.0), min_drift=min_drift, dry_run=dry_run or check,
         lock_timeout=lock_timeout, redis_url=redis_url, redis_namespace=redis_namespace,
     )
     result = sync(common.target(ctx), options)
