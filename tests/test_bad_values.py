@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from helpers import invoke
 
-pytestmark = pytest.mark.slow  # 68 rows, each a fresh database, a seeded spec and a fingerprint
+from litellm_dbctl.common import checks
 
 BIG = str(2**63)  # one past bigint
 DAYS = "999999999d"  # 10^9 days: past year 9999 from any date
@@ -169,6 +169,7 @@ def _fingerprint(db: Any) -> dict[str, str]:
                         f'FROM "{t}"') for t in tables}
 
 
+@pytest.mark.slow  # 68 rows, each a fresh database, a seeded spec and a fingerprint
 @pytest.mark.parametrize("name", list(ROWS))
 def test_bad_value_is_refused_at_the_edge(name: str, db: Any, tmp_path: Path) -> None:
     row = ROWS[name]
@@ -185,3 +186,22 @@ def test_bad_value_is_refused_at_the_edge(name: str, db: Any, tmp_path: Path) ->
     assert lines[0].startswith("dbctl: error: ") and row.named in lines[0], result
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert _fingerprint(db) == before
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 86401.0, "5", True])
+def test_seconds_refuses_what_would_wait_forever_or_is_not_a_number(value: object) -> None:
+    with pytest.raises(checks.InvalidValue):
+        checks.seconds(value, maximum=86400)
+
+
+def test_json_text_bounds_nesting_before_the_decoder_recurses() -> None:
+    assert checks.json_text('{"a": [1, "b"]}') == {"a": [1, "b"]}
+    for bad in (DEEP_JSON, '{"a": NaN}', '"x\\u0000"', "{", "a\x00"):
+        with pytest.raises(checks.InvalidValue):
+            checks.json_text(bad)
+
+
+def test_lifetime_refuses_an_expiry_past_year_9999() -> None:
+    assert checks.lifetime("30d") == "30d"
+    with pytest.raises(checks.InvalidValue, match="past year 9999"):
+        checks.lifetime(DAYS)
