@@ -97,6 +97,9 @@ def load(path: Path | str, policy: ResetPolicy = durations.UTC_MIDNIGHT) -> Limi
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidInput(f"cannot read budgets file {source}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # a binary file, or another encoding
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise InvalidInput(f"{source}:{line}: not UTF-8 text (byte {exc.start})") from None
     return parse(text, source, policy)
 
 
@@ -109,6 +112,8 @@ def parse(text: str, source: str, policy: ResetPolicy = durations.UTC_MIDNIGHT) 
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark else source
         raise InvalidInput(f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
+    except RecursionError:  # PyYAML's composer recurses per level
+        raise InvalidInput(f"{source}: nested too deeply (hundreds of levels) to read") from None
     if root is None:
         return LimitsSpec(source, ())
     if root.id != "mapping":

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from litellm_dbctl.budget import tiers
 from litellm_dbctl.common import clock
 from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.db import sqlfiles
@@ -57,6 +58,7 @@ def status(
         raise InvalidInput(f"unknown entity type {unknown[0]!r} (expected {', '.join(STATUS_ENTITIES)})")
     if only not in ("all", "flagged", "over"):
         raise InvalidInput(f"only must be all, flagged or over, not {only!r}")
+    tiers.require(conn, default_end_user_budget)
     moment = clock.utc_aware(now) if now else clock.now()
     rows = sqlfiles.run(conn, "budget/status", {
         "entities": kinds, "team": team, "org": org, "everything": everything, "only": only,

@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from litellm_dbctl.budget import limits, repair, resets
+from litellm_dbctl.budget import limits, repair, resets, tiers
 from litellm_dbctl.budget.limits import LimitsSpec
 from litellm_dbctl.budget.records import Change, Outcome, ResetBatch, Skip
 from litellm_dbctl.cache import invalidate as cache
@@ -143,6 +143,7 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
                                       what="budget sync"), \
             database.LockWait(target, timeout=options.lock_timeout, what="budget sync", command="budget sync") as wait:
         wait.attach(conn)
+        tiers.require(conn, options.default_end_user_budget)
         lease = None
         if options.redis_url and not options.dry_run:
             lease = cache.Lease(options.redis_url, LEASE_KEY, ttl=LEASE_TTL_SECONDS,

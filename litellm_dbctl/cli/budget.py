@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
 from litellm_dbctl.cli import common
-from litellm_dbctl.common import durations
+from litellm_dbctl.common import checks, durations
 from litellm_dbctl.common.errors import ExitCode, InvalidInput
 
 app = typer.Typer(help="Keep budgets right: resets, declared limits, counter repair, status.", no_args_is_help=True)
 
+NOW_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 12, 31, tzinfo=timezone.utc))
+MAX_SETTLE_MINUTES = 7 * 24 * 60.0  # a week: logs written later than that are not "settling"
 TABLE_LINES = 200  # change lines shown in table output unless -v (JSON always has them all)
 END_USER_BUDGET = typer.Option(None, "--end-user-budget", metavar="BUDGET_ID",
                                help="The proxy's default end-user budget tier (litellm_settings."
@@ -75,11 +78,15 @@ def sync_command(
 
     policy = durations.ResetPolicy(timezone_, reset_time)
     policy.zone(), policy.time_of_day()
+    settle_minutes = checks.flag("--settle", settle, partial(checks.seconds, maximum=MAX_SETTLE_MINUTES,
+                                                             unit="minutes"))
+    checks.flag("--min-drift", min_drift, checks.number)
+    moment = _timestamp(now)
     spec = limits.load(file, policy) if file else None
     options = SyncOptions(
-        now=_timestamp(now), policy=policy, resets=resets, rollover=rollover,
+        now=moment, policy=policy, resets=resets, rollover=rollover,
         default_end_user_budget=end_user_budget, limits=spec, repair_spend=repair_spend,
-        settle=timedelta(minutes=settle), min_drift=min_drift, dry_run=dry_run or check,
+        settle=timedelta(minutes=settle_minutes or 0.0), min_drift=min_drift, dry_run=dry_run or check,
         lock_timeout=lock_timeout, redis_url=redis_url, redis_namespace=redis_namespace,
     )
     result = sync(common.target(ctx), options)
@@ -194,6 +201,7 @@ def status_command(
     """
     from litellm_dbctl.budget.status import STATUS_ENTITIES, status  # deferred: loads psycopg
 
+    checks.flag("--near", near, checks.number)
     with common.connect(ctx, read_only=True) as conn:
         rows = status(conn, entities=types or STATUS_ENTITIES, team=team, org=org, near_pct=near,
                       only="over" if over else "flagged" if flagged else "all", everything=everything,
@@ -223,7 +231,11 @@ def _timestamp(text: Optional[str]) -> Any:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        moment = datetime.fromisoformat(checks.text(text).replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        inside = NOW_RANGE[0] <= moment <= NOW_RANGE[1]
+    except (ValueError, OverflowError):
         raise InvalidInput(f"--now: not an ISO 8601 timestamp: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if not inside:  # the windows it computes (a year at most ahead) must stay dates Python holds
+        raise InvalidInput(f"--now: {text!r} is outside {NOW_RANGE[0]:%Y-%m-%d} to {NOW_RANGE[1]:%Y-%m-%d}")
+    return moment

@@ -15,12 +15,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from litellm_dbctl.cli import EMBEDDED_USED, Settings
+from litellm_dbctl.common import checks
 
 if TYPE_CHECKING:
     import psycopg
@@ -28,8 +30,18 @@ if TYPE_CHECKING:
     from litellm_dbctl.db.config import Target
 
 
+MAX_LOCK_TIMEOUT = 86400.0  # a day: a longer wait for a lock is a mistake (nan or inf waited forever)
+
+
+def lock_seconds(value: float) -> float:
+    """--lock-timeout checked where it is parsed: finite, 0 to a day (exit 2 naming it)."""
+    checked = checks.flag("--lock-timeout", value, partial(checks.seconds, maximum=MAX_LOCK_TIMEOUT))
+    assert checked is not None
+    return checked
+
+
 # Options more than one command uses, declared once.
-LOCK_TIMEOUT = typer.Option(30.0, "--lock-timeout", metavar="SECONDS", min=0,
+LOCK_TIMEOUT = typer.Option(30.0, "--lock-timeout", metavar="SECONDS", min=0, callback=lock_seconds,
                             help="How long to wait for another run's lock before exit 5.")
 DRY_RUN = typer.Option(False, "--dry-run", help="Run the real statements in a transaction that is rolled back; "
                        "report what would change (exit 3 when something would).")

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Check and rebuild LiteLLM's daily spend tables from the spend logs.", no_args_is_help=True)
 
+MAX_SETTLE = timedelta(days=366)  # daily reconcile --settle
 SINCE = typer.Option("7d", "--since", metavar="DAY",
                      help="First UTC day: YYYY-MM-DD, today, yesterday or Nd (N days ago).")
 UNTIL = typer.Option("yesterday", "--until", metavar="DAY", help="Last UTC day, included (same forms as --since).")
@@ -138,7 +139,7 @@ def reconcile(
 
     Example: dbctl daily reconcile --since 2026-01-01 --until 2026-01-31 --dry-run
     """
-    from litellm_dbctl.common import durations
+    from litellm_dbctl.common import checks, durations
     from litellm_dbctl.daily import repair
     from litellm_dbctl.daily.tables import resolve_tables, validate_work_mem
 
@@ -146,9 +147,15 @@ def reconcile(
     tables = resolve_tables(table or [])
     validate_work_mem(work_mem)
     try:
-        settle_after = timedelta(seconds=durations.duration_seconds(settle))
+        settle_after = timedelta(seconds=durations.duration_seconds(checks.text(settle)))
+    except checks.InvalidValue as exc:
+        raise InvalidInput(f"--settle: {exc}") from None
     except InvalidInput as exc:
         raise InvalidInput(f"--settle: {exc.message}") from None
+    except OverflowError:
+        settle_after = MAX_SETTLE + MAX_SETTLE
+    if settle_after > MAX_SETTLE:  # day + settle must stay a date; and a year late is not settling
+        raise InvalidInput(f"--settle: {settle[:40]!r} is too long: at most {MAX_SETTLE.days} days")
 
     def report(day: date, repairs: list[TableRepair]) -> None:
         changed = [r for r in repairs if r.changed]

@@ -8,11 +8,13 @@ from typing import Optional
 import typer
 
 from litellm_dbctl.cli import common, provisioning
+from litellm_dbctl.common import checks
 
 app = typer.Typer(help="Create, list, block and delete virtual keys.", no_args_is_help=True)
 
 KEY_COLUMNS = ["token", "key_alias", "key_name", "user_id", "team_id", "spend", "max_budget", "budget_duration",
                "expires", "blocked"]
+MAX_STDIN_KEY = 4096  # bytes --key-stdin reads: a key is short; more is a wrong pipe
 KEY_REF = typer.Argument(..., metavar="KEY", help="Alias, token (SHA-256 hex or its first 8+ characters) or the raw key.")
 
 
@@ -43,20 +45,14 @@ def create(
 
     Example: dbctl key create --user admin --alias admin-cli --duration 90d
     """
-    import json
-
     from litellm_dbctl.common.errors import InvalidInput
     from litellm_dbctl.keys import manage
 
-    meta = None
-    if metadata is not None:
-        try:
-            meta = json.loads(metadata)
-        except ValueError as exc:
-            raise InvalidInput(f"--metadata: not JSON: {exc}") from None
-        if not isinstance(meta, dict):
-            raise InvalidInput("--metadata: expected a JSON object")
-    raw = sys.stdin.readline().strip() if key_from_stdin else None
+    meta = checks.flag("--metadata", metadata, checks.json_text)
+    if meta is not None and not isinstance(meta, dict):
+        raise InvalidInput("--metadata: expected a JSON object")
+    checks.flag("--alias", alias, checks.name)
+    raw = _stdin_key() if key_from_stdin else None
     new = manage.NewKey(user_id=user, team=team, key_alias=alias, models=provisioning.split_list(models),
                         max_budget=max_budget, budget_duration=budget_duration, duration=duration, tpm_limit=tpm_limit,
                         rpm_limit=rpm_limit, metadata=meta, raw_key=raw)
@@ -77,6 +73,25 @@ def create(
                          f"{created.key.token[:12]}…); store it now: dbctl cannot show it again")
     if dry_run:
         raise typer.Exit(3)
+
+
+def _stdin_key() -> str:
+    """--key-stdin: one line of UTF-8 text, the key; a second line or a NUL is refused, not ignored."""
+    from litellm_dbctl.common.errors import InvalidInput
+
+    data = sys.stdin.buffer.read(MAX_STDIN_KEY + 1)
+    if len(data) > MAX_STDIN_KEY:
+        raise InvalidInput(f"--key-stdin: more than {MAX_STDIN_KEY} bytes on stdin (expected one key)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"--key-stdin: not UTF-8 text (byte {exc.start})") from None
+    key = text.rstrip("\r\n")
+    if "\n" in key or "\r" in key:
+        raise InvalidInput("--key-stdin: more than one line on stdin (expected the key alone)")
+    checked = checks.flag("--key-stdin", key.strip(), checks.text)
+    assert checked is not None
+    return checked
 
 
 @app.command("list")

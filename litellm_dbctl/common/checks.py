@@ -10,13 +10,15 @@ lone surrogates (not UTF-8), JSON nested without end.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from typing import TypeVar
 
-from litellm_dbctl.common import durations
+from litellm_dbctl.common import clock, durations
 from litellm_dbctl.common.errors import InvalidInput
 
 BIGINT_MAX = 2**63 - 1  # PostgreSQL bigint: tpm_limit, rpm_limit
@@ -57,6 +59,20 @@ def number(value: object) -> float:
         return float(value)
     except OverflowError:  # an int past the largest double
         raise InvalidValue(f"too large: at most {sys.float_info.max:g}") from None
+
+
+def seconds(value: object, *, maximum: float, unit: str = "seconds") -> float:
+    """A wait or a span in `unit` (a lock timeout in seconds): finite, not negative, at most
+    `maximum` (NaN would wait forever, a huge value as good as forever)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidValue(f"expected a number of {unit}, got {shown(value)}")
+    if not math.isfinite(value):
+        raise InvalidValue(f"must be a finite number of {unit}, not {value!r}")
+    if value < 0:
+        raise InvalidValue(f"must not be negative: {value!r}")
+    if value > maximum:
+        raise InvalidValue(f"too long: at most {maximum:g} {unit}")
+    return float(value)
 
 
 def whole(value: object, *, maximum: int = BIGINT_MAX) -> int:
@@ -134,6 +150,10 @@ def lifetime(value: object) -> str:
         raise InvalidValue(exc.message) from None
     if seconds <= 0:
         raise InvalidValue(f"invalid duration {given!r}: must be longer than zero")
+    try:  # the expiry (now + lifetime) must be a date Python and PostgreSQL hold
+        clock.now() + timedelta(seconds=seconds)
+    except OverflowError:
+        raise InvalidValue(f"invalid duration {given.strip()[:40]!r}: the expiry would be past year 9999") from None
     return given.strip()
 
 
@@ -142,6 +162,17 @@ def json_value(value: T) -> T:
     bounded nesting. The message names the path inside the value."""
     _json(value, "", 0)
     return value
+
+
+def json_text(value: str) -> object:
+    """JSON text as typed on a command line, parsed and passed through `json_value`."""
+    try:
+        parsed = json.loads(text(value))
+    except RecursionError:  # the decoder recurses per level: far past JSON_DEPTH
+        raise InvalidValue(f"value: nested more than {JSON_DEPTH} levels deep") from None
+    except ValueError as exc:
+        raise InvalidValue(f"not JSON: {exc}") from None
+    return json_value(parsed)
 
 
 def _json(value: object, path: str, depth: int) -> None:

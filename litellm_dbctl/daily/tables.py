@@ -72,12 +72,15 @@ def parse_day(text: str, today: date, *, option: str = "--since") -> date:
     if value == "yesterday":
         return today - timedelta(days=1)
     relative = _RELATIVE_DAY.match(value)
-    if relative:
-        return today - timedelta(days=int(relative.group(1)))
     try:
-        return date.fromisoformat(value)
+        day = today - timedelta(days=int(relative.group(1))) if relative else date.fromisoformat(value)
+    except OverflowError:
+        raise InvalidInput(f"{option}: {text[:40]!r} is before year 1") from None
     except ValueError:
-        raise InvalidInput(f"{option}: {text!r} is not a day (YYYY-MM-DD, today, yesterday or Nd)") from None
+        raise InvalidInput(f"{option}: {text[:40]!r} is not a day (YYYY-MM-DD, today, yesterday or Nd)") from None
+    if day > today:  # no spend is logged for it yet; and a walk to year 9999 would never end
+        raise InvalidInput(f"{option}: {day} is after today ({today}, UTC)")
+    return day
 
 
 def utc_today(now: datetime | None = None) -> date:

@@ -203,7 +203,8 @@ class Builder:
         team_id = p.value(entry, "team_id", where, spec_fields.ident)
         alias = fields.get("team_alias")
         if not team_id and not alias:
-            p.add(entry.line, where, "needs team_id or team_alias")
+            if "team_id" not in entry.values and "team_alias" not in entry.values:  # else its own problem
+                p.add(entry.line, where, "needs team_id or team_alias")
             return
         self.teams.append(TeamSpec(team_id, alias, fields, member_budget, self.loc(entry.line), where, entry.lines))
         self._members(entry, where, "team", team_id or alias)  # type: ignore[arg-type]
@@ -214,7 +215,8 @@ class Builder:
         org_id = p.value(entry, "organization_id", where, spec_fields.ident)
         alias = fields.get("organization_alias")
         if not org_id and not alias:
-            p.add(entry.line, where, "needs organization_id or organization_alias")
+            if "organization_id" not in entry.values and "organization_alias" not in entry.values:  # else its own problem
+                p.add(entry.line, where, "needs organization_id or organization_alias")
             return
         self.orgs.append(OrgSpec(org_id, alias, fields, self.loc(entry.line), where, entry.lines))
         self._members(entry, where, "org", org_id or alias)  # type: ignore[arg-type]

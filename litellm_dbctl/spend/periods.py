@@ -52,6 +52,16 @@ def parse_moment(text: str, now: datetime, *, option: str, until: bool = False) 
     """One end of a period: `7d`/`4w` (that many UTC days including today), `24h`, `YYYY-MM-DD`
     (a UTC day; as --until it includes that day), an ISO date-time (UTC unless it has an offset),
     `today`, `yesterday`, `now`, or `all` (--since only: from the beginning)."""
+    if "\x00" in text:
+        raise InvalidInput(f"{option}: must not contain a NUL character")
+    try:
+        return _moment(text, now, option=option, until=until)
+    except OverflowError:  # 999999999d, 9999-12-31 as --until (its end is the next day)
+        raise InvalidInput(f"{option} {text[:40]!r}: outside the dates Python and PostgreSQL hold "
+                           "(years 1 to 9999)") from None
+
+
+def _moment(text: str, now: datetime, *, option: str, until: bool) -> datetime | None:
     value = text.strip().lower()
     today = datetime.combine(now.date(), time(0), tzinfo=timezone.utc)
     if value == "all" and not until:
