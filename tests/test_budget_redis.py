@@ -128,5 +128,5 @@ def test_a_lease_redis_cannot_release_is_a_warning(cli, db: Database, namespace:
     url = redis_without("eval")  # SET NX takes the lease; the compare-and-delete script is refused
     result = cli("budget", "sync", "--now", NOW, "--redis-url", url, "--redis-namespace", namespace, "--json")
     assert result.code == 0, result
-    assert any("reset-job lease" in w and "300 s" in w for w in result.json()["warnings"])
+    assert any("reset-job lease" in w and "30 s" in w for w in result.json()["warnings"])
     assert result.json()["redis"]["deleted"] >= 0
