@@ -7,15 +7,19 @@ with a short TTL the run renews, so a dead run blocks the proxies' resets for se
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from urllib.parse import urlsplit
 
 import fix_budget as fx
 from fix_redis import REDIS, Subscriber, needs_redis, plain
-from helpers import ROOT, Database
+from helpers import ROOT, Database, invoke
 
 from litellm_dbctl.budget import sync as budget_sync
 from litellm_dbctl.cache import invalidate as cache
@@ -128,3 +132,87 @@ def test_a_clean_run_leaves_nothing_owed_and_migrate_diff_ignores_the_table(cli,
     diff = cli("migrate", "diff")
     assert diff.code == 0, diff
     assert "dbctl_pending_invalidations" not in diff.stdout + diff.stderr, diff
+
+
+class CutAtCommit:
+    """A TCP proxy to PostgreSQL that forwards a session's COMMIT to the server and then drops the
+    client's connection without its answer: the commit happens, dbctl never hears of it. After the
+    cut it forwards new sessions (`refuse_after=False`) or refuses them (the server unreachable)."""
+
+    COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"  # the simple-query message psycopg sends to end a transaction
+
+    def __init__(self, server: tuple[str, int], *, refuse_after: bool) -> None:
+        self.server = server
+        self.refuse_after = refuse_after
+        self.cut = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.cut.is_set() and self.refuse_after:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.server)
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if from_client and not self.cut.is_set() and self.COMMIT in data:
+                    sink.sendall(data)
+                    self.cut.set()
+                    source.shutdown(socket.SHUT_RDWR)  # the client's side goes at once, unanswered
+                    source.close()
+                    time.sleep(0.5)  # the server reads the COMMIT before it sees the end
+                    sink.close()
+                    return
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def through(proxy: CutAtCommit, db: Database) -> str:
+    return f"postgresql://postgres@127.0.0.1:{proxy.port}/{db.name}?sslmode=disable&gssencmode=disable"
+
+
+def _server(db: Database) -> tuple[str, int]:
+    parts = urlsplit(db.url)
+    return parts.hostname or "127.0.0.1", parts.port or 5432
+
+
+def test_a_connection_lost_at_commit_reports_the_commit_the_server_confirms(db: Database) -> None:
+    fx.key(db, "tok", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    proxy = CutAtCommit(_server(db), refuse_after=False)
+    try:
+        result = invoke(["--database-url", through(proxy, db), "budget", "sync", "--now", NOW])
+    finally:
+        proxy.close()
+    assert proxy.cut.is_set()
+    assert result.code == 1, result
+    assert "committed: check with `budget status`" in result.stderr
+    assert "may have" not in result.stderr
+    assert fx.spend(db, "LiteLLM_VerificationToken", "token", "tok") == 0.0
+
+
+def test_a_connection_lost_at_commit_with_the_server_gone_says_it_may_have_committed(db: Database) -> None:
+    fx.key(db, "tok", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    proxy = CutAtCommit(_server(db), refuse_after=True)
+    try:
+        result = invoke(["--database-url", through(proxy, db), "budget", "sync", "--now", NOW])
+    finally:
+        proxy.close()
+    assert result.code == 1, result
+    assert "may have committed" in result.stderr and "check with `budget status`" in result.stderr
