@@ -219,7 +219,7 @@ def _commit(conn: psycopg.Connection, target: Target, options: SyncOptions, now:
             replan=(resets.PlanChanged,), replans=3,
             gave_up=lambda exc: OperationalError(f"budget sync: rows keep changing under the plan ({exc})"))
     except psycopg.OperationalError as exc:
-        if attempt.xid is None:  # lost before COMMIT was sent: rolled back
+        if attempt.xid is None or not conn.broken:  # lost before COMMIT was sent, or refused: rolled back
             raise
         raise _commit_unknown(target, attempt.xid, exc, record=record) from None
 
