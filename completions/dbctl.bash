@@ -12,7 +12,7 @@ _dbctl() {
     "") words="budget daily db key migrate org provision queries spend team user --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "budget") words="status sync --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "budget status") words="--all --database-url --embedded --end-user-budget --fail-over --flagged --help --json --limit --near --no-color --org --output --over --quiet --team --type --verbose --version" ;;
-    "budget sync") words="--check --database-url --dry-run --embedded --end-user-budget --file --help --json --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --reset-time --resets --rollover --settle --timezone --verbose --version" ;;
+    "budget sync") words="--check --database-url --dry-run --embedded --end-user-budget --file --finish-invalidations --help --json --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --reset-time --resets --rollover --settle --timezone --verbose --version" ;;
     "daily") words="check reconcile --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "daily check") words="--database-url --details --embedded --help --json --no-color --output --quiet --since --table --until --verbose --version --work-mem" ;;
     "daily reconcile") words="--database-url --dry-run --embedded --help --include-today --json --lock-timeout --no-color --output --prune-orphans --quiet --settle --since --table --until --verbose --version --work-mem" ;;
@@ -44,7 +44,7 @@ _dbctl() {
     "org remove-member") words="--actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
     "org show") words="--database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "provision") words="apply validate --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
-    "provision apply") words="--actor --batch-size --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --timezone --verbose --version" ;;
+    "provision apply") words="--actor --batch-size --budget-reset-time --database-url --dry-run --embedded --help --json --keys-out --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --timezone --verbose --version" ;;
     "provision validate") words="--budget-reset-time --database-url --embedded --help --json --no-color --output --proxy-config --quiet --timezone --verbose --version" ;;
     "queries") words="check list show --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "queries check") words="--database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;

@@ -15,7 +15,7 @@ function __dbctl_candidates
         case 'budget status'
             printf '%s\n' --all --database-url --embedded --end-user-budget --fail-over --flagged --help --json --limit --near --no-color --org --output --over --quiet --team --type --verbose --version
         case 'budget sync'
-            printf '%s\n' --check --database-url --dry-run --embedded --end-user-budget --file --help --json --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --reset-time --resets --rollover --settle --timezone --verbose --version
+            printf '%s\n' --check --database-url --dry-run --embedded --end-user-budget --file --finish-invalidations --help --json --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --reset-time --resets --rollover --settle --timezone --verbose --version
         case 'daily'
             printf '%s\n' check reconcile --database-url --embedded --help --json --no-color --output --quiet --verbose --version
         case 'daily check'
@@ -79,7 +79,7 @@ function __dbctl_candidates
         case 'provision'
             printf '%s\n' apply validate --database-url --embedded --help --json --no-color --output --quiet --verbose --version
         case 'provision apply'
-            printf '%s\n' --actor --batch-size --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --timezone --verbose --version
+            printf '%s\n' --actor --batch-size --budget-reset-time --database-url --dry-run --embedded --help --json --keys-out --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --timezone --verbose --version
         case 'provision validate'
             printf '%s\n' --budget-reset-time --database-url --embedded --help --json --no-color --output --proxy-config --quiet --timezone --verbose --version
         case 'queries'

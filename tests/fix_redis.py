@@ -5,7 +5,9 @@ Each test uses its own namespace and ACL users, so it never touches another test
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -30,6 +32,32 @@ needs_redis = pytest.mark.skipif(not redis_up(), reason="no Redis on 127.0.0.1:6
 def plain(url: str = REDIS) -> redis.Redis:
     """A client of the test's own (replies as str), to set up and look at keys."""
     return redis.Redis.from_url(url, decode_responses=True, socket_timeout=10)
+
+
+class Subscriber:
+    """A proxy worker's view: every message on the invalidation channel."""
+
+    def __init__(self, channel: str) -> None:
+        self.redis = plain()
+        self.pubsub = self.redis.pubsub()
+        self.pubsub.subscribe(channel)
+        assert self.pubsub.get_message(timeout=10)["type"] == "subscribe"  # subscribed from here on
+        self.messages: list[dict] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+
+    def _listen(self) -> None:
+        while not self.stop.is_set():
+            message = self.pubsub.get_message(timeout=0.05)
+            if message is not None and message["type"] == "message":
+                self.messages.append(json.loads(message["data"]))
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.pubsub.close()
+        self.redis.close()
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 
 import fix_budget as fx
-from fix_redis import PASSWORD, REDIS, needs_redis, plain
+from fix_redis import PASSWORD, REDIS, Subscriber, needs_redis, plain
 from helpers import Database
 
 from litellm_dbctl.cache import invalidate as cache
@@ -15,32 +13,6 @@ from litellm_dbctl.cache import invalidate as cache
 NOW = "2026-06-10T12:00:00Z"
 
 pytestmark = needs_redis
-
-
-class Subscriber:
-    """A proxy worker's view: every message on the invalidation channel."""
-
-    def __init__(self, channel: str) -> None:
-        self.redis = plain()
-        self.pubsub = self.redis.pubsub()
-        self.pubsub.subscribe(channel)
-        assert self.pubsub.get_message(timeout=10)["type"] == "subscribe"  # subscribed from here on
-        self.messages: list[dict] = []
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._listen, daemon=True)
-        self.thread.start()
-
-    def _listen(self) -> None:
-        while not self.stop.is_set():
-            message = self.pubsub.get_message(timeout=0.05)
-            if message is not None and message["type"] == "message":
-                self.messages.append(json.loads(message["data"]))
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.pubsub.close()
-        self.redis.close()
 
 
 def test_reset_deletes_counters_and_publishes(cli, db: Database, namespace: str) -> None:
@@ -128,5 +100,5 @@ def test_a_lease_redis_cannot_release_is_a_warning(cli, db: Database, namespace:
     url = redis_without("eval")  # SET NX takes the lease; the compare-and-delete script is refused
     result = cli("budget", "sync", "--now", NOW, "--redis-url", url, "--redis-namespace", namespace, "--json")
     assert result.code == 0, result
-    assert any("reset-job lease" in w and "300 s" in w for w in result.json()["warnings"])
+    assert any("reset-job lease" in w and "30 s" in w for w in result.json()["warnings"])
     assert result.json()["redis"]["deleted"] >= 0

@@ -30,7 +30,11 @@ set-based and safely beside live proxies:
 - everything runs in one transaction under the budget family's advisory lock (and, with Redis,
   under the lease LiteLLM's own reset job takes, so no proxy resets meanwhile). `dry_run` runs the
   other statements and rolls back. After commit, Redis counters and cached objects of the changed
-  entities are invalidated so proxies stop enforcing stale spend at once (§6).
+  entities are invalidated so proxies stop enforcing stale spend at once (§6). What is owed is
+  written in the same transaction (cache/owed.py) and deleted once done: a run killed after its
+  COMMIT leaves it for the next run, which finishes it first (or `--finish-invalidations` alone);
+- a connection lost while committing is reported with what a new session can tell about the
+  transaction (committed, rolled back, unknown), never as a plain failure.
 """
 
 
@@ -46,9 +50,10 @@ from litellm_dbctl.budget import limits, repair, resets, tiers
 from litellm_dbctl.budget.limits import LimitsSpec
 from litellm_dbctl.budget.records import Change, Outcome, ResetBatch, Skip
 from litellm_dbctl.cache import invalidate as cache
-from litellm_dbctl.common import clock, durations
+from litellm_dbctl.cache import owed
+from litellm_dbctl.common import clock, durations, pausepoints
 from litellm_dbctl.common.durations import ResetPolicy
-from litellm_dbctl.common.errors import OperationalError
+from litellm_dbctl.common.errors import InvalidInput, OperationalError
 from litellm_dbctl.db import database, sqlfiles
 
 if TYPE_CHECKING:
@@ -57,7 +62,7 @@ if TYPE_CHECKING:
     from litellm_dbctl.db.config import Target
 
 LEASE_KEY = "cronjob_lock:reset_budget_job"  # LiteLLM's reset-job lease (PodLockManager, §3.1)
-LEASE_TTL_SECONDS = 300  # if dbctl dies holding it, proxies resume their resets after this
+LEASE_TTL_SECONDS = 30  # renewed while the run works; a run that dies blocks the proxies' resets this long
 STALE_COUNTER_SECONDS = cache.DEFAULT_OBJECT_TTL_SECONDS
 SORT_WORK_MEM = "64MB"  # 10^5 due rows sorted by key: ~10 MB; PostgreSQL's default 4MB spills to disk
 # Entity kinds whose cached objects and spend counters LiteLLM keeps in Redis (cache.EntityRef.kind).
@@ -80,6 +85,7 @@ class SyncOptions:
     lock_timeout: float = 30.0
     redis_url: str | None = field(default=None, repr=False)
     redis_namespace: str | None = None
+    finish_only: bool = False  # only the invalidations earlier runs owe (--finish-invalidations)
 
 
 @dataclass(frozen=True)
@@ -94,9 +100,10 @@ class SyncResult:
     invalidation: cache.Invalidation | None
     seconds: float
     # Redis failed after the commit: why, and the entities whose counters and cached objects the
-    # proxies may keep enforcing (the database changes stand; a later sync finds nothing to redo).
+    # proxies may keep enforcing (the database changes stand; the next run with Redis finishes them).
     invalidation_error: str | None = None
     stale: tuple[cache.EntityRef, ...] = ()
+    earlier: cache.Invalidation | None = None  # invalidations earlier runs owed, finished first
 
     @cached_property
     def changes(self) -> tuple[Change, ...]:
@@ -136,6 +143,9 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
     started = time.monotonic()
     now = clock.utc_aware(options.now) if options.now else clock.now()
     options.policy.zone(), options.policy.time_of_day()  # a bad --timezone/--reset-time: exit 2 before connecting
+    tell = bool(options.redis_url) and not options.dry_run
+    if options.finish_only and not tell:
+        raise InvalidInput("--finish-invalidations needs --redis-url (the proxies' Redis) and no --dry-run/--check")
     # Each attempt waits briefly on a row lock a proxy holds; `wait` bounds them all by --lock-timeout.
     conn = database.connect(target, command="budget sync", autocommit=True,
                             lock_timeout=database.attempt_lock_timeout(options.lock_timeout))
@@ -145,7 +155,8 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
         wait.attach(conn)
         tiers.require(conn, options.default_end_user_budget)
         lease = None
-        if options.redis_url and not options.dry_run:
+        if tell:
+            assert options.redis_url is not None
             lease = cache.Lease(options.redis_url, LEASE_KEY, ttl=LEASE_TTL_SECONDS,
                                 namespace=options.redis_namespace)
             lease.acquire(timeout=options.lock_timeout, what="budget sync (a proxy's budget reset job)")
@@ -153,20 +164,18 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
         failure: str | None = None
         stale: tuple[cache.EntityRef, ...] = ()
         try:
-            # the whole transaction again on a deadlock or lock timeout, and when rows changed under the plan
-            outcome = database.retry(
-                lambda: _transaction(conn, options, now), what="budget sync", replan=(resets.PlanChanged,),
-                replans=3, gave_up=lambda exc: OperationalError(f"budget sync: rows keep changing under the plan ({exc})"),
-                wait=wait)
+            earlier = _finish_earlier(conn, options) if tell else None
+            outcome, recorded = (Outcome(), owed.Owed((), (), ())) if options.finish_only else \
+                _commit(conn, target, options, now, record=tell, wait=wait)
+            pausepoints.pause("AFTER_COMMIT")
             warnings = list(outcome.warnings)
-            if options.redis_url and not options.dry_run:
-                spent, limited = _refs(outcome)
-                if spent or limited:
-                    try:
-                        invalidation = _invalidate(options, spent, limited)
-                    except cache.RedisError as exc:  # committed: report it with the result, not instead
-                        failure, stale = exc.message, (*spent, *limited)
-            elif not options.dry_run and (spent_count := _spent_count(outcome)):
+            if tell and recorded:
+                assert options.redis_url is not None
+                try:
+                    invalidation = owed.finish(conn, options.redis_url, recorded, namespace=options.redis_namespace)
+                except cache.RedisError as exc:  # committed: report it with the result, not instead
+                    failure, stale = exc.message, recorded.refs
+            elif not tell and not options.dry_run and (spent_count := _spent_count(outcome)):
                 warnings.append(_stale_enforcement_warning(spent_count))
         finally:
             unreleased = _release(lease) if lease is not None else None
@@ -174,14 +183,85 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
         warnings.append(unreleased)
     return SyncResult(options.dry_run, now, options.policy, tuple(outcome.batches), tuple(outcome.changes),
                       tuple(outcome.skipped), tuple(warnings), invalidation, time.monotonic() - started,
-                      failure, stale)
+                      failure, stale, earlier)
 
 
-def _transaction(conn: psycopg.Connection, options: SyncOptions, now: datetime) -> Outcome:
+def _finish_earlier(conn: psycopg.Connection, options: SyncOptions) -> cache.Invalidation | None:
+    """Finish the invalidations earlier runs recorded and did not do (killed after their commit, or
+    Redis failed): first, so the proxies stop enforcing what those runs reset. None if none were owed."""
+    assert options.redis_url is not None
+    owed.prepare(conn)
+    earlier = owed.owed(conn)
+    if not earlier:
+        return None
+    try:
+        return owed.finish(conn, options.redis_url, earlier, namespace=options.redis_namespace)
+    except cache.RedisError as exc:
+        raise cache.RedisError(f"finishing the invalidations earlier runs owe the proxies: {exc.message}",
+                               hint="nothing was changed; they stay recorded for the next run") from None
+
+
+@dataclass
+class _Attempt:
+    """The transaction id of the attempt being committed, read just before its COMMIT."""
+
+    xid: str | None = None
+
+
+def _commit(conn: psycopg.Connection, target: Target, options: SyncOptions, now: datetime, *,
+            record: bool, wait: database.LockWait) -> tuple[Outcome, owed.Owed]:
+    """The transaction, retried on conflicts; when the connection drops while committing, an error
+    saying what the server can still tell about the outcome (committed, rolled back, unknown)."""
+    import psycopg  # here: loaded already by the connection; the module stays importable without it
+
+    attempt = _Attempt()
+    try:
+        # the whole transaction again on a deadlock or lock timeout, and when rows changed under the plan
+        return database.retry(
+            lambda: _transaction(conn, options, now, attempt, record=record), what="budget sync",
+            replan=(resets.PlanChanged,), replans=3,
+            gave_up=lambda exc: OperationalError(f"budget sync: rows keep changing under the plan ({exc})"),
+            wait=wait)
+    except psycopg.OperationalError as exc:
+        if attempt.xid is None or not conn.broken:  # lost before COMMIT was sent, or refused: rolled back
+            raise
+        raise _commit_unknown(target, attempt.xid, exc, record=record) from None
+
+
+def _commit_unknown(target: Target, xid: str, exc: Exception, *, record: bool) -> OperationalError:
+    """What a new session can prove about a transaction whose COMMIT got no answer."""
+    head = f"budget sync: the connection was lost after COMMIT was sent ({_first_line(exc)})"
+    try:
+        with database.connect(target, command="budget sync", autocommit=True) as conn:
+            status = sqlfiles.run(conn, "budget/xact_status", {"xid": xid})
+    except Exception as again:  # any failure leaves the outcome unknown: say why
+        status, why = None, f"the server cannot be asked: {_first_line(again)}"
+    else:
+        why = f"the server says: {status or 'too old to tell'}"
+    owed_hint = ("the proxies' invalidations are recorded with it: the next `budget sync --redis-url` "
+                 "(or --finish-invalidations) sends them") if record else None
+    if status == "committed":
+        return OperationalError(f"{head}; committed: check with `budget status`", hint=owed_hint)
+    if status == "aborted":
+        return OperationalError(f"{head}; the server rolled it back: nothing changed", hint="safe to retry")
+    return OperationalError(f"{head}; it may have committed ({why}): check with `budget status`",
+                            hint=owed_hint)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _transaction(conn: psycopg.Connection, options: SyncOptions, now: datetime, attempt: _Attempt, *,
+                 record: bool) -> tuple[Outcome, owed.Owed]:
     """One attempt at the whole sync: resets, limits, repair in one transaction (rolled back in a
     dry run). Resets come first: a due window closes under the limits it ran with (a duration the
-    file changes would otherwise move budget_reset_at past it, and its spend would carry over)."""
+    file changes would otherwise move budget_reset_at past it, and its spend would carry over).
+    With `record`, the cache invalidations the changes owe are written in the same transaction."""
     outcome = Outcome()
+    recorded = owed.Owed((), (), ())
+    attempt.xid = None
     with conn.transaction(force_rollback=options.dry_run):
         # due rows are sorted into key order before they are locked: in memory, not on disk
         sqlfiles.run(conn, "session/tune_transaction", {"work_mem": SORT_WORK_MEM})
@@ -204,27 +284,26 @@ def _transaction(conn: psycopg.Connection, options: SyncOptions, now: datetime) 
             outcome.changes.extend(changes)
             outcome.skipped.extend(skipped)
             outcome.warnings.extend(warnings)
-    return outcome
+        if record:
+            spent, limited = _refs(outcome)
+            if spent or limited:
+                recorded = owed.Owed(owed.record(conn, "budget sync", spent, limited), tuple(spent), tuple(limited))
+        if not options.dry_run:
+            attempt.xid = sqlfiles.run(conn, "budget/current_xact")
+    return outcome, recorded
 
 
 def _release(lease: cache.Lease) -> str | None:
     """Give LiteLLM's reset-job lease back; a Redis failure here is only a warning (returned), since
     the lease expires by itself and the sync's own outcome or error matters more."""
+    lost = (f"LiteLLM's reset-job lease was lost while syncing ({lease.lost}): a proxy may have run its "
+            "budget reset meanwhile (row locks keep every window reset once)") if lease.lost else None
     try:
         lease.release()
     except cache.RedisError as exc:
         return (f"could not release LiteLLM's reset-job lease ({exc.message}): proxies skip their budget "
                 f"resets until it expires ({LEASE_TTL_SECONDS} s)")
-    return None
-
-
-def _invalidate(options: SyncOptions, spent: list[cache.EntityRef],
-                limited: list[cache.EntityRef]) -> cache.Invalidation:
-    assert options.redis_url is not None
-    both = [cache.invalidate(options.redis_url, refs, namespace=options.redis_namespace, counters=counters)
-            for refs, counters in ((spent, True), (limited, False)) if refs]
-    return cache.Invalidation(sum(i.deleted for i in both), sum(i.published for i in both),
-                              sum(i.receivers for i in both))
+    return lost
 
 
 def _stale_enforcement_warning(count: int) -> str:

@@ -12,6 +12,7 @@ deletes and messages go in pipelined batches: one round trip per batch, not per 
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -142,15 +143,18 @@ def _drop(redis: Client, prefix: bytes, keys: list[bytes]) -> Invalidation:
 
 
 # Compare-and-delete: release a lease only while it still holds our token (LiteLLM's PodLockManager
-# does GET then DEL; one script closes the gap between them).
+# does GET then DEL; one script closes the gap between them). Compare-and-expire renews it likewise.
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
+_RENEW = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) else return 0 end"
 
 
 class Lease:
     """A Redis lease shaped like LiteLLM's cron-job locks (`SET key <holder> NX EX ttl`).
 
     Holding `cronjob_lock:reset_budget_job` makes every proxy pod skip its budget reset tick, since
-    each one only runs it when its own SET NX succeeds (litellm-database.md §3.1).
+    each one only runs it when its own SET NX succeeds (litellm-database.md §3.1). The TTL is short
+    and a daemon thread renews it every third of it while the lease is held, so a run that dies
+    (kill -9, a lost pod) blocks the proxies' resets for at most `ttl` seconds.
     """
 
     def __init__(self, redis_url: str, key: str, *, ttl: int, namespace: str | None = None) -> None:
@@ -159,9 +163,13 @@ class Lease:
         self.ttl = ttl
         self.holder = f"dbctl-{uuid.uuid4()}"
         self.held = False
+        self.lost: str | None = None  # why renewing stopped while held (Redis failed, or the lease expired)
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
 
     def acquire(self, *, timeout: float, what: str) -> None:
-        """Poll (`database.poll`) up to `timeout` seconds; raise LockBusy naming the holder when it stays taken."""
+        """Poll (`database.poll`) up to `timeout` seconds; raise LockBusy naming the holder when it stays
+        taken. Once held, it is renewed until `release`."""
         with session(self.redis_url) as redis:
             if not database.poll(lambda: bool(redis.set(self.key, self.holder, nx=True, ex=self.ttl)),
                                  timeout=timeout):
@@ -170,10 +178,26 @@ class Lease:
                 raise LockBusy(f"{what}: Redis lease {self.key} is held by {shown}; gave up after {timeout:g} s",
                                hint="a proxy is running its budget reset job; retry later or raise --lock-timeout")
         self.held = True
+        self._renewer = threading.Thread(target=self._renew, name="dbctl-lease", daemon=True)
+        self._renewer.start()
+
+    def _renew(self) -> None:
+        """Extend the TTL every ttl/3 seconds while it still holds our token."""
+        try:
+            with session(self.redis_url) as redis:
+                while not self._stop.wait(self.ttl / 3):
+                    if not redis.eval(_RENEW, 1, self.key, self.holder, str(self.ttl)):
+                        self.lost = "it expired or was taken"
+                        return
+        except RedisError as exc:
+            self.lost = exc.message
 
     def release(self) -> None:
         if not self.held:
             return
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join()
         with session(self.redis_url) as redis:
             redis.eval(_RELEASE, 1, self.key, self.holder)
         self.held = False

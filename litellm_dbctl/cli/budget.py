@@ -60,6 +60,10 @@ def sync_command(
                                                  "cached objects and publish invalidations."),
     redis_namespace: Optional[str] = typer.Option(None, "--redis-namespace", metavar="NS",
                                                   help="LiteLLM's Redis cache namespace, when one is set."),
+    finish_invalidations: bool = typer.Option(
+        False, "--finish-invalidations",
+        help="Only send the Redis invalidations earlier runs recorded and did not finish (killed after their "
+             "commit, or Redis failed); every run with --redis-url does this first anyway."),
     now: Optional[str] = typer.Option(None, "--now", metavar="TIMESTAMP",
                                       help="Act as if it were this time (ISO 8601, default UTC): preview what a "
                                            "later run would do with --dry-run."),
@@ -88,6 +92,7 @@ def sync_command(
         default_end_user_budget=end_user_budget, limits=spec, repair_spend=repair_spend,
         settle=timedelta(minutes=settle_minutes or 0.0), min_drift=min_drift, dry_run=dry_run or check,
         lock_timeout=lock_timeout, redis_url=redis_url, redis_namespace=redis_namespace,
+        finish_only=finish_invalidations,
     )
     result = sync(common.target(ctx), options)
     _show_sync(ctx, result, brief=check)
@@ -120,6 +125,10 @@ def _show_sync(ctx: typer.Context, result: Any, *, brief: bool) -> None:
                              f"{skip.reason}")
         if len(skips) < len(result.skipped):
             common.info(ctx, f"... and {len(result.skipped) - len(skips)} more left alone (-v shows all)")
+    if result.earlier is not None:
+        inv = result.earlier
+        common.info(ctx, f"redis: finished what earlier runs owed: deleted {inv.deleted} key(s), published "
+                         f"{inv.published} invalidation(s) ({inv.receivers} receiver(s))")
     if result.invalidation is not None:
         inv = result.invalidation
         common.info(ctx, f"redis: deleted {inv.deleted} key(s), published {inv.published} invalidation(s) "
@@ -128,8 +137,8 @@ def _show_sync(ctx: typer.Context, result: Any, *, brief: bool) -> None:
 
 
 def _stale_exit(result: Any) -> None:
-    """Exit 1 after a commit whose Redis invalidation failed, naming the entities left stale: a later
-    sync finds nothing to redo, so this is the operator's only record of them."""
+    """Exit 1 after a commit whose Redis invalidation failed, naming the entities left stale; they stay
+    recorded in the database, and the next run with Redis sends them."""
     from litellm_dbctl.cache import invalidate as cache
 
     typer.echo(f"dbctl: error: budget changes are committed, but invalidating the proxies' Redis failed: "
@@ -137,6 +146,8 @@ def _stale_exit(result: Any) -> None:
     typer.echo(f"  proxies may keep enforcing the old spend or limits of {len(result.stale)} entities "
                f"(at least {cache.DEFAULT_OBJECT_TTL_SECONDS} s after their last request): "
                f"{common.stale_names(result.stale)}", err=True)
+    typer.echo("  they stay recorded: the next `budget sync --redis-url` (or `--finish-invalidations`) sends them",
+               err=True)
     common.exit_with(int(ExitCode.ERROR))
 
 
@@ -166,12 +177,16 @@ def _sync_payload(result: Any) -> dict[str, Any]:
 
 
 def _redis_payload(result: Any) -> dict[str, Any] | None:
+    earlier = {} if result.earlier is None else {"earlier": _counts(result.earlier)}
     if result.invalidation_error:
         return {"error": result.invalidation_error,
-                "stale": common.stale_records(result.stale)}
+                "stale": common.stale_records(result.stale), **earlier}
     if result.invalidation is None:
-        return None
-    inv = result.invalidation
+        return earlier or None
+    return {**_counts(result.invalidation), **earlier}
+
+
+def _counts(inv: Any) -> dict[str, int]:
     return {"deleted": inv.deleted, "published": inv.published, "receivers": inv.receivers}
 
 

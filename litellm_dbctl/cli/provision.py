@@ -28,7 +28,7 @@ def load_spec(path: str) -> Any:
 
 
 @app.command("apply")
-@with_settings(windows=True, batches=True, creates=True)
+@with_settings(windows=True, batches=True, creates=True, keys=True)
 def apply(
     ctx: typer.Context,
     file: str = typer.Argument(..., metavar="FILE|-", help="The spec: YAML or JSON; - reads stdin."),

@@ -29,6 +29,10 @@ TIMEZONE = typer.Option("UTC", "--timezone", metavar="TZ",
                         help="LiteLLM's litellm_settings.timezone: where budget windows are aligned.")
 RESET_TIME = typer.Option("00:00", "--budget-reset-time", metavar="HH:MM",
                           help="LiteLLM's litellm_settings.budget_reset_time.")
+KEYS_OUT = typer.Option(None, "--keys-out", metavar="FILE", dir_okay=False,
+                        help="Append the raw keys this run creates to FILE (mode 0600), written and fsynced "
+                             "before the commit: a run killed after its commit loses no key. Use it in "
+                             "automation.")
 PROXY_CONFIG = typer.Option(None, "--proxy-config", metavar="PATH",
                             help="The proxy's config.yaml: new users and teams get its litellm_settings defaults "
                                  "(default_internal_user_params, default_team_params, max_internal_user_budget, "
@@ -50,6 +54,7 @@ class RunSettings:
     reset_time: str
     batch_size: Optional[int] = None
     proxy_config: Optional[str] = None
+    keys_out: Optional[str] = None
 
 
 # The options provisioning commands share: parameter -> (type, Typer option).
@@ -64,28 +69,30 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "timezone": (str, TIMEZONE),
     "budget_reset_time": (str, RESET_TIME),
     "proxy_config": (Optional[str], PROXY_CONFIG),
+    "keys_out": (Optional[str], KEYS_OUT),
 }
 
 
 def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = False, batches: bool = False,
-                  creates: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+                  creates: bool = False, keys: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command the shared options (--dry-run, --actor, --no-audit; --redis-url and
     --redis-namespace with `redis`; --lock-timeout with `lock`; --timezone and --budget-reset-time
     with `windows`; --batch-size with `batches`; --proxy-config with `creates`, for commands that
-    create users or teams) and call it with them as `settings: RunSettings`."""
+    create users or teams; --keys-out with `keys`, for commands that create keys from a file) and call
+    it with them as `settings: RunSettings`."""
     wanted = {"batch_size": batches, "redis_url": redis, "redis_namespace": redis, "lock_timeout": lock,
-              "timezone": windows, "budget_reset_time": windows, "proxy_config": creates}
+              "timezone": windows, "budget_reset_time": windows, "proxy_config": creates, "keys_out": keys}
 
     def build(dry_run: bool, actor: str, no_audit: bool, redis_url: Optional[str] = None,
               redis_namespace: Optional[str] = None, lock_timeout: float = 0.0, timezone: str = "UTC",
               budget_reset_time: str = "00:00", batch_size: Optional[int] = None,
-              proxy_config: Optional[str] = None) -> RunSettings:
+              proxy_config: Optional[str] = None, keys_out: Optional[str] = None) -> RunSettings:
         if redis_url:  # a malformed URL is exit 2 before anything is written, not a failure after the commit
             from litellm_dbctl.cache.client import parse_url
 
             parse_url(redis_url)
         return RunSettings(dry_run, actor, not no_audit, redis_url, redis_namespace, lock_timeout, timezone,
-                           budget_reset_time, batch_size, proxy_config)
+                           budget_reset_time, batch_size, proxy_config, keys_out)
 
     return common.option_group("settings", {name: option for name, option in SHARED_OPTIONS.items()
                                             if wanted.get(name, True)}, build)
@@ -133,6 +140,7 @@ def check_limits(**flags: Any) -> None:
 def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
     """Plan and apply (or dry-run) `spec`, report; exit 3 on a dry run with changes."""
     from litellm_dbctl.provision import apply
+    from litellm_dbctl.provision.keysout import KeysOut
 
     progress = None
     if settings.batch_size and not settings.dry_run:
@@ -140,16 +148,22 @@ def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
             s = chunk.summary
             common.info(ctx, f"chunk {chunk.number}/{total}: {chunk.users} users, {s.create} created, "
                              f"{s.update} updated, {s.unchanged} unchanged")
+    keys_out = KeysOut(settings.keys_out) if settings.keys_out and not settings.dry_run else None
     try:
         outcome = apply.run(common.target(ctx), spec, options=options(settings), dry_run=settings.dry_run,
                             batch_size=settings.batch_size, lock_timeout=settings.lock_timeout,
-                            command=common.command_name(ctx), on_chunk=progress)
+                            command=common.command_name(ctx), on_chunk=progress, keys_out=keys_out)
     except apply.ChunkFailed as failed:  # the chunks before it are committed: report them, then fail
         if failed.outcome.chunks:
             stale = report(ctx, failed.outcome, settings).failure
             if stale is not None:  # the chunk's error is raised: Redis's must not be lost under it
                 typer.echo(f"dbctl: error: {stale.message}", err=True)
         raise
+    finally:
+        if keys_out is not None:
+            keys_out.close()
+    if keys_out is not None and outcome.created_keys:
+        common.info(ctx, f"{len(outcome.created_keys)} created key(s) appended to {settings.keys_out}")
     published = report(ctx, outcome, settings)
     common.keep_until_exit(spec, outcome)
     published.raise_failure()

@@ -23,10 +23,12 @@ import psycopg.errors
 
 from litellm_dbctl.cache import invalidate as cache
 from litellm_dbctl.cache.invalidate import EntityRef
+from litellm_dbctl.common import pausepoints
 from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import DbctlError, ExitCode, OperationalError
 from litellm_dbctl.common.redaction import redact
 from litellm_dbctl.db import bulk, database, sqlfiles
+from litellm_dbctl.provision.keysout import KeysOut
 from litellm_dbctl.provision.plan import FAMILY, KINDS, UNCHANGED, Item, Options, Plan, Summary
 from litellm_dbctl.provision.planner import make_plan
 from litellm_dbctl.provision.spec_records import Spec
@@ -162,6 +164,7 @@ def run(
     command: str = "provision",
     on_chunk: Callable[[Chunk, int], None] | None = None,
     now: datetime | None = None,
+    keys_out: KeysOut | None = None,
 ) -> Outcome:
     """Plan `spec` and, unless `dry_run`, apply it: one transaction, or one per `batch_size` users;
     then drop the proxies' cached copies of what changed (`options.redis_url`).
@@ -169,7 +172,8 @@ def run(
     `--dry-run` executes the real statements in a transaction that is rolled back. Every
     transaction holds the provisioning advisory lock, so two runs never interleave; a stale plan,
     deadlock or lock timeout re-runs the whole transaction. Waits on row locks (a proxy's open
-    transaction) are bounded by `lock_timeout` in all, then LockBusy names the holder.
+    transaction) are bounded by `lock_timeout` in all, then LockBusy names the holder. With
+    `keys_out`, the raw keys a transaction creates are written there (fsynced) before its COMMIT.
     """
     moment = now or datetime.now(timezone.utc)
     try:
@@ -184,17 +188,30 @@ def run(
             """Plan `sub` under the provisioning lock; execute it (dry run: then roll back). Run
             again, whole, when the plan went stale or hit a deadlock or lock timeout."""
             def once() -> tuple[Plan, int]:
-                with conn.transaction(force_rollback=not commit), database.advisory_lock(
-                        conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning", scope="xact"):
-                    plan = make_plan(conn, sub, options, moment)
-                    written = apply_plan(conn, plan, options) if execute and plan.changed else 0
+                mark, committing = None, False
+                try:
+                    with conn.transaction(force_rollback=not commit), database.advisory_lock(
+                            conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning",
+                            scope="xact"):
+                        plan = make_plan(conn, sub, options, moment)
+                        written = apply_plan(conn, plan, options) if execute and plan.changed else 0
+                        if keys_out is not None and commit and plan.created_keys:
+                            mark = keys_out.write(plan.created_keys)
+                        committing = True
                     return plan, written
+                except BaseException:
+                    # rolled back (before COMMIT, or the server refused it): those keys never existed;
+                    # a COMMIT that got no answer may have committed them, so they stay
+                    if keys_out is not None and mark is not None and not (committing and conn.broken):
+                        keys_out.undo(mark)
+                    raise
 
             return database.retry(once, what="provisioning", replan=(StalePlan,), replans=REPLANS,
                                   gave_up=kept_changing("provisioning"), wait=wait)
 
         if batch_size is None or dry_run or len(spec.users) <= batch_size:
             plan, written = attempt(spec, execute=True, commit=not dry_run)
+            pausepoints.pause("AFTER_COMMIT")
             if dry_run:
                 return Outcome(plan, False)
             return told(Outcome(plan, True, (Chunk(1, len(spec.users), plan.summary(), written),),

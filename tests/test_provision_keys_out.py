@@ -1,0 +1,98 @@
+"""`provision apply --keys-out FILE`: created raw keys on disk before the commit (issue 17 item 4)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import ROOT, Database
+
+SPEC = """\
+users:
+  - user_id: alice
+keys:
+  - key_alias: ci-bot
+    user_id: alice
+  - key_alias: deploy-bot
+    user_id: alice
+"""
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def stored(db: Database, raw: str) -> str | None:
+    token = hashlib.sha256(raw.encode()).hexdigest()
+    return db.value("""SELECT key_alias FROM "LiteLLM_VerificationToken" WHERE token = %s""", [token])
+
+
+def test_a_run_killed_after_its_commit_has_written_every_created_key(db: Database, tmp_path: Path) -> None:
+    spec, out = tmp_path / "spec.yaml", tmp_path / "keys.jsonl"
+    spec.write_text(SPEC)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "provision", "apply", str(spec),
+         "--keys-out", str(out)],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_AFTER_COMMIT": "60"})
+    assert child.stderr is not None
+    try:
+        for line in child.stderr:
+            if "test pause AFTER_COMMIT" in line:
+                break
+        else:
+            raise AssertionError("the run never reached its commit")
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        stdout, _ = child.communicate()
+    assert "sk-" not in stdout  # killed before printing: the file is all there is
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    keys = lines(out)
+    assert sorted(k["key_alias"] for k in keys) == ["ci-bot", "deploy-bot"]
+    for key in keys:
+        assert stored(db, key["key"]) == key["key_alias"]
+        assert key["token"] == hashlib.sha256(key["key"].encode()).hexdigest()
+
+
+def test_keys_out_appends_and_a_re_run_creating_nothing_adds_nothing(cli, db: Database, tmp_path: Path) -> None:
+    spec, out = tmp_path / "spec.yaml", tmp_path / "keys.jsonl"
+    spec.write_text(SPEC)
+    result = cli("provision", "apply", str(spec), "--keys-out", str(out))
+    assert result.code == 0, result
+    assert "2 created key(s) appended" in result.stderr
+    first = lines(out)
+    assert len(first) == 2 and all(stored(db, k["key"]) for k in first)
+    assert cli("provision", "apply", str(spec), "--keys-out", str(out)).code == 0
+    assert lines(out) == first
+
+
+def test_a_rolled_back_run_takes_its_keys_back_out(cli, db: Database, tmp_path: Path) -> None:
+    spec, out = tmp_path / "spec.yaml", tmp_path / "keys.jsonl"
+    spec.write_text(SPEC)
+    db.execute("""CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                  BEGIN RAISE EXCEPTION 'refused'; END $$;
+                  CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON "LiteLLM_VerificationToken"
+                  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()""")
+    result = cli("provision", "apply", str(spec), "--keys-out", str(out))
+    assert result.code == 1, result
+    assert out.read_text() == ""
+
+
+def test_a_keys_file_others_can_read_is_refused_before_anything_is_written(
+        cli, db: Database, tmp_path: Path) -> None:
+    spec, out = tmp_path / "spec.yaml", tmp_path / "keys.jsonl"
+    spec.write_text(SPEC)
+    out.write_text("")
+    out.chmod(0o644)
+    result = cli("provision", "apply", str(spec), "--keys-out", str(out))
+    assert result.code == 2, result
+    assert "--keys-out" in result.stderr and "0644" in result.stderr
+    assert db.value("""SELECT count(*) FROM "LiteLLM_VerificationToken" """) == 0
+    missing = cli("provision", "apply", str(spec), "--keys-out", str(tmp_path / "no" / "keys.jsonl"))
+    assert missing.code == 2 and "--keys-out" in missing.stderr
