@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -96,6 +97,24 @@ def test_block_unblock_delete(cli, db, owner) -> None:
     archived = db.query('SELECT * FROM "LiteLLM_DeletedVerificationToken"')[0]
     assert (archived["token"], archived["key_alias"], archived["deleted_by"]) == (token, "k1", "dbctl")
     assert cli("key", "delete", "k1").code == 2
+
+
+@pytest.mark.parametrize("command", ["block", "delete"])
+def test_a_row_lock_held_by_a_proxy_is_reported_and_exit_5(cli, db, owner, command) -> None:
+    assert cli("key", "create", "--user", owner, "--alias", "busy").code == 0
+    with db.connect(application_name="litellm-proxy-test") as proxy, proxy.transaction():
+        pid = proxy.execute("""SELECT pg_backend_pid()""").fetchone()["pg_backend_pid"]
+        proxy.execute("""SELECT * FROM "LiteLLM_VerificationToken" WHERE key_alias = 'busy' FOR UPDATE""")
+        started = time.monotonic()
+        result = cli("key", command, "busy", "--lock-timeout", "3")
+        waited = time.monotonic() - started
+    assert result.code == 5, result
+    assert f"pid {pid} (litellm-proxy-test)" in result.stderr, result.stderr
+    assert "waiting for a row lock on LiteLLM_VerificationToken held by" in result.stderr
+    assert "gave up after 3 s" in result.stderr
+    assert 2.5 < waited < 8, waited
+    assert db.value("""SELECT blocked FROM "LiteLLM_VerificationToken" WHERE key_alias = 'busy'""") is None
+    assert cli("key", command, "busy").code == 0  # once the proxy let go
 
 
 def test_spec_keys_are_never_rotated(cli, db, tmp_path, owner) -> None:

@@ -139,12 +139,12 @@ def _block(ctx: typer.Context, key: str, blocked: bool, settings: provisioning.R
     from litellm_dbctl.keys import manage
 
     change = manage.set_blocked(common.target(ctx), key, blocked, options=provisioning.options(settings),
-                              dry_run=settings.dry_run)
+                                dry_run=settings.dry_run, lock_timeout=settings.lock_timeout)
     _change(ctx, change, settings)
 
 
 @app.command("block")
-@provisioning.with_settings(lock=False)
+@provisioning.with_settings()
 def block(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.RunSettings) -> None:
     """Block a key (blocked = true), as /key/block does; audited as `blocked`.
 
@@ -154,7 +154,7 @@ def block(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.RunS
 
 
 @app.command("unblock")
-@provisioning.with_settings(lock=False)
+@provisioning.with_settings()
 def unblock(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.RunSettings) -> None:
     """Unblock a key (blocked = false), as /key/unblock does; audited as `unblocked`.
 
@@ -164,7 +164,7 @@ def unblock(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.Ru
 
 
 @app.command("delete")
-@provisioning.with_settings(lock=False)
+@provisioning.with_settings()
 def delete(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.RunSettings) -> None:
     """Delete a key as /key/delete does: a copy goes to LiteLLM_DeletedVerificationToken, the row is
     removed, an audit row `deleted` is written.
@@ -173,5 +173,6 @@ def delete(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.Run
     """
     from litellm_dbctl.keys import manage
 
-    change = manage.delete(common.target(ctx), key, options=provisioning.options(settings), dry_run=settings.dry_run)
+    change = manage.delete(common.target(ctx), key, options=provisioning.options(settings), dry_run=settings.dry_run,
+                           lock_timeout=settings.lock_timeout)
     _change(ctx, change, settings)

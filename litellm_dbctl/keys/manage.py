@@ -9,10 +9,10 @@ After a commit, the proxies' cached copy of a changed key is dropped (`Options.r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from litellm_dbctl.audit import trail
 from litellm_dbctl.cache.invalidate import EntityRef
@@ -25,7 +25,23 @@ from litellm_dbctl.provision.apply import REPLANS, Invalidated, StalePlan, apply
 from litellm_dbctl.provision.plan import CREATE, FAMILY, Item, Options, Plan, Step, key_row
 
 if TYPE_CHECKING:
+    import psycopg
+
     from litellm_dbctl.db.config import Target
+
+T = TypeVar("T")
+
+
+def _bounded(target: Target, command: str, lock_timeout: float, attempt: Callable[[psycopg.Connection], T],
+             **retry: Any) -> T:
+    """Run `attempt` (one transaction on the connection it is given) under `database.retry`, every
+    wait on a row lock (a proxy's open transaction) bounded by `lock_timeout` in all: stderr names
+    the holder after 2 s, then LockBusy (exit 5) does."""
+    # Each attempt waits briefly on a row lock; `wait` bounds them all by `lock_timeout`.
+    with database.connect(target, command=command, lock_timeout=database.attempt_lock_timeout(lock_timeout)) as conn, \
+            database.LockWait(target, timeout=lock_timeout, what=command, command=command) as wait:
+        wait.attach(conn)
+        return database.retry(lambda: attempt(conn), what=command, wait=wait, **retry)
 
 
 @dataclass(frozen=True)
@@ -74,9 +90,8 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
     _check(new)
     moment = now or datetime.now(timezone.utc)
 
-    def attempt() -> Created:
-        with database.connect(target, command="key create") as conn, \
-                conn.transaction(force_rollback=dry_run), \
+    def attempt(conn: psycopg.Connection) -> Created:
+        with conn.transaction(force_rollback=dry_run), \
                 database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
                                        what="key create", scope="xact"):
             if new.key_alias and sqlfiles.run(conn, "key/alias_taken", {"alias": new.key_alias}):
@@ -102,8 +117,8 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
             apply_plan(conn, plan, options)
             return Created(key, row, dry_run)
 
-    return database.retry(attempt, what="key create", replan=(StalePlan,), replans=REPLANS,
-                          gave_up=kept_changing("key create"))
+    return _bounded(target, "key create", lock_timeout, attempt, replan=(StalePlan,), replans=REPLANS,
+                    gave_up=kept_changing("key create"))
 
 
 @dataclass(frozen=True)
@@ -125,14 +140,14 @@ def _told(change: KeyChange, options: Options) -> KeyChange:
 
 
 def set_blocked(target: Target, ref: str, blocked: bool, *, options: Options = Options(),
-                dry_run: bool = False) -> KeyChange:
+                dry_run: bool = False, lock_timeout: float = 30.0) -> KeyChange:
     """/key/block or /key/unblock; a key already in that state is left alone (no write, no audit)."""
     action = "blocked" if blocked else "unblocked"
     now = utc_naive(datetime.now(timezone.utc))
     assert now is not None
 
-    def attempt() -> KeyChange:
-        with database.connect(target, command=f"key {action[:-2]}") as conn, conn.transaction(force_rollback=dry_run):
+    def attempt(conn: psycopg.Connection) -> KeyChange:
+        with conn.transaction(force_rollback=dry_run):
             row = lookup.find_key(conn, ref)
             changed = sqlfiles.run(conn, "key/set_blocked", {"token": row["token"], "blocked": blocked,
                                                              "actor": options.actor, "now": now})
@@ -142,16 +157,17 @@ def set_blocked(target: Target, ref: str, blocked: bool, *, options: Options = O
                             actor=options.actor, now=now)
             return KeyChange(row["token"], row["key_alias"], action if changed else "unchanged", dry_run)
 
-    return _told(database.retry(attempt, what=f"key {action}"), options)
+    return _told(_bounded(target, f"key {action[:-2]}", lock_timeout, attempt), options)
 
 
-def delete(target: Target, ref: str, *, options: Options = Options(), dry_run: bool = False) -> KeyChange:
+def delete(target: Target, ref: str, *, options: Options = Options(), dry_run: bool = False,
+           lock_timeout: float = 30.0) -> KeyChange:
     """/key/delete: copy the row to LiteLLM_DeletedVerificationToken, delete it, audit `deleted`."""
     now = utc_naive(datetime.now(timezone.utc))
     assert now is not None
 
-    def attempt() -> KeyChange:
-        with database.connect(target, command="key delete") as conn, conn.transaction(force_rollback=dry_run):
+    def attempt(conn: psycopg.Connection) -> KeyChange:
+        with conn.transaction(force_rollback=dry_run):
             row = lookup.find_key(conn, ref)
             sqlfiles.run(conn, "key/archive", {"token": row["token"], "actor": options.actor, "now": now})
             sqlfiles.run(conn, "key/delete", {"token": row["token"]})
@@ -161,4 +177,4 @@ def delete(target: Target, ref: str, *, options: Options = Options(), dry_run: b
                                              None)], actor=options.actor, now=now)
             return KeyChange(row["token"], row["key_alias"], "deleted", dry_run)
 
-    return _told(database.retry(attempt, what="key delete"), options)
+    return _told(_bounded(target, "key delete", lock_timeout, attempt), options)
