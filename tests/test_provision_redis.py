@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from fix_provision import write
-from fix_redis import PASSWORD, REDIS, needs_redis, plain
-from helpers import Database
+from fix_redis import PASSWORD, REDIS, Subscriber, needs_redis, plain
+from helpers import ROOT, Database
 
 from litellm_dbctl.cache import invalidate as cache
 
@@ -100,6 +105,66 @@ def test_json_output_gains_the_redis_error_and_the_stale_objects(
     assert "committed" in result.stderr and "3 object(s)" in result.stderr
     assert PASSWORD not in result.stdout + result.stderr
     assert_committed(db, key["key"])
+
+
+def test_a_run_killed_after_its_commit_leaves_its_invalidations_to_the_next_run(
+        cli, db: Database, spec: str, namespace: str) -> None:
+    cached = ["alice", "team_id:t1"]
+    with plain() as redis:
+        for key in cached:
+            redis.set(f"{namespace}:{key}", "{}")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "provision", "apply", spec,
+         "--redis-url", REDIS, "--redis-namespace", namespace],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_AFTER_COMMIT": "60"})
+    assert child.stderr is not None
+    try:
+        for line in child.stderr:
+            if "test pause AFTER_COMMIT" in line:
+                break
+        else:
+            raise AssertionError("the run never reached its commit")
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    assert db.value("""SELECT user_alias FROM "LiteLLM_UserTable" WHERE user_id = 'alice'""") == "Alice"  # committed
+    rows = db.query("""SELECT counters, refs FROM dbctl_pending_invalidations ORDER BY id""")
+    assert [r["counters"] for r in rows] == [False]  # cached objects only: never a spend counter
+    assert {(kind, id_, team) for kind, id_, team, _ in rows[0]["refs"]} == STALE
+    with plain() as redis:
+        assert redis.get(f"{namespace}:alice") == "{}"  # still stale: the kill came first
+    subscriber = Subscriber(f"{namespace}:{cache.CHANNEL}")
+    try:
+        again = cli("provision", "apply", spec, "--redis-url", REDIS, "--redis-namespace", namespace)
+    finally:
+        time.sleep(0.3)  # let the last messages arrive
+        subscriber.close()
+    assert again.code == 0, again
+    assert "0 changed" in again.stdout  # nothing to redo in the database: only the owed invalidations
+    assert set(cached) <= {m["cache_key"] for m in subscriber.messages}
+    with plain() as redis:
+        assert [redis.get(f"{namespace}:{key}") for key in cached] == [None, None]
+    assert db.value("""SELECT count(*) FROM dbctl_pending_invalidations""") == 0
+
+
+def test_a_redis_failure_after_the_commit_is_finished_by_the_next_run(
+        cli, db: Database, spec: str, namespace: str, redis_without) -> None:
+    failed = cli("provision", "apply", spec, "--redis-url", redis_without("publish"), "--redis-namespace", namespace)
+    assert failed.code == 1, failed
+    assert db.value("""SELECT count(*) FROM dbctl_pending_invalidations""") == 1
+    with plain() as redis:
+        redis.set(f"{namespace}:alice", "{}")
+    again = cli("provision", "apply", spec, "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert again.code == 0, again
+    with plain() as redis:
+        assert redis.get(f"{namespace}:alice") is None
+    assert db.value("""SELECT count(*) FROM dbctl_pending_invalidations""") == 0
+
+
+def test_a_successful_run_leaves_nothing_owed(cli, db: Database, spec: str, namespace: str) -> None:
+    assert cli("provision", "apply", spec, "--redis-url", REDIS, "--redis-namespace", namespace).code == 0
+    assert db.value("""SELECT count(*) FROM dbctl_pending_invalidations""") == 0
 
 
 def test_a_working_redis_leaves_the_json_redis_member_null(cli, spec: str, namespace: str) -> None:

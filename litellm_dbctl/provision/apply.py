@@ -8,11 +8,14 @@ changed with one statement per table. An unchanged spec writes nothing at all.
 
 After the commit, the proxies' cached copies of what changed are dropped through their Redis
 (`Options.redis_url`); a Redis failure then is reported with the outcome, not raised instead of it:
-the changes stand, and a created raw key must still reach the operator.
+the changes stand, and a created raw key must still reach the operator. What is owed is recorded in
+the same transaction (cache/owed.py), so a run killed after its COMMIT leaves it to the next run
+with `--redis-url`, which finishes it first.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,6 +25,7 @@ import psycopg
 import psycopg.errors
 
 from litellm_dbctl.cache import invalidate as cache
+from litellm_dbctl.cache import owed
 from litellm_dbctl.cache.invalidate import EntityRef
 from litellm_dbctl.common import pausepoints
 from litellm_dbctl.common.clock import utc_naive
@@ -37,6 +41,7 @@ from litellm_dbctl.provision.tokens import CreatedKey
 if TYPE_CHECKING:
     from litellm_dbctl.db.config import Target
 
+log = logging.getLogger("dbctl")
 
 class StalePlan(Exception):
     """A row changed between reading the plan and locking it: the transaction is re-planned."""
@@ -117,19 +122,47 @@ class Outcome:
     created_keys: tuple[CreatedKey, ...] = ()
     written: int = 0
     invalidated: Invalidated | None = None  # the proxies' caches, after the commit (None: not told)
+    owed: tuple[int, ...] = ()  # dbctl_pending_invalidations rows recording what the proxies are owed
 
     @property
     def refs(self) -> tuple[EntityRef, ...]:
         return self.plan.refs
 
 
-def told(outcome: Outcome, options: Options) -> Outcome:
-    """`outcome` with the proxies told of what it committed."""
+def told(outcome: Outcome, options: Options, conn: psycopg.Connection | None = None) -> Outcome:
+    """`outcome` with the proxies told of what it committed; once Redis has it, its `owed` rows go
+    (a Redis failure leaves them for the next run)."""
     if not (outcome.applied and outcome.written):
         return outcome
     invalidated = invalidate(outcome.refs, options)
-    return outcome if invalidated is None else Outcome(outcome.plan, outcome.applied, outcome.chunks,
-                                                       outcome.created_keys, outcome.written, invalidated)
+    if invalidated is None:
+        return outcome
+    if invalidated.error is None and outcome.owed and conn is not None:
+        try:
+            with conn.transaction():
+                sqlfiles.run(conn, "cache/owed_done", {"ids": list(outcome.owed)})
+        except psycopg.Error as exc:  # committed and told: the next run only repeats the invalidations
+            log.debug("provisioning: owed invalidations left recorded: %s", exc)
+    return Outcome(outcome.plan, outcome.applied, outcome.chunks, outcome.created_keys, outcome.written,
+                   invalidated, outcome.owed)
+
+
+def finish_earlier(conn: psycopg.Connection, options: Options) -> None:
+    """Finish the invalidations earlier runs recorded and did not do (killed after their commit, or
+    Redis failed), before this run changes anything; a Redis failure ends the run (nothing changed)."""
+    assert options.redis_url is not None
+    with conn.transaction():
+        owed.prepare(conn)
+        earlier = owed.owed(conn)
+        if not earlier:
+            return
+        try:
+            done = owed.finish(conn, options.redis_url, earlier, namespace=options.redis_namespace)
+        except cache.RedisError as exc:
+            raise cache.RedisError(f"finishing the invalidations earlier runs owe the proxies: {exc.message}",
+                                   hint="nothing was changed; they stay recorded for the next run") from None
+    log.info("finished the invalidations earlier runs owed the proxies: %d key(s) deleted, %d published",
+             done.deleted, done.published)
 
 
 class ChunkFailed(DbctlError):
@@ -184,21 +217,27 @@ def run(
         raise
     with conn, database.LockWait(target, timeout=lock_timeout, what="provisioning", command=command) as wait:
         wait.attach(conn)
-        def attempt(sub: Spec, *, execute: bool, commit: bool) -> tuple[Plan, int]:
+        record = bool(options.redis_url) and not dry_run
+        if record:
+            finish_earlier(conn, options)
+
+        def attempt(sub: Spec, *, execute: bool, commit: bool) -> tuple[Plan, int, tuple[int, ...]]:
             """Plan `sub` under the provisioning lock; execute it (dry run: then roll back). Run
             again, whole, when the plan went stale or hit a deadlock or lock timeout."""
-            def once() -> tuple[Plan, int]:
-                mark, committing = None, False
+            def once() -> tuple[Plan, int, tuple[int, ...]]:
+                mark, committing, ids = None, False, tuple[int, ...]()
                 try:
                     with conn.transaction(force_rollback=not commit), database.advisory_lock(
                             conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning",
                             scope="xact"):
                         plan = make_plan(conn, sub, options, moment)
                         written = apply_plan(conn, plan, options) if execute and plan.changed else 0
+                        if record and commit and written and plan.refs:  # owed from the COMMIT on
+                            ids = owed.record(conn, command, (), plan.refs)
                         if keys_out is not None and commit and plan.created_keys:
                             mark = keys_out.write(plan.created_keys)
                         committing = True
-                    return plan, written
+                    return plan, written, ids
                 except BaseException:
                     # rolled back (before COMMIT, or the server refused it): those keys never existed;
                     # a COMMIT that got no answer may have committed them, so they stay
@@ -210,17 +249,18 @@ def run(
                                   gave_up=kept_changing("provisioning"), wait=wait)
 
         if batch_size is None or dry_run or len(spec.users) <= batch_size:
-            plan, written = attempt(spec, execute=True, commit=not dry_run)
+            plan, written, ids = attempt(spec, execute=True, commit=not dry_run)
             pausepoints.pause("AFTER_COMMIT")
             if dry_run:
                 return Outcome(plan, False)
             return told(Outcome(plan, True, (Chunk(1, len(spec.users), plan.summary(), written),),
-                                 plan.created_keys, written), options)
+                                plan.created_keys, written, owed=ids), options, conn)
 
-        full, _ = attempt(spec, execute=False, commit=False)  # the whole file's plan and problems
+        full, _, _ = attempt(spec, execute=False, commit=False)  # the whole file's plan and problems
         chunks: list[Chunk] = []
         keys: list[CreatedKey] = []
         refs: list[EntityRef] = []
+        owed_ids: list[int] = []
         indexes = list(range(len(spec.users)))
         starts = list(range(0, len(indexes), batch_size))
         total = 0
@@ -228,13 +268,15 @@ def run(
         for number, start in enumerate(starts, 1):
             sub = spec.subset(indexes[start:start + batch_size], with_keys=number == len(starts))
             try:
-                plan, written = attempt(sub, execute=True, commit=True)
+                plan, written, ids = attempt(sub, execute=True, commit=True)
             except (DbctlError, psycopg.Error) as exc:  # chunks 1..number-1 stay committed: say so, with them
                 done = Plan(_merged_items(committed), refs=_merged_refs(refs), now=full.now,
                             not_applied=full.not_applied)
-                raise ChunkFailed(number, len(starts), told(Outcome(done, True, tuple(chunks), tuple(keys), total),
-                                                             options), exc) from exc
+                raise ChunkFailed(number, len(starts), told(Outcome(done, True, tuple(chunks), tuple(keys), total,
+                                                                    owed=tuple(owed_ids)), options, conn), exc) from exc
+            pausepoints.pause("AFTER_COMMIT")
             committed.append(plan)
+            owed_ids.extend(ids)
             chunk = Chunk(number, len(sub.users), plan.summary(), written)
             chunks.append(chunk)
             keys.extend(plan.created_keys)
@@ -243,7 +285,7 @@ def run(
             if on_chunk:
                 on_chunk(chunk, len(starts))
         merged = Plan(full.items, refs=_merged_refs(refs), now=full.now, not_applied=full.not_applied)
-        return told(Outcome(merged, True, tuple(chunks), tuple(keys), total), options)
+        return told(Outcome(merged, True, tuple(chunks), tuple(keys), total, owed=tuple(owed_ids)), options, conn)
 
 
 def _merged_refs(refs: Iterable[EntityRef]) -> tuple[EntityRef, ...]:
