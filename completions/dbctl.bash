@@ -24,11 +24,11 @@ _dbctl() {
     "db embedded url") words="--database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "db status") words="--database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "key") words="block create delete list unblock --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
-    "key block") words="--actor --database-url --dry-run --embedded --help --json --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
+    "key block") words="--actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
     "key create") words="--actor --alias --budget-duration --budget-reset-time --database-url --dry-run --duration --embedded --help --json --key-stdin --lock-timeout --max-budget --metadata --models --no-audit --no-color --output --quiet --rpm-limit --team --timezone --tpm-limit --user --verbose --version" ;;
-    "key delete") words="--actor --database-url --dry-run --embedded --help --json --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
+    "key delete") words="--actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
     "key list") words="--alias --database-url --embedded --full-hash --help --json --limit --no-color --output --quiet --team --user --verbose --version" ;;
-    "key unblock") words="--actor --database-url --dry-run --embedded --help --json --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
+    "key unblock") words="--actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
     "migrate") words="baseline deploy diff indexes lint resolve status --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "migrate baseline") words="--database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --shadow-url --to --verbose --version" ;;
     "migrate deploy") words="--allow-modified --database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --sql --statement-lock-timeout --statement-timeout --to --verbose --version" ;;

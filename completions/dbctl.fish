@@ -39,15 +39,15 @@ function __dbctl_candidates
         case 'key'
             printf '%s\n' block create delete list unblock --database-url --embedded --help --json --no-color --output --quiet --verbose --version
         case 'key block'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version
+            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version
         case 'key create'
             printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --duration --embedded --help --json --key-stdin --lock-timeout --max-budget --metadata --models --no-audit --no-color --output --quiet --rpm-limit --team --timezone --tpm-limit --user --verbose --version
         case 'key delete'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version
+            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version
         case 'key list'
             printf '%s\n' --alias --database-url --embedded --full-hash --help --json --limit --no-color --output --quiet --team --user --verbose --version
         case 'key unblock'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version
+            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version
         case 'migrate'
             printf '%s\n' baseline deploy diff indexes lint resolve status --database-url --embedded --help --json --no-color --output --quiet --verbose --version
         case 'migrate baseline'
