@@ -52,12 +52,15 @@ def record(conn: psycopg.Connection, command: str, spent: Sequence[cache.EntityR
                  for refs, counters in ((spent, True), (limited, False)) if refs)
 
 
-def owed(conn: psycopg.Connection) -> Owed:
-    """Everything still owed (the table must exist: `prepare`)."""
+def owed(conn: psycopg.Connection, *, counters: bool = True) -> Owed:
+    """Everything still owed (the table must exist: `prepare`). `counters=False` leaves out what
+    deletes spend counters: only budget sync, under LiteLLM's reset lease, may delete those."""
     ids: list[int] = []
     spent: dict[cache.EntityRef, None] = {}
     limited: dict[cache.EntityRef, None] = {}
     for row in sqlfiles.run(conn, "cache/owed"):
+        if row["counters"] and not counters:
+            continue
         ids.append(row["id"])
         (spent if row["counters"] else limited).update(dict.fromkeys(_ref(item) for item in row["refs"]))
     return Owed(tuple(ids), tuple(spent), tuple(ref for ref in limited if ref not in spent))

@@ -148,12 +148,13 @@ def told(outcome: Outcome, options: Options, conn: psycopg.Connection | None = N
 
 
 def finish_earlier(conn: psycopg.Connection, options: Options) -> None:
-    """Finish the invalidations earlier runs recorded and did not do (killed after their commit, or
-    Redis failed), before this run changes anything; a Redis failure ends the run (nothing changed)."""
+    """Finish the cached-object invalidations earlier runs recorded and did not do (killed after their
+    commit, or Redis failed), before this run changes anything; a Redis failure ends the run (nothing
+    changed). Spend counters a budget sync owes are left to budget sync, which holds LiteLLM's lease."""
     assert options.redis_url is not None
     with conn.transaction():
         owed.prepare(conn)
-        earlier = owed.owed(conn)
+        earlier = owed.owed(conn, counters=False)
         if not earlier:
             return
         try:
