@@ -51,10 +51,11 @@ GLOBAL_OPTIONS: list[tuple[str, str]] = [
     ("-q, --quiet", "Print nothing on success (for cron)."),
     ("-v, --verbose", "More diagnostics on stderr (a redacted traceback on errors); -vv for debug."),
     ("--no-color", "No colour (NO_COLOR is honoured too)."),
+    ("-V, --version", "Print the version and exit."),
 ]
 GLOBAL_HELP = (
     "Global options go anywhere on the line: --database-url URL, --embedded, --output table|json|csv, --json, "
-    "-q, -v, --no-color. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
+    "-q, -v, --no-color, --version. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
     "5 lock busy, 6 schema too old."
 )
 EMBEDDED_USED = "dbctl.embedded"  # ctx.meta key: how this run came to use the embedded server (common.target)
@@ -70,6 +71,7 @@ class Settings:
     quiet: bool = False
     verbose: int = 0
     color: bool = True
+    version: bool = False
 
 
 class CliError(click.ClickException):
@@ -126,6 +128,8 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
             settings.verbose += 1 if arg in ("-v", "--verbose") else len(arg) - 1
         elif arg == "--no-color":
             settings.color = False
+        elif arg in ("--version", "-V"):
+            settings.version = True
         else:
             rest.append(arg)
         index += 1
@@ -180,6 +184,9 @@ class LazyGroup(TyperGroup):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         settings, rest = parse_global_options(list(args))
+        if settings.version:  # `dbctl migrate status --version`; a lone `dbctl --version` never gets here (__main__)
+            typer.echo(f"dbctl {__version__}")
+            ctx.exit(0)
         ctx.obj = settings
         _configure_logging(settings.quiet, settings.verbose)
         return super().parse_args(ctx, rest)
@@ -246,17 +253,8 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"dbctl {__version__}")
-        raise typer.Exit()
-
-
 @app.callback(epilog=GLOBAL_HELP)
-def root(
-    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
-) -> None:
+def root() -> None:
     """Administer a LiteLLM proxy's PostgreSQL database directly."""
 
 

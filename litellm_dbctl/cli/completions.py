@@ -24,8 +24,8 @@ def tree() -> dict[str, list[str]]:
 
     result: dict[str, list[str]] = {}
     global_options = sorted(set(_options(root)) | {
-        name.strip() for spec, _ in GLOBAL_OPTIONS for name in spec.split(" ")[0].split(",") if name.startswith("--")
-    } | {"--quiet", "--verbose"})
+        name for spec, _ in GLOBAL_OPTIONS for name in spec.replace(",", " ").split() if name.startswith("--")
+    })
 
     def walk(cmd: object, path: str) -> None:
         if isinstance(cmd, LazyGroup):
