@@ -41,6 +41,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "budget": ("litellm_dbctl.cli.budget", "Keep budgets right: resets, declared limits, counter repair, status."),
     "spend": ("litellm_dbctl.cli.spend", "Who spent what: summaries, top spenders, daily series, logs, exports."),
     "daily": ("litellm_dbctl.cli.daily", "Check and rebuild LiteLLM's daily spend tables from the spend logs."),
+    "completions": ("litellm_dbctl.cli.completions_install", "Install shell completion (bash, zsh, fish)."),
 }
 GLOBAL_OPTIONS: list[tuple[str, str]] = [
     ("--database-url URL", "PostgreSQL URL. Default: $DBCTL_DATABASE_URL, else $DATABASE_URL (none: exit 2, or the "
