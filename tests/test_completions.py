@@ -40,6 +40,8 @@ def test_bash_completes_nested_commands_and_options() -> None:
     assert "deploy" in _bash_complete("--json", "migrate", "")
     assert _bash_complete("migrate", "deploy", "--dry") == ["--dry-run"]
     assert _bash_complete("db", "embedded", "st") == ["status", "stop"]
+    assert _bash_complete("completions", "install", "--sh") == ["--shell"]
+    assert "--version" in _bash_complete("migrate", "status", "--")
 
 
 @pytest.mark.parametrize("shell", sorted(completions.FILES))
