@@ -46,6 +46,27 @@ def test_version_is_fast_path_and_typer_path() -> None:
     assert invoke(["--version"]).stdout.strip() == f"dbctl {__version__}"
 
 
+@pytest.mark.parametrize("args", [["migrate", "status", "--version"], ["db", "-V"], ["--json", "key", "list", "-V"],
+                                  ["-V", "spend"]])
+def test_version_anywhere_on_the_line(args: list[str]) -> None:
+    from litellm_dbctl import __version__
+
+    result = invoke(args)
+    assert (result.code, result.stdout.strip(), result.stderr) == (0, f"dbctl {__version__}", "")
+
+
+def test_version_after_a_subcommand_in_a_process() -> None:
+    from litellm_dbctl import __version__
+
+    result = run_process(["migrate", "status", "--version"])
+    assert (result.returncode, result.stdout.strip()) == (0, f"dbctl {__version__}")
+
+
+def test_version_after_double_dash_is_an_argument() -> None:
+    result = invoke(["key", "list", "--", "--version"])
+    assert result.code == 2 and "dbctl 0" not in result.stdout
+
+
 def test_help_lists_only_groups_that_exist() -> None:
     from importlib.util import find_spec
 

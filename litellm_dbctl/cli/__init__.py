@@ -41,6 +41,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "budget": ("litellm_dbctl.cli.budget", "Keep budgets right: resets, declared limits, counter repair, status."),
     "spend": ("litellm_dbctl.cli.spend", "Who spent what: summaries, top spenders, daily series, logs, exports."),
     "daily": ("litellm_dbctl.cli.daily", "Check and rebuild LiteLLM's daily spend tables from the spend logs."),
+    "completions": ("litellm_dbctl.cli.completions_install", "Install shell completion (bash, zsh, fish)."),
 }
 GLOBAL_OPTIONS: list[tuple[str, str]] = [
     ("--database-url URL", "PostgreSQL URL. Default: $DBCTL_DATABASE_URL, else $DATABASE_URL (none: exit 2, or the "
@@ -51,10 +52,11 @@ GLOBAL_OPTIONS: list[tuple[str, str]] = [
     ("-q, --quiet", "Print nothing on success (for cron)."),
     ("-v, --verbose", "More diagnostics on stderr (a redacted traceback on errors); -vv for debug."),
     ("--no-color", "No colour (NO_COLOR is honoured too)."),
+    ("-V, --version", "Print the version and exit."),
 ]
 GLOBAL_HELP = (
     "Global options go anywhere on the line: --database-url URL, --embedded, --output table|json|csv, --json, "
-    "-q, -v, --no-color. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
+    "-q, -v, --no-color, --version. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
     "5 lock busy, 6 schema too old."
 )
 EMBEDDED_USED = "dbctl.embedded"  # ctx.meta key: how this run came to use the embedded server (common.target)
@@ -70,6 +72,7 @@ class Settings:
     quiet: bool = False
     verbose: int = 0
     color: bool = True
+    version: bool = False
 
 
 class CliError(click.ClickException):
@@ -126,6 +129,8 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
             settings.verbose += 1 if arg in ("-v", "--verbose") else len(arg) - 1
         elif arg == "--no-color":
             settings.color = False
+        elif arg in ("--version", "-V"):
+            settings.version = True
         else:
             rest.append(arg)
         index += 1
@@ -180,6 +185,9 @@ class LazyGroup(TyperGroup):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         settings, rest = parse_global_options(list(args))
+        if settings.version:  # `dbctl migrate status --version`; a lone `dbctl --version` never gets here (__main__)
+            typer.echo(f"dbctl {__version__}")
+            ctx.exit(0)
         ctx.obj = settings
         _configure_logging(settings.quiet, settings.verbose)
         return super().parse_args(ctx, rest)
@@ -246,17 +254,8 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"dbctl {__version__}")
-        raise typer.Exit()
-
-
 @app.callback(epilog=GLOBAL_HELP)
-def root(
-    version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
-) -> None:
+def root() -> None:
     """Administer a LiteLLM proxy's PostgreSQL database directly."""
 
 

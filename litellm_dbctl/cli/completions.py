@@ -2,7 +2,8 @@
 
 Static scripts complete without starting Python on every TAB (Typer's dynamic completion runs the
 program each time). Regenerate after changing commands: `python -m litellm_dbctl.cli.completions DIR`;
-a test fails when the committed scripts are stale.
+a test fails when the committed scripts are stale. The wheel ships them; `dbctl completions install`
+(cli/completions_install.py) puts one where the user's shell finds it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ def tree() -> dict[str, list[str]]:
 
     result: dict[str, list[str]] = {}
     global_options = sorted(set(_options(root)) | {
-        name.strip() for spec, _ in GLOBAL_OPTIONS for name in spec.split(" ")[0].split(",") if name.startswith("--")
-    } | {"--quiet", "--verbose"})
+        name for spec, _ in GLOBAL_OPTIONS for name in spec.replace(",", " ").split() if name.startswith("--")
+    })
 
     def walk(cmd: object, path: str) -> None:
         if isinstance(cmd, LazyGroup):
@@ -121,6 +122,16 @@ function __dbctl_candidates
 end
 complete -c dbctl -f -a '(__dbctl_candidates)'
 """
+
+
+def shipped(shell: str) -> Path:
+    """The committed script for `shell`: inside the package when installed from a wheel
+    (pyproject force-includes completions/ as litellm_dbctl/completions), else in the checkout."""
+    package = Path(__file__).resolve().parent.parent
+    for directory in (package / "completions", package.parent / "completions"):
+        if (directory / FILES[shell]).is_file():
+            return directory / FILES[shell]
+    return package / "completions" / FILES[shell]
 
 
 def generate(shell: str) -> str:
