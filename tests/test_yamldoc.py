@@ -232,9 +232,13 @@ def test_merges_read_as_the_yaml_spec_defines_them(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet=" \n-:#[],'\"ab1.&*<", max_size=40))
+@example(text="[1:]")
 def test_arbitrary_text_reads_as_pyyaml_reads_it_or_fails_alike(text: str) -> None:
     expected, got = safe_load(text), read(text)
     assume(not (expected[0] == "error" and got[0] == "ok"))  # a list as a key: see above
+    # PyYAML's two scanners disagree on a few inputs (`[1:]`: the pure one reads {1: None}, libyaml
+    # refuses it); dbctl reads with libyaml, so only inputs both read alike are compared.
+    assume(safe_load(text, yaml.CSafeLoader)[0] == expected[0])
     assert got[0] == expected[0], text
     if got[0] == "ok":
         assert same(got[1], expected[1]), text
