@@ -77,11 +77,11 @@ def main() -> None:
         for flag in ("--help", "--version"):
             ours, base = paired([*dbctl, flag], [sys.executable, str(bare), flag], options.runs, env)
             results.append((f"dbctl {flag} / bare Typer {flag}", ours, base, 1.25))
-        subprocess.run([*dbctl, "-q", "db", "status"], env=env, check=True)  # first start (initdb) not timed
-        status, help_ = paired([*dbctl, "db", "status"], [*dbctl, "--help"], options.runs, env)
+        subprocess.run([*dbctl, "-q", "--embedded", "db", "status"], env=env, check=True)  # first start (initdb) not timed
+        status, help_ = paired([*dbctl, "--embedded", "db", "status"], [*dbctl, "--help"], options.runs, env)
         results.append(("dbctl db status (embedded, running) / dbctl --help", status, help_, 3.0))
         if "DBCTL_EMBEDDED_DIR" not in os.environ:
-            subprocess.run([*dbctl, "db", "embedded", "stop"], env=env, check=False)
+            subprocess.run([*dbctl, "--embedded", "db", "embedded", "stop"], env=env, check=False)
     print(f"{'measure':58} {'ours ms':>8} {'base ms':>8} {'ratio':>6} {'target':>7}")
     failed = False
     for label, ours, base, target in results:
