@@ -15,11 +15,11 @@ import subprocess
 import sys
 import threading
 import time
-from urllib.parse import urlsplit
 
 import fix_budget as fx
 from fix_redis import REDIS, Subscriber, needs_redis, plain
 from helpers import ROOT, Database, invoke
+from psycopg.conninfo import conninfo_to_dict
 
 from litellm_dbctl.budget import sync as budget_sync
 from litellm_dbctl.cache import invalidate as cache
@@ -141,7 +141,7 @@ class CutAtCommit:
 
     COMMIT = b"Q\x00\x00\x00\x0bCOMMIT\x00"  # the simple-query message psycopg sends to end a transaction
 
-    def __init__(self, server: tuple[str, int], *, refuse_after: bool) -> None:
+    def __init__(self, server: tuple[str, int] | str, *, refuse_after: bool) -> None:
         self.server = server
         self.refuse_after = refuse_after
         self.cut = threading.Event()
@@ -158,7 +158,11 @@ class CutAtCommit:
             if self.cut.is_set() and self.refuse_after:
                 client.close()
                 continue
-            upstream = socket.create_connection(self.server)
+            if isinstance(self.server, str):  # the embedded server listens on a unix socket
+                upstream = socket.socket(socket.AF_UNIX)
+                upstream.connect(self.server)
+            else:
+                upstream = socket.create_connection(self.server)
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
 
@@ -188,9 +192,11 @@ def through(proxy: CutAtCommit, db: Database) -> str:
     return f"postgresql://postgres@127.0.0.1:{proxy.port}/{db.name}?sslmode=disable&gssencmode=disable"
 
 
-def _server(db: Database) -> tuple[str, int]:
-    parts = urlsplit(db.url)
-    return parts.hostname or "127.0.0.1", parts.port or 5432
+def _server(db: Database) -> tuple[str, int] | str:
+    """Where the test's server listens: a TCP address, or a unix socket's path (the embedded one)."""
+    params = conninfo_to_dict(db.url)
+    host, port = str(params.get("host") or "127.0.0.1"), int(params.get("port") or 5432)
+    return f"{host}/.s.PGSQL.{port}" if host.startswith("/") else (host, port)
 
 
 def test_a_connection_lost_at_commit_reports_the_commit_the_server_confirms(db: Database) -> None:
