@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,3 +91,26 @@ def run_process(args: list[str], *, env: dict[str, str] | None = None, input: st
             full_env.pop(name, None)
     return subprocess.run([sys.executable, "-m", "litellm_dbctl", *args], capture_output=True, text=True,
                           env=full_env, input=input, timeout=timeout)
+
+
+def killed_after_commit(args: list[str], *, while_paused: Callable[[], None] | None = None) -> str:
+    """Run `python -m litellm_dbctl ARGS` in a child that pauses right after its COMMIT
+    (DBCTL_TEST_PAUSE_AFTER_COMMIT), call `while_paused`, then kill -9 it: the window in which work
+    owed after a commit is lost unless it was recorded before. Returns what the child printed."""
+    child = subprocess.Popen([sys.executable, "-m", "litellm_dbctl", *args], stderr=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_AFTER_COMMIT": "60"})
+    assert child.stderr is not None
+    try:
+        for line in child.stderr:
+            if "test pause AFTER_COMMIT" in line:
+                break
+        else:
+            raise AssertionError("the run never reached its commit")
+        if while_paused is not None:
+            while_paused()
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        stdout, _ = child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    return stdout

@@ -8,17 +8,13 @@ with a short TTL the run renews, so a dead run blocks the proxies' resets for se
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
 import fix_budget as fx
 from fix_redis import REDIS, Subscriber, needs_redis, plain
-from helpers import ROOT, Database, invoke
+from helpers import Database, invoke, killed_after_commit
 from psycopg.conninfo import conninfo_to_dict
 
 from litellm_dbctl.budget import sync as budget_sync
@@ -48,24 +44,12 @@ def due(db: Database, namespace: str) -> list[str]:
 def test_a_run_killed_after_its_commit_leaves_its_invalidations_to_the_next_run(
         cli, db: Database, namespace: str) -> None:
     keys = due(db, namespace)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "budget", "sync", "--now", NOW,
-         "--redis-url", REDIS, "--redis-namespace", namespace],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_AFTER_COMMIT": "60"})
-    assert child.stderr is not None
-    try:
-        for line in child.stderr:
-            if "test pause AFTER_COMMIT" in line:
-                break
-        else:
-            raise AssertionError("the run never reached its commit")
+    def lease_is_short() -> None:
         with plain() as redis:
             assert 0 < redis.ttl(f"{namespace}:{LEASE}") <= budget_sync.LEASE_TTL_SECONDS
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
-    assert child.returncode == -signal.SIGKILL
+
+    killed_after_commit(["--database-url", db.url, "budget", "sync", "--now", NOW, "--redis-url", REDIS,
+                         "--redis-namespace", namespace], while_paused=lease_is_short)
     assert fx.spend(db, "LiteLLM_VerificationToken", "token", "tok") == 0.0  # committed
     rows = owed_rows(db)
     assert [(r["command"], r["counters"]) for r in rows] == [("budget sync", True)]

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
-from helpers import ROOT, Database
+from helpers import Database, killed_after_commit
 
 SPEC = """\
 users:
@@ -36,21 +32,7 @@ def stored(db: Database, raw: str) -> str | None:
 def test_a_run_killed_after_its_commit_has_written_every_created_key(db: Database, tmp_path: Path) -> None:
     spec, out = tmp_path / "spec.yaml", tmp_path / "keys.jsonl"
     spec.write_text(SPEC)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "provision", "apply", str(spec),
-         "--keys-out", str(out)],
-        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_AFTER_COMMIT": "60"})
-    assert child.stderr is not None
-    try:
-        for line in child.stderr:
-            if "test pause AFTER_COMMIT" in line:
-                break
-        else:
-            raise AssertionError("the run never reached its commit")
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        stdout, _ = child.communicate()
+    stdout = killed_after_commit(["--database-url", db.url, "provision", "apply", str(spec), "--keys-out", str(out)])
     assert "sk-" not in stdout  # killed before printing: the file is all there is
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     keys = lines(out)

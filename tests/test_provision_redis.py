@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import signal
 import socket
 import struct
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +23,7 @@ from contextlib import contextmanager
 import pytest
 from fix_provision import write
 from fix_redis import PASSWORD, REDIS, Subscriber, needs_redis, plain
-from helpers import ROOT, Database
+from helpers import Database, killed_after_commit
 
 from litellm_dbctl.cache import invalidate as cache
 
@@ -113,21 +109,8 @@ def test_a_run_killed_after_its_commit_leaves_its_invalidations_to_the_next_run(
     with plain() as redis:
         for key in cached:
             redis.set(f"{namespace}:{key}", "{}")
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "provision", "apply", spec,
-         "--redis-url", REDIS, "--redis-namespace", namespace],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_AFTER_COMMIT": "60"})
-    assert child.stderr is not None
-    try:
-        for line in child.stderr:
-            if "test pause AFTER_COMMIT" in line:
-                break
-        else:
-            raise AssertionError("the run never reached its commit")
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait()
+    killed_after_commit(["--database-url", db.url, "provision", "apply", spec, "--redis-url", REDIS,
+                         "--redis-namespace", namespace])
     assert db.value("""SELECT user_alias FROM "LiteLLM_UserTable" WHERE user_id = 'alice'""") == "Alice"  # committed
     rows = db.query("""SELECT counters, refs FROM dbctl_pending_invalidations ORDER BY id""")
     assert [r["counters"] for r in rows] == [False]  # cached objects only: never a spend counter
