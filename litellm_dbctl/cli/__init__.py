@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import sys
 import types
 from dataclasses import dataclass
@@ -59,6 +60,9 @@ GLOBAL_HELP = (
     "-q, -v, --no-color, --version. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
     "5 lock busy, 6 schema too old."
 )
+# `dbctl spend` alone prints the group's help (exit 2): a UsageError that is not an error line.
+NO_ARGS_IS_HELP: tuple[type[Exception], ...] = tuple(
+    e for e in [getattr(click.exceptions, "NoArgsIsHelpError", None)] if isinstance(e, type))
 EMBEDDED_USED = "dbctl.embedded"  # ctx.meta key: how this run came to use the embedded server (common.target)
 
 
@@ -137,6 +141,36 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
     return settings, rest
 
 
+def usage_error(exc: click.exceptions.UsageError) -> CliError:
+    """Click's usage block (Usage:, Try ..., Error: ...) as one error line and at most one hint: the
+    closest command or option name, else where the help is."""
+    import difflib
+
+    ctx = exc.ctx
+    message = " ".join(exc.format_message().split())
+    hint = f"see `{ctx.command_path} --help`" if ctx is not None else None
+    names: list[str] = []
+    typo = ""
+    unknown = re.match(r"No such command '([^']*)'", message)
+    if isinstance(exc, click.exceptions.NoSuchOption):
+        typo = exc.option_name
+        names = [o for p in (ctx.command.get_params(ctx) if ctx else []) for o in (*p.opts, *p.secondary_opts)
+                 if o.startswith("--")]
+        names += [o.split()[0].split(",")[0] for o, _ in GLOBAL_OPTIONS]
+        message = f"no such option: {typo}"
+    elif unknown is not None and ctx is not None and isinstance(ctx.command, TyperGroup):
+        typo = unknown.group(1)
+        names = ctx.command.list_commands(ctx)
+        message = f"no such command: {' '.join([*ctx.command_path.split()[1:], typo])}"
+    if typo:
+        close = difflib.get_close_matches(typo, names, n=1)
+        if close:
+            hint = f"did you mean {close[0]}?" if typo.startswith("-") else f"did you mean `{ctx.command_path} {close[0]}`?"
+    if message[:1].isupper() and not message[1:2].isupper():
+        message = message[0].lower() + message[1:]
+    return CliError(message.rstrip("."), int(ExitCode.USAGE), hint)
+
+
 def convert_error(exc: BaseException) -> CliError | None:
     """The CliError for a user-facing failure, or None for a bug."""
     from litellm_dbctl.common.redaction import redact
@@ -184,6 +218,15 @@ class LazyGroup(TyperGroup):
                 formatter.write_dl(rows)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return self._parse_args(ctx, args)
+        except NO_ARGS_IS_HELP:
+            raise
+        except click.exceptions.UsageError as exc:
+            exc.ctx = exc.ctx or ctx
+            raise usage_error(exc) from None
+
+    def _parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         settings, rest = parse_global_options(list(args))
         if settings.version:  # `dbctl migrate status --version`; a lone `dbctl --version` never gets here (__main__)
             typer.echo(f"dbctl {__version__}")
@@ -195,6 +238,10 @@ class LazyGroup(TyperGroup):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except NO_ARGS_IS_HELP:
+            raise
+        except click.exceptions.UsageError as exc:
+            raise usage_error(exc) from None
         except (click.ClickException, typer.Exit, typer.Abort):
             raise
         except Exception as exc:

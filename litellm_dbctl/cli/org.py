@@ -49,7 +49,7 @@ def provision(
               "soft_budget": soft_budget, "budget_duration": budget_duration,
               "models": provisioning.split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
               "members_with_roles": provisioning.member_entries(member, spec_fields.ORG_ROLES) or None}
-    spec = specs.from_records([("organizations", {k: v for k, v in record.items() if v is not None})], "flags")
+    spec = provisioning.from_flags(ctx, "organizations", record)
     provisioning.execute(ctx, spec, settings)
 
 

@@ -137,8 +137,44 @@ def check_limits(**flags: Any) -> None:
         checks.flag("--" + name.replace("_", "-"), value, checks.whole if name.endswith("_limit") else checks.number)
 
 
+def from_flags(ctx: typer.Context, section: str, record: dict[str, Any]) -> Any:
+    """The spec of one command's flags (`section`: teams, users, organizations; None values left out).
+    A bad value is reported naming its flag (`--budget-duration: ...`), not as a spec file's field path."""
+    from litellm_dbctl.common.errors import InvalidInput, InvalidSpec
+    from litellm_dbctl.provision import specs
+
+    given = {k: v for k, v in record.items() if v is not None}
+    try:
+        return specs.from_records([(section, given)], "flags")
+    except InvalidSpec as exc:
+        raise flag_problems(ctx, exc, given) from None
+
+
+def flag_problems(ctx: typer.Context, exc: Any, record: dict[str, Any] | None = None) -> Exception:
+    """A flags spec's InvalidSpec as one line naming each flag (or argument) instead of a field path."""
+    from litellm_dbctl.common.errors import InvalidInput
+
+    return InvalidInput("; ".join(_flag_problem(ctx, p, record or {}) for p in exc.problems))
+
+
+def _flag_problem(ctx: typer.Context, problem: str, record: dict[str, Any]) -> str:
+    import re
+
+    found = re.match(r"flags: (?:(?:users|teams|organizations|keys)\.)?(\w+)\S*: (.*)", problem, re.DOTALL)
+    if found is None:
+        return problem.removeprefix("flags: ")
+    field, text = found.groups()
+    text = text.replace("exists neither in the file nor in the database", "does not exist")  # no file here
+    options = [p for p in ctx.command.params if p.param_type_name == "option" and p.name]
+    named = ([p for p in options if p.name == field]
+             or [p for p in options if field in record and ctx.params.get(str(p.name)) is record[field]]
+             or [p for p in options if field.endswith("_" + str(p.name)) or field == f"{p.name}s"])
+    return f"{max(named[0].opts, key=len)}: {text}" if named else f"{field}: {text}"
+
+
 def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
     """Plan and apply (or dry-run) `spec`, report; exit 3 on a dry run with changes."""
+    from litellm_dbctl.common.errors import InvalidSpec
     from litellm_dbctl.provision import apply
     from litellm_dbctl.provision.keysout import KeysOut
 
@@ -153,6 +189,10 @@ def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
         outcome = apply.run(common.target(ctx), spec, options=options(settings), dry_run=settings.dry_run,
                             batch_size=settings.batch_size, lock_timeout=settings.lock_timeout,
                             command=common.command_name(ctx), on_chunk=progress, keys_out=keys_out)
+    except InvalidSpec as exc:
+        if spec.source != "flags":
+            raise
+        raise flag_problems(ctx, exc) from None
     except apply.ChunkFailed as failed:  # the chunks before it are committed: report them, then fail
         if failed.outcome.chunks:
             stale = report(ctx, failed.outcome, settings).failure

@@ -54,7 +54,7 @@ def provision(
               "models": provisioning.split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
               "team_member_budget": member_budget, "team_member_budget_duration": member_budget_duration,
               "members_with_roles": provisioning.member_entries(member, spec_fields.TEAM_ROLES) or None}
-    spec = specs.from_records([("teams", {k: v for k, v in record.items() if v is not None})], "flags")
+    spec = provisioning.from_flags(ctx, "teams", record)
     provisioning.execute(ctx, spec, settings)
 
 

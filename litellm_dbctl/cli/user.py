@@ -64,7 +64,7 @@ def provision(
     elif not given:
         raise InvalidInput("nothing to provision: give --file, or --user-id/--email/--sso-id and fields")
     else:
-        spec = specs.from_records([("users", given)], "flags")
+        spec = provisioning.from_flags(ctx, "users", given)
     with provisioning.paused_gc():
         provisioning.execute(ctx, spec, settings)
 
