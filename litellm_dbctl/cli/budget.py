@@ -106,8 +106,6 @@ def sync_command(
 
 def _show_sync(ctx: typer.Context, result: Any, *, brief: bool) -> None:
     s = common.settings(ctx)
-    if s.quiet:
-        return
     for warning in result.warnings:
         common.info(ctx, f"dbctl: warning: {warning}")
     if s.output == "json":
@@ -116,7 +114,7 @@ def _show_sync(ctx: typer.Context, result: Any, *, brief: bool) -> None:
     if not brief:
         lines = [line for change in result.changes for line in _change_lines(change)]
         shown = lines if s.verbose or len(lines) <= TABLE_LINES else lines[:TABLE_LINES]
-        common.emit(ctx, shown, ["entity", "id", "name", "action", "field", "old", "new"])
+        common.emit(ctx, shown, ["entity", "id", "name", "action", "field", "old", "new"], report=True)
         if len(shown) < len(lines):
             common.info(ctx, f"... and {len(lines) - len(shown)} more lines (-v shows all, --json lists them)")
         skips = result.skipped if s.verbose else result.skipped[:20]
@@ -222,13 +220,14 @@ def status_command(
                       only="over" if over else "flagged" if flagged else "all", everything=everything,
                       limit=limit, default_end_user_budget=end_user_budget)
     columns = ["entity", "id", "name", "spend", "max_budget", "soft_budget", "used_pct", "next_reset", "flag"]
-    common.emit(ctx, [_status_record(r) for r in rows], columns,
+    common.emit(ctx, [_status_record(r) for r in rows], columns, report=fail_over,
                 json_payload=[common.to_jsonable(r) for r in rows])
-    over_count = sum(1 for r in rows if r.flag == "over")
-    common.line(ctx, f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'}, {over_count} over budget")
-    if fail_over and over_count:
-        if common.settings(ctx).quiet:
-            typer.echo(f"dbctl: {over_count} entit{'y' if over_count == 1 else 'ies'} over budget", err=True)
+    over = [r for r in rows if r.flag == "over"]
+    common.line(ctx, f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'}, {len(over)} over budget")
+    if fail_over and over:
+        common.name_found(ctx, f"{len(over)} entit{'y' if len(over) == 1 else 'ies'} over budget",
+                          [f"{r.entity} {r.id}{f' ({r.name})' if r.name and r.name != r.id else ''} "
+                           f"spent {float(r.spend or 0):g} of {float(r.max_budget or 0):g}" for r in over])
         common.exit_with(int(ExitCode.PENDING))
 
 

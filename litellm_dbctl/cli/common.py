@@ -1,7 +1,9 @@
 """What every command shares: settings, connecting, and rendering results.
 
 Data goes to stdout in the format asked for (`table` on a terminal via rich, `json`, `csv`);
-diagnostics go to stderr; `-q` silences both on success. Rich is imported only when a table is drawn.
+diagnostics go to stderr. `-q` silences diagnostics and success summaries, never the data asked for:
+JSON, CSV and a read command's table are always printed; only the table reporting a change or a
+check (`report=True`, whose exit code already tells the outcome) is left out. Rich is imported only when a table is drawn.
 """
 
 from __future__ import annotations
@@ -171,10 +173,12 @@ def emit(
     json_payload: Any = None,
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
+    report: bool = False,
 ) -> None:
-    """Print rows as a table, JSON or CSV. `json_payload` replaces the rows in JSON mode."""
+    """Print rows as a table, JSON or CSV. `json_payload` replaces the rows in JSON mode. A `report`
+    (what a change or check found) is a summary: -q leaves out its table, not its JSON or CSV."""
     s = settings(ctx)
-    if s.quiet:
+    if s.quiet and report and s.output == "table":
         return
     records = [to_jsonable(r) for r in rows]
     if s.output == "json":
@@ -263,6 +267,19 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+NAMED = 10  # things found a failing check names on stderr; --json lists them all
+
+
+def name_found(ctx: typer.Context, head: str, names: Sequence[str]) -> None:
+    """Why a monitoring command exits non-zero, naming what it found (up to NAMED) on stderr: with -q
+    (cron mails only this line) or beside JSON/CSV. Without -q a table already lists them."""
+    s = settings(ctx)
+    if s.output == "table" and not s.quiet:
+        return
+    more = f" and {len(names) - NAMED} more (--json lists them)" if len(names) > NAMED else ""
+    sys.stderr.write(f"dbctl: {head}" + (f": {', '.join(names[:NAMED])}{more}" if names else "") + "\n")
 
 
 def exit_with(code: int) -> None:

@@ -91,12 +91,13 @@ def check(
     if details:
         payload["rows"] = rows
     shown = summary if s.verbose else [r for r in summary if _drifted(r)]
-    common.emit(ctx, shown, SUMMARY_COLUMNS, json_payload=payload)
+    common.emit(ctx, shown, SUMMARY_COLUMNS, json_payload=payload, report=True)
     if details and s.output != "json" and rows:
-        common.emit(ctx, [{**r, "delta": _delta_text(r)} for r in rows], DETAIL_COLUMNS)
+        common.emit(ctx, [{**r, "delta": _delta_text(r)} for r in rows], DETAIL_COLUMNS, report=True)
     common.line(ctx, _check_line(result.drift, totals, first, last))
-    if result.drift and s.quiet:
-        typer.echo(f"dbctl: {_check_line(True, totals, first, last)}", err=True)
+    if result.drift:
+        common.name_found(ctx, _check_line(True, totals, first, last),
+                          [f"{r['date']} {r['table']}" for r in summary if _drifted(r)])
     common.exit_with(3 if result.drift else 0)
 
 
@@ -179,7 +180,7 @@ def reconcile(
                "prune_orphans": prune_orphans, "changed": result.changed, "totals": totals,
                "open_days": list(result.open_days), "days": repairs}
     shown = repairs if s.verbose else [r for r in repairs if any(r[c] for c in REPAIR_COLUMNS[2:-1])]
-    common.emit(ctx, shown, REPAIR_COLUMNS, json_payload=payload)
+    common.emit(ctx, shown, REPAIR_COLUMNS, json_payload=payload, report=True)
     if result.open_days:
         common.info(ctx, f"skipped {len(result.open_days)} open day(s) {result.open_days[0]}..{result.open_days[-1]} "
                          "(not older than --settle; --include-today repairs them)")

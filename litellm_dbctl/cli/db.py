@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from litellm_dbctl.cli import EMBEDDED_USED, common
+from litellm_dbctl.common.errors import ExitCode
 
 app = typer.Typer(help="Where dbctl connects, server health, and the embedded server.", no_args_is_help=True)
 embedded_app = typer.Typer(help="dbctl's embedded PostgreSQL (--embedded; at a terminal, also when no database is configured).",
@@ -24,8 +25,7 @@ def status(ctx: typer.Context) -> None:
     result = health.status(common.target(ctx))
     s = common.settings(ctx)
     if s.output == "json":
-        if not s.quiet:
-            common.dump_json(result)
+        common.dump_json(result)
         return
     ledger = result.ledger
     if ledger["exists"]:
@@ -55,7 +55,8 @@ def doctor(
                                           help="Report transactions on LiteLLM tables older than this."),
 ) -> None:
     """Checks to run before an upgrade: reachability, version, failed migrations, request-log
-    indexes, invalid indexes, table sizes and bloat, long transactions. Exit 0 when all pass, else 1.
+    indexes, invalid indexes, table sizes and bloat, long transactions. Exit 0 when all pass, 3 when a
+    check fails (named on stderr with -q or --json), 1 when the database cannot be reached.
 
     Example: dbctl db doctor --json
     """
@@ -63,13 +64,16 @@ def doctor(
 
     checks = health.doctor(common.target(ctx), old_transaction_seconds=old_transaction)
     rows = [{"check": c.name, "status": "ok" if c.ok else "FAIL", "result": c.result, "hint": c.hint} for c in checks]
-    common.emit(ctx, rows, ["check", "status", "result", "hint"],
+    common.emit(ctx, rows, ["check", "status", "result", "hint"], report=True,
                 json_payload={"ok": all(c.ok for c in checks), "checks": checks})
     failed = [c for c in checks if not c.ok]
+    unreachable = next((c for c in failed if c.name == "reachable"), None)
+    if unreachable is not None:  # no check ran: an operational error, not a finding
+        typer.echo(f"dbctl: error: cannot run the checks: {unreachable.result}", err=True)
+        raise typer.Exit(int(ExitCode.ERROR))
     if failed:
-        if common.settings(ctx).quiet:
-            typer.echo(f"dbctl: doctor: {len(failed)} check(s) failed: {', '.join(c.name for c in failed)}", err=True)
-        raise typer.Exit(1)
+        common.name_found(ctx, f"doctor: {len(failed)} check(s) failed", [f"{c.name} ({c.result})" for c in failed])
+        raise typer.Exit(int(ExitCode.PENDING))
 
 
 @embedded_app.command("status")
@@ -101,5 +105,4 @@ def embedded_url(ctx: typer.Context) -> None:
     from litellm_dbctl.db import embedded
 
     server = embedded.ensure_running(embedded.data_dir())
-    if not common.settings(ctx).quiet:
-        typer.echo(server.url)
+    typer.echo(server.url)

@@ -36,8 +36,7 @@ def render(ctx: typer.Context, record: Mapping[str, Any], sections: Sequence[Sec
     if s.output == "csv":
         common.emit(ctx, [record], list(record))
         for section in sections:
-            if not s.quiet:
-                sys.stdout.write("\n")
+            sys.stdout.write("\n")
             common.emit(ctx, section.rows, section.columns)
         return
     common.emit(ctx, [{"field": k, "value": v} for k, v in record.items()], ["field", "value"])

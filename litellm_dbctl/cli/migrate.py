@@ -70,11 +70,12 @@ def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) 
         [m for m in result.migrations if m.state != ledger.APPLIED]
     common.emit(ctx, [{"migration": m.name, "state": m.state, "applied_at": m.applied_at, "detail": m.detail}
                       for m in shown],
-                ["migration", "state", "applied_at", "detail"],
+                ["migration", "state", "applied_at", "detail"], report=True,
                 json_payload=result.as_json())
     common.line(ctx, result.summary())
-    if result.exit_code and s.quiet:
-        typer.echo(f"dbctl: {result.summary()}", err=True)
+    if result.exit_code:
+        common.name_found(ctx, result.summary(),
+                          [f"{m.name} ({m.state})" for m in result.migrations if m.state != ledger.APPLIED])
     common.exit_with(result.exit_code)
 
 

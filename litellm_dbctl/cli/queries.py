@@ -47,8 +47,6 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Query name, e
     if s.output == "json":
         common.dump_json(payload)
         return
-    if s.quiet:
-        return
     typer.echo(f"-- {query.name}  ({query.path})")
     typer.echo(f"-- requires: {query.requires or 'none'}\n-- mode: {query.mode}\n-- returns: {query.returns}")
     typer.echo(f"-- parameters: {', '.join(query.params) or '(none)'}")
@@ -80,7 +78,7 @@ def check(ctx: typer.Context) -> None:
         findings += querycheck.check(conn, runnable)
     rows = [{"query": f.query, "stage": f.stage, "problem": f.problem} for f in findings]
     if rows:
-        common.emit(ctx, rows, ["query", "stage", "problem"],
+        common.emit(ctx, rows, ["query", "stage", "problem"], report=True,
                     json_payload={"ok": False, "checked": len(runnable), "skipped": [q.name for q in skipped],
                                   "findings": rows})
     elif common.settings(ctx).output == "json":
