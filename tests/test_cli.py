@@ -141,7 +141,7 @@ def test_database_url_from_litellm_environment(db) -> None:
 
 def test_db_doctor_reports_missing_request_log_indexes(cli) -> None:
     result = cli("db", "doctor", "--json")
-    assert result.code == 1
+    assert result.code == ExitCode.PENDING  # a failed check: 3; 1 is for a doctor that cannot run
     checks = {c["name"]: c for c in result.json()["checks"]}
     assert checks["reachable"]["ok"] and checks["migrations"]["ok"] and checks["invalid indexes"]["ok"]
     assert not checks["index LiteLLM_SpendLogs_api_key_startTime_idx"]["ok"]

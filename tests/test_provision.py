@@ -262,7 +262,7 @@ def test_sso_id_finds_the_user(cli, db) -> None:
     # Found by email, a user linked to another identity is not relinked; one with none is linked.
     before = fingerprint(db)
     moved = cli("user", "provision", "--sso-id", "okta|999", "--email", "NEW@example.com")
-    assert moved.code == 2 and "flags: users.sso_user_id: user 'u-sso', found by its email, is linked to " \
+    assert moved.code == 2 and "--sso-id: user 'u-sso', found by its email, is linked to " \
         "sso_user_id 'okta|123'" in moved.stderr, moved
     assert fingerprint(db) == before
     assert cli("user", "provision", "--user-id", "u-sso", "--sso-id", "okta|999").code == 0  # by id: relinked
@@ -639,11 +639,11 @@ users:
             assert line in result.stderr, result.stderr
     assert fingerprint(db) == before
     for args, message in ((("team", "provision", "--team-id", "brandnew", "--alias", "Research"),
-                           "flags: teams.team_alias: alias 'Research' is already used by team 'research-old'"),
+                           "dbctl: error: --alias: alias 'Research' is already used by team 'research-old'"),
                           (("org", "provision", "--org-id", "org-new", "--alias", "acme"),
-                           "organizations.organization_alias: alias 'acme' is already used by organization 'org-old'"),
+                           "dbctl: error: --alias: alias 'acme' is already used by organization 'org-old'"),
                           (("user", "provision", "--user-id", "bob", "--email", "ada@example.com"),
-                           "users.user_email: 'ada@example.com' is already the email of user 'ada'")):
+                           "dbctl: error: --email: 'ada@example.com' is already the email of user 'ada'")):
         result = cli(*args)
         assert result.code == 2 and message in result.stderr, (args, result)
     assert fingerprint(db) == before

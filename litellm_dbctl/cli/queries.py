@@ -18,7 +18,11 @@ app = typer.Typer(help="The named SQL statements dbctl runs: list, show, check."
 
 @app.command("list")
 def list_(ctx: typer.Context, area: Optional[str] = typer.Argument(None, help="Only this area (e.g. ledger).")) -> None:
-    """Every named statement: name, mode, required migration and description."""
+    """Every named statement: name, mode, required migration and description. An area with no
+    statements is exit 2 naming the closest area.
+
+    Example: dbctl queries list ledger
+    """
     from litellm_dbctl.db import sqlfiles
 
     rows = [
@@ -26,6 +30,13 @@ def list_(ctx: typer.Context, area: Optional[str] = typer.Argument(None, help="O
          "description": q.summary}
         for q in sqlfiles.registry().values() if area is None or q.name.startswith(area.rstrip("/") + "/")
     ]
+    if not rows and area is not None:
+        import difflib  # deferred: only a mistyped area needs it
+
+        areas = sorted({name.split("/", 1)[0] for name in sqlfiles.registry()})
+        close = difflib.get_close_matches(area, areas, n=1)
+        raise InvalidInput(f"no query area {area!r}", hint=f"did you mean {close[0]}?" if close
+                           else f"areas: {', '.join(areas)}")
     common.emit(ctx, rows, ["name", "mode", "requires", "description"])
 
 
@@ -39,7 +50,8 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Query name, e
         import difflib  # deferred: only a mistyped name needs it
 
         close = difflib.get_close_matches(name, list(sqlfiles.registry()), n=3)
-        raise InvalidInput(f"no query named {name!r}" + (f"; did you mean {', '.join(close)}?" if close else ""))
+        raise InvalidInput(f"no query named {name!r}", hint=f"did you mean {', '.join(close)}?" if close
+                           else "`dbctl queries list` lists them")
     payload = {"name": query.name, "path": str(query.path), "mode": query.mode, "returns": query.returns,
                "requires": query.requires, "parameters": list(query.params), "identifiers": list(query.identifiers),
                "variants": [list(v) for v in query.variants], "description": query.description, "sql": query.sql}

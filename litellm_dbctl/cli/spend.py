@@ -374,12 +374,16 @@ def logs(
 
     Example: dbctl spend logs --key payments-rag-prod-3 --limit 5
     """
+    from litellm_dbctl.common.errors import InvalidInput
     from litellm_dbctl.spend import logrows, periods
 
     zone = _zone(ctx, tz)
     period = None if request_id and not since and not until else periods.period(since, until, default_since="7d")
     with common.connect(ctx, read_only=True) as conn:
         rows = logrows.recent(conn, period, filters, request_id=request_id, limit=limit, show_payload=show_payload)
+    if request_id and not rows:  # a look-up of one named request: not finding it is not an empty success
+        raise InvalidInput(f"--request-id: no spend log with request_id or litellm_call_id {request_id!r}"
+                           + (" matching these filters" if period or any(vars(filters).values()) else ""))
     records = [_log_json(r, zone, show_payload) for r in rows]
     payload = {"period": _period_json(period, None, zone) if period else None, "rows": records}
     if common.settings(ctx).output != "table":
@@ -390,7 +394,7 @@ def logs(
         common.emit(ctx, flat, list(flat[0]) if flat else ["request_id"], json_payload=payload)
         return
     if not rows:
-        common.line(ctx, "no spend logs match" + (f" request id {request_id!r}" if request_id else ""))
+        common.line(ctx, "no spend logs match")
         return
     table_rows = [{
         "time": r.start_time.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), "request_id": r.request_id,
