@@ -30,6 +30,8 @@ from litellm_dbctl.migrate.locks import connect_for_migrations, migration_locks
 from litellm_dbctl.migrate.source import Source
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import psycopg
 
 log = logging.getLogger("dbctl")
@@ -194,6 +196,8 @@ def scratch_database(target: Target, *, shadow_url: str | None = None) -> Iterat
         return
     name = f"dbctl_scratch_{uuid.uuid4().hex[:12]}"
     server, where = target, "a scratch database on the same server"
+    if target.embedded_dir is not None:  # its url is "" until started: the scratch URL needs the real one
+        server = _embedded_server(target.embedded_dir)
     admin = database.connect(server, command="migrate scratch", autocommit=True)
     try:
         try:
@@ -215,11 +219,11 @@ def scratch_database(target: Target, *, shadow_url: str | None = None) -> Iterat
         admin.close()
 
 
-def _embedded_server() -> Target:
-    # The embedded server's module (subprocess, its package lookup) only when it is the fallback.
+def _embedded_server(directory: Path | None = None) -> Target:
+    # The embedded server's module (subprocess, its package lookup) only when it is used.
     from litellm_dbctl.db import embedded
 
-    server = embedded.ensure_running(embedded.data_dir())
+    server = embedded.ensure_running(directory or embedded.data_dir())
     return Target(server.url, "embedded", embedded_dir=server.directory)
 
 
