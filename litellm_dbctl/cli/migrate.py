@@ -118,20 +118,22 @@ def deploy(
             progress.close()
     s = common.settings(ctx)
     if dry_run:
-        if s.output == "json" and not s.quiet:
+        head = f"{len(result.pending)} migration(s) would be applied"
+        if s.output == "json":
             common.dump_json({"dry_run": True, "source": result.source, "pending": list(result.pending)})
         elif not s.quiet:
             for name in result.pending:
                 typer.echo(name)
                 if sql:
                     typer.echo(source.get(name).sql.rstrip() + "\n")
-            typer.echo(f"{len(result.pending)} migration(s) would be applied", err=True)
+            typer.echo(head, err=True)
+        if result.pending:
+            common.name_found(ctx, head, list(result.pending))
         common.exit_with(int(ExitCode.PENDING) if result.pending else 0)
         return
     if s.output == "json":
-        if not s.quiet:
-            common.dump_json({"dry_run": False, "source": result.source, "applied": list(result.applied),
-                              "seconds": round(result.seconds, 3)})
+        common.dump_json({"dry_run": False, "source": result.source, "applied": list(result.applied),
+                          "seconds": round(result.seconds, 3)})
     elif result.applied:
         common.line(ctx, f"applied {len(result.applied)} migration{'s' if len(result.applied) != 1 else ''} "
                          f"in {result.seconds:.1f} s")
@@ -166,8 +168,7 @@ def resolve(
     result = record(common.target(ctx, direct=True), source, applied=applied, rolled_back=rolled_back,
                     dry_run=dry_run, lock_timeout=lock_timeout)
     if common.settings(ctx).output == "json":
-        if not common.settings(ctx).quiet:
-            common.dump_json(result)
+        common.dump_json(result)
     else:
         undone = f"; {result.rows_rolled_back} failed row(s) marked rolled back" if result.rows_rolled_back else ""
         common.line(ctx, f"{'would record' if dry_run else 'recorded'} {result.migration} as {result.resolved}{undone}")
@@ -181,7 +182,7 @@ SHADOW_URL = typer.Option(None, "--shadow-url", metavar="URL",
 
 def _differences(ctx: typer.Context, differences: tuple[Difference, ...]) -> None:
     common.emit(ctx, [{"kind": d.kind, "name": d.name, "change": d.change, "detail": d.describe()}
-                      for d in differences], ["kind", "name", "change", "detail"])
+                      for d in differences], ["kind", "name", "change", "detail"], report=True)
 
 
 def _differences_json(differences: tuple[Difference, ...]) -> list[dict[str, Any]]:
@@ -214,10 +215,9 @@ def baseline(
     result = schema.baseline(common.target(ctx, direct=True), source, to=to, shadow_url=shadow_url,
                              dry_run=dry_run, lock_timeout=lock_timeout)
     if common.settings(ctx).output == "json":
-        if not common.settings(ctx).quiet:
-            common.dump_json({"dry_run": result.dry_run, "compared_with": result.compared_with,
-                              "matched": result.matched, "recorded": list(result.recorded),
-                              "differences": _differences_json(result.differences)})
+        common.dump_json({"dry_run": result.dry_run, "compared_with": result.compared_with,
+                          "matched": result.matched, "recorded": list(result.recorded),
+                          "differences": _differences_json(result.differences)})
     elif not result.matched:
         _differences(ctx, result.differences)
     if not result.matched:
@@ -254,15 +254,14 @@ def diff(
     for note in result.notes:
         common.info(ctx, f"note: {note}")
     if common.settings(ctx).output == "json":
-        if not common.settings(ctx).quiet:
-            common.dump_json({"compared_with": result.compared_with, "replayed": len(result.replayed),
-                              "differences": _differences_json(result.differences), "notes": list(result.notes)})
+        common.dump_json({"compared_with": result.compared_with, "replayed": len(result.replayed),
+                          "differences": _differences_json(result.differences), "notes": list(result.notes)})
     else:
         _differences(ctx, result.differences)
         common.line(ctx, f"{len(result.differences) or 'no'} difference(s) from {result.compared_with}")
     if result.differences:
-        if common.settings(ctx).quiet:
-            typer.echo(f"dbctl: drift: {len(result.differences)} difference(s)", err=True)
+        common.name_found(ctx, f"drift: {len(result.differences)} difference(s) from {result.compared_with}",
+                          [f"{d.kind} {d.name} {d.change}" for d in result.differences])
         common.exit_with(int(ExitCode.PENDING))
 
 
@@ -287,14 +286,17 @@ def indexes(
 
     report = request_log.ensure(common.target(ctx, direct=True), dry_run=dry_run, lock_timeout=lock_timeout,
                                 statement_lock_timeout=statement_lock_timeout)
-    common.emit(ctx, report.actions, ["index", "table", "action", "detail"],
+    common.emit(ctx, report.actions, ["index", "table", "action", "detail"], report=True,
                 json_payload={"dry_run": report.dry_run, "indexes": report.actions})
     changes = report.changes
     common.line(ctx, f"{len(changes)} change(s) {'needed' if dry_run else 'made'}" if changes
                 else "every request-log index is in place")
     if any(a.action == "incomplete" for a in report.actions):
+        common.name_found(ctx, "request-log indexes left incomplete",
+                          [f"{a.index} ({a.detail})" for a in report.actions if a.action == "incomplete"])
         common.exit_with(int(ExitCode.INTEGRITY))
     elif dry_run and changes:
+        common.name_found(ctx, f"{len(changes)} change(s) needed", [f"{a.index} ({a.action})" for a in changes])
         common.exit_with(int(ExitCode.PENDING))
 
 
@@ -321,13 +323,15 @@ def lint(
     report = linter.lint(common.target(ctx, direct=True), source, everything=everything, exclude=exclude)
     rows = [{"location": f.location, "severity": f.severity, "rule": f.rule, "table": f.table,
              "size": _size(f.estimated_rows, f.bytes), "message": f.message} for f in report.findings]
-    common.emit(ctx, rows, ["location", "severity", "rule", "table", "size", "message"],
+    common.emit(ctx, rows, ["location", "severity", "rule", "table", "size", "message"], report=True,
                 json_payload={"linted": list(report.linted), "findings": report.findings})
     files = len({f.migration for f in report.findings})
     scope = f"{len(report.linted)} {'' if everything else 'pending '}migration(s)"
     common.line(ctx, f"{len(report.findings)} finding(s) in {files} of {scope}" if report.findings
                 else f"no lock risk found in {scope}")
     if report.findings:
+        common.name_found(ctx, f"{len(report.findings)} lock risk(s) found",
+                          [f"{f.location} {f.rule}" for f in report.findings])
         common.exit_with(int(ExitCode.PENDING))
 
 
