@@ -115,7 +115,7 @@ def test_db_doctor_exit_3_naming_the_failed_check_and_1_when_it_cannot_run(cli) 
 def test_a_named_thing_that_is_not_there_is_exit_2(cli, args, error) -> None:
     result = cli(*args)
     assert result.code == ExitCode.USAGE and result.stdout == "", result
-    assert [line for line in result.stderr.splitlines() if line.startswith("dbctl: error:")][0].startswith(error)
+    assert next(line for line in result.stderr.splitlines() if line.startswith("dbctl: error:")).startswith(error)
 
 
 def test_a_near_miss_area_gets_the_closest_as_hint(cli) -> None:

@@ -164,8 +164,10 @@ def usage_error(exc: click.exceptions.UsageError) -> CliError:
         message = f"no such command: {' '.join([*ctx.command_path.split()[1:], typo])}"
     if typo:
         close = difflib.get_close_matches(typo, names, n=1)
-        if close:
-            hint = f"did you mean {close[0]}?" if typo.startswith("-") else f"did you mean `{ctx.command_path} {close[0]}`?"
+        if close and typo.startswith("-"):
+            hint = f"did you mean {close[0]}?"
+        elif close and ctx is not None:
+            hint = f"did you mean `{ctx.command_path} {close[0]}`?"
     if message[:1].isupper() and not message[1:2].isupper():
         message = message[0].lower() + message[1:]
     return CliError(message.rstrip("."), int(ExitCode.USAGE), hint)

@@ -222,12 +222,12 @@ def status_command(
     columns = ["entity", "id", "name", "spend", "max_budget", "soft_budget", "used_pct", "next_reset", "flag"]
     common.emit(ctx, [_status_record(r) for r in rows], columns, report=fail_over,
                 json_payload=[common.to_jsonable(r) for r in rows])
-    over = [r for r in rows if r.flag == "over"]
-    common.line(ctx, f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'}, {len(over)} over budget")
-    if fail_over and over:
-        common.name_found(ctx, f"{len(over)} entit{'y' if len(over) == 1 else 'ies'} over budget",
+    over_budget = [r for r in rows if r.flag == "over"]
+    common.line(ctx, f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'}, {len(over_budget)} over budget")
+    if fail_over and over_budget:
+        common.name_found(ctx, f"{len(over_budget)} entit{'y' if len(over_budget) == 1 else 'ies'} over budget",
                           [f"{r.entity} {r.id}{f' ({r.name})' if r.name and r.name != r.id else ''} "
-                           f"spent {float(r.spend or 0):g} of {float(r.max_budget or 0):g}" for r in over])
+                           f"spent {float(r.spend or 0):g} of {float(r.max_budget or 0):g}" for r in over_budget])
         common.exit_with(int(ExitCode.PENDING))
 
 

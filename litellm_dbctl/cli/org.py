@@ -41,7 +41,7 @@ def provision(
 
     Example: dbctl org provision --alias acme --max-budget 1000 --budget-duration 1mo --member ada@example.com:org_admin
     """
-    from litellm_dbctl.provision import spec_fields, specs
+    from litellm_dbctl.provision import spec_fields
 
     provisioning.check_limits(max_budget=max_budget, soft_budget=soft_budget, tpm_limit=tpm_limit,
                               rpm_limit=rpm_limit)

@@ -140,7 +140,7 @@ def check_limits(**flags: Any) -> None:
 def from_flags(ctx: typer.Context, section: str, record: dict[str, Any]) -> Any:
     """The spec of one command's flags (`section`: teams, users, organizations; None values left out).
     A bad value is reported naming its flag (`--budget-duration: ...`), not as a spec file's field path."""
-    from litellm_dbctl.common.errors import InvalidInput, InvalidSpec
+    from litellm_dbctl.common.errors import InvalidSpec
     from litellm_dbctl.provision import specs
 
     given = {k: v for k, v in record.items() if v is not None}

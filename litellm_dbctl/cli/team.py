@@ -45,7 +45,7 @@ def provision(
 
     Example: dbctl team provision --team-id research --max-budget 500 --budget-duration 1mo --member ada@example.com:admin
     """
-    from litellm_dbctl.provision import spec_fields, specs
+    from litellm_dbctl.provision import spec_fields
 
     provisioning.check_limits(max_budget=max_budget, soft_budget=soft_budget, member_budget=member_budget,
                               tpm_limit=tpm_limit, rpm_limit=rpm_limit)
