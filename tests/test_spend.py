@@ -400,7 +400,7 @@ def test_logs_one_request_with_payload(data: Database) -> None:
     table = run(data, "logs", "--request-id", row["request_id"])
     assert row["request_id"] in table.stdout and "Question" not in table.stdout
     missing = run(data, "logs", "--request-id", "no-such-request")
-    assert missing.code == 0 and "no spend logs match" in missing.stdout
+    assert missing.code == 2 and missing.stdout == "" and "'no-such-request'" in missing.stderr  # a named look-up
 
 
 def test_tz_shifts_only_what_is_shown_and_says_so_once(data: Database) -> None:

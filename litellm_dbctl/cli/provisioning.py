@@ -166,10 +166,20 @@ def _flag_problem(ctx: typer.Context, problem: str, record: dict[str, Any]) -> s
     field, text = found.groups()
     text = text.replace("exists neither in the file nor in the database", "does not exist")  # no file here
     options = [p for p in ctx.command.params if p.param_type_name == "option" and p.name]
-    named = ([p for p in options if p.name == field]
-             or [p for p in options if field in record and ctx.params.get(str(p.name)) is record[field]]
-             or [p for p in options if field.endswith("_" + str(p.name)) or field == f"{p.name}s"])
-    return f"{max(named[0].opts, key=len)}: {text}" if named else f"{field}: {text}"
+    flags = {o for p in options for o in p.opts}
+    named = ([max(p.opts, key=len) for p in options if p.name == field]
+             or [max(p.opts, key=len) for p in options if field in record and ctx.params.get(str(p.name)) is record[field]]
+             or [f for f in FLAG_OF.get(field, ()) if f in flags])
+    return f"{named[0]}: {text}" if named else f"{field}: {text}"
+
+
+# A spec field given by a flag of another name (the first the command has is meant).
+FLAG_OF: dict[str, tuple[str, ...]] = {
+    "team_alias": ("--alias",), "organization_alias": ("--alias",), "user_alias": ("--alias",),
+    "organization_id": ("--org-id", "--org"), "sso_user_id": ("--sso-id",), "user_email": ("--email",),
+    "user_role": ("--role",), "teams": ("--team",), "organizations": ("--org",), "members_with_roles": ("--member",),
+    "team_member_budget": ("--member-budget",), "team_member_budget_duration": ("--member-budget-duration",),
+}
 
 
 def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
