@@ -166,3 +166,12 @@ def test_quick_start_on_the_embedded_default(embedded_dir) -> None:
     for args in (["migrate", "deploy"], ["migrate", "indexes"], ["db", "doctor"], ["migrate", "diff"]):
         result = run_process(["--embedded", "-q", *args], env=env)
         assert (result.returncode, result.stdout, result.stderr) == (0, "", ""), (args, result)
+
+
+def test_budget_sync_check_names_what_it_would_change(cli, db) -> None:
+    fx.key(db, "k-due", key_alias="due", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)
+    quiet = cli("-q", "budget", "sync", "--now", "2026-06-10T12:00:00Z", "--check")
+    assert quiet.code == ExitCode.PENDING and quiet.stdout == ""
+    assert quiet.stderr.startswith("dbctl: would change: 1 window(s) reset") and quiet.stderr.endswith(": key k-due\n")
+    as_json = cli("-q", "budget", "sync", "--now", "2026-06-10T12:00:00Z", "--check", "--json")
+    assert as_json.code == ExitCode.PENDING and as_json.json()["dry_run"] is True

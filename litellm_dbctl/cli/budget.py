@@ -99,8 +99,8 @@ def sync_command(
     if result.invalidation_error:
         _stale_exit(result)
     if result.pending and result.dry_run:
-        if common.settings(ctx).quiet:
-            typer.echo(f"dbctl: {result.summary()}", err=True)
+        common.name_found(ctx, result.summary(), list(dict.fromkeys(
+            f"{c.entity} {common.shown_id(c.entity, c.id)}" for c in result.changes)))
         common.exit_with(int(ExitCode.PENDING))
 
 

@@ -99,4 +99,5 @@ def check(ctx: typer.Context) -> None:
     common.line(ctx, f"checked {len(runnable)} statements: {len(findings)} problem(s)"
                 + (f"; skipped {len(skipped)} needing migrations this database lacks" if skipped else ""))
     if findings:
+        common.name_found(ctx, f"{len(findings)} statement problem(s)", [f"{f.query} ({f.stage})" for f in findings])
         raise typer.Exit(int(ExitCode.INTEGRITY))
