@@ -50,7 +50,7 @@ GLOBAL_OPTIONS: list[tuple[str, str]] = [
     ("--embedded", "Use dbctl's embedded PostgreSQL (also DBCTL_DATABASE_URL=embedded)."),
     ("--output table|json|csv", "Output format for data (default: table)."),
     ("--json", "Shorthand for --output json."),
-    ("-q, --quiet", "Print nothing on success (for cron)."),
+    ("-q, --quiet", "No diagnostics or success summaries (for cron); the data asked for is still printed."),
     ("-v, --verbose", "More diagnostics on stderr (a redacted traceback on errors); -vv for debug."),
     ("--no-color", "No colour (NO_COLOR is honoured too)."),
     ("-V, --version", "Print the version and exit."),
