@@ -206,3 +206,12 @@ def test_budget_sync_check_names_what_it_would_change(cli, db) -> None:
     assert quiet.stderr.startswith("dbctl: would change: 1 window(s) reset") and quiet.stderr.endswith(": key k-due\n")
     as_json = cli("-q", "budget", "sync", "--now", "2026-06-10T12:00:00Z", "--check", "--json")
     assert as_json.code == ExitCode.PENDING and as_json.json()["dry_run"] is True
+
+
+def test_daily_reconcile_dry_run_names_the_day_tables_it_would_change(cli, db) -> None:
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        fix_daily.insert_logs(conn, fix_daily.plain_logs(5, fix_daily.FIRST_DAY, 1, 5))
+    result = cli("-q", "daily", "reconcile", "--since", "2026-01-10", "--until", "2026-01-10", "--table", "team",
+                 "--dry-run")
+    assert result.code == ExitCode.PENDING and result.stdout == ""
+    assert result.stderr == "dbctl: would change 1 of 1 day(s): 2026-01-10 team\n"

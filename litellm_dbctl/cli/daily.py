@@ -189,6 +189,9 @@ def reconcile(
                      f"{totals['updated']} updated, {totals['merged']} merged, {totals['normalized']} normalized, "
                      f"{totals['pruned']} pruned; {totals['orphans_kept']} orphan key(s) kept; "
                      f"spend {totals['spend_delta']:+.6f}")
+    if dry_run and result.changed:
+        common.name_found(ctx, f"would change {totals['days_changed']} of {totals['days']} day(s)",
+                          [f"{r['date']} {r['table']}" for r in repairs if any(r[c] for c in REPAIR_COLUMNS[2:-1])])
     common.exit_with(3 if dry_run and result.changed else 0)
 
 
