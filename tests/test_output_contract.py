@@ -215,3 +215,8 @@ def test_daily_reconcile_dry_run_names_the_day_tables_it_would_change(cli, db) -
                  "--dry-run")
     assert result.code == ExitCode.PENDING and result.stdout == ""
     assert result.stderr == "dbctl: would change 1 of 1 day(s): 2026-01-10 team\n"
+
+
+def test_a_dry_run_provision_names_what_it_would_change(cli) -> None:
+    result = cli("-q", "team", "provision", "--team-id", "newteam", "--max-budget", "5", "--dry-run")
+    assert (result.code, result.stdout, result.stderr) == (3, "", "dbctl: 1 change(s) pending: create team newteam\n")

@@ -218,6 +218,8 @@ def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
     common.keep_until_exit(spec, outcome)
     published.raise_failure()
     if settings.dry_run and outcome.plan.changed:
+        common.name_found(ctx, f"{outcome.plan.summary().changed} change(s) pending",
+                          [f"{i.action} {i.kind} {i.id or i.label}" for i in outcome.plan.items if i.action != "unchanged"])
         raise typer.Exit(3)
 
 
@@ -229,6 +231,8 @@ def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSe
                                     dry_run=settings.dry_run, lock_timeout=settings.lock_timeout)
     report(ctx, outcome, settings).raise_failure()
     if settings.dry_run and outcome.plan.changed:
+        common.name_found(ctx, f"{outcome.plan.summary().changed} change(s) pending",
+                          [f"{i.action} {i.kind} {i.id or i.label}" for i in outcome.plan.items if i.action != "unchanged"])
         raise typer.Exit(3)
 
 
