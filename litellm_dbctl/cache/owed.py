@@ -75,6 +75,39 @@ def finish(conn: psycopg.Connection, redis_url: str, owed_now: Owed, *,
     return done
 
 
+def finish_earlier(conn: psycopg.Connection, redis_url: str, *, counters: bool,
+                   namespace: str | None = None) -> cache.Invalidation | None:
+    """Finish, in a transaction of its own, what earlier runs recorded and did not do (killed after
+    their commit, or Redis failed), creating the table first when missing: the one way every run that
+    records also settles leftovers before it changes anything. `counters=False` for runs other than
+    budget sync (see `owed`). None if nothing was owed; a RedisError ends the run, nothing changed."""
+    with conn.transaction():
+        prepare(conn)
+        earlier = owed(conn, counters=counters)
+        if not earlier:
+            return None
+        try:
+            return finish(conn, redis_url, earlier, namespace=namespace)
+        except cache.RedisError as exc:
+            raise cache.RedisError(f"finishing the invalidations earlier runs owe the proxies: {exc.message}",
+                                   hint="nothing was changed; they stay recorded for the next run") from None
+
+
+def done(conn: psycopg.Connection, ids: Sequence[int]) -> bool:
+    """After the commit, once Redis has what rows `ids` recorded: delete them. A database error only
+    leaves them (False): the next run repeats those invalidations, which is harmless."""
+    import psycopg  # loaded already by the connection
+
+    if not ids:
+        return True
+    try:
+        with conn.transaction():
+            sqlfiles.run(conn, "cache/owed_done", {"ids": list(ids)})
+    except psycopg.Error:
+        return False
+    return True
+
+
 def invalidate(redis_url: str, spent: Sequence[cache.EntityRef], limited: Sequence[cache.EntityRef], *,
                namespace: str | None = None) -> cache.Invalidation:
     """Counters and cached objects of `spent`, cached objects only of `limited`, summed."""
