@@ -23,7 +23,7 @@ from litellm_dbctl.common import checks, durations, pausepoints
 from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.db import database, sqlfiles
-from litellm_dbctl.provision import lookup, tokens
+from litellm_dbctl.provision import lookup, team_keys, tokens
 from litellm_dbctl.provision.apply import (
     REPLANS,
     Invalidated,
@@ -104,8 +104,9 @@ def _check(new: NewKey) -> None:
 
 def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run: bool = False,
            lock_timeout: float = 30.0, now: datetime | None = None) -> Created:
-    """Insert one key after LiteLLM's checks (alias unused, team exists, owner exists) and, for a
-    chosen raw key, that no key holds its value yet."""
+    """Insert one key after LiteLLM's checks (alias unused, team exists, owner exists, a team key
+    within its team's models and limits: `team_keys`) and, for a chosen raw key, that no key holds
+    its value yet."""
     _check(new)
     moment = now or datetime.now(timezone.utc)
 
@@ -115,12 +116,20 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
                                        what="key create", scope="xact"):
             if new.key_alias and sqlfiles.run(conn, "key/alias_taken", {"alias": new.key_alias}):
                 raise InvalidInput(f"key alias {new.key_alias!r} is already in use (LiteLLM requires unique aliases)")
-            team_id = lookup.find_group(conn, "team", new.team)["team_id"] if new.team else None
+            team = lookup.find_group(conn, "team", new.team) if new.team else None
+            team_id = team["team_id"] if team else None
             if new.user_id and not sqlfiles.run(conn, "key/user_exists", {"user_id": new.user_id}):
                 raise InvalidInput(f"no user {new.user_id!r}; create it first (dbctl user provision --user-id ...)")
             fields: dict[str, Any] = {"user_id": new.user_id, "team_id": team_id, "models": list(new.models),
                                       "max_budget": new.max_budget, "tpm_limit": new.tpm_limit,
                                       "rpm_limit": new.rpm_limit, "metadata": new.metadata or {}}
+            refused = team_keys.problems(fields, team) if team else []
+            if team and not refused and team_keys.guaranteed(fields):
+                others = sqlfiles.run(conn, "key/team_limits", {"team_ids": [team_id]})
+                refused = team_keys.allocation_problems(fields, others, team)
+            if refused:
+                field, why = refused[0]
+                raise InvalidInput(f"--{field.replace('_', '-')}: {why}")
             if new.budget_duration:
                 fields["budget_duration"] = new.budget_duration
                 fields["budget_reset_at"] = utc_naive(durations.next_reset(new.budget_duration, moment, options.policy))
