@@ -141,3 +141,33 @@ def test_a_dry_run_with_redis_records_nothing(cli, db: Database, tokens: dict[st
     result = cli("key", "block", "k2", "--dry-run", "--redis-url", REDIS, "--redis-namespace", namespace)
     assert result.code == 3, result
     assert owed_rows(db) == []
+
+
+def test_two_runs_creating_the_owed_table_at_once_both_go_on(db: Database) -> None:
+    """A key command and a budget sync hold different locks: both may create dbctl's table at the
+    same moment. The loser's CREATE ... IF NOT EXISTS fails on the catalog's unique index when the
+    winner commits; that failure means the table is there, and the loser's transaction goes on."""
+    import threading
+
+    import psycopg
+
+    from litellm_dbctl.cache import owed
+
+    winner = psycopg.connect(db.url)
+    winner.execute("SELECT 1")  # open its transaction: prepare's block is then a savepoint in it
+    owed.prepare(winner)  # inside winner's open transaction: not committed yet
+    outcome: list[object] = []
+
+    def loser() -> None:
+        with psycopg.connect(db.url) as conn, conn.transaction():
+            owed.prepare(conn)  # waits for the winner, then loses the race
+            outcome.append(conn.execute("SELECT count(*) FROM dbctl_pending_invalidations").fetchone())
+
+    thread = threading.Thread(target=loser)
+    thread.start()
+    thread.join(0.5)
+    assert thread.is_alive()  # blocked behind the winner's uncommitted CREATE
+    winner.commit()
+    winner.close()
+    thread.join(10)
+    assert outcome == [(0,)]

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import psycopg
+import psycopg.errors
 
 from litellm_dbctl.cache import invalidate as cache
 from litellm_dbctl.common import jsontext
 from litellm_dbctl.db import sqlfiles
-
-if TYPE_CHECKING:
-    import psycopg
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,14 @@ class Owed:
 
 def prepare(conn: psycopg.Connection) -> None:
     """Create the table if it is missing (dbctl's, not a LiteLLM migration). Call it outside the
-    transaction that records, under the run's advisory lock."""
-    sqlfiles.run(conn, "cache/create_owed")
+    transaction that records. Runs of different lock families (a key command and a budget sync) may
+    create it at the same moment: the loser's CREATE ... IF NOT EXISTS fails on the catalog's unique
+    index once the winner commits, and that failure means the table is there."""
+    try:
+        with conn.transaction():  # a savepoint, so the caller's transaction survives the race
+            sqlfiles.run(conn, "cache/create_owed")
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+        pass
 
 
 def record(conn: psycopg.Connection, command: str, spent: Sequence[cache.EntityRef],
