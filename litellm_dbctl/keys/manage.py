@@ -48,7 +48,7 @@ def _bounded(target: Target, command: str, lock_timeout: float, attempt: Callabl
 class NewKey:
     """What `key create` asks for; None leaves LiteLLM's default."""
 
-    user_id: str | None = None
+    user_id: str | None = None  # the owner as any user reference: user_id, SSO id or email
     team: str | None = None  # team_id or team_alias
     key_alias: str | None = None
     models: Sequence[str] = ()
@@ -96,10 +96,8 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
                                        what="key create", scope="xact"):
             if new.key_alias and sqlfiles.run(conn, "key/alias_taken", {"alias": new.key_alias}):
                 raise InvalidInput(f"key alias {new.key_alias!r} is already in use (LiteLLM requires unique aliases)")
-            team_id = lookup.find_group(conn, "team", new.team)["team_id"] if new.team else None
-            if new.user_id and not sqlfiles.run(conn, "key/user_exists", {"user_id": new.user_id}):
-                raise InvalidInput(f"no user {new.user_id!r}; create it first (dbctl user provision --user-id ...)")
-            fields: dict[str, Any] = {"user_id": new.user_id, "team_id": team_id, "models": list(new.models),
+            team_id, user_id = lookup.group_id(conn, "team", new.team), lookup.user_id(conn, new.user_id)
+            fields: dict[str, Any] = {"user_id": user_id, "team_id": team_id, "models": list(new.models),
                                       "max_budget": new.max_budget, "tpm_limit": new.tpm_limit,
                                       "rpm_limit": new.rpm_limit, "metadata": new.metadata or {}}
             if new.budget_duration:
