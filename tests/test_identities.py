@@ -118,3 +118,47 @@ def test_org_alias_two_orgs_share_is_exit_2(cli, db, people) -> None:
     org(db, "org-2", "b2", organization_alias="acme")
     result = cli("budget", "status", "--org", "acme")
     assert result.code == 2 and "org-1" in result.stderr and "org-2" in result.stderr, result
+
+
+def test_the_budgets_file_names_entities_as_the_spec_does(cli, db, people, tmp_path) -> None:
+    path = tmp_path / "budgets.yaml"
+    path.write_text("users:\n  - user_email: ADA@example.com\n    max_budget: 7\n"
+                    "teams:\n  - team_id: Research\n    max_budget: 8\n"  # an alias where an id goes: as --team
+                    "organizations:\n  - organization_alias: acme\n    max_budget: 9\n")
+    result = cli("budget", "sync", "--no-resets", "--file", str(path), "--json")
+    assert result.code == 0, result
+    assert {(c["entity"], c["id"]) for c in result.json()["changes"]} == {("user", "ada-id"), ("team", "research"),
+                                                                          ("org", "org-1")}
+    assert "deprecated" not in result.stderr
+    assert db.value("SELECT max_budget FROM \"LiteLLM_UserTable\" WHERE user_id = 'ada-id'") == 7
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("teams:\n  - team_alias: Reserch\n    max_budget: 1\n",
+     "budgets.yaml:2: teams[0].team_alias: no team 'Reserch' (closest: 'Research', 'research')"),
+    ("users:\n  - user_email: ada@exmple.com\n    max_budget: 1\n",
+     "budgets.yaml:2: users[0].user_email: no user 'ada@exmple.com' (closest: 'ada@example.com')"),
+    ("organizations:\n  - organization_id: acmee\n    max_budget: 1\n",
+     "budgets.yaml:2: organizations[0].organization_id: no organization 'acmee' (closest: 'acme')"),
+])
+def test_an_unknown_entity_in_the_budgets_file_is_exit_2_naming_file_line_and_field(cli, db, people, tmp_path, text,
+                                                                                 expected) -> None:
+    path = tmp_path / "budgets.yaml"
+    path.write_text(text)
+    result = cli("budget", "sync", "--no-resets", "--file", str(path))
+    assert result.code == 2, result
+    assert result.stderr.strip().endswith(expected), result
+
+
+def test_an_ambiguous_name_in_the_budgets_file_is_exit_2_naming_both(cli, db, people, tmp_path) -> None:
+    team(db, "research-2", team_alias="Research")
+    user(db, "ada-2", user_email="Ada@Example.com")
+    path = tmp_path / "budgets.yaml"
+    path.write_text("teams:\n  - team_alias: Research\n    max_budget: 1\n"
+                    "users:\n  - user_email: ada@example.com\n    max_budget: 1\n")
+    result = cli("budget", "sync", "--no-resets", "--file", str(path))
+    assert result.code == 2, result
+    assert "budgets.yaml:2: teams[0].team_alias: 'Research' is the alias of 2 teams: research, research-2" \
+        in result.stderr
+    assert "budgets.yaml:5: users[0].user_email: 'ada@example.com' is the user email of 2 users: ada-2, ada-id" \
+        in result.stderr

@@ -87,6 +87,8 @@ def sync_command(
     checks.flag("--min-drift", min_drift, checks.number)
     moment = _timestamp(now)
     spec = limits.load(file, policy) if file else None
+    if spec is not None and spec.deprecation():
+        common.info(ctx, f"dbctl: warning: {spec.deprecation()}")
     options = SyncOptions(
         now=moment, policy=policy, resets=resets, rollover=rollover,
         default_end_user_budget=end_user_budget, limits=spec, repair_spend=repair_spend,
