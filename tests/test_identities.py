@@ -162,3 +162,26 @@ def test_an_ambiguous_name_in_the_budgets_file_is_exit_2_naming_both(cli, db, pe
         in result.stderr
     assert "budgets.yaml:5: users[0].user_email: 'ada@example.com' is the user email of 2 users: ada-2, ada-id" \
         in result.stderr
+
+
+@pytest.mark.parametrize("args,named", [
+    (["team", "add-member", "Reserch", "ada@example.com"], "team 'Reserch'"),
+    (["org", "add-member", "acmee", "ada@example.com"], "organization 'acmee'"),
+    (["user", "provision", "--email", "z@x.io", "--team", "Reserch"], "team 'Reserch'"),
+    (["team", "provision", "--team-id", "x", "--org", "acmee"], "organization 'acmee'"),
+])
+def test_provisioning_flags_naming_nothing_offer_the_closest_names(cli, db, people, args, named) -> None:
+    result = cli(*args)
+    assert result.code == 2, result
+    assert named in result.stderr and ("'Research'" in result.stderr or "'acme'" in result.stderr), result
+
+
+@pytest.mark.parametrize("args", [["user", "list", "--team", "Reserch"], ["team", "list", "--org", "acmee"],
+                                  ["team", "show", "Reserch"], ["org", "show", "acmee"], ["user", "show", "ada@exmple.com"],
+                                  ["team", "remove-member", "Reserch", "ada-id"], ["key", "list", "--team", "Reserch"],
+                                  ["key", "create", "--team", "Reserch"]])
+def test_every_entity_flag_and_argument_naming_nothing_is_exit_2_with_the_closest(cli, people, args) -> None:
+    result = cli(*args)
+    assert result.code == 2, result
+    first, hint = result.stderr.splitlines()[:2]
+    assert first.startswith("dbctl: error: no ") and hint.startswith("dbctl: hint: closest: "), result

@@ -44,7 +44,8 @@ class Ambiguous(InvalidInput):
         self.kind, self.ref, self.how, self.ids = kind, ref, how, tuple(ids)
         named = [i[:12] + "…" if kind == "key" else i for i in self.ids]  # a token shortened as key list shows it
         super().__init__(f"{shown(ref)} is the {how.replace('_', ' ')} of {len(ids)} {NOUNS[kind]}s: "
-                         f"{', '.join(named)}", hint=f"give the {NOUNS[kind]}'s id")
+                         f"{', '.join(named)}", hint="give its whole token (key list --full-hash)" if kind == "key"
+                         else f"give the {NOUNS[kind]}'s id")
 
 
 class Unknown(InvalidInput):
@@ -56,7 +57,8 @@ class Unknown(InvalidInput):
         super().__init__(f"no {NOUNS[kind]} {shown(ref)}", hint=self.suggestion())
 
     def suggestion(self) -> str:
-        given = f"a {NOUNS[self.kind]} is given by {GIVEN_BY[self.kind]}"
+        noun = NOUNS[self.kind]
+        given = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} is given by {GIVEN_BY[self.kind]}"
         if self.closest:
             return f"closest: {', '.join(map(repr, self.closest))} ({given})"
         return f"no close match ({given})"

@@ -41,11 +41,15 @@ class Snapshot:
     taken_tokens: Mapping[str, Row] = field(default_factory=dict)  # token -> the key holding it
     team_members: Mapping[tuple[str, str], Row] = field(default_factory=dict)  # (user_id, team_id) -> membership
     org_members: Mapping[tuple[str, str], Row] = field(default_factory=dict)  # (user_id, organization_id) -> membership
+    # kind (team, org) -> every name in the database, read only when a reference to one names none:
+    # the closest names its message offers
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, *, orgs: Sequence[Row] = (), teams: Sequence[Row] = (), users: Sequence[Row] = (),
            keys: Sequence[Row] = (), taken_tokens: Sequence[Row] = (), team_members: Sequence[Row] = (),
-           org_members: Sequence[Row] = (), budgets: Sequence[Row] = ()) -> Snapshot:
+           org_members: Sequence[Row] = (), budgets: Sequence[Row] = (),
+           names: Mapping[str, tuple[str, ...]] | None = None) -> Snapshot:
         """A snapshot of these rows, each budget row attached to the rows that point at it."""
         by_id = {b["budget_id"]: b for b in budgets}
         return cls(
@@ -56,6 +60,7 @@ class Snapshot:
             {r["token"]: r for r in taken_tokens},
             {(r["user_id"], r["team_id"]): _with_budget(r, by_id.get(r.get("budget_id"))) for r in team_members},
             {(r["user_id"], r["organization_id"]): r for r in org_members},
+            dict(names or {}),
         )
 
 
@@ -117,8 +122,12 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snaps
     budget_ids |= {(r.get("metadata") or {}).get("team_member_budget_id") for r in teams}
     ids = sorted(b for b in budget_ids if isinstance(b, str))
     budgets = _rows(conn, "budget_row/read_for_plan", {"ids": ids}) if ids else []
+    names = {kind: tuple(lookup.names(conn, kind)) for kind, rows, refs, own in (
+        ("org", orgs, org_refs, {r for o in spec.organizations for r in (o.organization_id, o.organization_alias)}),
+        ("team", teams, team_refs, {r for t in spec.teams for r in (t.team_id, t.team_alias)}))
+        if refs - own - {n for r in rows for n in (r[lookup.GROUP_KINDS[kind][0]], r[lookup.GROUP_KINDS[kind][1]])}}
     return Snapshot.of(orgs=orgs, teams=teams, users=users, keys=keys, taken_tokens=taken, team_members=tms,
-                       org_members=oms, budgets=budgets)
+                       org_members=oms, budgets=budgets, names=names)
 
 
 def _named(rows: Sequence[Row], id_name: str, alias_name: str, refs: set[str]) -> list[str]:
