@@ -6,7 +6,9 @@ exactly one of them has. A key by alias, token hash, a hash prefix of 8+ charact
 (hashed before any query, never sent, printed or logged).
 
 `Users` and `Groups` index rows already read (the planner's snapshot, a command's one-row read);
-`find_user`, `find_group` and `find_key` read what one reference may name and apply the same rule.
+`find_user`, `find_group` and `find_key` read what one reference may name and apply the same rule
+(common.identities: the rule itself, and the messages for a name that matches nothing, with the
+closest names, or several rows). Every command resolves its flags and arguments here.
 """
 
 from __future__ import annotations
