@@ -185,3 +185,10 @@ def test_every_entity_flag_and_argument_naming_nothing_is_exit_2_with_the_closes
     assert result.code == 2, result
     first, hint = result.stderr.splitlines()[:2]
     assert first.startswith("dbctl: error: no ") and hint.startswith("dbctl: hint: closest: "), result
+
+
+def test_a_budgets_file_problem_names_the_line_of_the_identity_field(cli, people, tmp_path) -> None:
+    path = tmp_path / "budgets.yaml"
+    path.write_text("teams:\n  - max_budget: 1\n    team_alias: Reserch\n")
+    result = cli("budget", "sync", "--no-resets", "--file", str(path))
+    assert result.code == 2 and "budgets.yaml:3: teams[0].team_alias: no team 'Reserch'" in result.stderr, result

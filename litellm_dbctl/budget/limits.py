@@ -77,7 +77,7 @@ class LimitEntry:
     identity: str  # which identity field the entry used, as written
     name: str  # its value: a reference, resolved as on the command line (common.identities)
     fields: Mapping[str, Any]  # only the limits the entry declares (None clears one)
-    line: int
+    line: int  # of its identity field
     index: int = 0  # its place in the section
 
     @property
@@ -182,7 +182,7 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
     if node.id != "mapping":
         problems.append(f"{where}: expected a mapping like {{{spec.identities[0]}: ..., max_budget: ...}}")
         return None
-    identity: tuple[str, str] | None = None
+    identity: tuple[str, str, int] | None = None  # field, value, line
     identity_given = False  # an unusable one is reported as such, not also as missing
     fields: dict[str, Any] = {}
     before = len(problems)
@@ -198,7 +198,7 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
                 problems.append(f"{here}: give one of {' or '.join(spec.identities)}, not several")
                 continue
             try:
-                identity = (name, checks.name(given))
+                identity = (name, checks.name(given), _line(key_node))
             except checks.InvalidValue as exc:
                 problems.append(f"{here}: {exc}")
         elif name in fields:
@@ -218,7 +218,7 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
         problems.append(f"{where}: missing {' or '.join(spec.identities)}")
     if len(problems) > before or identity is None:
         return None
-    return LimitEntry(section, identity[0], identity[1], fields, _line(node), index)
+    return LimitEntry(section, identity[0], identity[1], fields, identity[2], index)
 
 
 def _line(node: Any) -> int:
