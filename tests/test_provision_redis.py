@@ -90,7 +90,8 @@ def test_json_output_gains_the_redis_error_and_the_stale_objects(
     result = cli("provision", "apply", spec, "--redis-url", url, "--redis-namespace", namespace, "--json")
     assert result.code == 1, result
     payload = result.json()
-    assert list(payload) == ["dry_run", "summary", "items", "chunks", "rows_written", "keys", "cache", "redis"]
+    assert list(payload) == ["dry_run", "summary", "items", "chunks", "rows_written", "keys", "created", "cache",
+                            "redis"]
     assert payload["summary"]["create"] == 2 and payload["summary"]["update"] == 2
     [key] = payload["keys"]
     assert key["key_alias"] == "ci-bot" and result.stdout.count(key["key"]) == 1

@@ -87,6 +87,8 @@ def sync_command(
     checks.flag("--min-drift", min_drift, checks.number)
     moment = _timestamp(now)
     spec = limits.load(file, policy) if file else None
+    if spec is not None and spec.deprecation():
+        common.info(ctx, f"dbctl: warning: {spec.deprecation()}")
     options = SyncOptions(
         now=moment, policy=policy, resets=resets, rollover=rollover,
         default_end_user_budget=end_user_budget, limits=spec, repair_spend=repair_spend,
@@ -196,10 +198,11 @@ def status_command(
     types: Optional[list[str]] = typer.Option(None, "--type", "-t", metavar="TYPE",
                                               help="Only these entity types (repeatable): key, user, team, org, "
                                                    "end_user, tag, team_member."),
-    team: Optional[str] = typer.Option(None, "--team", metavar="TEAM_ID",
-                                       help="Only the team, its keys, members and memberships."),
-    org: Optional[str] = typer.Option(None, "--org", metavar="ORG_ID",
-                                      help="Only the organization, its teams, their keys, and its users."),
+    team: Optional[str] = typer.Option(None, "--team", metavar="TEAM",
+                                       help="Only the team (id or alias), its keys, members and memberships."),
+    org: Optional[str] = typer.Option(None, "--org", metavar="ORG",
+                                      help="Only the organization (id or alias), its teams, their keys, and its "
+                                           "users."),
     near: float = typer.Option(80.0, "--near", metavar="PERCENT", min=0,
                                help="Flag 'near' from this share of max_budget."),
     over: bool = typer.Option(False, "--over", help="Only entities over their max_budget."),

@@ -182,6 +182,9 @@ def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSe
         raise typer.Exit(3)
 
 
+CREATED_KINDS = ("organization", "team", "user")  # objects whose id a run prints (keys: their raw key)
+
+
 class StaleCache(OperationalError):
     """Redis failed after the commit. Raised only once the result is shown (a created raw key is
     printed once, ever), naming what proxies may serve stale: a re-run finds nothing to redo."""
@@ -267,8 +270,10 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Publis
     summary = plan.summary()
     keys = [{"key_alias": k.key_alias, "key": k.raw, "key_name": k.key_name, "token": k.token}
             for k in outcome.created_keys]
+    created = [] if dry_run else [{"kind": i.kind, "id": i.id, "label": i.label} for i in plan.items
+                                  if i.action == "create" and i.kind in CREATED_KINDS]
     if s.output == "json":
-        if s.quiet and not keys:
+        if s.quiet and not keys and not created:
             return
         common.dump_json({
             "dry_run": dry_run,
@@ -281,6 +286,7 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Publis
                         "unchanged": c.summary.unchanged, "rows_written": c.written} for c in outcome.chunks],
             "rows_written": outcome.written,
             "keys": keys,
+            "created": created,
             "cache": published.cache,
             "redis": published.redis,
         })
@@ -290,6 +296,8 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Publis
         rows = [{"action": i.action, "kind": i.kind, "id": i.id, "label": i.label,
                  "changes": _changes_text(i, 10_000 if s.output == "csv" else 160)} for i in shown]
         common.emit(ctx, rows, ["action", "kind", "id", "label", "changes"])
+    if created:  # the ids later commands take (a new user's generated user_id): data, even with -q
+        sys.stdout.write("".join(f"{c['kind']}\t{c['id']}\t{c['label']}\n" for c in created))
     if keys:  # the raw key exists only now: print it even with -q
         sys.stdout.write("".join(f"{k['key_alias'] or k['key_name']}\t{k['key']}\n" for k in keys))
         common.info(ctx, "store the key now: dbctl keeps only its SHA-256 and cannot show it again")

@@ -32,7 +32,7 @@ UNTIL = typer.Option(None, "--until", metavar="WHEN",
                      help="End (exclusive; a YYYY-MM-DD day is included). Same forms as --since. Default: now.")
 KEY = typer.Option(None, "--key", metavar="ALIAS|KEY_NAME", help="Only this key (alias, key_name like "
                    "'sk-...ab12', hash or its first 8+ characters, or the raw key); repeat for several.")
-USER = typer.Option(None, "--user", metavar="EMAIL|ID", help="Only this user; repeatable.")
+USER = typer.Option(None, "--user", metavar="EMAIL|ID", help="Only this user (user_id, SSO id or email); repeatable.")
 TEAM = typer.Option(None, "--team", metavar="ALIAS|ID", help="Only this team; repeatable.")
 ORG = typer.Option(None, "--org", metavar="ALIAS|ID", help="Only this organization; repeatable.")
 TAG = typer.Option(None, "--tag", metavar="TAG", help="Only requests carrying this tag; repeatable.")

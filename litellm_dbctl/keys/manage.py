@@ -67,7 +67,7 @@ def _bounded(target: Target, command: str, lock_timeout: float, attempt: Callabl
 class NewKey:
     """What `key create` asks for; None leaves LiteLLM's default."""
 
-    user_id: str | None = None
+    user_id: str | None = None  # the owner as any user reference: user_id, SSO id or email
     team: str | None = None  # team_id or team_alias
     key_alias: str | None = None
     models: Sequence[str] = ()
@@ -117,10 +117,8 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
             if new.key_alias and sqlfiles.run(conn, "key/alias_taken", {"alias": new.key_alias}):
                 raise InvalidInput(f"key alias {new.key_alias!r} is already in use (LiteLLM requires unique aliases)")
             team = lookup.find_group(conn, "team", new.team) if new.team else None
-            team_id = team["team_id"] if team else None
-            if new.user_id and not sqlfiles.run(conn, "key/user_exists", {"user_id": new.user_id}):
-                raise InvalidInput(f"no user {new.user_id!r}; create it first (dbctl user provision --user-id ...)")
-            fields: dict[str, Any] = {"user_id": new.user_id, "team_id": team_id, "models": list(new.models),
+            team_id, user_id = (team["team_id"] if team else None), lookup.user_id(conn, new.user_id)
+            fields: dict[str, Any] = {"user_id": user_id, "team_id": team_id, "models": list(new.models),
                                       "max_budget": new.max_budget, "tpm_limit": new.tpm_limit,
                                       "rpm_limit": new.rpm_limit, "metadata": new.metadata or {}}
             refused = team_keys.problems(fields, team) if team else []

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from litellm_dbctl.common import keyrefs, uuids
+from litellm_dbctl.common import identities, keyrefs, uuids
 from litellm_dbctl.common.errors import InvalidSpec
 from litellm_dbctl.provision import lookup, team_keys, tokens
 from litellm_dbctl.provision.proxy_settings import ProxySettings
@@ -35,6 +35,7 @@ class Names:
     spec_ids: Mapping[str, str]  # id given in the file -> the id it resolved to
     spec_aliases: Mapping[str, str]  # alias given in the file -> the id its entry resolved to
     groups: lookup.Groups
+    known: tuple[str, ...] = ()  # every name in the database, when a reference names none
 
     def find(self, ref: str) -> str | None:
         if ref in self.spec_ids:
@@ -52,7 +53,9 @@ class Names:
         what = self.groups.what
         if len(rows) > 1:
             return f"alias {ref!r} matches {len(rows)} {what}s in the database ({self.groups.ids(rows)}); use the id"
-        return f"{what} {ref!r} exists neither in the file nor in the database"
+        close = identities.closest(ref, (*self.spec_ids, *self.spec_aliases, *self.known))
+        return f"{what} {ref!r} exists neither in the file nor in the database" + (
+            f" (closest: {', '.join(map(repr, close))})" if close else "")
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,11 @@ def resolve(snapshot: Snapshot, spec: Spec, settings: ProxySettings) -> Resoluti
     org_ids = _group_ids(spec.organizations, "organization_id", "organization_alias", snapshot.orgs, problems)
     orgs = Names({o.organization_id: o.organization_id for o in spec.organizations if o.organization_id},
                  {o.organization_alias: i for o, i in zip(spec.organizations, org_ids) if o.organization_alias},
-                 snapshot.orgs)
+                 snapshot.orgs, snapshot.names.get("org", ()))
     team_ids = _group_ids(spec.teams, "team_id", "team_alias", snapshot.teams, problems)
     teams = Names({t.team_id: t.team_id for t in spec.teams if t.team_id},
-                  {t.team_alias: i for t, i in zip(spec.teams, team_ids) if t.team_alias}, snapshot.teams)
+                  {t.team_alias: i for t, i in zip(spec.teams, team_ids) if t.team_alias}, snapshot.teams,
+                  snapshot.names.get("team", ()))
     user_ids = _user_ids(spec.users, snapshot.users, problems)
 
     for team in spec.teams:  # organization references

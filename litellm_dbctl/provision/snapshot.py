@@ -42,11 +42,15 @@ class Snapshot:
     team_members: Mapping[tuple[str, str], Row] = field(default_factory=dict)  # (user_id, team_id) -> membership
     org_members: Mapping[tuple[str, str], Row] = field(default_factory=dict)  # (user_id, organization_id) -> membership
     team_keys: Mapping[str, tuple[Row, ...]] = field(default_factory=dict)  # team_id -> its keys' limits (team_keys)
+    # kind (team, org) -> every name in the database, read only when a reference to one names none:
+    # the closest names its message offers
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, *, orgs: Sequence[Row] = (), teams: Sequence[Row] = (), users: Sequence[Row] = (),
            keys: Sequence[Row] = (), taken_tokens: Sequence[Row] = (), team_members: Sequence[Row] = (),
-           org_members: Sequence[Row] = (), budgets: Sequence[Row] = (), team_keys: Sequence[Row] = ()) -> Snapshot:
+           org_members: Sequence[Row] = (), budgets: Sequence[Row] = (), team_keys: Sequence[Row] = (),
+           names: Mapping[str, tuple[str, ...]] | None = None) -> Snapshot:
         """A snapshot of these rows, each budget row attached to the rows that point at it."""
         by_id = {b["budget_id"]: b for b in budgets}
         return cls(
@@ -58,6 +62,7 @@ class Snapshot:
             {(r["user_id"], r["team_id"]): _with_budget(r, by_id.get(r.get("budget_id"))) for r in team_members},
             {(r["user_id"], r["organization_id"]): r for r in org_members},
             lookup.grouped(team_keys, "team_id"),
+            dict(names or {}),
         )
 
 
@@ -124,8 +129,12 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snaps
     guaranteed = any(team_keys.guaranteed(k.fields) for k in spec.keys) or any(team_keys.guaranteed(k) for k in keys)
     held = _rows(conn, "key/team_limits", {"team_ids": sorted(t["team_id"] for t in teams)}) \
         if guaranteed and teams else []
+    names = {kind: tuple(lookup.names(conn, kind)) for kind, rows, refs, own in (
+        ("org", orgs, org_refs, {r for o in spec.organizations for r in (o.organization_id, o.organization_alias)}),
+        ("team", teams, team_refs, {r for t in spec.teams for r in (t.team_id, t.team_alias)}))
+        if refs - own - {n for r in rows for n in (r[lookup.GROUP_KINDS[kind][0]], r[lookup.GROUP_KINDS[kind][1]])}}
     return Snapshot.of(orgs=orgs, teams=teams, users=users, keys=keys, taken_tokens=taken, team_members=tms,
-                       org_members=oms, budgets=budgets, team_keys=held)
+                       org_members=oms, budgets=budgets, team_keys=held, names=names)
 
 
 def _named(rows: Sequence[Row], id_name: str, alias_name: str, refs: set[str]) -> list[str]:
