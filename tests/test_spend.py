@@ -24,8 +24,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from litellm_dbctl.cli.spend import bar
-from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.common import periods
+from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.spend import report
 
 END = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)  # the data covers 2026-11-11 .. this moment

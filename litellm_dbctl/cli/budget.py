@@ -192,8 +192,8 @@ def _counts(inv: Any) -> dict[str, int]:
 def status_command(
     ctx: typer.Context,
     types: Optional[list[str]] = typer.Option(None, "--type", "-t", metavar="TYPE",
-                                              help="Only these entity types (repeat or comma-separate): key, "
-                                                   "user, team, org, end-user, tag, team-member."),
+                                              help="Only these entity types (repeatable): key, user, team, org, "
+                                                   "end_user, tag, team_member."),
     team: Optional[str] = typer.Option(None, "--team", metavar="TEAM_ID",
                                        help="Only the team, its keys, members and memberships."),
     org: Optional[str] = typer.Option(None, "--org", metavar="ORG_ID",

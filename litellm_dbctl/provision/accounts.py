@@ -88,7 +88,7 @@ def org(conn: psycopg.Connection, ref: str) -> OrgDetail:
 def keys(conn: psycopg.Connection, *, user_id: str | None = None, team: str | None = None, alias: str | None = None,
          limit: int = 1000) -> list[dict[str, Any]]:
     """Keys (never a raw key: the database does not have it) of a user_id, of a team (id or alias),
-    with an alias containing `alias` (case-insensitive); all of them when nothing is given."""
+    with an alias; all of them when nothing is given."""
     team_id = find_group(conn, "team", team)["team_id"] if team else None
     return _keys(conn, user_id, team_id, alias, limit)
 
