@@ -92,12 +92,16 @@ ROWS: dict[str, Row] = {
     "key --team unknown": Row(("key", "create", "--team", "no-such-team"), "no-such-team"),
     "team add-member unknown team": Row(("team", "add-member", "no-such-team", "u1"), "no-such-team"),
     # -- NUL and non-UTF-8 in flags --------------------------------------------------------
-    "team --alias NUL": Row(("team", "provision", "--alias", "a\x00b"), "team_alias"),
-    "team --alias non-UTF-8": Row(("team", "provision", "--alias", NON_UTF8_ARG), "team_alias"),
+    "team --alias NUL": Row(("team", "provision", "--alias", "a\x00b"), "--alias"),
+    "team --alias non-UTF-8": Row(("team", "provision", "--alias", NON_UTF8_ARG), "--alias"),
     "key --alias NUL": Row(("key", "create", "--user", "u1", "--alias", "a\x00b"), "--alias"),
     "key --alias non-UTF-8": Row(("key", "create", "--user", "u1", "--alias", NON_UTF8_ARG), "--alias"),
     "key --metadata NUL": Row(("key", "create", "--user", "u1", "--metadata", '{"a": "x\\u0000y"}'), "--metadata"),
     "spend --since NUL": Row(("spend", "summary", "--since", "7d\x00"), "--since"),
+    "spend --user non-UTF-8": Row(("spend", "summary", "--since", "7d", "--user", NON_UTF8_ARG), "--user"),
+    "spend top --tag NUL": Row(("spend", "top", "--by", "user", "--tag", "a\x00b"), "--tag"),
+    "spend logs --request-id NUL": Row(("spend", "logs", "--request-id", "a\x00b"), "--request-id"),
+    "key block KEY non-UTF-8": Row(("key", "block", NON_UTF8_ARG), "KEY"),
     # -- --key-stdin -----------------------------------------------------------------------
     "key --key-stdin non-UTF-8": Row(("key", "create", "--user", "u1", "--key-stdin"), "--key-stdin",
                                      stdin=b"sk-\xff\xfeabcdefghijklmnop\n"),
@@ -162,6 +166,68 @@ ROWS: dict[str, Row] = {
 }
 
 
+# -- NUL and non-UTF-8 in every option and argument, generated from the command tree ---------------
+# A value is checked as typed, before Click converts it (cli._checked_value): so every parameter of every
+# command is a row, and a new flag is one automatically. The database is a port nothing listens on: a
+# value that got past the edge would reach the connection and fail with exit 1, so exit 2 naming the
+# flag also proves nothing was read or written (ROWS above hold a few such values against a real one).
+UNREACHABLE = "postgresql://dbctl@127.0.0.1:1/none"
+BAD_TEXT = {"NUL": "a\x00b", "non-UTF-8": NON_UTF8_ARG}
+
+
+def _leaf_commands(command: Any, path: tuple[str, ...], ctx: Any) -> list[tuple[tuple[str, ...], Any]]:
+    if not hasattr(command, "list_commands"):
+        return [(path, command)]
+    return [leaf for name in command.list_commands(ctx)
+            for leaf in _leaf_commands(command.get_command(ctx, name), (*path, name), ctx)]
+
+
+def _flag_rows() -> dict[str, tuple[tuple[str, ...], str]]:
+    """id -> (argv with {bad} where the bad value goes, the name the error must give)."""
+    from litellm_dbctl import cli
+
+    root = cli.command()
+    rows: dict[str, tuple[tuple[str, ...], str]] = {
+        "--database-url": (("--database-url", "{bad}", "spend", "top", "--by", "user"), "--database-url"),
+        "--output": (("--output", "{bad}", "spend", "top", "--by", "user"), "--output"),
+    }
+    for path, command in _leaf_commands(root, (), root.make_context("dbctl", ["--help"], resilient_parsing=True)):
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
+        for param in command.params:
+            if param.param_type_name == "option" and (param.is_flag or param.count or param.name == "help"):
+                continue
+            named = cli._flag_name(param)
+            given = (*["x"] * arguments.index(param), "{bad}") if param in arguments else \
+                (named, *["{bad}"] * param.nargs)
+            rows[f"{' '.join(path)} {named}"] = ((*path, *given), named)
+    return rows
+
+
+FLAG_ROWS = _flag_rows()
+
+
+def test_the_generated_rows_cover_every_spend_filter() -> None:
+    for command in ("summary", "top", "daily", "logs", "export"):
+        for flag in ("--user", "--team", "--key", "--model", "--org", "--end-user", "--tag"):
+            assert f"spend {command} {flag}" in FLAG_ROWS, (command, flag)
+    assert len(FLAG_ROWS) > 200
+
+
+@pytest.mark.slow  # ~540 rows, in process, no database
+@pytest.mark.parametrize("bad", list(BAD_TEXT))
+@pytest.mark.parametrize("name", list(FLAG_ROWS))
+def test_nul_or_non_utf8_in_any_flag_is_refused_naming_it(name: str, bad: str) -> None:
+    args, named = FLAG_ROWS[name]
+    argv = [BAD_TEXT[bad] if a == "{bad}" else a for a in args]
+    result = invoke(["--database-url", UNREACHABLE, *argv] if argv[0] != "--database-url" else argv)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.code == 2, result
+    assert len(lines) == 1, result
+    assert lines[0].startswith(f"dbctl: error: {named}: ") and ("NUL" in lines[0] or "UTF-8" in lines[0]), result
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert result.stdout == ""
+
+
 def _fingerprint(db: Any) -> dict[str, str]:
     """Every public table's rows by xmin: equal before and after means nothing was written."""
     tables = [r["t"] for r in db.query("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'")]
@@ -169,7 +235,7 @@ def _fingerprint(db: Any) -> dict[str, str]:
                         f'FROM "{t}"') for t in tables}
 
 
-@pytest.mark.slow  # 68 rows, each a fresh database, a seeded spec and a fingerprint
+@pytest.mark.slow  # 72 rows, each a fresh database, a seeded spec and a fingerprint
 @pytest.mark.parametrize("name", list(ROWS))
 def test_bad_value_is_refused_at_the_edge(name: str, db: Any, tmp_path: Path) -> None:
     row = ROWS[name]

@@ -187,18 +187,10 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
 
 
 def _finish_earlier(conn: psycopg.Connection, options: SyncOptions) -> cache.Invalidation | None:
-    """Finish the invalidations earlier runs recorded and did not do (killed after their commit, or
-    Redis failed): first, so the proxies stop enforcing what those runs reset. None if none were owed."""
+    """Finish the invalidations earlier runs recorded and did not do, counters included: first, so the
+    proxies stop enforcing what those runs reset (`owed.finish_earlier`). None if none were owed."""
     assert options.redis_url is not None
-    owed.prepare(conn)
-    earlier = owed.owed(conn)
-    if not earlier:
-        return None
-    try:
-        return owed.finish(conn, options.redis_url, earlier, namespace=options.redis_namespace)
-    except cache.RedisError as exc:
-        raise cache.RedisError(f"finishing the invalidations earlier runs owe the proxies: {exc.message}",
-                               hint="nothing was changed; they stay recorded for the next run") from None
+    return owed.finish_earlier(conn, options.redis_url, counters=True, namespace=options.redis_namespace)
 
 
 @dataclass
