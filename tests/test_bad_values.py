@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from helpers import invoke
 
-from litellm_dbctl.common import checks
+from litellm_dbctl.common import checks, spans
 
 BIG = str(2**63)  # one past bigint
 DAYS = "999999999d"  # 10^9 days: past year 9999 from any date
@@ -48,8 +48,8 @@ ROWS: dict[str, Row] = {
     "team --max-budget inf": Row(("team", "provision", "--alias", "x", "--max-budget", "inf"), "--max-budget"),
     "team --soft-budget 1e309": Row(("team", "provision", "--alias", "x", "--soft-budget", "1e309"), "--soft-budget"),
     "team --tpm-limit 2^63": Row(("team", "provision", "--alias", "x", "--tpm-limit", BIG), "--tpm-limit"),
-    "team --member-budget nan": Row(("team", "provision", "--alias", "x", "--member-budget", "nan"),
-                                    "--member-budget"),
+    "team --team-member-budget nan": Row(("team", "provision", "--alias", "x", "--team-member-budget", "nan"),
+                                         "--team-member-budget"),
     "org --max-budget inf": Row(("org", "provision", "--alias", "o", "--max-budget", "inf"), "--max-budget"),
     "org --rpm-limit 2^63": Row(("org", "provision", "--alias", "o", "--rpm-limit", BIG), "--rpm-limit"),
     "user --max-budget 1e309": Row(("user", "provision", "--user-id", "u2", "--max-budget", "1e309"), "--max-budget"),
@@ -137,26 +137,26 @@ ROWS: dict[str, Row] = {
     "spec empty alias": Row(("provision", "apply", "{dir}/spec.yaml"), "spec.yaml:3: teams[0].team_alias",
                             _spec("teams:\n  - team_id: x\n    team_alias: ''\n")),
     # -- CSV -------------------------------------------------------------------------------
-    "csv max_budget nan": Row(("user", "provision", "--file", "{dir}/users.csv"), "users.csv:2",
+    "csv max_budget nan": Row(("user", "provision", "{dir}/users.csv"), "users.csv:2",
                               {"users.csv": b"user_id,max_budget\nx,nan\n"}),
-    "csv NUL": Row(("user", "provision", "--file", "{dir}/users.csv"), "users.csv:2",
+    "csv NUL": Row(("user", "provision", "{dir}/users.csv"), "users.csv:2",
                    {"users.csv": b"user_id,user_alias\nx,a\x00b\n"}),
-    "csv not UTF-8": Row(("user", "provision", "--file", "{dir}/users.csv"), "users.csv",
+    "csv not UTF-8": Row(("user", "provision", "{dir}/users.csv"), "users.csv",
                          {"users.csv": b"user_id,user_alias\nx,\xff\n"}),
     # -- budgets files ---------------------------------------------------------------------
-    "budgets max_budget .nan": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:3: keys[0].max_budget",
+    "budgets max_budget .nan": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:3: keys[0].max_budget",
                                    {"b.yaml": b"keys:\n  - alias: k\n    max_budget: .nan\n"}),
-    "budgets tpm_limit 2^63": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:3: keys[0].tpm_limit",
+    "budgets tpm_limit 2^63": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:3: keys[0].tpm_limit",
                                   {"b.yaml": f"keys:\n  - alias: k\n    tpm_limit: {BIG}\n".encode()}),
-    "budgets NUL": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:2: keys[0].alias",
+    "budgets NUL": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:2: keys[0].alias",
                        {"b.yaml": b'keys:\n  - alias: "a\\0b"\n    max_budget: 1\n'}),
-    "budgets binary": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:2",
+    "budgets binary": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:2",
                           {"b.yaml": bytes(range(256)) * 4}),
-    "budgets not UTF-8": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:2",
+    "budgets not UTF-8": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:2",
                              {"b.yaml": b"keys:\n  - alias: \xe9t\xe9\n"}),
-    "budgets 1000 deep": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml",
+    "budgets 1000 deep": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml",
                              {"b.yaml": f"keys: {DEEP_YAML}\n".encode()}),
-    "budgets duration 10^9 days": Row(("budget", "sync", "--file", "{dir}/b.yaml"),
+    "budgets duration 10^9 days": Row(("budget", "sync", "{dir}/b.yaml"),
                                       "b.yaml:3: keys[0].budget_duration",
                                       {"b.yaml": f"keys:\n  - alias: k\n    budget_duration: {DAYS}\n".encode()}),
     # -- the proxy config ------------------------------------------------------------------
@@ -254,10 +254,10 @@ def test_bad_value_is_refused_at_the_edge(name: str, db: Any, tmp_path: Path) ->
     assert _fingerprint(db) == before
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 86401.0, "5", True])
-def test_seconds_refuses_what_would_wait_forever_or_is_not_a_number(value: object) -> None:
+@pytest.mark.parametrize("value", ["nan", "inf", "-1s", "86401s", "5", "true", "1e3s"])
+def test_a_wait_refuses_what_would_wait_forever_or_is_not_a_duration(value: str) -> None:
     with pytest.raises(checks.InvalidValue):
-        checks.seconds(value, maximum=86400)
+        spans.parse(value, former_unit=None, maximum=86400)
 
 
 def test_json_text_bounds_nesting_before_the_decoder_recurses() -> None:

@@ -146,7 +146,7 @@ def test_dry_run_writes_nothing(cli, db: Database, tmp_path: Path) -> None:
 def test_bad_files_exit_2_and_change_nothing(cli, db: Database, tmp_path: Path, text: str, expected: str) -> None:
     fx.user(db, "u", max_budget=1.0)
     fx.key(db, "k", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)  # due: must not be reset either
-    result = cli("budget", "sync", "--file", write(tmp_path, "keys:\n  - alias: k\n    max_budget: 9\n" + text
+    result = cli("budget", "sync", write(tmp_path, "keys:\n  - alias: k\n    max_budget: 9\n" + text
                                                     if text.startswith("users") else text))
     assert result.code == 2, result
     assert expected in result.stderr

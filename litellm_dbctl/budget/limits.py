@@ -121,7 +121,7 @@ def load(path: Path | str, policy: ResetPolicy = durations.UTC_MIDNIGHT) -> Limi
 
 
 def parse(text: str, source: str, policy: ResetPolicy = durations.UTC_MIDNIGHT) -> LimitsSpec:
-    import yaml  # deferred: PyYAML costs ~13 ms to import, and only a run with --file reads YAML
+    import yaml  # deferred: PyYAML costs ~13 ms to import, and only a run with a limits file reads YAML
 
     try:
         root: Any = yaml.compose(text, Loader=yaml.SafeLoader)  # nodes: .id is scalar, sequence or mapping

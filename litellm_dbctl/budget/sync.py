@@ -142,7 +142,7 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
     """Resets, declared limits and counter repair in one transaction; see the module docstring."""
     started = time.monotonic()
     now = clock.utc_aware(options.now) if options.now else clock.now()
-    options.policy.zone(), options.policy.time_of_day()  # a bad --timezone/--reset-time: exit 2 before connecting
+    options.policy.zone(), options.policy.time_of_day()  # a bad --timezone/--budget-reset-time: exit 2 before connecting
     tell = bool(options.redis_url) and not options.dry_run
     if options.finish_only and not tell:
         raise InvalidInput("--finish-invalidations needs --redis-url (the proxies' Redis) and no --dry-run/--check")

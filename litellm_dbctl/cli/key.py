@@ -99,9 +99,9 @@ def list_keys(
     ctx: typer.Context,
     user: Optional[str] = typer.Option(None, "--user", help="Only keys of this user (user_id, SSO id or email)."),
     team: Optional[str] = typer.Option(None, "--team", help="Only keys of this team (id or alias)."),
-    alias: Optional[str] = typer.Option(None, "--alias", help="Only the key with this alias."),
+    alias: Optional[str] = typer.Option(None, "--alias", help="Only aliases containing this (case-insensitive)."),
     full_hash: bool = typer.Option(False, "--full-hash", help="Show the whole SHA-256 token, not its first 12 characters."),
-    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many keys."),
+    limit: int = typer.Option(1000, "--limit", "-n", min=1, help="At most this many keys."),
 ) -> None:
     """Keys with alias, key_name, owner, spend, budget, expiry and blocked state. Never a raw key
     (the database does not have it); the token hash only shortened unless --full-hash.

@@ -25,7 +25,7 @@ REDIS_URL = typer.Option(None, "--redis-url", metavar="URL", envvar="REDIS_URL",
                          help="The proxies' Redis: drop their cached copies of what changed, so they see it at once.")
 REDIS_NAMESPACE = typer.Option(None, "--redis-namespace", metavar="NS",
                                help="The proxies' Redis cache namespace (keys are prefixed NS:).")
-TIMEZONE = typer.Option("UTC", "--timezone", metavar="TZ",
+TIMEZONE = typer.Option("UTC", "--timezone", metavar="ZONE",
                         help="LiteLLM's litellm_settings.timezone: where budget windows are aligned.")
 RESET_TIME = typer.Option("00:00", "--budget-reset-time", metavar="HH:MM",
                           help="LiteLLM's litellm_settings.budget_reset_time.")
