@@ -147,8 +147,8 @@ def main() -> int:
     print(f"database: {rows:,} spend logs; load average {load:.1f} on {os.cpu_count()} cores")
 
     now = datetime.now(timezone.utc)
-    first_day = (now.date() - timedelta(days=29)).isoformat()
-    since = datetime.combine(now.date() - timedelta(days=29), datetime.min.time())
+    first_day = (now.date() - timedelta(days=30)).isoformat()  # --since 30d: from the day 30 days ago
+    since = datetime.combine(now.date() - timedelta(days=30), datetime.min.time())
     daily_params = {"first_day": first_day, "last_day": now.date().isoformat()}
     logs_params = {"since": since, "until": now.replace(tzinfo=None)}
 

@@ -12,7 +12,7 @@ _dbctl() {
     "") words="budget completions daily db key migrate org provision queries spend team user --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "budget") words="status sync --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "budget status") words="--all --database-url --embedded --end-user-budget --fail-over --flagged --help --json --limit --near --no-color --org --output --over --quiet --team --type --verbose --version" ;;
-    "budget sync") words="--check --database-url --dry-run --embedded --end-user-budget --file --finish-invalidations --help --json --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --reset-time --resets --rollover --settle --timezone --verbose --version" ;;
+    "budget sync") words="--budget-reset-time --check --database-url --dry-run --embedded --end-user-budget --finish-invalidations --help --json --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --resets --rollover --settle --timezone --verbose --version" ;;
     "completions") words="install --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "completions install") words="--database-url --embedded --help --json --no-color --output --print --quiet --shell --verbose --version" ;;
     "daily") words="check reconcile --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
@@ -53,20 +53,20 @@ _dbctl() {
     "queries list") words="--database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "queries show") words="--database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "spend") words="daily export logs summary top --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
-    "spend daily") words="--agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --tz --until --user --verbose --version" ;;
+    "spend daily") words="--agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version" ;;
     "spend export") words="--agent --by --database-url --embedded --end-user --format --help --json --key --model --no-color --org --output --provider --quiet --since --source --tag --team --to --until --user --verbose --version --with-metadata" ;;
-    "spend logs") words="--agent --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --request-id --show-payload --since --tag --team --tz --until --user --verbose --version" ;;
-    "spend summary") words="--agent --database-url --embedded --end-user --help --json --key --model --no-color --org --output --provider --quiet --since --source --tag --team --tz --until --user --verbose --version" ;;
-    "spend top") words="--agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --tz --until --user --verbose --version" ;;
+    "spend logs") words="--agent --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --request-id --show-payload --since --tag --team --timezone --until --user --verbose --version" ;;
+    "spend summary") words="--agent --database-url --embedded --end-user --help --json --key --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version" ;;
+    "spend top") words="--agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version" ;;
     "team") words="add-member list provision remove-member show --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "team add-member") words="--actor --database-url --dry-run --embedded --help --json --lock-timeout --max-budget-in-team --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --role --verbose --version" ;;
     "team list") words="--alias --database-url --embedded --help --json --limit --no-color --org --output --quiet --verbose --version" ;;
-    "team provision") words="--actor --alias --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --max-budget --member --member-budget --member-budget-duration --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --timezone --tpm-limit --verbose --version" ;;
+    "team provision") words="--actor --alias --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --team-member-budget --team-member-budget-duration --timezone --tpm-limit --verbose --version" ;;
     "team remove-member") words="--actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version" ;;
     "team show") words="--database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "user") words="list provision show --database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
     "user list") words="--database-url --email --embedded --help --json --limit --no-color --org --output --quiet --role --team --verbose --version" ;;
-    "user provision") words="--actor --alias --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --embedded --file --format --help --json --lock-timeout --max-budget --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version" ;;
+    "user provision") words="--actor --alias --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --embedded --format --help --json --lock-timeout --max-budget --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version" ;;
     "user show") words="--database-url --embedded --help --json --no-color --output --quiet --verbose --version" ;;
   esac
   COMPREPLY=($(compgen -W "$words" -- "$cur"))

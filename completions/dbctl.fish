@@ -15,7 +15,7 @@ function __dbctl_candidates
         case 'budget status'
             printf '%s\n' --all --database-url --embedded --end-user-budget --fail-over --flagged --help --json --limit --near --no-color --org --output --over --quiet --team --type --verbose --version
         case 'budget sync'
-            printf '%s\n' --check --database-url --dry-run --embedded --end-user-budget --file --finish-invalidations --help --json --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --reset-time --resets --rollover --settle --timezone --verbose --version
+            printf '%s\n' --budget-reset-time --check --database-url --dry-run --embedded --end-user-budget --finish-invalidations --help --json --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --resets --rollover --settle --timezone --verbose --version
         case 'completions'
             printf '%s\n' install --database-url --embedded --help --json --no-color --output --quiet --verbose --version
         case 'completions install'
@@ -97,15 +97,15 @@ function __dbctl_candidates
         case 'spend'
             printf '%s\n' daily export logs summary top --database-url --embedded --help --json --no-color --output --quiet --verbose --version
         case 'spend daily'
-            printf '%s\n' --agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --tz --until --user --verbose --version
+            printf '%s\n' --agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version
         case 'spend export'
             printf '%s\n' --agent --by --database-url --embedded --end-user --format --help --json --key --model --no-color --org --output --provider --quiet --since --source --tag --team --to --until --user --verbose --version --with-metadata
         case 'spend logs'
-            printf '%s\n' --agent --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --request-id --show-payload --since --tag --team --tz --until --user --verbose --version
+            printf '%s\n' --agent --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --request-id --show-payload --since --tag --team --timezone --until --user --verbose --version
         case 'spend summary'
-            printf '%s\n' --agent --database-url --embedded --end-user --help --json --key --model --no-color --org --output --provider --quiet --since --source --tag --team --tz --until --user --verbose --version
+            printf '%s\n' --agent --database-url --embedded --end-user --help --json --key --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version
         case 'spend top'
-            printf '%s\n' --agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --tz --until --user --verbose --version
+            printf '%s\n' --agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version
         case 'team'
             printf '%s\n' add-member list provision remove-member show --database-url --embedded --help --json --no-color --output --quiet --verbose --version
         case 'team add-member'
@@ -113,7 +113,7 @@ function __dbctl_candidates
         case 'team list'
             printf '%s\n' --alias --database-url --embedded --help --json --limit --no-color --org --output --quiet --verbose --version
         case 'team provision'
-            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --max-budget --member --member-budget --member-budget-duration --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --timezone --tpm-limit --verbose --version
+            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --team-member-budget --team-member-budget-duration --timezone --tpm-limit --verbose --version
         case 'team remove-member'
             printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version
         case 'team show'
@@ -123,7 +123,7 @@ function __dbctl_candidates
         case 'user list'
             printf '%s\n' --database-url --email --embedded --help --json --limit --no-color --org --output --quiet --role --team --verbose --version
         case 'user provision'
-            printf '%s\n' --actor --alias --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --embedded --file --format --help --json --lock-timeout --max-budget --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version
+            printf '%s\n' --actor --alias --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --embedded --format --help --json --lock-timeout --max-budget --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version
         case 'user show'
             printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version
     end

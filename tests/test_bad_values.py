@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from helpers import invoke
 
-from litellm_dbctl.common import checks
+from litellm_dbctl.common import checks, spans
 
 BIG = str(2**63)  # one past bigint
 DAYS = "999999999d"  # 10^9 days: past year 9999 from any date
@@ -48,8 +48,8 @@ ROWS: dict[str, Row] = {
     "team --max-budget inf": Row(("team", "provision", "--alias", "x", "--max-budget", "inf"), "--max-budget"),
     "team --soft-budget 1e309": Row(("team", "provision", "--alias", "x", "--soft-budget", "1e309"), "--soft-budget"),
     "team --tpm-limit 2^63": Row(("team", "provision", "--alias", "x", "--tpm-limit", BIG), "--tpm-limit"),
-    "team --member-budget nan": Row(("team", "provision", "--alias", "x", "--member-budget", "nan"),
-                                    "--member-budget"),
+    "team --team-member-budget nan": Row(("team", "provision", "--alias", "x", "--team-member-budget", "nan"),
+                                         "--team-member-budget"),
     "org --max-budget inf": Row(("org", "provision", "--alias", "o", "--max-budget", "inf"), "--max-budget"),
     "org --rpm-limit 2^63": Row(("org", "provision", "--alias", "o", "--rpm-limit", BIG), "--rpm-limit"),
     "user --max-budget 1e309": Row(("user", "provision", "--user-id", "u2", "--max-budget", "1e309"), "--max-budget"),
@@ -92,12 +92,16 @@ ROWS: dict[str, Row] = {
     "key --team unknown": Row(("key", "create", "--team", "no-such-team"), "no-such-team"),
     "team add-member unknown team": Row(("team", "add-member", "no-such-team", "u1"), "no-such-team"),
     # -- NUL and non-UTF-8 in flags --------------------------------------------------------
-    "team --alias NUL": Row(("team", "provision", "--alias", "a\x00b"), "team_alias"),
-    "team --alias non-UTF-8": Row(("team", "provision", "--alias", NON_UTF8_ARG), "team_alias"),
+    "team --alias NUL": Row(("team", "provision", "--alias", "a\x00b"), "--alias"),
+    "team --alias non-UTF-8": Row(("team", "provision", "--alias", NON_UTF8_ARG), "--alias"),
     "key --alias NUL": Row(("key", "create", "--user", "u1", "--alias", "a\x00b"), "--alias"),
     "key --alias non-UTF-8": Row(("key", "create", "--user", "u1", "--alias", NON_UTF8_ARG), "--alias"),
     "key --metadata NUL": Row(("key", "create", "--user", "u1", "--metadata", '{"a": "x\\u0000y"}'), "--metadata"),
     "spend --since NUL": Row(("spend", "summary", "--since", "7d\x00"), "--since"),
+    "spend --user non-UTF-8": Row(("spend", "summary", "--since", "7d", "--user", NON_UTF8_ARG), "--user"),
+    "spend top --tag NUL": Row(("spend", "top", "--by", "user", "--tag", "a\x00b"), "--tag"),
+    "spend logs --request-id NUL": Row(("spend", "logs", "--request-id", "a\x00b"), "--request-id"),
+    "key block KEY non-UTF-8": Row(("key", "block", NON_UTF8_ARG), "KEY"),
     # -- --key-stdin -----------------------------------------------------------------------
     "key --key-stdin non-UTF-8": Row(("key", "create", "--user", "u1", "--key-stdin"), "--key-stdin",
                                      stdin=b"sk-\xff\xfeabcdefghijklmnop\n"),
@@ -133,26 +137,26 @@ ROWS: dict[str, Row] = {
     "spec empty alias": Row(("provision", "apply", "{dir}/spec.yaml"), "spec.yaml:3: teams[0].team_alias",
                             _spec("teams:\n  - team_id: x\n    team_alias: ''\n")),
     # -- CSV -------------------------------------------------------------------------------
-    "csv max_budget nan": Row(("user", "provision", "--file", "{dir}/users.csv"), "users.csv:2",
+    "csv max_budget nan": Row(("user", "provision", "{dir}/users.csv"), "users.csv:2",
                               {"users.csv": b"user_id,max_budget\nx,nan\n"}),
-    "csv NUL": Row(("user", "provision", "--file", "{dir}/users.csv"), "users.csv:2",
+    "csv NUL": Row(("user", "provision", "{dir}/users.csv"), "users.csv:2",
                    {"users.csv": b"user_id,user_alias\nx,a\x00b\n"}),
-    "csv not UTF-8": Row(("user", "provision", "--file", "{dir}/users.csv"), "users.csv",
+    "csv not UTF-8": Row(("user", "provision", "{dir}/users.csv"), "users.csv",
                          {"users.csv": b"user_id,user_alias\nx,\xff\n"}),
     # -- budgets files ---------------------------------------------------------------------
-    "budgets max_budget .nan": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:3: keys[0].max_budget",
+    "budgets max_budget .nan": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:3: keys[0].max_budget",
                                    {"b.yaml": b"keys:\n  - alias: k\n    max_budget: .nan\n"}),
-    "budgets tpm_limit 2^63": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:3: keys[0].tpm_limit",
+    "budgets tpm_limit 2^63": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:3: keys[0].tpm_limit",
                                   {"b.yaml": f"keys:\n  - alias: k\n    tpm_limit: {BIG}\n".encode()}),
-    "budgets NUL": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:2: keys[0].alias",
+    "budgets NUL": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:2: keys[0].alias",
                        {"b.yaml": b'keys:\n  - alias: "a\\0b"\n    max_budget: 1\n'}),
-    "budgets binary": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:2",
+    "budgets binary": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:2",
                           {"b.yaml": bytes(range(256)) * 4}),
-    "budgets not UTF-8": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml:2",
+    "budgets not UTF-8": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml:2",
                              {"b.yaml": b"keys:\n  - alias: \xe9t\xe9\n"}),
-    "budgets 1000 deep": Row(("budget", "sync", "--file", "{dir}/b.yaml"), "b.yaml",
+    "budgets 1000 deep": Row(("budget", "sync", "{dir}/b.yaml"), "b.yaml",
                              {"b.yaml": f"keys: {DEEP_YAML}\n".encode()}),
-    "budgets duration 10^9 days": Row(("budget", "sync", "--file", "{dir}/b.yaml"),
+    "budgets duration 10^9 days": Row(("budget", "sync", "{dir}/b.yaml"),
                                       "b.yaml:3: keys[0].budget_duration",
                                       {"b.yaml": f"keys:\n  - alias: k\n    budget_duration: {DAYS}\n".encode()}),
     # -- the proxy config ------------------------------------------------------------------
@@ -162,6 +166,68 @@ ROWS: dict[str, Row] = {
 }
 
 
+# -- NUL and non-UTF-8 in every option and argument, generated from the command tree ---------------
+# A value is checked as typed, before Click converts it (cli._checked_value): so every parameter of every
+# command is a row, and a new flag is one automatically. The database is a port nothing listens on: a
+# value that got past the edge would reach the connection and fail with exit 1, so exit 2 naming the
+# flag also proves nothing was read or written (ROWS above hold a few such values against a real one).
+UNREACHABLE = "postgresql://dbctl@127.0.0.1:1/none"
+BAD_TEXT = {"NUL": "a\x00b", "non-UTF-8": NON_UTF8_ARG}
+
+
+def _leaf_commands(command: Any, path: tuple[str, ...], ctx: Any) -> list[tuple[tuple[str, ...], Any]]:
+    if not hasattr(command, "list_commands"):
+        return [(path, command)]
+    return [leaf for name in command.list_commands(ctx)
+            for leaf in _leaf_commands(command.get_command(ctx, name), (*path, name), ctx)]
+
+
+def _flag_rows() -> dict[str, tuple[tuple[str, ...], str]]:
+    """id -> (argv with {bad} where the bad value goes, the name the error must give)."""
+    from litellm_dbctl import cli
+
+    root = cli.command()
+    rows: dict[str, tuple[tuple[str, ...], str]] = {
+        "--database-url": (("--database-url", "{bad}", "spend", "top", "--by", "user"), "--database-url"),
+        "--output": (("--output", "{bad}", "spend", "top", "--by", "user"), "--output"),
+    }
+    for path, command in _leaf_commands(root, (), root.make_context("dbctl", ["--help"], resilient_parsing=True)):
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
+        for param in command.params:
+            if param.param_type_name == "option" and (param.is_flag or param.count or param.name == "help"):
+                continue
+            named = cli._flag_name(param)
+            given = (*["x"] * arguments.index(param), "{bad}") if param in arguments else \
+                (named, *["{bad}"] * param.nargs)
+            rows[f"{' '.join(path)} {named}"] = ((*path, *given), named)
+    return rows
+
+
+FLAG_ROWS = _flag_rows()
+
+
+def test_the_generated_rows_cover_every_spend_filter() -> None:
+    for command in ("summary", "top", "daily", "logs", "export"):
+        for flag in ("--user", "--team", "--key", "--model", "--org", "--end-user", "--tag"):
+            assert f"spend {command} {flag}" in FLAG_ROWS, (command, flag)
+    assert len(FLAG_ROWS) > 200
+
+
+@pytest.mark.slow  # ~540 rows, in process, no database
+@pytest.mark.parametrize("bad", list(BAD_TEXT))
+@pytest.mark.parametrize("name", list(FLAG_ROWS))
+def test_nul_or_non_utf8_in_any_flag_is_refused_naming_it(name: str, bad: str) -> None:
+    args, named = FLAG_ROWS[name]
+    argv = [BAD_TEXT[bad] if a == "{bad}" else a for a in args]
+    result = invoke(["--database-url", UNREACHABLE, *argv] if argv[0] != "--database-url" else argv)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.code == 2, result
+    assert len(lines) == 1, result
+    assert lines[0].startswith(f"dbctl: error: {named}: ") and ("NUL" in lines[0] or "UTF-8" in lines[0]), result
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert result.stdout == ""
+
+
 def _fingerprint(db: Any) -> dict[str, str]:
     """Every public table's rows by xmin: equal before and after means nothing was written."""
     tables = [r["t"] for r in db.query("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'")]
@@ -169,7 +235,7 @@ def _fingerprint(db: Any) -> dict[str, str]:
                         f'FROM "{t}"') for t in tables}
 
 
-@pytest.mark.slow  # 68 rows, each a fresh database, a seeded spec and a fingerprint
+@pytest.mark.slow  # 72 rows, each a fresh database, a seeded spec and a fingerprint
 @pytest.mark.parametrize("name", list(ROWS))
 def test_bad_value_is_refused_at_the_edge(name: str, db: Any, tmp_path: Path) -> None:
     row = ROWS[name]
@@ -188,10 +254,10 @@ def test_bad_value_is_refused_at_the_edge(name: str, db: Any, tmp_path: Path) ->
     assert _fingerprint(db) == before
 
 
-@pytest.mark.parametrize("value", [float("nan"), float("inf"), -1.0, 86401.0, "5", True])
-def test_seconds_refuses_what_would_wait_forever_or_is_not_a_number(value: object) -> None:
+@pytest.mark.parametrize("value", ["nan", "inf", "-1s", "86401s", "5", "true", "1e3s"])
+def test_a_wait_refuses_what_would_wait_forever_or_is_not_a_duration(value: str) -> None:
     with pytest.raises(checks.InvalidValue):
-        checks.seconds(value, maximum=86400)
+        spans.parse(value, former_unit=None, maximum=86400)
 
 
 def test_json_text_bounds_nesting_before_the_decoder_recurses() -> None:

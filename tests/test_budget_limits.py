@@ -17,32 +17,36 @@ NOW = "2026-06-10T12:00:00Z"
 
 SPEC = """\
 keys:
-  - alias: ci-bot
+  - key_alias: ci-bot
     max_budget: 50
     budget_duration: 30d
     tpm_limit: 1000
 users:
-  - id: alice
+  - user_email: Alice@Example.com
     max_budget: 100.5
     rpm_limit: null          # clear it
 teams:
-  - alias: Research
+  - team_alias: Research
     soft_budget: 800
     max_budget: 1000
-orgs:
-  - id: acme
+organizations:
+  - organization_alias: acme
     max_budget: 5000
     budget_duration: 1mo
 end_users:
-  - id: customer-42
+  - user_id: customer-42
     max_budget: 3
 tags:
   - name: prod
     max_budget: 70
 budgets:
-  - id: gold
+  - budget_id: gold
     rpm_limit: 60
 """
+# The same file with the names before issue 18: still accepted (one deprecation line on stderr).
+OLD_SPEC = (SPEC.replace("key_alias:", "alias:").replace("user_email: Alice@Example.com", "id: alice")
+            .replace("team_alias:", "alias:").replace("organizations:\n  - organization_alias:", "orgs:\n  - id:")
+            .replace("user_id: customer-42", "id: customer-42").replace("budget_id:", "id:"))
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -53,7 +57,7 @@ def write(tmp_path: Path, text: str) -> str:
 
 def seed(db: Database) -> None:
     fx.key(db, "tok-ci", key_alias="ci-bot", max_budget=10.0, spend=4.0)
-    fx.user(db, "alice", max_budget=100.5, rpm_limit=5, spend=2.0)
+    fx.user(db, "alice", user_email="alice@example.com", max_budget=100.5, rpm_limit=5, spend=2.0)
     fx.team(db, "team-r", team_alias="Research", max_budget=1000.0)
     fx.tier(db, "acme-tier")
     fx.org(db, "acme", "acme-tier")
@@ -62,11 +66,19 @@ def seed(db: Database) -> None:
     fx.tier(db, "gold", rpm_limit=10)
 
 
-def test_limits_applied_then_nothing_to_do(cli, db: Database, tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", [SPEC, OLD_SPEC], ids=["spec-names", "deprecated-names"])
+def test_limits_applied_then_nothing_to_do(cli, db: Database, tmp_path: Path, text: str) -> None:
     seed(db)
-    spec = write(tmp_path, SPEC)
+    spec = write(tmp_path, text)
     result = cli("budget", "sync", "--no-resets", "--file", spec, "--now", NOW, "--json")
     assert result.code == 0, result
+    deprecation = [line for line in result.stderr.splitlines() if "deprecated" in line]
+    if text == SPEC:
+        assert deprecation == []
+    else:  # one line, naming the first old name and its replacement
+        assert deprecation == [f"dbctl: warning: {spec} uses deprecated names (line 2: keys[0].alias -> key_alias "
+                               "and 6 more): they are accepted until the next release; use the provisioning "
+                               "spec's names"]
     changes = {(c["entity"], c["id"]): c for c in result.json()["changes"]}
     assert set(changes) == {("key", "tok-ci"), ("user", "alice"), ("team", "team-r"), ("org", "acme"),
                             ("end_user", "customer-42"), ("tag", "prod"), ("budget", "gold")}
@@ -111,9 +123,10 @@ def test_dry_run_writes_nothing(cli, db: Database, tmp_path: Path) -> None:
     ("users:\n  - id: u\n    tpm_limit: 1.5\n", "whole number"),
     ("users:\n  - id: u\n    max_budget: true\n", "number"),
     ("users:\n  - id: u\n    max_bugdet: 5\n", "unknown field"),
-    ("users:\n  - max_budget: 5\n", "missing id"),
+    ("users:\n  - max_budget: 5\n", "missing user_id or user_email or sso_user_id"),
     ("users:\n  - id: 12\n", "quote it"),
-    ("teams:\n  - id: t\n    alias: T\n", "not both"),
+    ("teams:\n  - id: t\n    alias: T\n", "not several"),
+    ("teams:\n  - team_id: t\n    team_alias: T\n", "not several"),
     ("groups: []\n", "unknown section"),
     ("users:\n  - id: u\n  - id: u\n", "named twice"),
     ("users: {id: u}\n", "must be a list"),
@@ -133,7 +146,7 @@ def test_dry_run_writes_nothing(cli, db: Database, tmp_path: Path) -> None:
 def test_bad_files_exit_2_and_change_nothing(cli, db: Database, tmp_path: Path, text: str, expected: str) -> None:
     fx.user(db, "u", max_budget=1.0)
     fx.key(db, "k", spend=5.0, budget_duration="1d", budget_reset_at=fx.PAST)  # due: must not be reset either
-    result = cli("budget", "sync", "--file", write(tmp_path, "keys:\n  - alias: k\n    max_budget: 9\n" + text
+    result = cli("budget", "sync", write(tmp_path, "keys:\n  - alias: k\n    max_budget: 9\n" + text
                                                     if text.startswith("users") else text))
     assert result.code == 2, result
     assert expected in result.stderr
@@ -164,8 +177,9 @@ def test_unknown_and_ambiguous_names_exit_2_and_change_nothing(cli, db: Database
         "orgs:\n  - id: o1\n    max_budget: 2\n"
         "budgets:\n  - id: nope\n    max_budget: 2\n")))
     assert result.code == 2, result
-    for fragment in ("no user with id 'ghost'", "2 keys have alias 'twin'", "1 other row(s) share",
-                     "no budget tier with id 'nope'"):
+    for fragment in ("budgets.yaml:4: users[1].id: no user 'ghost'",
+                     "budgets.yaml:7: keys[0].alias: 'twin' is the key alias of 2 keys: k1…, k2…",
+                     "1 other row(s) share", "budgets.yaml:13: budgets[0].id: no budget tier 'nope'"):
         assert fragment in result.stderr
     assert db.value("SELECT max_budget FROM \"LiteLLM_UserTable\" WHERE user_id = 'known'") == 1.0
 

@@ -90,7 +90,8 @@ def test_json_output_gains_the_redis_error_and_the_stale_objects(
     result = cli("provision", "apply", spec, "--redis-url", url, "--redis-namespace", namespace, "--json")
     assert result.code == 1, result
     payload = result.json()
-    assert list(payload) == ["dry_run", "summary", "items", "chunks", "rows_written", "keys", "cache", "redis"]
+    assert list(payload) == ["dry_run", "summary", "items", "chunks", "rows_written", "keys", "created", "cache",
+                            "redis"]
     assert payload["summary"]["create"] == 2 and payload["summary"]["update"] == 2
     [key] = payload["keys"]
     assert key["key_alias"] == "ci-bot" and result.stdout.count(key["key"]) == 1
@@ -128,6 +129,26 @@ def test_a_run_killed_after_its_commit_leaves_its_invalidations_to_the_next_run(
     assert set(cached) <= {m["cache_key"] for m in subscriber.messages}
     with plain() as redis:
         assert [redis.get(f"{namespace}:{key}") for key in cached] == [None, None]
+    assert db.value("""SELECT count(*) FROM dbctl_pending_invalidations""") == 0
+
+
+def test_a_remove_member_killed_after_its_commit_leaves_its_invalidations_to_the_next_run(
+        cli, db: Database, spec: str, namespace: str) -> None:
+    assert cli("provision", "apply", spec).code == 0
+    cached = ["alice", "team_id:t1", "t1_alice", "team_membership:alice:t1"]
+    with plain() as redis:
+        for key in cached:
+            redis.set(f"{namespace}:{key}", "{}")
+    killed_after_commit(["--database-url", db.url, "team", "remove-member", "t1", "alice", "--redis-url", REDIS,
+                         "--redis-namespace", namespace])
+    assert db.value("""SELECT count(*) FROM "LiteLLM_TeamMembership" WHERE user_id = 'alice'""") == 0  # committed
+    rows = db.query("""SELECT command, counters, refs FROM dbctl_pending_invalidations ORDER BY id""")
+    assert [(r["command"], r["counters"]) for r in rows] == [("team remove-member", False)]
+    assert {(kind, id_, team) for kind, id_, team, _ in rows[0]["refs"]} == STALE
+    again = cli("team", "remove-member", "t1", "alice", "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert again.code == 0, again  # nothing left to remove: only the owed invalidations
+    with plain() as redis:
+        assert [redis.get(f"{namespace}:{key}") for key in cached] == [None] * len(cached)
     assert db.value("""SELECT count(*) FROM dbctl_pending_invalidations""") == 0
 
 

@@ -247,7 +247,7 @@ def test_flag_references_name_the_flag_or_argument(cli, db) -> None:
     (["user", "provision", "--user-id", "u", "--max-budget", "inf"], "--max-budget: must be a finite number, not inf"),
     (["team", "provision", "--team-id", "t", "--max-budget", "1e309"], "--max-budget: must be a finite number, not inf"),
     (["team", "provision", "--team-id", "t", "--soft-budget", "nan"], "--soft-budget: must be a finite number"),
-    (["team", "provision", "--team-id", "t", "--member-budget", "nan"], "--member-budget: must be a finite number"),
+    (["team", "provision", "--team-id", "t", "--team-member-budget", "nan"], "--team-member-budget: must be a finite number"),
     (["team", "provision", "--team-id", "t", "--tpm-limit", "9" * 30], "--tpm-limit: too large"),
     (["org", "provision", "--alias", "o", "--max-budget", "nan"], "--max-budget: must be a finite number"),
     (["org", "provision", "--alias", "o", "--rpm-limit", "9" * 20], "--rpm-limit: too large"),

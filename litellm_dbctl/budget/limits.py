@@ -16,17 +16,18 @@ the transaction rolled back).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.budget.records import Change
-from litellm_dbctl.common import checks, clock, durations, uuids
+from litellm_dbctl.common import checks, clock, durations, identities, uuids
 from litellm_dbctl.common.durations import ResetPolicy
 from litellm_dbctl.common.errors import InvalidInput, InvalidSpec
 from litellm_dbctl.db import sqlfiles
+from litellm_dbctl.provision import lookup
 
 if TYPE_CHECKING:
     import psycopg
@@ -39,20 +40,25 @@ class Section:
     """A top-level list of a budgets file: which entities, named how, holding which limits."""
 
     entity: str
-    identities: tuple[str, ...]  # accepted identity fields, e.g. ("id", "alias")
+    identities: tuple[str, ...]  # identity fields, the provisioning spec's names (any one; resolved alike)
     fields: tuple[str, ...]
     on_tier: bool = False  # limits live on the linked LiteLLM_BudgetTable row
+    old: Mapping[str, str] = field(default_factory=dict)  # deprecated identity field -> its new name
 
 
 SECTIONS = {
-    "keys": Section("key", ("alias",), ("max_budget", "budget_duration", "tpm_limit", "rpm_limit")),
-    "users": Section("user", ("id",), ("max_budget", "budget_duration", "tpm_limit", "rpm_limit")),
-    "teams": Section("team", ("id", "alias"), LIMIT_FIELDS),
-    "orgs": Section("org", ("id", "alias"), LIMIT_FIELDS, on_tier=True),
-    "end_users": Section("end_user", ("id",), LIMIT_FIELDS, on_tier=True),
+    "keys": Section("key", ("key_alias",), ("max_budget", "budget_duration", "tpm_limit", "rpm_limit"),
+                    old={"alias": "key_alias"}),
+    "users": Section("user", ("user_id", "user_email", "sso_user_id"),
+                     ("max_budget", "budget_duration", "tpm_limit", "rpm_limit"), old={"id": "user_id"}),
+    "teams": Section("team", ("team_id", "team_alias"), LIMIT_FIELDS, old={"id": "team_id", "alias": "team_alias"}),
+    "organizations": Section("org", ("organization_id", "organization_alias"), LIMIT_FIELDS, on_tier=True,
+                             old={"id": "organization_id", "alias": "organization_alias"}),
+    "end_users": Section("end_user", ("user_id", "alias"), LIMIT_FIELDS, on_tier=True, old={"id": "user_id"}),
     "tags": Section("tag", ("name",), LIMIT_FIELDS, on_tier=True),
-    "budgets": Section("budget", ("id",), LIMIT_FIELDS),
+    "budgets": Section("budget", ("budget_id",), LIMIT_FIELDS, old={"id": "budget_id"}),
 }
+OLD_SECTIONS = {"orgs": "organizations"}  # deprecated section names, accepted for one release
 SET_LIMITS: dict[str, tuple[str, Mapping[str, str] | None]] = {  # the statement writing each table's limits
     "key": ("budget/set_limits", {"table": "LiteLLM_VerificationToken", "id": "token"}),
     "user": ("budget/set_limits", {"table": "LiteLLM_UserTable", "id": "user_id"}),
@@ -68,23 +74,34 @@ NOT_HERE = {  # a field LiteLLM keeps elsewhere for this entity: say where
 @dataclass(frozen=True)
 class LimitEntry:
     section: str
-    identity: str  # which identity field the entry used
-    name: str  # its value
+    identity: str  # which identity field the entry used, as written
+    name: str  # its value: a reference, resolved as on the command line (common.identities)
     fields: Mapping[str, Any]  # only the limits the entry declares (None clears one)
-    line: int
+    line: int  # of its identity field
+    index: int = 0  # its place in the section
 
     @property
     def entity(self) -> str:
         return SECTIONS[self.section].entity
 
     def where(self, source: str) -> str:
-        return f"{source}:{self.line}: {self.section} {self.identity}={self.name!r}"
+        """`file:line: section[i].field`, the identity field, for a message about the entity it names."""
+        return f"{source}:{self.line}: {self.section}[{self.index}].{self.identity}"
 
 
 @dataclass(frozen=True)
 class LimitsSpec:
     source: str
     entries: tuple[LimitEntry, ...]
+    deprecated: tuple[str, ...] = ()  # `line N: old -> new` for each deprecated name the file uses
+
+    def deprecation(self) -> str | None:
+        """One line on the deprecated names the file uses (None when it uses none)."""
+        if not self.deprecated:
+            return None
+        more = f" and {len(self.deprecated) - 1} more" if len(self.deprecated) > 1 else ""
+        return (f"{self.source} uses deprecated names ({self.deprecated[0]}{more}): they are accepted until the "
+                "next release; use the provisioning spec's names")
 
 
 # -- reading and validating the file ------------------------------------------------------------
@@ -104,7 +121,7 @@ def load(path: Path | str, policy: ResetPolicy = durations.UTC_MIDNIGHT) -> Limi
 
 
 def parse(text: str, source: str, policy: ResetPolicy = durations.UTC_MIDNIGHT) -> LimitsSpec:
-    import yaml  # deferred: PyYAML costs ~13 ms to import, and only a run with --file reads YAML
+    import yaml  # deferred: PyYAML costs ~13 ms to import, and only a run with a limits file reads YAML
 
     try:
         root: Any = yaml.compose(text, Loader=yaml.SafeLoader)  # nodes: .id is scalar, sequence or mapping
@@ -121,11 +138,15 @@ def parse(text: str, source: str, policy: ResetPolicy = durations.UTC_MIDNIGHT) 
                            f"({', '.join(SECTIONS)})"], source=source)
     value: Callable[[Any], Any] = partial(yaml.SafeLoader("").construct_object, deep=True)  # a node's value
     problems: list[str] = []
+    deprecated: list[str] = []
     entries: list[LimitEntry] = []
     seen_sections: set[str] = set()
     for key_node, value_node in root.value:
         section = _scalar(value(key_node))
         where = f"{source}:{_line(key_node)}"
+        if section in OLD_SECTIONS:
+            deprecated.append(f"line {_line(key_node)}: {section} -> {OLD_SECTIONS[section]}")
+            section = OLD_SECTIONS[section]
         if section not in SECTIONS:
             problems.append(f"{where}: unknown section {section!r} (expected one of {', '.join(SECTIONS)})")
             continue
@@ -139,29 +160,29 @@ def parse(text: str, source: str, policy: ResetPolicy = durations.UTC_MIDNIGHT) 
             problems.append(f"{where}: {section} must be a list of entries")
             continue
         for index, item in enumerate(value_node.value):
-            entry = _entry(section, index, item, source, policy, value, problems)
+            entry = _entry(section, index, item, source, policy, value, problems, deprecated)
             if entry is not None:
                 entries.append(entry)
     seen: dict[tuple[str, str, str], LimitEntry] = {}
     for entry in entries:
         key = (entry.section, entry.identity, entry.name)
         if key in seen:
-            problems.append(f"{entry.where(source)}: named twice (first at line {seen[key].line})")
+            problems.append(f"{entry.where(source)}: {entry.name!r} named twice (first at line {seen[key].line})")
         seen.setdefault(key, entry)
     if problems:
         raise InvalidSpec(problems, source=source)
-    return LimitsSpec(source, tuple(entries))
+    return LimitsSpec(source, tuple(entries), tuple(deprecated))
 
 
 def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy, value: Callable[[Any], Any],
-           problems: list[str]) -> LimitEntry | None:
+           problems: list[str], deprecated: list[str]) -> LimitEntry | None:
     """One entry of a section, or None after adding its problems (`source:line: field: message`)."""
     spec = SECTIONS[section]
     where = f"{source}:{_line(node)}: {section}[{index}]"
     if node.id != "mapping":
         problems.append(f"{where}: expected a mapping like {{{spec.identities[0]}: ..., max_budget: ...}}")
         return None
-    identity: tuple[str, str] | None = None
+    identity: tuple[str, str, int] | None = None  # field, value, line
     identity_given = False  # an unusable one is reported as such, not also as missing
     fields: dict[str, Any] = {}
     before = len(problems)
@@ -169,13 +190,15 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
         name = _scalar(value(key_node))
         here = f"{source}:{_line(key_node)}: {section}[{index}].{name}"
         given = value(value_node)
-        if name in spec.identities:
+        if name in spec.identities or name in spec.old:
             identity_given = True
+            if name in spec.old:
+                deprecated.append(f"line {_line(key_node)}: {section}[{index}].{name} -> {spec.old[name]}")
             if identity is not None:
-                problems.append(f"{here}: give one of {' or '.join(spec.identities)}, not both")
+                problems.append(f"{here}: give one of {' or '.join(spec.identities)}, not several")
                 continue
             try:
-                identity = (name, checks.name(given))
+                identity = (name, checks.name(given), _line(key_node))
             except checks.InvalidValue as exc:
                 problems.append(f"{here}: {exc}")
         elif name in fields:
@@ -195,7 +218,7 @@ def _entry(section: str, index: int, node: Any, source: str, policy: ResetPolicy
         problems.append(f"{where}: missing {' or '.join(spec.identities)}")
     if len(problems) > before or identity is None:
         return None
-    return LimitEntry(section, identity[0], identity[1], fields, _line(node))
+    return LimitEntry(section, identity[0], identity[1], fields, identity[2], index)
 
 
 def _line(node: Any) -> int:
@@ -248,8 +271,8 @@ def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime, policy: Res
         key = (table, row["id"])
         if key in declared_by:
             first = declared_by[key]
-            problems.append(f"{entry.where(spec.source)}: same {table} row as line {first.line} "
-                            f"({first.section} {first.identity}={first.name!r}); declare it once")
+            problems.append(f"{entry.where(spec.source)}: {entry.name!r} is the same {table} row as line {first.line} "
+                            f"({first.section}[{first.index}].{first.identity} {first.name!r}); declare it once")
             return
         declared_by[key] = entry
         current = {f: row[f] for f in LIMIT_FIELDS}
@@ -260,39 +283,32 @@ def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime, policy: Res
     for entry in spec.entries:
         by_section.setdefault(entry.section, []).append(entry)
 
+    names = _Names(conn, spec.source, problems)
     for section, table in (("keys", "key"), ("users", "user"), ("teams", "team")):
         entries = by_section.get(section, [])
         if not entries:
             continue
-        if section == "teams":  # by team_id or by team_alias
-            params: dict[str, Any] = {"idents": [e.name for e in entries if e.identity == "id"],
-                                      "aliases": [e.name for e in entries if e.identity == "alias"]}
-        else:  # keys by alias, users by id: one identity each
-            params = {"idents": [e.name for e in entries]}
+        refs = sorted({e.name for e in entries})
+        params: dict[str, Any] = {"refs": refs} | ({"emails": [r.lower() for r in refs]} if section == "users" else {})
         rows = sqlfiles.run(conn, f"budget/limits_{section}", params)
         for entry in entries:
-            matches = [r for r in rows if _matches(r, entry, section)]
-            if len(matches) != 1:
-                problems.append(_not_one(entry, spec.source, len(matches)))
-                continue
-            claim(table, matches[0], entry, (table, matches[0]["id"], matches[0]["name"]))
+            row = names.one(entry, rows)
+            if row is not None:
+                claim(table, row, entry, (table, row["id"], row["name"]))
 
-    owner_entries = [e for s in ("orgs", "end_users", "tags") for e in by_section.get(s, [])]
+    owner_entries = [e for s in ("organizations", "end_users", "tags") for e in by_section.get(s, [])]
     tier_ids = [e.name for e in by_section.get("budgets", [])]
     owner_tiers: dict[str, tuple[LimitEntry, Mapping[str, Any]]] = {}
     if owner_entries:
         owners = sqlfiles.run(conn, "budget/limits_owners", {
-            "org_ids": [e.name for e in owner_entries if e.section == "orgs" and e.identity == "id"],
-            "org_aliases": [e.name for e in owner_entries if e.section == "orgs" and e.identity == "alias"],
-            "end_user_ids": [e.name for e in owner_entries if e.section == "end_users"],
+            "org_refs": [e.name for e in owner_entries if e.section == "organizations"],
+            "end_user_refs": [e.name for e in owner_entries if e.section == "end_users"],
             "tag_names": [e.name for e in owner_entries if e.section == "tags"],
         })
         for entry in owner_entries:
-            matches = [o for o in owners if o["entity"] == entry.entity and o["ident"] == entry.name]
-            if len(matches) != 1:
-                problems.append(_not_one(entry, spec.source, len(matches)))
+            owner = names.one(entry, [o for o in owners if o["entity"] == entry.entity])
+            if owner is None:
                 continue
-            owner = matches[0]
             if owner["budget_id"] is None:
                 created.append((entry, owner["id"], owner["name"]))
             elif owner["users_of_tier"] > 1:
@@ -305,10 +321,9 @@ def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime, policy: Res
         rows = sqlfiles.run(conn, "budget/limits_budgets", {"idents": sorted(set(tier_ids) | set(owner_tiers))})
         found = {r["id"]: r for r in rows}
         for entry in by_section.get("budgets", []):
-            if entry.name not in found:
-                problems.append(_not_one(entry, spec.source, 0))
-            else:
-                claim("budget", found[entry.name], entry, ("budget", entry.name, None))
+            row = names.one(entry, [found[entry.name]] if entry.name in found else [])
+            if row is not None:
+                claim("budget", row, entry, ("budget", entry.name, None))
         for tier, (entry, owner) in owner_tiers.items():
             if tier in found:
                 claim("budget", found[tier], entry, (owner["entity"], owner["id"], owner["name"]))
@@ -334,18 +349,48 @@ def apply(conn: psycopg.Connection, spec: LimitsSpec, now: datetime, policy: Res
     return changes
 
 
-def _matches(row: Mapping[str, Any], entry: LimitEntry, section: str) -> bool:
-    if section == "teams":
-        return bool(row["id" if entry.identity == "id" else "name"] == entry.name)
-    return bool(row["ident"] == entry.name)
+class _Names:
+    """Resolves the entries' references as every command does (common.identities): a problem
+    naming file:line and field for a name that matches nothing (with the closest names) or several."""
+
+    def __init__(self, conn: psycopg.Connection, source: str, problems: list[str]) -> None:
+        self.conn, self.source, self.problems = conn, source, problems
+        self.known: dict[str, list[str]] = {}  # kind -> every name, read once for the hints
+
+    def one(self, entry: LimitEntry, rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+        """The row `entry` names among `rows` (every row its reference may match), or None after
+        adding the problem."""
+        kind, ref = entry.entity, entry.name
+        if kind not in identities.PRECEDENCE:  # tags and budget tiers: by their name alone
+            found = [r for r in rows if r["id"] == ref]
+            if not found:
+                self.problems.append(f"{entry.where(self.source)}: no {_WHAT[kind]} {ref!r}")
+            return found[0] if found else None
+        try:
+            match = identities.choose(kind, ref, _matches(kind, rows, ref))
+        except identities.Ambiguous as exc:
+            self.problems.append(f"{entry.where(self.source)}: {exc.message} ({exc.hint})")
+            return None
+        if match is None:
+            if kind not in self.known:
+                self.known[kind] = lookup.names(self.conn, kind)
+            unknown = identities.Unknown(kind, ref, self.known[kind])
+            close = f" (closest: {', '.join(map(repr, unknown.closest))})" if unknown.closest else ""
+            self.problems.append(f"{entry.where(self.source)}: {unknown.message}{close}")
+            return None
+        return next(r for r in rows if r["id"] == match.id)
 
 
-def _not_one(entry: LimitEntry, source: str, count: int) -> str:
-    what = {"key": "key", "user": "user", "team": "team", "org": "organization", "end_user": "end user",
-            "tag": "tag", "budget": "budget tier"}[entry.entity]
-    if count == 0:
-        return f"{entry.where(source)}: no {what} with {entry.identity} {entry.name!r}"
-    return f"{entry.where(source)}: {count} {what}s have {entry.identity} {entry.name!r}; it must name exactly one"
+_WHAT = {"tag": "tag", "budget": "budget tier"}
+
+
+def _matches(kind: str, rows: Sequence[Mapping[str, Any]], ref: str) -> list[identities.Match]:
+    """How `ref` matches each row of budget/limits_* (`id`, `name`; users also their three names)."""
+    if kind == "user":
+        return identities.user_matches(rows, ref)
+    if kind == "key":
+        return [identities.Match(r["id"], "key_alias") for r in rows if r["name"] == ref]
+    return identities.group_matches(rows, ref, "id", "name")
 
 
 def _move_reset(target: _Target, now: datetime, policy: ResetPolicy) -> None:

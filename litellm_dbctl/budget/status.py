@@ -11,6 +11,7 @@ from litellm_dbctl.budget import tiers
 from litellm_dbctl.common import clock
 from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.db import sqlfiles
+from litellm_dbctl.provision import lookup
 
 if TYPE_CHECKING:
     import psycopg
@@ -51,7 +52,9 @@ def status(
     default_end_user_budget: str | None = None,
     now: datetime | None = None,
 ) -> list[BudgetStatus]:
-    """Spend against max and soft budget per entity, most used first (see budget/status)."""
+    """Spend against max and soft budget per entity, most used first (see budget/status). `team` and
+    `org` are references (id or alias), resolved as every command resolves them: exit 2 for one that
+    names nothing, or several."""
     kinds = list(dict.fromkeys(entities))
     unknown = [k for k in kinds if k not in STATUS_ENTITIES]
     if unknown:
@@ -61,7 +64,8 @@ def status(
     tiers.require(conn, default_end_user_budget)
     moment = clock.utc_aware(now) if now else clock.now()
     rows = sqlfiles.run(conn, "budget/status", {
-        "entities": kinds, "team": team, "org": org, "everything": everything, "only": only,
+        "entities": kinds, "team": lookup.group_id(conn, "team", team),
+        "org": lookup.group_id(conn, "org", org), "everything": everything, "only": only,
         "near": near_pct / 100, "limit": limit, "now": clock.utc_naive(moment),
         "default_end_user_budget": default_end_user_budget,
     })

@@ -142,7 +142,7 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
     """Resets, declared limits and counter repair in one transaction; see the module docstring."""
     started = time.monotonic()
     now = clock.utc_aware(options.now) if options.now else clock.now()
-    options.policy.zone(), options.policy.time_of_day()  # a bad --timezone/--reset-time: exit 2 before connecting
+    options.policy.zone(), options.policy.time_of_day()  # a bad --timezone/--budget-reset-time: exit 2 before connecting
     tell = bool(options.redis_url) and not options.dry_run
     if options.finish_only and not tell:
         raise InvalidInput("--finish-invalidations needs --redis-url (the proxies' Redis) and no --dry-run/--check")
@@ -187,18 +187,10 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
 
 
 def _finish_earlier(conn: psycopg.Connection, options: SyncOptions) -> cache.Invalidation | None:
-    """Finish the invalidations earlier runs recorded and did not do (killed after their commit, or
-    Redis failed): first, so the proxies stop enforcing what those runs reset. None if none were owed."""
+    """Finish the invalidations earlier runs recorded and did not do, counters included: first, so the
+    proxies stop enforcing what those runs reset (`owed.finish_earlier`). None if none were owed."""
     assert options.redis_url is not None
-    owed.prepare(conn)
-    earlier = owed.owed(conn)
-    if not earlier:
-        return None
-    try:
-        return owed.finish(conn, options.redis_url, earlier, namespace=options.redis_namespace)
-    except cache.RedisError as exc:
-        raise cache.RedisError(f"finishing the invalidations earlier runs owe the proxies: {exc.message}",
-                               hint="nothing was changed; they stay recorded for the next run") from None
+    return owed.finish_earlier(conn, options.redis_url, counters=True, namespace=options.redis_namespace)
 
 
 @dataclass

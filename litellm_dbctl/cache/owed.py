@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import psycopg
+import psycopg.errors
 
 from litellm_dbctl.cache import invalidate as cache
 from litellm_dbctl.common import jsontext
 from litellm_dbctl.db import sqlfiles
-
-if TYPE_CHECKING:
-    import psycopg
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,14 @@ class Owed:
 
 def prepare(conn: psycopg.Connection) -> None:
     """Create the table if it is missing (dbctl's, not a LiteLLM migration). Call it outside the
-    transaction that records, under the run's advisory lock."""
-    sqlfiles.run(conn, "cache/create_owed")
+    transaction that records. Runs of different lock families (a key command and a budget sync) may
+    create it at the same moment: the loser's CREATE ... IF NOT EXISTS fails on the catalog's unique
+    index once the winner commits, and that failure means the table is there."""
+    try:
+        with conn.transaction():  # a savepoint, so the caller's transaction survives the race
+            sqlfiles.run(conn, "cache/create_owed")
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+        pass
 
 
 def record(conn: psycopg.Connection, command: str, spent: Sequence[cache.EntityRef],
@@ -73,6 +79,39 @@ def finish(conn: psycopg.Connection, redis_url: str, owed_now: Owed, *,
     done = invalidate(redis_url, owed_now.spent, owed_now.limited, namespace=namespace)
     sqlfiles.run(conn, "cache/owed_done", {"ids": list(owed_now.ids)})
     return done
+
+
+def finish_earlier(conn: psycopg.Connection, redis_url: str, *, counters: bool,
+                   namespace: str | None = None) -> cache.Invalidation | None:
+    """Finish, in a transaction of its own, what earlier runs recorded and did not do (killed after
+    their commit, or Redis failed), creating the table first when missing: the one way every run that
+    records also settles leftovers before it changes anything. `counters=False` for runs other than
+    budget sync (see `owed`). None if nothing was owed; a RedisError ends the run, nothing changed."""
+    with conn.transaction():
+        prepare(conn)
+        earlier = owed(conn, counters=counters)
+        if not earlier:
+            return None
+        try:
+            return finish(conn, redis_url, earlier, namespace=namespace)
+        except cache.RedisError as exc:
+            raise cache.RedisError(f"finishing the invalidations earlier runs owe the proxies: {exc.message}",
+                                   hint="nothing was changed; they stay recorded for the next run") from None
+
+
+def done(conn: psycopg.Connection, ids: Sequence[int]) -> bool:
+    """After the commit, once Redis has what rows `ids` recorded: delete them. A database error only
+    leaves them (False): the next run repeats those invalidations, which is harmless."""
+    import psycopg  # loaded already by the connection
+
+    if not ids:
+        return True
+    try:
+        with conn.transaction():
+            sqlfiles.run(conn, "cache/owed_done", {"ids": list(ids)})
+    except psycopg.Error:
+        return False
+    return True
 
 
 def invalidate(redis_url: str, spent: Sequence[cache.EntityRef], limited: Sequence[cache.EntityRef], *,

@@ -117,6 +117,7 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
                     raise click.exceptions.UsageError(f"Option '{name}' requires an argument.")
                 index += 1
                 value = args[index]
+            _refuse_bad_text(name, value)
             if name == "--database-url":
                 settings.database_url = value
             elif value not in ("table", "json", "csv"):
@@ -229,7 +230,12 @@ class LazyGroup(TyperGroup):
             raise usage_error(exc) from None
 
     def _parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        settings, rest = parse_global_options(list(args))
+        try:
+            settings, rest = parse_global_options(list(args))
+        except DbctlError as exc:  # raised before `invoke`, which converts the others
+            converted = convert_error(exc)
+            assert converted is not None
+            raise converted from None
         if settings.version:  # `dbctl migrate status --version`; a lone `dbctl --version` never gets here (__main__)
             typer.echo(f"dbctl {__version__}")
             ctx.exit(0)
@@ -267,8 +273,35 @@ def _prepare(command: click.Command) -> None:
     if hasattr(command, "rich_markup_mode"):
         command.rich_markup_mode = None  # plain Click help everywhere: consistent, and no rich import
     command.get_help_option = types.MethodType(_help_option_without_coercion, command)  # type: ignore[method-assign]
+    for param in command.params:
+        param.process_value = types.MethodType(_checked_value, param)  # type: ignore[method-assign]
     for sub in getattr(command, "commands", {}).values():
         _prepare(sub)
+
+
+def _checked_value(param: click.Parameter, ctx: click.Context, value: Any) -> Any:
+    """Every option's and argument's value as typed, before Click converts it: a NUL character or
+    bytes that are not UTF-8 (surrogate-escaped argv) are exit 2 naming the flag, whatever its type,
+    so no command, file name or query ever sees them (and no usage error echoes them)."""
+    _refuse_bad_text(_flag_name(param), value)
+    return type(param).process_value(param, ctx, value)
+
+
+def _flag_name(param: click.Parameter) -> str:
+    """How the user wrote it: the long option (`--user`), else the short one, or the argument's name."""
+    if param.param_type_name != "option":
+        return (param.metavar or param.name or "argument").upper()
+    return max(param.opts, key=lambda o: o.startswith("--"))
+
+
+def _refuse_bad_text(flag: str, value: Any) -> None:
+    """InvalidInput naming `flag` when a string in `value` (one, or a sequence of them) holds a NUL or
+    is not UTF-8 (`checks.text`)."""
+    from litellm_dbctl.common import checks
+
+    for item in value if isinstance(value, (list, tuple)) else (value,):
+        if isinstance(item, str) and ("\x00" in item or not item.isascii()):
+            checks.flag(flag, item, checks.text)
 
 
 def _help_option_without_coercion(command: click.Command, ctx: click.Context) -> Any:

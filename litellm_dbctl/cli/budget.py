@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from functools import partial
 from pathlib import Path
 from typing import Any, Optional
 
@@ -16,18 +15,19 @@ from litellm_dbctl.common.errors import ExitCode, InvalidInput
 app = typer.Typer(help="Keep budgets right: resets, declared limits, counter repair, status.", no_args_is_help=True)
 
 NOW_RANGE = (datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9000, 12, 31, tzinfo=timezone.utc))
-MAX_SETTLE_MINUTES = 7 * 24 * 60.0  # a week: logs written later than that are not "settling"
+MAX_SETTLE = 7 * 86400.0  # a week: logs written later than that are not "settling"
 TABLE_LINES = 200  # change lines shown in table output unless -v (JSON always has them all)
 END_USER_BUDGET = typer.Option(None, "--end-user-budget", metavar="BUDGET_ID",
                                help="The proxy's default end-user budget tier (litellm_settings."
                                     "max_end_user_budget_id): end users without a tier use it.")
 
 
-@app.command("sync")
+@app.command("sync", cls=common.renamed({"--file": "BUDGETS.YAML", "-f": "BUDGETS.YAML",
+                                           "--reset-time": "--budget-reset-time"}))
 def sync_command(
     ctx: typer.Context,
-    file: Optional[Path] = typer.Option(None, "--file", "-f", metavar="BUDGETS.YAML", dir_okay=False,
-                                        help="Declared limits for named keys, users, teams, orgs, end users, tags "
+    file: Optional[Path] = typer.Argument(None, metavar="[BUDGETS.YAML]", dir_okay=False, show_default=False,
+                                          help="Declared limits for named keys, users, teams, orgs, end users, tags "
                                              "and budget tiers; others are untouched. Validated whole first."),
     resets: bool = typer.Option(True, "--resets/--no-resets", help="Reset due budget windows (default on)."),
     rollover: bool = typer.Option(False, "--rollover",
@@ -35,7 +35,7 @@ def sync_command(
                                        "LiteLLM's litellm_settings.budget_rollover."),
     timezone_: str = typer.Option("UTC", "--timezone", metavar="ZONE",
                                   help="IANA zone windows align in (LiteLLM's litellm_settings.timezone)."),
-    reset_time: str = typer.Option("00:00", "--reset-time", metavar="HH:MM",
+    reset_time: str = typer.Option("00:00", "--budget-reset-time", metavar="HH:MM",
                                    help="Time of day day/week/month windows reset at (litellm_settings."
                                         "budget_reset_time)."),
     end_user_budget: Optional[str] = END_USER_BUDGET,
@@ -43,13 +43,13 @@ def sync_command(
                                       help="Recompute the spend of each key, user, team, end user, organization and "
                                            "tag in its current window from LiteLLM_SpendLogs; apply the drift as "
                                            "increments."),
-    settle: float = typer.Option(2.0, "--settle", metavar="MINUTES", min=0,
-                                 help="With --repair-spend: leave entities used this recently alone (their "
-                                      "spend logs are written after their counters)."),
+    settle: float = common.span_option("2m", "--settle", maximum=MAX_SETTLE, former_unit="m",
+                                       help="With --repair-spend: leave entities used this recently alone "
+                                            "(their spend logs are written after their counters)."),
     min_drift: float = typer.Option(0.000001, "--min-drift", metavar="AMOUNT", min=0,
                                     help="With --repair-spend: ignore drifts up to this amount."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would change (exit 3 when something "
-                                 "would): window resets are only read (with --file or --repair-spend they run too, as "
+                                 "would): window resets are only read (with BUDGETS.YAML or --repair-spend they run too, as "
                                  "those see their result), other statements run and are rolled back."),
     check: bool = typer.Option(False, "--check", help="Like --dry-run, printing only the summary: for monitoring "
                                                       "(exit 3 when anything would change)."),
@@ -71,26 +71,26 @@ def sync_command(
 ) -> None:
     """Reset due budget windows (keys, users, teams, budget tiers and everything linked to them) as
     LiteLLM's reset job does, but guarded so no window is reset twice; set budget_reset_at where a
-    duration has none; write declared limits (--file); repair spend counters (--repair-spend). One
+    duration has none; write declared limits (BUDGETS.YAML); repair spend counters (--repair-spend). One
     transaction under the budget advisory lock (exit 5 when busy); --dry-run/--check exit 3 when
     anything would change.
 
-    Example: dbctl budget sync --file budgets.yaml --redis-url redis://cache:6379 -q
+    Example: dbctl budget sync budgets.yaml --redis-url redis://cache:6379 -q
     """
     from litellm_dbctl.budget import limits  # deferred: the library loads psycopg; --help stays fast
     from litellm_dbctl.budget.sync import SyncOptions, sync
 
     policy = durations.ResetPolicy(timezone_, reset_time)
     policy.zone(), policy.time_of_day()
-    settle_minutes = checks.flag("--settle", settle, partial(checks.seconds, maximum=MAX_SETTLE_MINUTES,
-                                                             unit="minutes"))
     checks.flag("--min-drift", min_drift, checks.number)
     moment = _timestamp(now)
     spec = limits.load(file, policy) if file else None
+    if spec is not None and spec.deprecation():
+        common.info(ctx, f"dbctl: warning: {spec.deprecation()}")
     options = SyncOptions(
         now=moment, policy=policy, resets=resets, rollover=rollover,
         default_end_user_budget=end_user_budget, limits=spec, repair_spend=repair_spend,
-        settle=timedelta(minutes=settle_minutes or 0.0), min_drift=min_drift, dry_run=dry_run or check,
+        settle=timedelta(seconds=settle), min_drift=min_drift, dry_run=dry_run or check,
         lock_timeout=lock_timeout, redis_url=redis_url, redis_namespace=redis_namespace,
         finish_only=finish_invalidations,
     )
@@ -194,10 +194,11 @@ def status_command(
     types: Optional[list[str]] = typer.Option(None, "--type", "-t", metavar="TYPE",
                                               help="Only these entity types (repeatable): key, user, team, org, "
                                                    "end_user, tag, team_member."),
-    team: Optional[str] = typer.Option(None, "--team", metavar="TEAM_ID",
-                                       help="Only the team, its keys, members and memberships."),
-    org: Optional[str] = typer.Option(None, "--org", metavar="ORG_ID",
-                                      help="Only the organization, its teams, their keys, and its users."),
+    team: Optional[str] = typer.Option(None, "--team", metavar="TEAM",
+                                       help="Only the team (id or alias), its keys, members and memberships."),
+    org: Optional[str] = typer.Option(None, "--org", metavar="ORG",
+                                      help="Only the organization (id or alias), its teams, their keys, and its "
+                                           "users."),
     near: float = typer.Option(80.0, "--near", metavar="PERCENT", min=0,
                                help="Flag 'near' from this share of max_budget."),
     over: bool = typer.Option(False, "--over", help="Only entities over their max_budget."),
@@ -216,7 +217,7 @@ def status_command(
 
     checks.flag("--near", near, checks.number)
     with common.connect(ctx, read_only=True) as conn:
-        rows = status(conn, entities=types or STATUS_ENTITIES, team=team, org=org, near_pct=near,
+        rows = status(conn, entities=_kinds(types) or STATUS_ENTITIES, team=team, org=org, near_pct=near,
                       only="over" if over else "flagged" if flagged else "all", everything=everything,
                       limit=limit, default_end_user_budget=end_user_budget)
     columns = ["entity", "id", "name", "spend", "max_budget", "soft_budget", "used_pct", "next_reset", "flag"]
@@ -229,6 +230,11 @@ def status_command(
                           [f"{r.entity} {r.id}{f' ({r.name})' if r.name and r.name != r.id else ''} "
                            f"spent {float(r.spend or 0):g} of {float(r.max_budget or 0):g}" for r in over_budget])
         common.exit_with(int(ExitCode.PENDING))
+
+
+def _kinds(values: Optional[list[str]]) -> list[str]:
+    """--type values: `end-user` as the other commands spell kinds, `end_user` as JSON does."""
+    return [part.strip().replace("-", "_") for value in values or [] for part in value.split(",") if part.strip()]
 
 
 def _status_record(row: Any) -> dict[str, Any]:

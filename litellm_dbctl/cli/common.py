@@ -17,14 +17,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from litellm_dbctl.cli import EMBEDDED_USED, Settings
 from litellm_dbctl.common import checks
+from litellm_dbctl.common.errors import InvalidInput
 
 if TYPE_CHECKING:
     import psycopg
@@ -35,18 +36,92 @@ if TYPE_CHECKING:
 MAX_LOCK_TIMEOUT = 86400.0  # a day: a longer wait for a lock is a mistake (nan or inf waited forever)
 
 
-def lock_seconds(value: float) -> float:
-    """--lock-timeout checked where it is parsed: finite, 0 to a day (exit 2 naming it)."""
-    checked = checks.flag("--lock-timeout", value, partial(checks.seconds, maximum=MAX_LOCK_TIMEOUT))
-    assert checked is not None
-    return checked
+# -- option names and durations (README: Options and periods) -----------------------------------
+
+
+def deprecated(ctx: typer.Context, text: str) -> None:
+    """`dbctl: warning: <text>` on stderr once per run (unless -q): an old spelling still works for
+    one release, and the line says what to write instead."""
+    said = ctx.find_root().meta.setdefault("dbctl.deprecated", set())
+    if text not in said:
+        said.add(text)
+        info(ctx, f"dbctl: warning: {text}")
+
+
+class _Renamed(TyperCommand):
+    """A command whose options had other spellings: they are rewritten to the current ones before
+    parsing, with a deprecation line; hidden from help and completion."""
+
+    renamed: ClassVar[Mapping[str, str]] = {}
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, rename(ctx, args, self.renamed))
+
+
+def renamed(old: Mapping[str, str]) -> type[TyperCommand]:
+    """The command class (`@app.command(..., cls=common.renamed({"--tz": "--timezone"}))`) that still
+    accepts the old spellings in `old`: old option -> new option, or -> a metavar such as `FILE` when
+    the value is now the positional argument."""
+    return type("Renamed", (_Renamed,), {"renamed": dict(old)})
+
+
+def rename(ctx: typer.Context, args: list[str], names: Mapping[str, str]) -> list[str]:
+    """`args` with the old spellings in `names` replaced (`--tz=X`, `-tX` and `-t X` forms), up to `--`."""
+    out: list[str] = []
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return out + args[index:]
+        old = next((o for o in names if arg == o or arg.startswith(o + "=")
+                    or (len(o) == 2 and not arg.startswith("--") and arg.startswith(o))), None)
+        if old is None:
+            out.append(arg)
+            continue
+        new = names[old]
+        value = arg[len(old):].removeprefix("=") if arg != old else None
+        if new.startswith("-"):
+            deprecated(ctx, f"{old} is deprecated; use {new}")
+            out.append(new if value is None else f"{new}={value}")
+        else:
+            deprecated(ctx, f"{old} is deprecated; give {new} as the argument, without {old}")
+            out.extend([] if value is None else [value])
+    return out
+
+
+def span_option(default: str | None, name: str, *, maximum: float, former_unit: str | None = None,
+                postgres: bool = False, help: str) -> Any:
+    """A Typer option for a length of time with a unit (common.spans): the value is seconds (a float),
+    or with `postgres` a PostgreSQL setting text (`10s`, `500ms`). A bare number is read in
+    `former_unit` for one release, with a deprecation line; without one it is refused (exit 2)."""
+    from litellm_dbctl.common import spans
+
+    def check(ctx: typer.Context, text: Optional[str]) -> Any:
+        if text is None:
+            return None
+        try:
+            span = spans.parse(text, former_unit=former_unit, maximum=maximum)
+        except checks.InvalidValue as exc:
+            raise InvalidInput(f"{name}: {exc}") from None
+        if span.bare:
+            deprecated(ctx, f"{name} {text.strip()}: a number without a unit is deprecated; "
+                            f"read as {span.text}; write {span.text}")
+        return spans.postgres(span.seconds) if postgres else span.seconds
+
+    return typer.Option(default, name, metavar="DURATION", parser=str, callback=check, help=help)
+
+
+def kind(value: Optional[str]) -> Optional[str]:
+    """An entity kind as option values spell it, `end-user`; `end_user` (JSON's spelling) is the same."""
+    return value.strip().replace("_", "-") if value is not None else None
 
 
 # Options more than one command uses, declared once.
-LOCK_TIMEOUT = typer.Option(30.0, "--lock-timeout", metavar="SECONDS", min=0, callback=lock_seconds,
-                            help="How long to wait for another run's lock before exit 5.")
+LOCK_TIMEOUT = span_option("30s", "--lock-timeout", maximum=MAX_LOCK_TIMEOUT, former_unit="s",
+                           help="How long to wait for another run's lock before exit 5 (e.g. 30s, 2m).")
 DRY_RUN = typer.Option(False, "--dry-run", help="Run the real statements in a transaction that is rolled back; "
                        "report what would change (exit 3 when something would).")
+SINCE_HELP = ("Start: a UTC day (YYYY-MM-DD, today, yesterday, 7d = seven days ago, 4w) from its midnight, "
+              "or an instant (an ISO date-time, 24h = a day ago, 30m, now); all = from the beginning.")
+UNTIL_HELP = "End: a day is included, an instant is not; same forms as --since."
 
 
 def option_group(param: str, options: Mapping[str, tuple[Any, Any]],

@@ -20,11 +20,11 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Check and rebuild LiteLLM's daily spend tables from the spend logs.", no_args_is_help=True)
 
-MAX_SETTLE = timedelta(days=366)  # daily reconcile --settle
-SINCE = typer.Option("7d", "--since", metavar="DAY",
-                     help="First UTC day: YYYY-MM-DD, today, yesterday or Nd (N days ago).")
-UNTIL = typer.Option("yesterday", "--until", metavar="DAY", help="Last UTC day, included (same forms as --since).")
-TABLE = typer.Option(None, "--table", "-t", metavar="NAME",
+MAX_SETTLE = 366 * 86400.0  # daily reconcile --settle: day + settle must stay a date; a year late is not settling
+SINCE = typer.Option("7d", "--since", metavar="WHEN", help=common.SINCE_HELP + " Whole UTC days are checked.")
+UNTIL = typer.Option("yesterday", "--until", metavar="WHEN", help=common.UNTIL_HELP)
+RENAMED = common.renamed({"-t": "--table"})  # -t is budget status --type
+TABLE = typer.Option(None, "--table", metavar="NAME",
                      help="Only these tables (repeat or comma-separate): user, team, org, end_user, agent, tag.")
 WORK_MEM = typer.Option("128MB", "--work-mem", metavar="SIZE",
                         help="PostgreSQL work_mem for the recomputation (per transaction).")
@@ -37,13 +37,18 @@ REPAIR_COLUMNS = ["date", "table", "inserted", "updated", "merged", "normalized"
 
 
 def _range(since: str, until: str) -> tuple[date, date]:
+    """The UTC days the period of --since/--until touches (common.periods: one grammar everywhere)."""
+    from litellm_dbctl.common import periods
     from litellm_dbctl.daily import tables
 
+    period = periods.period(since, until)
     today = tables.utc_today()
-    first = tables.parse_day(since, today, option="--since")
-    last = tables.parse_day(until, today, option="--until")
-    tables.days_between(first, last)  # validates the order
-    return first, last
+    if period.since is None:
+        raise InvalidInput("--since all: daily needs a first day (e.g. --since 2026-01-01)")
+    for option, day in (("--since", period.first_day), ("--until", period.last_day)):
+        if day > today:  # no spend is logged for it yet; and a walk to year 9999 would never end
+            raise InvalidInput(f"{option}: {day} is after today ({today}, UTC)")
+    return period.first_day, period.last_day
 
 
 def _delta_text(row: dict[str, Any]) -> str:
@@ -51,7 +56,7 @@ def _delta_text(row: dict[str, Any]) -> str:
     return ", ".join(f"{name} {row['delta'][name]:+g}" for name in row["differences"])
 
 
-@app.command("check")
+@app.command("check", cls=RENAMED)
 def check(
     ctx: typer.Context,
     since: str = SINCE,
@@ -114,14 +119,14 @@ def _check_line(drift: bool, totals: dict[str, Any], first: Any, last: Any) -> s
             f"{totals['legacy']} legacy; spend delta {totals['spend_delta']:+.6f}")
 
 
-@app.command("reconcile")
+@app.command("reconcile", cls=RENAMED)
 def reconcile(
     ctx: typer.Context,
     since: str = SINCE,
     until: str = UNTIL,
     table: Optional[list[str]] = TABLE,
-    settle: str = typer.Option("1h", "--settle", metavar="DURATION",
-                               help="A day is closed this long after the UTC midnight that ends it."),
+    settle: float = common.span_option("1h", "--settle", maximum=MAX_SETTLE,
+                                       help="A day is closed this long after the UTC midnight that ends it."),
     include_today: bool = typer.Option(False, "--include-today",
                                        help="Also repair days that are not closed yet (today, and yesterday "
                                             "within --settle)."),
@@ -140,23 +145,12 @@ def reconcile(
 
     Example: dbctl daily reconcile --since 2026-01-01 --until 2026-01-31 --dry-run
     """
-    from litellm_dbctl.common import checks, durations
     from litellm_dbctl.daily import repair
     from litellm_dbctl.daily.tables import resolve_tables, validate_work_mem
 
     first, last = _range(since, until)
     tables = resolve_tables(table or [])
     validate_work_mem(work_mem)
-    try:
-        settle_after = timedelta(seconds=durations.duration_seconds(checks.text(settle)))
-    except checks.InvalidValue as exc:
-        raise InvalidInput(f"--settle: {exc}") from None
-    except InvalidInput as exc:
-        raise InvalidInput(f"--settle: {exc.message}") from None
-    except OverflowError:
-        settle_after = MAX_SETTLE + MAX_SETTLE
-    if settle_after > MAX_SETTLE:  # day + settle must stay a date; and a year late is not settling
-        raise InvalidInput(f"--settle: {settle[:40]!r} is too long: at most {MAX_SETTLE.days} days")
 
     def report(day: date, repairs: list[TableRepair]) -> None:
         changed = [r for r in repairs if r.changed]
@@ -166,7 +160,7 @@ def reconcile(
         else:
             common.info(ctx, f"{day}: nothing to repair")
 
-    result = repair.reconcile(common.target(ctx, direct=True), first, last, tables, settle=settle_after,
+    result = repair.reconcile(common.target(ctx, direct=True), first, last, tables, settle=timedelta(seconds=settle),
                               include_today=include_today, prune_orphans=prune_orphans, dry_run=dry_run,
                               lock_timeout=lock_timeout, work_mem=work_mem, progress=report)
     s = common.settings(ctx)

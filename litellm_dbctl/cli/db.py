@@ -51,8 +51,8 @@ def status(ctx: typer.Context) -> None:
 @app.command("doctor")
 def doctor(
     ctx: typer.Context,
-    old_transaction: float = typer.Option(300.0, "--old-transaction", metavar="SECONDS",
-                                          help="Report transactions on LiteLLM tables older than this."),
+    old_transaction: float = common.span_option("5m", "--old-transaction", maximum=366 * 86400.0, former_unit="s",
+                                                help="Report transactions on LiteLLM tables older than this."),
 ) -> None:
     """Checks to run before an upgrade: reachability, version, failed migrations, request-log
     indexes, invalid indexes, table sizes and bloat, long transactions. Exit 0 when all pass, 3 when a

@@ -22,7 +22,7 @@ KEY_REF = typer.Argument(..., metavar="KEY", help="Alias, token (SHA-256 hex or 
 @provisioning.with_settings(redis=False, windows=True)
 def create(
     ctx: typer.Context,
-    user: Optional[str] = typer.Option(None, "--user", help="Owner user_id."),
+    user: Optional[str] = typer.Option(None, "--user", help="Owner (user_id, SSO id or email)."),
     team: Optional[str] = typer.Option(None, "--team", help="Team (id or alias)."),
     alias: Optional[str] = typer.Option(None, "--alias", help="key_alias; must be unused (LiteLLM's rule)."),
     models: Optional[list[str]] = typer.Option(None, "--models", metavar="M1,M2", help="Models the key may use."),
@@ -97,11 +97,11 @@ def _stdin_key() -> str:
 @app.command("list")
 def list_keys(
     ctx: typer.Context,
-    user: Optional[str] = typer.Option(None, "--user", help="Only keys of this user_id."),
+    user: Optional[str] = typer.Option(None, "--user", help="Only keys of this user (user_id, SSO id or email)."),
     team: Optional[str] = typer.Option(None, "--team", help="Only keys of this team (id or alias)."),
-    alias: Optional[str] = typer.Option(None, "--alias", help="Only the key with this alias."),
+    alias: Optional[str] = typer.Option(None, "--alias", help="Only aliases containing this (case-insensitive)."),
     full_hash: bool = typer.Option(False, "--full-hash", help="Show the whole SHA-256 token, not its first 12 characters."),
-    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many keys."),
+    limit: int = typer.Option(1000, "--limit", "-n", min=1, help="At most this many keys."),
 ) -> None:
     """Keys with alias, key_name, owner, spend, budget, expiry and blocked state. Never a raw key
     (the database does not have it); the token hash only shortened unless --full-hash.
@@ -111,7 +111,7 @@ def list_keys(
     from litellm_dbctl.provision import accounts
 
     with common.connect(ctx, read_only=True) as conn:
-        rows = accounts.keys(conn, user_id=user, team=team, alias=alias, limit=limit)
+        rows = accounts.keys(conn, user=user, team=team, alias=alias, limit=limit)
     common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in common.warn_if_cut(ctx, rows, limit, "keys")],
                 KEY_COLUMNS)
 

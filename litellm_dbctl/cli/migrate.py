@@ -6,7 +6,6 @@ other groups do not pay for it.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -27,18 +26,14 @@ MIGRATIONS_DIR = typer.Option(None, "--migrations-dir", metavar="DIR", file_okay
                               help="A Prisma-layout migrations directory. Default: the installed litellm-proxy-extras.")
 
 
-def _duration(value: str) -> str:
-    """A PostgreSQL duration for lock_timeout (`10s`, `500ms`, `1min`): refused here (exit 2), not
-    by the server."""
-    if not re.fullmatch(r"\d+(?:\.\d+)?\s*(?:us|ms|s|min|h|d)?", value.strip()):
-        raise typer.BadParameter(f"{value!r} is not a duration like 10s, 500ms or 1min")
-    return value.strip()
+MAX_STATEMENT_TIMEOUT = 2147483.0  # seconds: PostgreSQL's largest lock_timeout/statement_timeout (2^31-1 ms)
 
 
 def _statement_lock_timeout(default: str) -> Any:  # a typer.Option
-    return typer.Option(default, "--statement-lock-timeout", metavar="DURATION", callback=_duration,
-                        help="PostgreSQL lock_timeout per statement; a statement that hits it is retried "
-                             "with backoff.")
+    """PostgreSQL's lock_timeout, with a unit (a bare number was PostgreSQL's milliseconds)."""
+    return common.span_option(default, "--statement-lock-timeout", maximum=MAX_STATEMENT_TIMEOUT, former_unit="ms",
+                              postgres=True, help="PostgreSQL lock_timeout per statement; a statement that hits it "
+                                                  "is retried with backoff.")
 
 
 def _source(ctx: typer.Context, directory: Optional[Path]) -> Source:
@@ -90,8 +85,8 @@ def deploy(
                                         help="Deploy even though an applied migration file was modified."),
     lock_timeout: float = common.LOCK_TIMEOUT,
     statement_lock_timeout: str = _statement_lock_timeout("10s"),
-    statement_timeout: Optional[str] = typer.Option(
-        None, "--statement-timeout", metavar="DURATION", callback=lambda v: v if v is None else _duration(v),
+    statement_timeout: Optional[str] = common.span_option(
+        None, "--statement-timeout", maximum=MAX_STATEMENT_TIMEOUT, former_unit="ms", postgres=True,
         help="PostgreSQL statement_timeout per statement (default: DBCTL_STATEMENT_TIMEOUT, else none). A "
              "migration it cancels is rolled back whole, recorded rolled back, and run again by the next deploy."),
 ) -> None:

@@ -95,7 +95,7 @@ def remove_member(
 def list_orgs(
     ctx: typer.Context,
     alias: Optional[str] = typer.Option(None, "--alias", help="Only aliases containing this (case-insensitive)."),
-    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many organizations."),
+    limit: int = typer.Option(1000, "--limit", "-n", min=1, help="At most this many organizations."),
 ) -> None:
     """Organizations with member and team counts, spend and budget.
 

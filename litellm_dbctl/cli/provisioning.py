@@ -25,7 +25,7 @@ REDIS_URL = typer.Option(None, "--redis-url", metavar="URL", envvar="REDIS_URL",
                          help="The proxies' Redis: drop their cached copies of what changed, so they see it at once.")
 REDIS_NAMESPACE = typer.Option(None, "--redis-namespace", metavar="NS",
                                help="The proxies' Redis cache namespace (keys are prefixed NS:).")
-TIMEZONE = typer.Option("UTC", "--timezone", metavar="TZ",
+TIMEZONE = typer.Option("UTC", "--timezone", metavar="ZONE",
                         help="LiteLLM's litellm_settings.timezone: where budget windows are aligned.")
 RESET_TIME = typer.Option("00:00", "--budget-reset-time", metavar="HH:MM",
                           help="LiteLLM's litellm_settings.budget_reset_time.")
@@ -236,6 +236,9 @@ def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSe
         raise typer.Exit(3)
 
 
+CREATED_KINDS = ("organization", "team", "user")  # objects whose id a run prints (keys: their raw key)
+
+
 class StaleCache(OperationalError):
     """Redis failed after the commit. Raised only once the result is shown (a created raw key is
     printed once, ever), naming what proxies may serve stale: a re-run finds nothing to redo."""
@@ -321,6 +324,8 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Publis
     summary = plan.summary()
     keys = [{"key_alias": k.key_alias, "key": k.raw, "key_name": k.key_name, "token": k.token}
             for k in outcome.created_keys]
+    created = [] if dry_run else [{"kind": i.kind, "id": i.id, "label": i.label} for i in plan.items
+                                  if i.action == "create" and i.kind in CREATED_KINDS]
     if s.output == "json":
         common.dump_json({
             "dry_run": dry_run,
@@ -333,6 +338,7 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Publis
                         "unchanged": c.summary.unchanged, "rows_written": c.written} for c in outcome.chunks],
             "rows_written": outcome.written,
             "keys": keys,
+            "created": created,
             "cache": published.cache,
             "redis": published.redis,
         })
@@ -342,6 +348,8 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Publis
         rows = [{"action": i.action, "kind": i.kind, "id": i.id, "label": i.label,
                  "changes": _changes_text(i, 10_000 if s.output == "csv" else 160)} for i in shown]
         common.emit(ctx, rows, ["action", "kind", "id", "label", "changes"], report=True)
+    if created:  # the ids later commands take (a new user's generated user_id): data, even with -q
+        sys.stdout.write("".join(f"{c['kind']}\t{c['id']}\t{c['label']}\n" for c in created))
     if keys:  # the raw key exists only now: print it even with -q
         sys.stdout.write("".join(f"{k['key_alias'] or k['key_name']}\t{k['key']}\n" for k in keys))
         common.info(ctx, "store the key now: dbctl keeps only its SHA-256 and cannot show it again")

@@ -15,24 +15,22 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from litellm_dbctl.cli import common
+from litellm_dbctl.common import periods
 
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
 
     from litellm_dbctl.spend.logrows import LogRow
     from litellm_dbctl.spend.names import Filters, Label
-    from litellm_dbctl.spend.periods import Period
     from litellm_dbctl.spend.report import Series, Totals
 
 app = typer.Typer(help="Who spent what: summaries, top spenders, daily series, logs, exports.", no_args_is_help=True)
 
-SINCE_HELP = ("Start: 7d / 4w (that many UTC days, today included), 24h, YYYY-MM-DD (a UTC day), an ISO "
-              "date-time, today, yesterday, or all.")
-UNTIL = typer.Option(None, "--until", metavar="WHEN",
-                     help="End (exclusive; a YYYY-MM-DD day is included). Same forms as --since. Default: now.")
+SINCE_HELP = common.SINCE_HELP
+UNTIL = typer.Option(None, "--until", metavar="WHEN", help=common.UNTIL_HELP + " Default: now.")
 KEY = typer.Option(None, "--key", metavar="ALIAS|KEY_NAME", help="Only this key (alias, key_name like "
                    "'sk-...ab12', hash or its first 8+ characters, or the raw key); repeat for several.")
-USER = typer.Option(None, "--user", metavar="EMAIL|ID", help="Only this user; repeatable.")
+USER = typer.Option(None, "--user", metavar="EMAIL|ID", help="Only this user (user_id, SSO id or email); repeatable.")
 TEAM = typer.Option(None, "--team", metavar="ALIAS|ID", help="Only this team; repeatable.")
 ORG = typer.Option(None, "--org", metavar="ALIAS|ID", help="Only this organization; repeatable.")
 TAG = typer.Option(None, "--tag", metavar="TAG", help="Only requests carrying this tag; repeatable.")
@@ -44,9 +42,10 @@ AGENT = typer.Option(None, "--agent", metavar="NAME|ID", help="Only this agent; 
 SOURCE = typer.Option("daily", "--source", metavar="daily|logs",
                       help="daily: LiteLLM's daily tables (fast, whole UTC days); logs: LiteLLM_SpendLogs "
                       "(every request: exact periods, any filter combination, a cross-check).")
-TZ = typer.Option("UTC", "--tz", metavar="ZONE", help="Show times in this IANA time zone. Days stay LiteLLM's "
-                  "UTC days.")
-BY = typer.Option(..., "--by", metavar="|".join(("key", "user", "team", "org", "tag", "model", "provider",
+TZ = typer.Option("UTC", "--timezone", metavar="ZONE", help="Show times in this IANA time zone. Days stay "
+                  "LiteLLM's UTC days.")
+RENAMED = common.renamed({"--tz": "--timezone"})
+BY = typer.Option(..., "--by", callback=common.kind, metavar="|".join(("key", "user", "team", "org", "tag", "model", "provider",
                                                    "end-user", "agent")), help="What to group by.")
 
 METRICS = ("spend", "prompt_tokens", "completion_tokens", "cache_read_input_tokens", "cache_creation_input_tokens",
@@ -81,7 +80,7 @@ def _zone(ctx: typer.Context, name: str) -> tzinfo:
 
     zone = durations.zone(name)
     if name.upper() != "UTC":
-        common.info(ctx, f"dbctl: note: days are LiteLLM's UTC days; --tz {name} only changes how times are shown")
+        common.info(ctx, f"dbctl: note: days are LiteLLM's UTC days; --timezone {name} only changes how times are shown")
     return zone
 
 
@@ -89,12 +88,12 @@ def _when(moment: datetime | None, zone: tzinfo) -> str | None:
     return moment.astimezone(zone).isoformat(timespec="seconds") if moment else None
 
 
-def _period_json(period: Period, counted: Any, zone: tzinfo) -> dict[str, Any]:
+def _period_json(period: periods.Period, counted: Any, zone: tzinfo) -> dict[str, Any]:
     return {"since": _when(period.since, zone), "until": _when(period.until, zone), "timezone": str(zone),
             "days": {"first": counted[0].isoformat(), "last": counted[1].isoformat()} if counted else None}
 
 
-def _period_text(period: Period, counted: Any, zone: tzinfo) -> str:
+def _period_text(period: periods.Period, counted: Any, zone: tzinfo) -> str:
     def show(moment: datetime) -> str:
         return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
@@ -136,7 +135,7 @@ def _percent(value: float | None, table: bool) -> Any:
     return round(value * 100, 1) if table else value
 
 
-@app.command("summary")
+@app.command("summary", cls=RENAMED)
 @with_filters
 def summary(
     ctx: typer.Context,
@@ -153,7 +152,7 @@ def summary(
 
     Example: dbctl spend summary --since 7d --team payments --model gpt-4o
     """
-    from litellm_dbctl.spend import periods, report
+    from litellm_dbctl.spend import report
 
     zone = _zone(ctx, tz)
     period = periods.period(since, until)
@@ -184,7 +183,7 @@ def summary(
                     json_payload=payload)
 
 
-@app.command("top")
+@app.command("top", cls=RENAMED)
 @with_filters
 def top(
     ctx: typer.Context,
@@ -204,7 +203,7 @@ def top(
 
     Example: dbctl spend top --by team --since 30d --limit 5
     """
-    from litellm_dbctl.spend import periods, report
+    from litellm_dbctl.spend import report
 
     zone = _zone(ctx, tz)
     period = periods.period(since, until)
@@ -278,11 +277,12 @@ def bar(value: float, largest: float, width: int = 30) -> str:
     return "█" * (eighths // 8) + (BLOCKS[eighths % 8] if eighths % 8 else "")
 
 
-@app.command("daily")
+@app.command("daily", cls=RENAMED)
 @with_filters
 def daily(
     ctx: typer.Context,
-    by: Optional[str] = typer.Option(None, "--by", metavar="key|user|team|org|tag|model|provider|end-user|agent",
+    by: Optional[str] = typer.Option(None, "--by", callback=common.kind,
+                                     metavar="key|user|team|org|tag|model|provider|end-user|agent",
                                      help="Split each day by this, keeping the --limit biggest (of the period) "
                                      "plus 'other'."),
     limit: int = typer.Option(5, "--limit", "-n", min=1, help="With --by: how many groups to keep."),
@@ -296,7 +296,7 @@ def daily(
 
     Example: dbctl spend daily --since 14d --by model --limit 3
     """
-    from litellm_dbctl.spend import periods, report
+    from litellm_dbctl.spend import report
 
     zone = _zone(ctx, tz)
     period = periods.period(since, until)
@@ -356,7 +356,7 @@ def _daily_table(result: Series, *, chart: bool) -> tuple[list[dict[str, Any]], 
     return rows, ["date", "spend", "requests", *columns, *(["chart"] if chart else [])]
 
 
-@app.command("logs")
+@app.command("logs", cls=RENAMED)
 @with_filters
 def logs(
     ctx: typer.Context,
@@ -375,7 +375,7 @@ def logs(
     Example: dbctl spend logs --key payments-rag-prod-3 --limit 5
     """
     from litellm_dbctl.common.errors import InvalidInput
-    from litellm_dbctl.spend import logrows, periods
+    from litellm_dbctl.spend import logrows
 
     zone = _zone(ctx, tz)
     period = None if request_id and not since and not until else periods.period(since, until, default_since="7d")
@@ -429,7 +429,7 @@ def export(
     to: Optional[str] = typer.Option(None, "--to", metavar="FILE", help="Write here (atomically) instead of stdout."),
     source: str = typer.Option("daily", "--source", metavar="daily|logs",
                                help="daily: the rows of one daily table (--by); logs: LiteLLM_SpendLogs rows."),
-    by: str = typer.Option("user", "--by", metavar="user|team|org|end-user|agent|tag",
+    by: str = typer.Option("user", "--by", metavar="user|team|org|end-user|agent|tag", callback=common.kind,
                            help="With --source daily: which daily table."),
     with_metadata: bool = typer.Option(False, "--with-metadata",
                                        help="With --source logs: include the metadata JSON (several times slower)."),
@@ -446,7 +446,6 @@ def export(
 
     Example: dbctl spend export --source logs --since 2026-11-01 --format jsonl --to november.jsonl
     """
-    from litellm_dbctl.spend import periods
     from litellm_dbctl.spend.export import stream
 
     period = periods.period(since, until)

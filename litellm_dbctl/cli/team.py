@@ -17,7 +17,8 @@ MEMBER_COLUMNS = ["user_id", "user_email", "role", "spend", "max_budget_in_team"
                   "has_membership_row"]
 
 
-@app.command("provision")
+@app.command("provision", cls=common.renamed({"--member-budget": "--team-member-budget",
+                                               "--member-budget-duration": "--team-member-budget-duration"}))
 @provisioning.with_settings(windows=True, creates=True)
 def provision(
     ctx: typer.Context,
@@ -33,9 +34,10 @@ def provision(
     rpm_limit: Optional[int] = typer.Option(None, "--rpm-limit", min=0, help="Requests per minute."),
     member: Optional[list[str]] = typer.Option(None, "--member", metavar="USER[:admin|user]",
                                                help="A member (user_id, or email); repeatable."),
-    member_budget: Optional[float] = typer.Option(None, "--member-budget", min=0,
-                                                  help="Default budget of each member (team_member_budget)."),
-    member_budget_duration: Optional[str] = typer.Option(None, "--member-budget-duration", metavar="DURATION",
+    member_budget: Optional[float] = typer.Option(None, "--team-member-budget", min=0,
+                                                  help="Default budget of each member (team_member_budget); a "
+                                                       "member's own: add-member --max-budget-in-team."),
+    member_budget_duration: Optional[str] = typer.Option(None, "--team-member-budget-duration", metavar="DURATION",
                                                          help="Window of the default member budget."),
     *,
     settings: provisioning.RunSettings,
@@ -47,7 +49,7 @@ def provision(
     """
     from litellm_dbctl.provision import spec_fields
 
-    provisioning.check_limits(max_budget=max_budget, soft_budget=soft_budget, member_budget=member_budget,
+    provisioning.check_limits(max_budget=max_budget, soft_budget=soft_budget, team_member_budget=member_budget,
                               tpm_limit=tpm_limit, rpm_limit=rpm_limit)
     record = {"team_id": team_id, "team_alias": alias, "organization_id": org, "max_budget": max_budget,
               "soft_budget": soft_budget, "budget_duration": budget_duration,
@@ -105,7 +107,7 @@ def list_teams(
     ctx: typer.Context,
     org: Optional[str] = typer.Option(None, "--org", help="Only teams of this organization (id or alias)."),
     alias: Optional[str] = typer.Option(None, "--alias", help="Only aliases containing this (case-insensitive)."),
-    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many teams."),
+    limit: int = typer.Option(1000, "--limit", "-n", min=1, help="At most this many teams."),
 ) -> None:
     """Teams with member count, spend and budget.
 

@@ -16,14 +16,15 @@ TEAM_COLUMNS = ["team_id", "team_alias", "role", "spend", "max_budget_in_team"]
 ORG_COLUMNS = ["organization_id", "organization_alias", "role", "spend"]
 
 
-@app.command("provision")
+@app.command("provision", cls=common.renamed({"--file": "FILE", "-f": "FILE"}))
 @provisioning.with_settings(windows=True, batches=True, creates=True)
 def provision(
     ctx: typer.Context,
-    file: Optional[str] = typer.Option(None, "--file", "-f", metavar="PATH|-",
-                                       help="Users from a YAML or JSON list (or a mapping with `users`), or CSV."),
+    file: Optional[str] = typer.Argument(None, metavar="[FILE|-]", show_default=False,
+                                         help="Users from a YAML or JSON list (or a mapping with `users`), or CSV; "
+                                              "- reads stdin."),
     fmt: Optional[str] = typer.Option(None, "--format", metavar="yaml|json|csv",
-                                      help="Format of --file (default: by extension; stdin is YAML/JSON)."),
+                                      help="Format of FILE (default: by extension; stdin is YAML/JSON)."),
     user_id: Optional[str] = typer.Option(None, "--user-id", help="The user's id (default for a new user: a uuid)."),
     email: Optional[str] = typer.Option(None, "--email", help="Email; matched case-insensitively."),
     sso_id: Optional[str] = typer.Option(None, "--sso-id", help="The identity provider's id (sso_user_id)."),
@@ -58,11 +59,11 @@ def provision(
     given = {k: v for k, v in flags.items() if v is not None}
     if file is not None:
         if given:
-            raise InvalidInput("give either --file or user flags, not both")
+            raise InvalidInput("give either FILE or user flags, not both")
         with provisioning.paused_gc():
             spec = specs.load_users(file, fmt=fmt, defer=True)
     elif not given:
-        raise InvalidInput("nothing to provision: give --file, or --user-id/--email/--sso-id and fields")
+        raise InvalidInput("nothing to provision: give FILE, or --user-id/--email/--sso-id and fields")
     else:
         spec = provisioning.from_flags(ctx, "users", given)
     with provisioning.paused_gc():
@@ -77,7 +78,7 @@ def list_users(
     email: Optional[str] = typer.Option(None, "--email", help="Only emails containing this (case-insensitive)."),
     role: Optional[str] = typer.Option(None, "--role", help="Only users with this user_role (proxy_admin, "
                                                             "internal_user, ...)."),
-    limit: int = typer.Option(1000, "--limit", min=1, help="At most this many users."),
+    limit: int = typer.Option(1000, "--limit", "-n", min=1, help="At most this many users."),
 ) -> None:
     """Users with their teams, spend and budget.
 

@@ -61,20 +61,6 @@ def number(value: object) -> float:
         raise InvalidValue(f"too large: at most {sys.float_info.max:g}") from None
 
 
-def seconds(value: object, *, maximum: float, unit: str = "seconds") -> float:
-    """A wait or a span in `unit` (a lock timeout in seconds): finite, not negative, at most
-    `maximum` (NaN would wait forever, a huge value as good as forever)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidValue(f"expected a number of {unit}, got {shown(value)}")
-    if not math.isfinite(value):
-        raise InvalidValue(f"must be a finite number of {unit}, not {value!r}")
-    if value < 0:
-        raise InvalidValue(f"must not be negative: {value!r}")
-    if value > maximum:
-        raise InvalidValue(f"too long: at most {maximum:g} {unit}")
-    return float(value)
-
-
 def whole(value: object, *, maximum: int = BIGINT_MAX) -> int:
     """A non-negative count (a limit) its integer column holds (bigint unless `maximum` says less)."""
     if isinstance(value, bool) or not isinstance(value, int):

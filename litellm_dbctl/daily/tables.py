@@ -1,6 +1,6 @@
 """LiteLLM's six daily spend tables (litellm-database.md §1), one per entity kind, and what picks the
-work of a check or reconcile: the tables (`--table`), the UTC days (`--since`/`--until`) and the
-memory each day's statement may use (`--work-mem`)."""
+work of a check or reconcile: the tables (`--table`), the UTC days (`--since`/`--until` are read by
+common.periods) and the memory each day's statement may use (`--work-mem`)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,6 @@ def resolve_tables(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(n for n in TABLE_NAMES if n in wanted) if wanted else TABLE_NAMES
 
 
-_RELATIVE_DAY = re.compile(r"^(\d+)\s*d$")
 _MEMORY = re.compile(r"^\d+\s*(kB|MB|GB|TB)?$")
 
 
@@ -62,25 +61,6 @@ def validate_work_mem(value: str) -> str:
     if not _MEMORY.match(value.strip()):
         raise InvalidInput(f"--work-mem: {value!r} is not a memory size (e.g. 64MB, 1GB)")
     return value.strip()
-
-
-def parse_day(text: str, today: date, *, option: str = "--since") -> date:
-    """A UTC calendar day: YYYY-MM-DD, `today`, `yesterday` or `Nd` (N days before today)."""
-    value = text.strip().lower()
-    if value == "today":
-        return today
-    if value == "yesterday":
-        return today - timedelta(days=1)
-    relative = _RELATIVE_DAY.match(value)
-    try:
-        day = today - timedelta(days=int(relative.group(1))) if relative else date.fromisoformat(value)
-    except OverflowError:
-        raise InvalidInput(f"{option}: {text[:40]!r} is before year 1") from None
-    except ValueError:
-        raise InvalidInput(f"{option}: {text[:40]!r} is not a day (YYYY-MM-DD, today, yesterday or Nd)") from None
-    if day > today:  # no spend is logged for it yet; and a walk to year 9999 would never end
-        raise InvalidInput(f"{option}: {day} is after today ({today}, UTC)")
-    return day
 
 
 def utc_today(now: datetime | None = None) -> date:

@@ -4,24 +4,36 @@ The database holds what /key/generate writes (litellm-database.md §4.1): `token
 of the raw key, `key_name` is `sk-...` plus its last four characters, JSON columns default to `{}`.
 The raw key exists only in the return value of `create`; nothing here logs or stores it. Keys are
 found as every command finds them (`provision.lookup`); listing them is `provision.accounts.keys`.
-After a commit, the proxies' cached copy of a changed key is dropped (`Options.redis_url`).
+After a commit, the proxies' cached copy of a changed key is dropped (`Options.redis_url`); what that
+owes is recorded in the change's own transaction (as provisioning records it, cache/owed.py), so a run
+killed after its COMMIT leaves it to the next run with a Redis URL, which finishes it first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from litellm_dbctl.audit import trail
 from litellm_dbctl.cache.invalidate import EntityRef
-from litellm_dbctl.common import checks, durations
+from litellm_dbctl.common import checks, durations, pausepoints
 from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.db import database, sqlfiles
-from litellm_dbctl.provision import lookup, tokens
-from litellm_dbctl.provision.apply import REPLANS, Invalidated, StalePlan, apply_plan, invalidate, kept_changing
+from litellm_dbctl.provision import lookup, team_keys, tokens
+from litellm_dbctl.provision.apply import (
+    REPLANS,
+    Invalidated,
+    StalePlan,
+    apply_plan,
+    finish_earlier,
+    kept_changing,
+    owe,
+    tell,
+)
 from litellm_dbctl.provision.plan import CREATE, FAMILY, Item, Options, Plan, Step, key_row
 
 if TYPE_CHECKING:
@@ -32,15 +44,22 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _bounded(target: Target, command: str, lock_timeout: float, attempt: Callable[[psycopg.Connection], T],
-             **retry: Any) -> T:
-    """Run `attempt` (one transaction on the connection it is given) under `database.retry`, every
-    wait on a row lock (a proxy's open transaction) bounded by `lock_timeout` in all: stderr names
-    the holder after 2 s, then LockBusy (exit 5) does."""
+@contextmanager
+def _session(target: Target, command: str, lock_timeout: float) -> Iterator[tuple[psycopg.Connection,
+                                                                                database.LockWait]]:
+    """A connection whose every wait on a row lock (a proxy's open transaction) is bounded by
+    `lock_timeout` in all: stderr names the holder after 2 s, then LockBusy (exit 5) does."""
     # Each attempt waits briefly on a row lock; `wait` bounds them all by `lock_timeout`.
     with database.connect(target, command=command, lock_timeout=database.attempt_lock_timeout(lock_timeout)) as conn, \
             database.LockWait(target, timeout=lock_timeout, what=command, command=command) as wait:
         wait.attach(conn)
+        yield conn, wait
+
+
+def _bounded(target: Target, command: str, lock_timeout: float, attempt: Callable[[psycopg.Connection], T],
+             **retry: Any) -> T:
+    """Run `attempt` (one transaction on the connection it is given) under `database.retry` (`_session`)."""
+    with _session(target, command, lock_timeout) as (conn, wait):
         return database.retry(lambda: attempt(conn), what=command, wait=wait, **retry)
 
 
@@ -48,7 +67,7 @@ def _bounded(target: Target, command: str, lock_timeout: float, attempt: Callabl
 class NewKey:
     """What `key create` asks for; None leaves LiteLLM's default."""
 
-    user_id: str | None = None
+    user_id: str | None = None  # the owner as any user reference: user_id, SSO id or email
     team: str | None = None  # team_id or team_alias
     key_alias: str | None = None
     models: Sequence[str] = ()
@@ -85,8 +104,9 @@ def _check(new: NewKey) -> None:
 
 def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run: bool = False,
            lock_timeout: float = 30.0, now: datetime | None = None) -> Created:
-    """Insert one key after LiteLLM's checks (alias unused, team exists, owner exists) and, for a
-    chosen raw key, that no key holds its value yet."""
+    """Insert one key after LiteLLM's checks (alias unused, team exists, owner exists, a team key
+    within its team's models and limits: `team_keys`) and, for a chosen raw key, that no key holds
+    its value yet."""
     _check(new)
     moment = now or datetime.now(timezone.utc)
 
@@ -96,12 +116,18 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
                                        what="key create", scope="xact"):
             if new.key_alias and sqlfiles.run(conn, "key/alias_taken", {"alias": new.key_alias}):
                 raise InvalidInput(f"key alias {new.key_alias!r} is already in use (LiteLLM requires unique aliases)")
-            team_id = lookup.find_group(conn, "team", new.team)["team_id"] if new.team else None
-            if new.user_id and not sqlfiles.run(conn, "key/user_exists", {"user_id": new.user_id}):
-                raise InvalidInput(f"no user {new.user_id!r}; create it first (dbctl user provision --user-id ...)")
-            fields: dict[str, Any] = {"user_id": new.user_id, "team_id": team_id, "models": list(new.models),
+            team = lookup.find_group(conn, "team", new.team) if new.team else None
+            team_id, user_id = (team["team_id"] if team else None), lookup.user_id(conn, new.user_id)
+            fields: dict[str, Any] = {"user_id": user_id, "team_id": team_id, "models": list(new.models),
                                       "max_budget": new.max_budget, "tpm_limit": new.tpm_limit,
                                       "rpm_limit": new.rpm_limit, "metadata": new.metadata or {}}
+            refused = team_keys.problems(fields, team) if team else []
+            if team and not refused and team_keys.guaranteed(fields):
+                others = sqlfiles.run(conn, "key/team_limits", {"team_ids": [team_id]})
+                refused = team_keys.allocation_problems(fields, others, team)
+            if refused:
+                field, why = refused[0]
+                raise InvalidInput(f"--{field.replace('_', '-')}: {why}")
             if new.budget_duration:
                 fields["budget_duration"] = new.budget_duration
                 fields["budget_reset_at"] = utc_naive(durations.next_reset(new.budget_duration, moment, options.policy))
@@ -130,13 +156,29 @@ class KeyChange:
     invalidated: Invalidated | None = None  # the proxies' cached copy, after the commit (None: not told)
 
 
-def _told(change: KeyChange, options: Options) -> KeyChange:
-    """`change` with the proxies told of it, once it is committed."""
-    if change.dry_run or change.action == "unchanged":
-        return change
-    invalidated = invalidate([EntityRef("key", change.token)], options)
-    return change if invalidated is None else KeyChange(change.token, change.key_alias, change.action,
-                                                        change.dry_run, invalidated)
+def _changed(target: Target, command: str, attempt: Callable[[psycopg.Connection], KeyChange], *,
+             options: Options, dry_run: bool, lock_timeout: float) -> KeyChange:
+    """Run `attempt` (one key's change) in one transaction and tell the proxies once it is committed.
+    With a Redis URL, the invalidations earlier runs owe go first, and the one this change owes is
+    recorded in its transaction, deleted once Redis has it (`provision.apply.owe`, `tell`)."""
+    record = bool(options.redis_url) and not dry_run
+
+    def once(conn: psycopg.Connection) -> tuple[KeyChange, tuple[int, ...]]:
+        with conn.transaction(force_rollback=dry_run):
+            change = attempt(conn)
+            ids = owe(conn, command, [EntityRef("key", change.token)], options) \
+                if record and change.action != "unchanged" else ()
+        return change, ids
+
+    with _session(target, command, lock_timeout) as (conn, wait):
+        if record:
+            finish_earlier(conn, options)
+        change, ids = database.retry(lambda: once(conn), what=command, wait=wait)
+        pausepoints.pause("AFTER_COMMIT")
+        if dry_run or change.action == "unchanged":
+            return change
+        invalidated = tell([EntityRef("key", change.token)], ids, options, conn)
+    return change if invalidated is None else replace(change, invalidated=invalidated)
 
 
 def set_blocked(target: Target, ref: str, blocked: bool, *, options: Options = Options(),
@@ -147,17 +189,17 @@ def set_blocked(target: Target, ref: str, blocked: bool, *, options: Options = O
     assert now is not None
 
     def attempt(conn: psycopg.Connection) -> KeyChange:
-        with conn.transaction(force_rollback=dry_run):
-            row = lookup.find_key(conn, ref)
-            changed = sqlfiles.run(conn, "key/set_blocked", {"token": row["token"], "blocked": blocked,
-                                                             "actor": options.actor, "now": now})
-            if changed and options.audit:
-                trail.write(conn, [trail.row(action, "LiteLLM_VerificationToken", row["token"],
-                                             {"blocked": row["blocked"]}, {"blocked": blocked})],
-                            actor=options.actor, now=now)
-            return KeyChange(row["token"], row["key_alias"], action if changed else "unchanged", dry_run)
+        row = lookup.find_key(conn, ref)
+        changed = sqlfiles.run(conn, "key/set_blocked", {"token": row["token"], "blocked": blocked,
+                                                         "actor": options.actor, "now": now})
+        if changed and options.audit:
+            trail.write(conn, [trail.row(action, "LiteLLM_VerificationToken", row["token"],
+                                         {"blocked": row["blocked"]}, {"blocked": blocked})],
+                        actor=options.actor, now=now)
+        return KeyChange(row["token"], row["key_alias"], action if changed else "unchanged", dry_run)
 
-    return _told(_bounded(target, f"key {action[:-2]}", lock_timeout, attempt), options)
+    return _changed(target, f"key {action[:-2]}", attempt, options=options, dry_run=dry_run,
+                    lock_timeout=lock_timeout)
 
 
 def delete(target: Target, ref: str, *, options: Options = Options(), dry_run: bool = False,
@@ -167,14 +209,13 @@ def delete(target: Target, ref: str, *, options: Options = Options(), dry_run: b
     assert now is not None
 
     def attempt(conn: psycopg.Connection) -> KeyChange:
-        with conn.transaction(force_rollback=dry_run):
-            row = lookup.find_key(conn, ref)
-            sqlfiles.run(conn, "key/archive", {"token": row["token"], "actor": options.actor, "now": now})
-            sqlfiles.run(conn, "key/delete", {"token": row["token"]})
-            if options.audit:
-                trail.write(conn, [trail.row("deleted", "LiteLLM_VerificationToken", row["token"],
-                                             {k: row[k] for k in ("key_alias", "key_name", "user_id", "team_id")},
-                                             None)], actor=options.actor, now=now)
-            return KeyChange(row["token"], row["key_alias"], "deleted", dry_run)
+        row = lookup.find_key(conn, ref)
+        sqlfiles.run(conn, "key/archive", {"token": row["token"], "actor": options.actor, "now": now})
+        sqlfiles.run(conn, "key/delete", {"token": row["token"]})
+        if options.audit:
+            trail.write(conn, [trail.row("deleted", "LiteLLM_VerificationToken", row["token"],
+                                         {k: row[k] for k in ("key_alias", "key_name", "user_id", "team_id")},
+                                         None)], actor=options.actor, now=now)
+        return KeyChange(row["token"], row["key_alias"], "deleted", dry_run)
 
-    return _told(_bounded(target, "key delete", lock_timeout, attempt), options)
+    return _changed(target, "key delete", attempt, options=options, dry_run=dry_run, lock_timeout=lock_timeout)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.db import sqlfiles
+from litellm_dbctl.provision import lookup
 from litellm_dbctl.provision.lookup import find_group, find_user
 
 if TYPE_CHECKING:
@@ -44,9 +45,8 @@ class OrgDetail:
 
 def users(conn: psycopg.Connection, *, team: str | None = None, org: str | None = None, email: str | None = None,
           role: str | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-    team_id = find_group(conn, "team", team)["team_id"] if team else None
-    org_id = find_group(conn, "org", org)["organization_id"] if org else None
-    return _rows(conn, "user/list", {"team_id": team_id, "org_id": org_id, "email": email, "role": role,
+    return _rows(conn, "user/list", {"team_id": lookup.group_id(conn, "team", team),
+                                     "org_id": lookup.group_id(conn, "org", org), "email": email, "role": role,
                                      "limit": limit})
 
 
@@ -60,8 +60,7 @@ def user(conn: psycopg.Connection, ref: str) -> UserDetail:
 
 def teams(conn: psycopg.Connection, *, org: str | None = None, alias: str | None = None,
           limit: int = 1000) -> list[dict[str, Any]]:
-    org_id = find_group(conn, "org", org)["organization_id"] if org else None
-    return _rows(conn, "team/list", {"org": org_id, "alias": alias, "limit": limit})
+    return _rows(conn, "team/list", {"org": lookup.group_id(conn, "org", org), "alias": alias, "limit": limit})
 
 
 def team(conn: psycopg.Connection, ref: str) -> TeamDetail:
@@ -85,12 +84,11 @@ def org(conn: psycopg.Connection, ref: str) -> OrgDetail:
                      _rows(conn, "org/teams", {"organization_id": org_id}))
 
 
-def keys(conn: psycopg.Connection, *, user_id: str | None = None, team: str | None = None, alias: str | None = None,
+def keys(conn: psycopg.Connection, *, user: str | None = None, team: str | None = None, alias: str | None = None,
          limit: int = 1000) -> list[dict[str, Any]]:
-    """Keys (never a raw key: the database does not have it) of a user_id, of a team (id or alias),
-    with an alias; all of them when nothing is given."""
-    team_id = find_group(conn, "team", team)["team_id"] if team else None
-    return _keys(conn, user_id, team_id, alias, limit)
+    """Keys (never a raw key: the database does not have it) of a user (user_id, SSO id or email),
+    of a team (id or alias), with an alias; all of them when nothing is given."""
+    return _keys(conn, lookup.user_id(conn, user), lookup.group_id(conn, "team", team), alias, limit)
 
 
 def _keys(conn: psycopg.Connection, user_id: str | None, team_id: str | None, alias: str | None,

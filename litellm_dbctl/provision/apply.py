@@ -130,21 +130,33 @@ class Outcome:
 
 
 def told(outcome: Outcome, options: Options, conn: psycopg.Connection | None = None) -> Outcome:
-    """`outcome` with the proxies told of what it committed; once Redis has it, its `owed` rows go
-    (a Redis failure leaves them for the next run)."""
+    """`outcome` with the proxies told of what it committed (`tell`)."""
     if not (outcome.applied and outcome.written):
         return outcome
-    invalidated = invalidate(outcome.refs, options)
+    invalidated = tell(outcome.refs, outcome.owed, options, conn)
     if invalidated is None:
         return outcome
-    if invalidated.error is None and outcome.owed and conn is not None:
-        try:
-            with conn.transaction():
-                sqlfiles.run(conn, "cache/owed_done", {"ids": list(outcome.owed)})
-        except psycopg.Error as exc:  # committed and told: the next run only repeats the invalidations
-            log.debug("provisioning: owed invalidations left recorded: %s", exc)
     return Outcome(outcome.plan, outcome.applied, outcome.chunks, outcome.created_keys, outcome.written,
                    invalidated, outcome.owed)
+
+
+def owe(conn: psycopg.Connection, command: str, refs: Sequence[EntityRef], options: Options) -> tuple[int, ...]:
+    """Inside the transaction that changes `refs`: record the cached-object invalidations it will owe
+    from its COMMIT on (only with a Redis to tell; `finish_earlier` made the table). The row ids."""
+    if not (options.redis_url and refs):
+        return ()
+    return owed.record(conn, command, (), refs)
+
+
+def tell(refs: Iterable[EntityRef], ids: Sequence[int], options: Options,
+         conn: psycopg.Connection | None) -> Invalidated | None:
+    """After the commit: drop the proxies' cached copies of `refs` (`invalidate`); once Redis has them,
+    the `owed` rows recording them (`ids`) go. A Redis failure leaves them for the next run."""
+    invalidated = invalidate(refs, options)
+    if invalidated is not None and invalidated.error is None and ids and conn is not None \
+            and not owed.done(conn, ids):
+        log.debug("owed invalidations %s left recorded: the next run repeats them", list(ids))
+    return invalidated
 
 
 def finish_earlier(conn: psycopg.Connection, options: Options) -> None:
@@ -152,18 +164,10 @@ def finish_earlier(conn: psycopg.Connection, options: Options) -> None:
     commit, or Redis failed), before this run changes anything; a Redis failure ends the run (nothing
     changed). Spend counters a budget sync owes are left to budget sync, which holds LiteLLM's lease."""
     assert options.redis_url is not None
-    with conn.transaction():
-        owed.prepare(conn)
-        earlier = owed.owed(conn, counters=False)
-        if not earlier:
-            return
-        try:
-            done = owed.finish(conn, options.redis_url, earlier, namespace=options.redis_namespace)
-        except cache.RedisError as exc:
-            raise cache.RedisError(f"finishing the invalidations earlier runs owe the proxies: {exc.message}",
-                                   hint="nothing was changed; they stay recorded for the next run") from None
-    log.info("finished the invalidations earlier runs owed the proxies: %d key(s) deleted, %d published",
-             done.deleted, done.published)
+    done = owed.finish_earlier(conn, options.redis_url, counters=False, namespace=options.redis_namespace)
+    if done is not None:
+        log.info("finished the invalidations earlier runs owed the proxies: %d key(s) deleted, %d published",
+                 done.deleted, done.published)
 
 
 class ChunkFailed(DbctlError):
@@ -233,8 +237,8 @@ def run(
                             scope="xact"):
                         plan = make_plan(conn, sub, options, moment)
                         written = apply_plan(conn, plan, options) if execute and plan.changed else 0
-                        if record and commit and written and plan.refs:  # owed from the COMMIT on
-                            ids = owed.record(conn, command, (), plan.refs)
+                        if record and commit and written:  # owed from the COMMIT on
+                            ids = owe(conn, command, plan.refs, options)
                         if keys_out is not None and commit and plan.created_keys:
                             mark = keys_out.write(plan.created_keys)
                         committing = True

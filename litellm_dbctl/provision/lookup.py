@@ -6,7 +6,9 @@ exactly one of them has. A key by alias, token hash, a hash prefix of 8+ charact
 (hashed before any query, never sent, printed or logged).
 
 `Users` and `Groups` index rows already read (the planner's snapshot, a command's one-row read);
-`find_user`, `find_group` and `find_key` read what one reference may name and apply the same rule.
+`find_user`, `find_group` and `find_key` read what one reference may name and apply the same rule
+(common.identities: the rule itself, and the messages for a name that matches nothing, with the
+closest names, or several rows). Every command resolves its flags and arguments here.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from litellm_dbctl.common.errors import InvalidInput
-from litellm_dbctl.common.keyrefs import describe_key, hash_key, is_raw_key
+from litellm_dbctl.common import identities
+from litellm_dbctl.common.keyrefs import hash_key, is_raw_key
 from litellm_dbctl.db import sqlfiles
 
 if TYPE_CHECKING:
@@ -118,31 +120,42 @@ class Groups:
         return ", ".join(sorted(r[self.id_name] for r in rows))
 
 
+def names(conn: psycopg.Connection, kind: str) -> list[str]:
+    """Every name a reference to `kind` may use, for the closest-names hint of an unknown one."""
+    return [r["name"] for r in sqlfiles.run(conn, "identity/names", {"kind": kind})]
+
+
 def find_user(conn: psycopg.Connection, ref: str) -> dict[str, Any]:
-    """The user a reference names (user_id, sso_user_id or email); InvalidInput otherwise."""
+    """The user a reference names (user_id, else sso_user_id, else email); identities.Unknown or
+    identities.Ambiguous (exit 2) otherwise."""
     rows: list[dict[str, Any]] = sqlfiles.run(conn, "user/read_for_plan",
                                               {"ids": [ref], "sso_ids": [ref], "emails": [ref.lower()]})
-    try:
-        found = Users.of(rows).match(ref, ref, ref)
-    except Ambiguous as exc:
-        raise InvalidInput(f"email {ref!r} matches {len(exc.rows)} users: "
-                           f"{', '.join(sorted(r['user_id'] for r in exc.rows))}; give the user_id") from None
+    found = identities.choose("user", ref, identities.user_matches(rows, ref))
     if found is None:
-        raise InvalidInput(f"no user {ref!r} (by user_id, sso_user_id or email)")
-    return dict(found[0])
+        raise identities.Unknown("user", ref, names(conn, "user"))
+    return next(r for r in rows if r["user_id"] == found.id)
 
 
 def find_group(conn: psycopg.Connection, kind: str, ref: str) -> dict[str, Any]:
-    """The team or organization (`kind` team|org) a reference names, by id or alias; InvalidInput otherwise."""
+    """The team or organization (`kind` team|org) a reference names, by id, else by alias;
+    identities.Unknown or identities.Ambiguous (exit 2) otherwise."""
     rows: list[dict[str, Any]] = sqlfiles.run(conn, "team/read_for_plan" if kind == "team" else "org/read_for_plan",
                                               {"ids": [ref], "aliases": [ref]})
-    groups = Groups.of(kind, rows)
-    row = groups.find(ref)
-    if row is not None:
-        return dict(row)
-    if not rows:
-        raise InvalidInput(f"no {groups.what} {ref!r} (by id or alias)")
-    raise InvalidInput(f"{groups.what} alias {ref!r} matches {len(rows)}: {groups.ids(rows)}")
+    id_name, alias_name, _ = GROUP_KINDS[kind]
+    found = identities.choose(kind, ref, identities.group_matches(rows, ref, id_name, alias_name))
+    if found is None:
+        raise identities.Unknown(kind, ref, names(conn, kind))
+    return next(r for r in rows if r[id_name] == found.id)
+
+
+def user_id(conn: psycopg.Connection, ref: str | None) -> str | None:
+    """The user_id a reference names (None for None)."""
+    return None if ref is None else str(find_user(conn, ref)["user_id"])
+
+
+def group_id(conn: psycopg.Connection, kind: str, ref: str | None) -> str | None:
+    """The team_id or organization_id a reference names (None for None)."""
+    return None if ref is None else str(find_group(conn, kind, ref)[GROUP_KINDS[kind][0]])
 
 
 def find_key(conn: psycopg.Connection, ref: str) -> dict[str, Any]:
@@ -155,13 +168,12 @@ def find_key(conn: psycopg.Connection, ref: str) -> dict[str, Any]:
     rows: list[dict[str, Any]] = sqlfiles.run(conn, "key/find", {"token": token, "alias": None if raw else ref,
                                                                  "alias_sha256": token if raw else None,
                                                                  "prefix": prefix})
-    if not rows:
-        raise InvalidInput(f"no key {describe_key(ref)} (give an alias, a token or its first {KEY_MIN_PREFIX}+ "
-                           "characters, or the raw key)")
-    exact = [r for r in rows if r["token"] == token] or [r for r in rows if r["key_alias"] == ref]
-    if len(exact) == 1:
-        return exact[0]
-    if len(rows) == 1:
-        return rows[0]
-    names = ", ".join(f"{r['token'][:12]}… ({r['key_alias'] or r['key_name']})" for r in rows[:5])
-    raise InvalidInput(f"{describe_key(ref)} matches {len(rows)} keys: {names}")
+    matches = [identities.Match(r["token"], how) for r in rows
+               for how, hit in (("token", r["token"] == token),
+                                ("key_alias", r["key_alias"] is not None and (
+                                    hash_key(r["key_alias"]) == token if raw else r["key_alias"] == ref)),
+                                ("prefix", prefix is not None and r["token"].startswith(prefix))) if hit]
+    found = identities.choose("key", ref, matches)
+    if found is None:
+        raise identities.Unknown("key", ref, () if raw else names(conn, "key"))
+    return next(r for r in rows if r["token"] == found.id)

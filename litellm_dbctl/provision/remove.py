@@ -1,5 +1,6 @@
 """Removing a member: undo a membership everywhere LiteLLM keeps it, as one small plan applied
-like any other (row locks, the check of the compared fields, re-plan on a change, audit rows, cache invalidation).
+like any other (row locks, the check of the compared fields, re-plan on a change, audit rows, cache invalidation,
+recorded in its transaction as owed until Redis has it: cache/owed.py).
 """
 
 from __future__ import annotations
@@ -9,9 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.audit import trail
 from litellm_dbctl.cache.invalidate import EntityRef
+from litellm_dbctl.common import pausepoints
 from litellm_dbctl.db import database, sqlfiles
 from litellm_dbctl.provision import lookup
-from litellm_dbctl.provision.apply import REPLANS, Outcome, StalePlan, apply_plan, kept_changing, told
+from litellm_dbctl.provision.apply import (
+    REPLANS,
+    Outcome,
+    StalePlan,
+    apply_plan,
+    finish_earlier,
+    kept_changing,
+    owe,
+    told,
+)
 from litellm_dbctl.provision.plan import (
     DELETE,
     FAMILY,
@@ -43,23 +54,28 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
     (else every add/remove cycle would leave one behind). Removing a non-member changes nothing."""
     now = datetime.now(timezone.utc)
     what = f"{kind} remove-member"
+    record = bool(options.redis_url) and not dry_run
 
-    def attempt() -> Outcome:
-        with wait.attach(database.connect(target, command=what,
-                                          lock_timeout=database.attempt_lock_timeout(lock_timeout))) as conn, \
-                conn.transaction(force_rollback=dry_run), \
+    def attempt(conn: psycopg.Connection) -> Outcome:
+        with conn.transaction(force_rollback=dry_run), \
                 database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
                                        what="provisioning", scope="xact"):
             user_row = lookup.find_user(conn, user)
             group_row = lookup.find_group(conn, kind, group)
             plan = (_team_removal if kind == "team" else _org_removal)(conn, group_row, user_row, options, now)
             written = apply_plan(conn, plan, options) if plan.changed else 0
-            return Outcome(plan, not dry_run, (), (), written)
+            ids = owe(conn, what, plan.refs, options) if record and written else ()  # owed from the COMMIT on
+            return Outcome(plan, not dry_run, (), (), written, owed=ids)
 
-    with database.LockWait(target, timeout=lock_timeout, what=what, command=what) as wait:
-        outcome = database.retry(attempt, what=what, replan=(StalePlan,), replans=REPLANS,
+    with database.connect(target, command=what, lock_timeout=database.attempt_lock_timeout(lock_timeout)) as conn, \
+            database.LockWait(target, timeout=lock_timeout, what=what, command=what) as wait:
+        wait.attach(conn)
+        if record:
+            finish_earlier(conn, options)
+        outcome = database.retry(lambda: attempt(conn), what=what, replan=(StalePlan,), replans=REPLANS,
                                  gave_up=kept_changing(what), wait=wait)
-    return told(outcome, options)
+        pausepoints.pause("AFTER_COMMIT")
+        return told(outcome, options, conn)
 
 
 def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,

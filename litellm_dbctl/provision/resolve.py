@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from litellm_dbctl.common import keyrefs, uuids
+from litellm_dbctl.common import identities, keyrefs, uuids
 from litellm_dbctl.common.errors import InvalidSpec
-from litellm_dbctl.provision import lookup, tokens
+from litellm_dbctl.provision import lookup, team_keys, tokens
 from litellm_dbctl.provision.proxy_settings import ProxySettings
 from litellm_dbctl.provision.snapshot import Snapshot
-from litellm_dbctl.provision.spec_records import Loc, Membership, Spec, UserSpec, field_loc
+from litellm_dbctl.provision.spec_records import KeySpec, Loc, Membership, Spec, UserSpec, field_loc
 
 Row = Mapping[str, Any]
 Problems = list[tuple[int, str]]
@@ -35,6 +35,7 @@ class Names:
     spec_ids: Mapping[str, str]  # id given in the file -> the id it resolved to
     spec_aliases: Mapping[str, str]  # alias given in the file -> the id its entry resolved to
     groups: lookup.Groups
+    known: tuple[str, ...] = ()  # every name in the database, when a reference names none
 
     def find(self, ref: str) -> str | None:
         if ref in self.spec_ids:
@@ -52,7 +53,9 @@ class Names:
         what = self.groups.what
         if len(rows) > 1:
             return f"alias {ref!r} matches {len(rows)} {what}s in the database ({self.groups.ids(rows)}); use the id"
-        return f"{what} {ref!r} exists neither in the file nor in the database"
+        close = identities.closest(ref, (*self.spec_ids, *self.spec_aliases, *self.known))
+        return f"{what} {ref!r} exists neither in the file nor in the database" + (
+            f" (closest: {', '.join(map(repr, close))})" if close else "")
 
 
 @dataclass(frozen=True)
@@ -74,10 +77,11 @@ def resolve(snapshot: Snapshot, spec: Spec, settings: ProxySettings) -> Resoluti
     org_ids = _group_ids(spec.organizations, "organization_id", "organization_alias", snapshot.orgs, problems)
     orgs = Names({o.organization_id: o.organization_id for o in spec.organizations if o.organization_id},
                  {o.organization_alias: i for o, i in zip(spec.organizations, org_ids) if o.organization_alias},
-                 snapshot.orgs)
+                 snapshot.orgs, snapshot.names.get("org", ()))
     team_ids = _group_ids(spec.teams, "team_id", "team_alias", snapshot.teams, problems)
     teams = Names({t.team_id: t.team_id for t in spec.teams if t.team_id},
-                  {t.team_alias: i for t, i in zip(spec.teams, team_ids) if t.team_alias}, snapshot.teams)
+                  {t.team_alias: i for t, i in zip(spec.teams, team_ids) if t.team_alias}, snapshot.teams,
+                  snapshot.names.get("team", ()))
     user_ids = _user_ids(spec.users, snapshot.users, problems)
 
     for team in spec.teams:  # organization references
@@ -94,6 +98,8 @@ def resolve(snapshot: Snapshot, spec: Spec, settings: ProxySettings) -> Resoluti
                for kind, target in {(m.kind, m.target) for m in memberships}}
     distinct = _distinct(memberships, targets, spec.users, teams, orgs, problems)
     _check_keys(spec, snapshot, teams, set(user_ids), problems)
+    _check_team_keys(spec, snapshot, teams, {team_id: team.fields for team, team_id in zip(spec.teams, team_ids)},
+                     problems)
     for org, org_id in zip(spec.organizations, org_ids):
         if org_id not in snapshot.orgs.by_id and not org.organization_alias:
             _problem(problems, org.loc, org.where, "organization_alias is required to create it")
@@ -298,6 +304,34 @@ def _check_keys(spec: Spec, snapshot: Snapshot, teams: Names, spec_users: set[st
         if user_ref and user_ref not in spec_users and user_ref not in snapshot.users.by_id:
             _problem(problems, field_loc(key, "user_id"), f"{key.where}.user_id",
                      f"user {user_ref!r} exists neither in the file nor in the database")
+
+
+def _check_team_keys(spec: Spec, snapshot: Snapshot, teams: Names, declared: Mapping[str, Mapping[str, Any]],
+                     problems: Problems) -> None:
+    """Each team key within its team's models and limits (`team_keys`), the team and its keys as this
+    spec leaves them. A key's declared limits are checked; all of them when it is created or moves to
+    another team."""
+    finals: list[tuple[KeySpec, Mapping[str, Any], str | None, dict[str, Any]]] = []
+    for key in spec.keys:  # each key as the spec leaves it: its row, its team, its values
+        rows = snapshot.keys.get(key.key_alias, ())
+        row: Mapping[str, Any] = rows[0] if len(rows) == 1 else {}
+        team_ref = key.fields.get("team_id")
+        finals.append((key, row, teams.find(team_ref) if team_ref else row.get("team_id"), {**row, **key.fields}))
+    respecified = {row["token"] for _, row, _, _ in finals if row}
+    for number, (key, row, team_id, values) in enumerate(finals):
+        if team_id is None:
+            continue
+        team = {**(snapshot.teams.by_id.get(team_id) or {"team_id": team_id}), **declared.get(team_id, {})}
+        moved = not row or team_id != row.get("team_id")
+        found = team_keys.problems(values, team, [f for f in team_keys.GUARDED if moved or f in key.fields])
+        if moved or any(key.fields.get(f) != row.get(f) for f in ("tpm_limit", "rpm_limit", "metadata")
+                        if f in key.fields):
+            others = [*(r for r in snapshot.team_keys.get(team_id, ()) if r["token"] not in respecified),
+                      *(other for n, (_, _, t, other) in enumerate(finals) if n != number and t == team_id)]
+            found += team_keys.allocation_problems(values, others, team)
+        for field, why in found:
+            _problem(problems, field_loc(key, field if field in key.fields else "team_id"), f"{key.where}.{field}",
+                     why)
 
 
 def raise_problems(problems: Sequence[tuple[int, str]], source: str) -> None:

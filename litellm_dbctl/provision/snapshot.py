@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.common import keyrefs
 from litellm_dbctl.db import sqlfiles
-from litellm_dbctl.provision import lookup
+from litellm_dbctl.provision import lookup, team_keys
 from litellm_dbctl.provision.plan import BUDGET_COLUMNS
 from litellm_dbctl.provision.proxy_settings import ProxySettings
 from litellm_dbctl.provision.spec_records import Spec
@@ -41,11 +41,16 @@ class Snapshot:
     taken_tokens: Mapping[str, Row] = field(default_factory=dict)  # token -> the key holding it
     team_members: Mapping[tuple[str, str], Row] = field(default_factory=dict)  # (user_id, team_id) -> membership
     org_members: Mapping[tuple[str, str], Row] = field(default_factory=dict)  # (user_id, organization_id) -> membership
+    team_keys: Mapping[str, tuple[Row, ...]] = field(default_factory=dict)  # team_id -> its keys' limits (team_keys)
+    # kind (team, org) -> every name in the database, read only when a reference to one names none:
+    # the closest names its message offers
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, *, orgs: Sequence[Row] = (), teams: Sequence[Row] = (), users: Sequence[Row] = (),
            keys: Sequence[Row] = (), taken_tokens: Sequence[Row] = (), team_members: Sequence[Row] = (),
-           org_members: Sequence[Row] = (), budgets: Sequence[Row] = ()) -> Snapshot:
+           org_members: Sequence[Row] = (), budgets: Sequence[Row] = (), team_keys: Sequence[Row] = (),
+           names: Mapping[str, tuple[str, ...]] | None = None) -> Snapshot:
         """A snapshot of these rows, each budget row attached to the rows that point at it."""
         by_id = {b["budget_id"]: b for b in budgets}
         return cls(
@@ -56,6 +61,8 @@ class Snapshot:
             {r["token"]: r for r in taken_tokens},
             {(r["user_id"], r["team_id"]): _with_budget(r, by_id.get(r.get("budget_id"))) for r in team_members},
             {(r["user_id"], r["organization_id"]): r for r in org_members},
+            lookup.grouped(team_keys, "team_id"),
+            dict(names or {}),
         )
 
 
@@ -88,6 +95,8 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snaps
     team_members |= {t.team_id for t in settings.user_teams} if spec.users else set()
     team_refs |= team_members | {m.target for m in spec.references if m.kind == "team"}
     team_refs |= {k.fields["team_id"] for k in spec.keys if k.fields.get("team_id")}
+    keys = _rows(conn, "key/read_for_plan", {"aliases": sorted({k.key_alias for k in spec.keys})}) if spec.keys else []
+    team_refs |= {k["team_id"] for k in keys if k["team_id"]}  # the limits a team key is held to (team_keys)
     user_ids = {u.user_id for u in spec.users if u.user_id} | {k.fields["user_id"] for k in spec.keys
                                                               if k.fields.get("user_id")}
     orgs = _rows(conn, "org/read_for_plan", {"ids": sorted(org_refs), "aliases": sorted(org_refs)}) if org_refs else []
@@ -97,7 +106,6 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snaps
         "ids": sorted(user_ids), "sso_ids": sorted({u.sso_user_id for u in spec.users if u.sso_user_id}),
         "emails": sorted({u.user_email.lower() for u in spec.users if u.user_email})}) if spec.users or user_ids \
         else []
-    keys = _rows(conn, "key/read_for_plan", {"aliases": sorted({k.key_alias for k in spec.keys})}) if spec.keys else []
     raw_tokens = sorted({keyrefs.hash_key(k.raw_key) for k in spec.keys if k.raw_key})
     taken = _rows(conn, "key/tokens_taken", {"tokens": raw_tokens}) if raw_tokens else []
 
@@ -117,8 +125,16 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snaps
     budget_ids |= {(r.get("metadata") or {}).get("team_member_budget_id") for r in teams}
     ids = sorted(b for b in budget_ids if isinstance(b, str))
     budgets = _rows(conn, "budget_row/read_for_plan", {"ids": ids}) if ids else []
+    # A key asking for guaranteed throughput must fit beside every key of its team (team_keys).
+    guaranteed = any(team_keys.guaranteed(k.fields) for k in spec.keys) or any(team_keys.guaranteed(k) for k in keys)
+    held = _rows(conn, "key/team_limits", {"team_ids": sorted(t["team_id"] for t in teams)}) \
+        if guaranteed and teams else []
+    names = {kind: tuple(lookup.names(conn, kind)) for kind, rows, refs, own in (
+        ("org", orgs, org_refs, {r for o in spec.organizations for r in (o.organization_id, o.organization_alias)}),
+        ("team", teams, team_refs, {r for t in spec.teams for r in (t.team_id, t.team_alias)}))
+        if refs - own - {n for r in rows for n in (r[lookup.GROUP_KINDS[kind][0]], r[lookup.GROUP_KINDS[kind][1]])}}
     return Snapshot.of(orgs=orgs, teams=teams, users=users, keys=keys, taken_tokens=taken, team_members=tms,
-                       org_members=oms, budgets=budgets)
+                       org_members=oms, budgets=budgets, team_keys=held, names=names)
 
 
 def _named(rows: Sequence[Row], id_name: str, alias_name: str, refs: set[str]) -> list[str]:

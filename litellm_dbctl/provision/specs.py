@@ -98,7 +98,7 @@ def from_text(text: str, source: str, *, defer: bool = False) -> Spec:
 
 
 def load_users(path: str, *, fmt: str | None = None, defer: bool = False) -> Spec:
-    """A users file for `user provision --file`: YAML/JSON (a list, or a mapping with `users`) or CSV."""
+    """A users file for `user provision FILE`: YAML/JSON (a list, or a mapping with `users`) or CSV."""
     text, source = read_text(path)
     kind = fmt or ("csv" if source.lower().endswith(".csv") else "yaml")
     if kind == "csv":

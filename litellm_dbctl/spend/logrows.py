@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.common import durations
 from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.common.periods import Period
 from litellm_dbctl.db import sqlfiles
 from litellm_dbctl.spend.names import Filters, Label, labels_many, resolve
-from litellm_dbctl.spend.periods import Period
 
 if TYPE_CHECKING:
     import psycopg

@@ -1,8 +1,10 @@
 """Names and ids in `dbctl spend`: the filters as typed (aliases, emails, key names or ids) resolved
 to ids, and the ids of a result labelled for people (never a bare hash).
 
-A name that matches nothing is refused with the closest names (InvalidInput, exit 2). NULL and ''
-ids are one group, shown as `(no user)` and the like.
+A user, team, organization, key or end user is found as every command finds one (common.identities:
+one row, or exit 2 naming the closest names or every row an ambiguous name matches), deleted keys
+and teams included; another name that matches nothing is refused with the closest names too
+(InvalidInput, exit 2). NULL and '' ids are one group, shown as `(no user)` and the like.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from litellm_dbctl.common import identities
 from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.common.keyrefs import describe_key, hash_key, is_raw_key
 from litellm_dbctl.db import sqlfiles
@@ -81,29 +84,38 @@ def resolve(conn: psycopg.Connection, filters: Filters) -> Resolved:
     params["keys"] = [v for v in asked["keys"] if v not in shown] or None
     params["raw_keys"] = list(shown) or None
     rows = sqlfiles.run(conn, "spend/resolve", params)
-    found: dict[str, dict[str, list[str]]] = {name: {} for name in FILTER_KINDS}
+    found: dict[str, dict[str, list[identities.Match]]] = {name: {} for name in FILTER_KINDS}
     by_kind = {kind: name for name, (kind, _, _) in FILTER_KINDS.items()}
     for row in rows:
-        matched = found[by_kind[row["kind"]]].setdefault(row["value"], [])
-        if row["id"] not in matched:
-            matched.append(row["id"])
+        found[by_kind[row["kind"]]].setdefault(row["value"], []).append(
+            identities.Match(row["id"], row["how"], row["deleted"]))
     problems = []
     for name, values in asked.items():
         kind, option, noun = FILTER_KINDS[name]
+        if kind in identities.PRECEDENCE:  # a user, team, org, key or end user: one row, as everywhere
+            for value in values:
+                ref = shown.get(value, value)
+                chosen = identities.choose(kind, ref, found[name].get(value, ()))
+                if chosen is None:
+                    raise identities.Unknown(kind, ref, () if value in shown else _candidates(conn, kind))
+                found[name][value] = [chosen]
+            continue
         missing = [v for v in values if v not in found[name]]
-        for value in [v for v in missing if v in shown]:
-            problems.append(f"{option} {shown[value]} (a raw key) matches no {noun}")
-        missing = [v for v in missing if v not in shown]
         if missing:
-            candidates = [r["name"] for r in sqlfiles.run(conn, "spend/candidates", {"kind": kind})]
+            candidates = _candidates(conn, kind)
             for value in missing:
                 problems.append(f"{option} {value!r} matches no {noun}" + _suggest(value, candidates))
     if problems:
         raise InvalidInput("; ".join(problems))
-    ids = {name: tuple(dict.fromkeys(i for v in values for i in found[name][v])) if values else None
+    ids = {name: tuple(dict.fromkeys(m.id for v in values for m in found[name][v])) if values else None
            for name, values in asked.items()}
-    matches = {name: {shown.get(v, v): tuple(found[name][v]) for v in values} for name, values in asked.items() if values}
+    matches = {name: {shown.get(v, v): tuple(dict.fromkeys(m.id for m in found[name][v])) for v in values}
+               for name, values in asked.items() if values}
     return Resolved(**ids, matches=matches)
+
+
+def _candidates(conn: psycopg.Connection, kind: str) -> list[str]:
+    return [r["name"] for r in sqlfiles.run(conn, "spend/candidates", {"kind": kind})]
 
 
 def _suggest(value: str, candidates: Sequence[str]) -> str:

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.common import durations
 from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.common.periods import Period
 from litellm_dbctl.daily import tables
 from litellm_dbctl.db import sqlfiles
 from litellm_dbctl.spend.names import Filters, Label, Resolved, filter_labels, labels_for, resolve
-from litellm_dbctl.spend.periods import Period
 
 if TYPE_CHECKING:
     import psycopg

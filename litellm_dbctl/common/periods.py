@@ -1,8 +1,15 @@
-"""The period grammar of `dbctl spend`: `--since` / `--until` as [since, until) in UTC.
+"""The period grammar of every command with `--since` / `--until` (`spend`, `daily`): one parser,
+one meaning.
 
-`7d` / `4w` are that many UTC days including today, `24h` a moving window, `YYYY-MM-DD` a UTC day
-(included as `--until`), an ISO date-time is UTC unless it has an offset; `today`, `yesterday`,
-`now`, and `all` (`--since` only: from the beginning).
+A period runs from the start of `--since` to the end of `--until`, in UTC.
+- A day counts whole at either end: as `--since` the period starts at its midnight, as `--until` it
+  ends at the next one (the day is included). Days: `YYYY-MM-DD`, `today`, `yesterday`, `Nd` (the
+  UTC day N days before today: `0d` today, `1d` yesterday, `7d` a week ago) and `Nw` (7N days).
+- An instant is where the period starts or ends (the instant itself is not included): an ISO
+  date-time (UTC unless it has an offset), `Ns`/`Nm`/`Nh` (that long before now), `now`.
+- `all` (`--since` only): from the beginning.
+So `--since 7d` is the last seven whole UTC days and today so far, `--since 24h` exactly a day, and
+`--since 2026-01-01 --until 2026-01-31` all of January.
 """
 
 from __future__ import annotations
@@ -12,9 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.common.spans import UNITS
 
-_RELATIVE = re.compile(r"^(\d+)\s*([hdw])$")
+_RELATIVE = re.compile(r"^(\d+)\s*(s|min|m|h|d|w)$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FORMS = "YYYY-MM-DD, an ISO date-time, today, yesterday, now, Nd, Nw (days ago), Nh, Nm (time ago)"
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ class Period:
                 and (self.open_end or self.until.timetz() == midnight))
 
     def days(self, first: date | None = None) -> list[date]:
-        """Every UTC day of the period (from `first` when it starts at the beginning of time)."""
+        """Every UTC day the period touches (from `first` when it starts at the beginning of time)."""
         start = first if self.since is None else self.first_day
         if start is None:
             return []
@@ -49,9 +58,8 @@ class Period:
 
 
 def parse_moment(text: str, now: datetime, *, option: str, until: bool = False) -> datetime | None:
-    """One end of a period: `7d`/`4w` (that many UTC days including today), `24h`, `YYYY-MM-DD`
-    (a UTC day; as --until it includes that day), an ISO date-time (UTC unless it has an offset),
-    `today`, `yesterday`, `now`, or `all` (--since only: from the beginning)."""
+    """One end of a period (see the module docstring): a day's start, or its end as --until; an instant;
+    None for `all` (--since only)."""
     if "\x00" in text:
         raise InvalidInput(f"{option}: must not contain a NUL character")
     try:
@@ -68,32 +76,25 @@ def _moment(text: str, now: datetime, *, option: str, until: bool) -> datetime |
         return None
     if value == "now":
         return now
+    day: datetime | None = None
     if value in ("today", "yesterday"):
-        start = today - timedelta(days=1 if value == "yesterday" else 0)
-        return start + timedelta(days=1) if until else start
-    match = _RELATIVE.match(value)
-    if match:
+        day = today - timedelta(days=1 if value == "yesterday" else 0)
+    elif match := _RELATIVE.match(value):
         count, unit = int(match.group(1)), match.group(2)
-        if unit == "h":
-            return now - timedelta(hours=count)
-        days = count * (7 if unit == "w" else 1)
-        if days < 1:
-            raise InvalidInput(f"{option} {text!r}: a period of days must be at least 1d")
-        return today - timedelta(days=days - 1)
-    if _DAY.match(value):
+        if unit not in ("d", "w"):
+            return now - timedelta(seconds=count * UNITS[unit])
+        day = today - timedelta(days=count * (7 if unit == "w" else 1))
+    elif _DAY.match(value):
         try:
-            day = date.fromisoformat(value)
+            day = datetime.combine(date.fromisoformat(value), time(0), tzinfo=timezone.utc)
         except ValueError:
             raise InvalidInput(f"{option} {text!r}: not a valid date") from None
-        start = datetime.combine(day, time(0), tzinfo=timezone.utc)
-        return start + timedelta(days=1) if until else start
+    if day is not None:
+        return day + timedelta(days=1) if until else day
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise InvalidInput(
-            f"{option} {text!r}: expected 7d, 24h, 4w, YYYY-MM-DD, an ISO date-time, today, yesterday"
-            + ("" if until else " or all")
-        ) from None
+        raise InvalidInput(f"{option} {text[:40]!r}: expected {FORMS}" + ("" if until else " or all")) from None
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
