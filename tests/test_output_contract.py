@@ -168,8 +168,8 @@ def test_a_near_miss_area_gets_the_closest_as_hint(cli) -> None:
     (["spend", "top", "--by", "team", "--limit", "x"], "invalid value for '--limit' / '-n': 'x' is not a valid int",
      "see `dbctl spend top --help`"),
     (["team", "provision", "--alias", "x", "--budget-duration", "7x"], "--budget-duration: invalid duration '7x'", None),
-    (["team", "provision", "--alias", "x", "--member-budget-duration", "7x"],
-     "--member-budget-duration: invalid duration '7x'", None),
+    (["team", "provision", "--alias", "x", "--team-member-budget-duration", "7x"],
+     "--team-member-budget-duration: invalid duration '7x'", None),
     (["user", "provision", "--email", "not-an-email"], "--email: not an email address", None),
     (["spend", "logs", "--since", "yesterdayy"], "--since 'yesterdayy'", None),
 ])

@@ -178,7 +178,8 @@ FLAG_OF: dict[str, tuple[str, ...]] = {
     "team_alias": ("--alias",), "organization_alias": ("--alias",), "user_alias": ("--alias",),
     "organization_id": ("--org-id", "--org"), "sso_user_id": ("--sso-id",), "user_email": ("--email",),
     "user_role": ("--role",), "teams": ("--team",), "organizations": ("--org",), "members_with_roles": ("--member",),
-    "team_member_budget": ("--member-budget",), "team_member_budget_duration": ("--member-budget-duration",),
+    "team_member_budget": ("--team-member-budget", "--member-budget"),
+    "team_member_budget_duration": ("--team-member-budget-duration", "--member-budget-duration"),
 }
 
 
