@@ -70,7 +70,7 @@ def seed(db: Database) -> None:
 def test_limits_applied_then_nothing_to_do(cli, db: Database, tmp_path: Path, text: str) -> None:
     seed(db)
     spec = write(tmp_path, text)
-    result = cli("budget", "sync", "--no-resets", "--file", spec, "--now", NOW, "--json")
+    result = cli("budget", "sync", "--no-resets", spec, "--now", NOW, "--json")
     assert result.code == 0, result
     deprecation = [line for line in result.stderr.splitlines() if "deprecated" in line]
     if text == SPEC:
@@ -103,13 +103,13 @@ def test_limits_applied_then_nothing_to_do(cli, db: Database, tmp_path: Path, te
     assert db.value('SELECT b.max_budget FROM "LiteLLM_TagTable" t JOIN "LiteLLM_BudgetTable" b USING (budget_id)') == 70
     assert db.value("SELECT rpm_limit FROM \"LiteLLM_BudgetTable\" WHERE budget_id = 'gold'") == 60
 
-    again = cli("budget", "sync", "--no-resets", "--file", spec, "--now", NOW, "--check")
+    again = cli("budget", "sync", "--no-resets", spec, "--now", NOW, "--check")
     assert again.code == 0, again
 
 
 def test_dry_run_writes_nothing(cli, db: Database, tmp_path: Path) -> None:
     seed(db)
-    result = cli("budget", "sync", "--no-resets", "--file", write(tmp_path, SPEC), "--dry-run")
+    result = cli("budget", "sync", "--no-resets", write(tmp_path, SPEC), "--dry-run")
     assert result.code == 3, result
     assert db.value('SELECT max_budget FROM "LiteLLM_VerificationToken"') == 10.0
     assert db.value('SELECT count(*) FROM "LiteLLM_BudgetTable"') == 2
@@ -157,7 +157,7 @@ def test_bad_files_exit_2_and_change_nothing(cli, db: Database, tmp_path: Path, 
 
 
 def test_every_problem_is_listed_with_its_line(cli, db: Database, tmp_path: Path) -> None:
-    result = cli("budget", "sync", "--file", write(tmp_path, "users:\n  - id: u\n    max_budget: -1\n"
+    result = cli("budget", "sync", write(tmp_path, "users:\n  - id: u\n    max_budget: -1\n"
                                                    "  - id: v\n    rpm_limit: x\n"))
     assert result.code == 2
     assert "budgets.yaml:3:" in result.stderr and "budgets.yaml:5:" in result.stderr
@@ -171,7 +171,7 @@ def test_unknown_and_ambiguous_names_exit_2_and_change_nothing(cli, db: Database
     fx.tier(db, "shared")
     fx.org(db, "o1", "shared")
     fx.org(db, "o2", "shared")
-    result = cli("budget", "sync", "--file", write(tmp_path, (
+    result = cli("budget", "sync", write(tmp_path, (
         "users:\n  - id: known\n    max_budget: 2\n  - id: ghost\n    max_budget: 2\n"
         "keys:\n  - alias: twin\n    max_budget: 2\n"
         "orgs:\n  - id: o1\n    max_budget: 2\n"
@@ -187,23 +187,23 @@ def test_unknown_and_ambiguous_names_exit_2_and_change_nothing(cli, db: Database
 def test_changing_a_duration_moves_the_window_and_keeps_spend(cli, db: Database, tmp_path: Path) -> None:
     fx.team(db, "t", spend=40.0, budget_duration="1mo", budget_reset_at=datetime(2026, 7, 1))
     spec = write(tmp_path, "teams:\n  - id: t\n    budget_duration: 7d\n")
-    assert cli("budget", "sync", "--file", spec, "--now", NOW, "-q").code == 0
+    assert cli("budget", "sync", spec, "--now", NOW, "-q").code == 0
     assert db.query('SELECT spend, budget_duration, budget_reset_at FROM "LiteLLM_TeamTable"') == [
         {"spend": 40.0, "budget_duration": "7d", "budget_reset_at": datetime(2026, 6, 15)}]
     cleared = write(tmp_path, "teams:\n  - id: t\n    budget_duration: null\n")
-    assert cli("budget", "sync", "--file", cleared, "--now", NOW, "-q").code == 0
+    assert cli("budget", "sync", cleared, "--now", NOW, "-q").code == 0
     assert db.query('SELECT budget_duration, budget_reset_at FROM "LiteLLM_TeamTable"') == [
         {"budget_duration": None, "budget_reset_at": None}]
 
 
 def test_missing_file_exits_2(cli, db: Database, tmp_path: Path) -> None:
-    result = cli("budget", "sync", "--file", str(tmp_path / "absent.yaml"))
+    result = cli("budget", "sync", str(tmp_path / "absent.yaml"))
     assert result.code == 2
     assert "absent.yaml" in result.stderr
 
 
 def test_empty_file_is_nothing_to_do(cli, db: Database, tmp_path: Path) -> None:
-    assert cli("budget", "sync", "--file", write(tmp_path, "# nothing yet\n"), "--check").code == 0
+    assert cli("budget", "sync", write(tmp_path, "# nothing yet\n"), "--check").code == 0
 
 
 def test_value_checks_take_the_edges_of_each_column() -> None:
@@ -239,7 +239,7 @@ def test_names_are_checked_and_trimmed_as_in_spec_files() -> None:
 
 def test_a_budget_past_bigint_is_written_as_a_double_as_from_a_spec_file(cli, db: Database, tmp_path: Path) -> None:
     fx.user(db, "u", max_budget=1.0)
-    result = cli("budget", "sync", "--no-resets", "--file", write(tmp_path, "users:\n  - id: u\n"
+    result = cli("budget", "sync", "--no-resets", write(tmp_path, "users:\n  - id: u\n"
                                                                              "    max_budget: 9223372036854775808\n"))
     assert result.code == 0, result
     assert db.value("SELECT max_budget FROM \"LiteLLM_UserTable\" WHERE user_id = 'u'") == float(2**63)

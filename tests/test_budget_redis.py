@@ -70,7 +70,7 @@ def test_limit_changes_drop_cached_objects_but_keep_counters(cli, db: Database, 
         redis.set(f"{namespace}:spend:user:alice", "0.5")
     spec = tmp_path / "budgets.yaml"
     spec.write_text("users:\n  - id: alice\n    max_budget: 2\n")
-    result = cli("budget", "sync", "--file", str(spec), "--redis-url", REDIS, "--redis-namespace", namespace)
+    result = cli("budget", "sync", str(spec), "--redis-url", REDIS, "--redis-namespace", namespace)
     assert result.code == 0, result
     with plain() as redis:
         assert redis.get(f"{namespace}:alice") is None

@@ -310,7 +310,7 @@ def test_a_due_window_closes_before_the_file_changes_its_duration(cli, db: Datab
     fx.key(db, "kd", spend=50.0, max_budget=40.0, budget_duration="1d", budget_reset_at=datetime(2026, 6, 9))
     spec = tmp_path / "budgets.yaml"
     spec.write_text("keys:\n  - alias: kd\n    budget_duration: 7d\n")
-    result = sync(cli, "--file", str(spec))
+    result = sync(cli, str(spec))
     assert result.code == 0, result
     actions = [c["action"] for c in result.json()["changes"] if c["id"] == "kd"]
     assert actions == ["reset", "limits"]
@@ -319,13 +319,13 @@ def test_a_due_window_closes_before_the_file_changes_its_duration(cli, db: Datab
     assert fx.reset_at(db, "LiteLLM_VerificationToken", "token", "kd") == MONDAY
 
 
-@pytest.mark.parametrize("extra", [["--repair-spend"], ["--file", "FILE"]])
+@pytest.mark.parametrize("extra", [["--repair-spend"], ["FILE"]])
 def test_a_dry_run_plans_exactly_what_the_run_then_does(cli, db: Database, tmp_path, extra: list[str]) -> None:
     fx.key(db, "k1", spend=10.0, max_budget=100.0, budget_duration="1d", budget_reset_at=datetime(2026, 6, 9))
     for request, (day, hour, amount) in enumerate([(8, 12, 3.0), (9, 12, 4.0), (10, 1, 2.0)]):
         fx.spend_log(db, f"r{request}", datetime(2026, 6, day, hour), amount, api_key="k1")
     spec = tmp_path / "budgets.yaml"
-    spec.write_text("keys:\n  - alias: k1\n    budget_duration: 7d\n    max_budget: 50\n")
+    spec.write_text("keys:\n  - key_alias: k1\n    budget_duration: 7d\n    max_budget: 50\n")
     args = [str(spec) if a == "FILE" else a for a in extra]
 
     def plan(result) -> list:

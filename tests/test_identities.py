@@ -125,7 +125,7 @@ def test_the_budgets_file_names_entities_as_the_spec_does(cli, db, people, tmp_p
     path.write_text("users:\n  - user_email: ADA@example.com\n    max_budget: 7\n"
                     "teams:\n  - team_id: Research\n    max_budget: 8\n"  # an alias where an id goes: as --team
                     "organizations:\n  - organization_alias: acme\n    max_budget: 9\n")
-    result = cli("budget", "sync", "--no-resets", "--file", str(path), "--json")
+    result = cli("budget", "sync", "--no-resets", str(path), "--json")
     assert result.code == 0, result
     assert {(c["entity"], c["id"]) for c in result.json()["changes"]} == {("user", "ada-id"), ("team", "research"),
                                                                           ("org", "org-1")}
@@ -145,7 +145,7 @@ def test_an_unknown_entity_in_the_budgets_file_is_exit_2_naming_file_line_and_fi
                                                                                  expected) -> None:
     path = tmp_path / "budgets.yaml"
     path.write_text(text)
-    result = cli("budget", "sync", "--no-resets", "--file", str(path))
+    result = cli("budget", "sync", "--no-resets", str(path))
     assert result.code == 2, result
     assert result.stderr.strip().endswith(expected), result
 
@@ -156,7 +156,7 @@ def test_an_ambiguous_name_in_the_budgets_file_is_exit_2_naming_both(cli, db, pe
     path = tmp_path / "budgets.yaml"
     path.write_text("teams:\n  - team_alias: Research\n    max_budget: 1\n"
                     "users:\n  - user_email: ada@example.com\n    max_budget: 1\n")
-    result = cli("budget", "sync", "--no-resets", "--file", str(path))
+    result = cli("budget", "sync", "--no-resets", str(path))
     assert result.code == 2, result
     assert "budgets.yaml:2: teams[0].team_alias: 'Research' is the alias of 2 teams: research, research-2" \
         in result.stderr
@@ -190,5 +190,5 @@ def test_every_entity_flag_and_argument_naming_nothing_is_exit_2_with_the_closes
 def test_a_budgets_file_problem_names_the_line_of_the_identity_field(cli, people, tmp_path) -> None:
     path = tmp_path / "budgets.yaml"
     path.write_text("teams:\n  - max_budget: 1\n    team_alias: Reserch\n")
-    result = cli("budget", "sync", "--no-resets", "--file", str(path))
+    result = cli("budget", "sync", "--no-resets", str(path))
     assert result.code == 2 and "budgets.yaml:3: teams[0].team_alias: no team 'Reserch'" in result.stderr, result

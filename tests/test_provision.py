@@ -285,20 +285,20 @@ def test_users_file_formats(cli, db, tmp_path) -> None:
     csv_path = write(tmp_path, "user_email,user_role,max_budget,models,teams\n"
                                "a@example.com,internal_user,5,gpt-4o;claude,t1:admin\n"
                                "b@example.com,,,,t1\n", "users.csv")
-    assert cli("user", "provision", "--file", csv_path).code == 0
+    assert cli("user", "provision", csv_path).code == 0
     row = db.query("""SELECT * FROM "LiteLLM_UserTable" WHERE user_email = 'a@example.com'""")[0]
     assert (row["max_budget"], row["models"], row["teams"]) == (5, ["gpt-4o", "claude"], ["t1"])
     json_path = write(tmp_path, json.dumps([{"user_email": "c@example.com", "teams": ["t1"]}]), "users.json")
-    assert cli("user", "provision", "--file", json_path).code == 0
+    assert cli("user", "provision", json_path).code == 0
     yaml_text = "users:\n  - user_email: d@example.com\n"
-    assert cli("user", "provision", "--file", "-", input=yaml_text).code == 0
+    assert cli("user", "provision", "-", input=yaml_text).code == 0
     assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 4
     bad = write(tmp_path, "user_email,max_budget\nx@example.com,lots\n", "bad.csv")
-    result = cli("user", "provision", "--file", bad)
+    result = cli("user", "provision", bad)
     assert result.code == 2 and "bad.csv:2: users[0].max_budget" in result.stderr
-    piped = cli("user", "provision", "--file", "-", input="user_email,max_budget\ne@example.com,1\n")
+    piped = cli("user", "provision", "-", input="user_email,max_budget\ne@example.com,1\n")
     assert piped.code == 2 and "(CSV: a .csv file name, or --format csv)" in piped.stderr, piped
-    assert cli("user", "provision", "--file", "-", "--format", "csv",
+    assert cli("user", "provision", "-", "--format", "csv",
                input="user_email,max_budget\ne@example.com,1\n").code == 0
 
 

@@ -267,6 +267,6 @@ def test_a_bad_number_flag_is_one_line_naming_the_flag(untouched_db, flags, expe
 
 def test_a_nan_in_a_users_csv_is_refused(untouched_db, tmp_path) -> None:
     path = write(tmp_path, "user_email,max_budget\nada@example.com,nan\n", "users.csv")
-    result = invoke(["--database-url", untouched_db.url, "user", "provision", "--file", path])
+    result = invoke(["--database-url", untouched_db.url, "user", "provision", path])
     assert result.code == 2, result
     assert f"{path}:2: users[0].max_budget: must be a finite number, not nan" in result.stderr, result
