@@ -71,7 +71,7 @@ def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) 
     common.emit(ctx, [{"migration": m.name, "state": m.state, "applied_at": m.applied_at, "detail": m.detail}
                       for m in shown],
                 ["migration", "state", "applied_at", "detail"],
-                json_payload=result.as_json())
+                json_payload=result.as_json(), prose=["detail"])
     common.line(ctx, result.summary())
     if result.exit_code and s.quiet:
         typer.echo(f"dbctl: {result.summary()}", err=True)
@@ -180,7 +180,7 @@ SHADOW_URL = typer.Option(None, "--shadow-url", metavar="URL",
 
 def _differences(ctx: typer.Context, differences: tuple[Difference, ...]) -> None:
     common.emit(ctx, [{"kind": d.kind, "name": d.name, "change": d.change, "detail": d.describe()}
-                      for d in differences], ["kind", "name", "change", "detail"])
+                      for d in differences], ["kind", "name", "change", "detail"], prose=["detail"])
 
 
 def _differences_json(differences: tuple[Difference, ...]) -> list[dict[str, Any]]:
@@ -286,7 +286,7 @@ def indexes(
 
     report = request_log.ensure(common.target(ctx, direct=True), dry_run=dry_run, lock_timeout=lock_timeout,
                                 statement_lock_timeout=statement_lock_timeout)
-    common.emit(ctx, report.actions, ["index", "table", "action", "detail"],
+    common.emit(ctx, report.actions, ["index", "table", "action", "detail"], prose=["detail"],
                 json_payload={"dry_run": report.dry_run, "indexes": report.actions})
     changes = report.changes
     common.line(ctx, f"{len(changes)} change(s) {'needed' if dry_run else 'made'}" if changes
@@ -320,7 +320,7 @@ def lint(
     report = linter.lint(common.target(ctx, direct=True), source, everything=everything, exclude=exclude)
     rows = [{"location": f.location, "severity": f.severity, "rule": f.rule, "table": f.table,
              "size": _size(f.estimated_rows, f.bytes), "message": f.message} for f in report.findings]
-    common.emit(ctx, rows, ["location", "severity", "rule", "table", "size", "message"],
+    common.emit(ctx, rows, ["location", "severity", "rule", "table", "size", "message"], prose=["message"],
                 json_payload={"linted": list(report.linted), "findings": report.findings})
     files = len({f.migration for f in report.findings})
     scope = f"{len(report.linted)} {'' if everything else 'pending '}migration(s)"

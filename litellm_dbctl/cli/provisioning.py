@@ -289,7 +289,7 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Publis
     if dry_run or s.verbose or s.output == "csv":
         rows = [{"action": i.action, "kind": i.kind, "id": i.id, "label": i.label,
                  "changes": _changes_text(i, 10_000 if s.output == "csv" else 160)} for i in shown]
-        common.emit(ctx, rows, ["action", "kind", "id", "label", "changes"])
+        common.emit(ctx, rows, ["action", "kind", "id", "label", "changes"], prose=["changes"])
     if keys:  # the raw key exists only now: print it even with -q
         sys.stdout.write("".join(f"{k['key_alias'] or k['key_name']}\t{k['key']}\n" for k in keys))
         common.info(ctx, "store the key now: dbctl keeps only its SHA-256 and cannot show it again")
