@@ -114,7 +114,7 @@ def list_keys(
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.keys(conn, user_id=user, team=team, alias=alias, limit=limit)
     common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in common.warn_if_cut(ctx, rows, limit, "keys")],
-                KEY_COLUMNS, whole=["token"] if full_hash else (), optional=KEY_OPTIONAL)
+                KEY_COLUMNS, whole=["token"], optional=KEY_OPTIONAL)
 
 
 def _change(ctx: typer.Context, change: object, settings: provisioning.RunSettings) -> None:
