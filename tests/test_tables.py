@@ -166,6 +166,8 @@ def test_show_aligns_text_left_and_failures_carry_a_percent(cli, seeded: dict[st
     fields = [line.split(None, 1) for line in shown[1:shown.index("teams")]]
     value_column = {len(line) - len(parts[1]) for line, parts in zip(shown[1:], fields) if len(parts) == 2}
     assert len(value_column) == 1, shown  # text, numbers and timestamps alike start in one column
+    user = cli("user", "show", EMAIL, "--json").json()["user"]  # JSON keeps ISO 8601, now always with its zone
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00", user["created_at"]), user
     summary = _run(cli, ["spend", "summary", "--source", "logs", *PERIOD], terminal=False).stdout
     assert re.search(r"failed\s+1 \(33\.3%\)", summary), summary
     top = _run(cli, ["spend", "top", "--by", "team", "--source", "logs", *PERIOD], terminal=False).stdout
