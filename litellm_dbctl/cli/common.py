@@ -182,36 +182,34 @@ def emit(
     s = settings(ctx)
     if s.quiet:
         return
-    if s.output == "table":
-        records = [_fields(r) for r in rows]
-        if records:
-            table(ctx, records, list(columns) if columns else list(records[0]), title=title, headers=headers,
-                  prose=prose, whole=whole, optional=optional)
-        return
-    records = [to_jsonable(r) for r in rows]
+    records = [to_jsonable(r) for r in rows] if s.output != "table" else [_fields(r) for r in rows]
     if s.output == "json":
         dump_json(records if json_payload is None else json_payload)
         return
     cols = list(columns) if columns else (list(records[0].keys()) if records else [])
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(cols)
-    for record in records:
-        writer.writerow([_csv_cell(record.get(c)) for c in cols])
-
-
-def _fields(row: Any) -> Mapping[str, Any]:
-    """A row's fields by name, values as they are (the table renderer formats them)."""
-    if is_dataclass(row) and not isinstance(row, type):
-        return {f.name: getattr(row, f.name) for f in fields(row)}
-    if isinstance(row, tuple) and hasattr(row, "_asdict"):
-        return dict(row._asdict())
-    return row if isinstance(row, Mapping) else dict(row)
+    if s.output == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(cols)
+        for record in records:
+            writer.writerow([_csv_cell(record.get(c)) for c in cols])
+        return
+    if records:
+        table(ctx, records, cols, title=title, headers=headers, prose=prose, whole=whole, optional=optional)
 
 
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
     return "" if value is None else value
+
+
+def _fields(row: Any) -> Mapping[str, Any]:
+    """A table row's fields by name, values as they are: the table renderer formats them."""
+    if is_dataclass(row) and not isinstance(row, type):
+        return {f.name: getattr(row, f.name) for f in fields(row)}
+    if isinstance(row, tuple) and hasattr(row, "_asdict"):
+        return dict(row._asdict())
+    return row if isinstance(row, Mapping) else dict(row)
 
 
 def table(ctx: typer.Context, records: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
