@@ -57,6 +57,7 @@ COMMANDS: list[tuple[list[str], list[str]]] = [
     (["spend", "daily", "--by", "model", "--source", "logs", *PERIOD], [MODEL]),
     (["spend", "logs", *PERIOD], [REQUEST, KEY_ALIAS, EMAIL, TEAM_ALIAS, MODEL]),
     (["daily", "check", "--details", "--since", "2026-11-13", "--until", "2026-11-13"], [TEAM, MODEL, "TOKEN"]),
+    (["daily", "reconcile", "--dry-run", "--since", "2026-11-13", "--until", "2026-11-13"], []),
     (["migrate", "status", "-v"], ["20250326162113_baseline"]),
     (["queries", "list"], ["budget/status"]),
     (["db", "status"], []),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import unicodedata
@@ -26,6 +27,7 @@ GAP = 2  # spaces between columns
 MIN_WIDTH = 10  # a cut cell keeps at least this many columns: "8f14e45fc…" is still recognisable
 MIN_PROSE = 24  # a prose column is not wrapped narrower than this
 BOLD, RESET = "\x1b[1m", "\x1b[0m"
+_ASCII = re.compile(r"[\x00-\x7f]+")
 
 
 class Percent(float):
@@ -87,7 +89,8 @@ def width(text: str) -> int:
     emoji) take two, combining marks none."""
     if text.isascii():
         return len(text)
-    return sum(_char_width(c) for c in text)
+    wider = _ASCII.sub("", text)  # only the other characters need a look (an ellipsis, a name in Greek)
+    return len(text) - len(wider) + sum(_char_width(c) for c in wider)
 
 
 def _char_width(char: str) -> int:
@@ -98,6 +101,8 @@ def cut(text: str, columns: int) -> str:
     """`text` in at most `columns` columns: whole when it fits, else its start and an ellipsis."""
     if width(text) <= columns:
         return text
+    if text.isascii():
+        return text[:max(columns - 1, 0)] + ELLIPSIS
     kept, used = [], 0
     for char in text:
         used += _char_width(char)
