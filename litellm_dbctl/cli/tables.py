@@ -214,7 +214,7 @@ def render(records: Sequence[Mapping[str, Any]], columns: Sequence[str], *, avai
     shown = [i for i in range(len(columns)) if i in plan.widths]
 
     def lines_of(row: Sequence[str], wrapping: bool = True) -> list[str]:
-        parts = {i: (wrap(row[i], plan.widths[i]) if wrapping and columns[i] in prose and available is not None
+        parts = {i: (wrap(row[i], plan.widths[i]) if wrapping and columns[i] in prose and width(row[i]) > plan.widths[i]
                      else [cut(row[i], plan.widths[i])]) for i in shown}
         height = max(len(p) for p in parts.values())
         out = []
