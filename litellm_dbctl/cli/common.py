@@ -178,7 +178,7 @@ def emit(
     optional: Sequence[str] = (),
 ) -> None:
     """Print rows as a table, JSON or CSV. `json_payload` replaces the rows in JSON mode. `prose`,
-    `whole` and `optional` say how a table fits a terminal (tables.render)."""
+    `whole` and `optional` say how a table fits a terminal (tables.write)."""
     s = settings(ctx)
     if s.quiet:
         return
@@ -215,18 +215,15 @@ def _fields(row: Any) -> Mapping[str, Any]:
 def table(ctx: typer.Context, records: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
           title: str | None = None, headers: Mapping[str, str] | None = None, prose: Sequence[str] = (),
           whole: Sequence[str] = (), optional: Sequence[str] = ()) -> None:
-    """A table on stdout: fitted to a terminal (unless --wide), whole cells in a pipe (tables.render).
+    """A table on stdout: fitted to a terminal (unless --wide), whole cells in a pipe (tables.write).
     Columns left out to fit are named on stderr."""
     from litellm_dbctl.cli import tables
 
     s = settings(ctx)
-    terminal = tables.terminal_width()
-    rendered = tables.render(records, columns, available=None if s.wide else terminal, headers=headers,
-                             title=title, prose=prose, whole=whole, optional=optional,
-                             bold=terminal is not None and s.color)
-    sys.stdout.write("\n".join(rendered.lines) + "\n")
-    if rendered.hidden:
-        info(ctx, f"dbctl: note: {', '.join(rendered.hidden)} left out to fit {terminal} columns "
+    shown = tables.write(records, columns, wide=s.wide, color=s.color, headers=headers, title=title, prose=prose,
+                         whole=whole, optional=optional)
+    if shown.hidden:
+        info(ctx, f"dbctl: note: {', '.join(shown.hidden)} left out to fit {shown.columns} columns "
                   "(--wide shows every column)")
 
 
