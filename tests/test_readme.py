@@ -27,7 +27,7 @@ def walkthrough() -> tuple[list[list[str]], dict[str, str]]:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands: list[list[str]] = []
     files: dict[str, str] = {}
-    for kind, name, body in MARKER.findall(readme):
+    for _kind, name, body in MARKER.findall(readme):
         if name:
             files[name] = body
             continue

@@ -288,7 +288,7 @@ def test_top_table_has_other_and_total_rows(data: Database) -> None:
     result = run(data, "top", "--by", "model", "--limit", "2", *PERIOD)
     assert result.code == 0, result
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("top models by spend, 2026-11-13 00:00 .. 2026-11-19 00:00 UTC")
+    assert lines[0].startswith("top models by spend, 2026-11-13 00:00:00Z .. 2026-11-19 00:00:00Z")
     assert any(line.strip().startswith("other (") for line in lines)
     assert lines[-1].strip().startswith("total")
 

@@ -52,12 +52,14 @@ GLOBAL_OPTIONS: list[tuple[str, str]] = [
     ("--json", "Shorthand for --output json."),
     ("-q, --quiet", "No diagnostics or success summaries (for cron); the data asked for is still printed."),
     ("-v, --verbose", "More diagnostics on stderr (a redacted traceback on errors); -vv for debug."),
+    ("--wide", "Tables with every column and cell whole, however wide (as in a pipe); on a terminal, tables "
+               "fit its width and cut long cells with an ellipsis."),
     ("--no-color", "No colour (NO_COLOR is honoured too)."),
     ("-V, --version", "Print the version and exit."),
 ]
 GLOBAL_HELP = (
     "Global options go anywhere on the line: --database-url URL, --embedded, --output table|json|csv, --json, "
-    "-q, -v, --no-color, --version. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
+    "-q, -v, --wide, --no-color, --version. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
     "5 lock busy, 6 schema too old."
 )
 # `dbctl spend` alone prints the group's help (exit 2): a UsageError that is not an error line.
@@ -76,6 +78,7 @@ class Settings:
     quiet: bool = False
     verbose: int = 0
     color: bool = True
+    wide: bool = False
     version: bool = False
 
 
@@ -132,6 +135,8 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
             settings.quiet = True
         elif arg in ("-v", "--verbose") or (arg.startswith("-v") and set(arg[1:]) == {"v"}):
             settings.verbose += 1 if arg in ("-v", "--verbose") else len(arg) - 1
+        elif arg == "--wide":
+            settings.wide = True
         elif arg == "--no-color":
             settings.color = False
         elif arg in ("--version", "-V"):

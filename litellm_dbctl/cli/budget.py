@@ -221,7 +221,8 @@ def status_command(
                       only="over" if over else "flagged" if flagged else "all", everything=everything,
                       limit=limit, default_end_user_budget=end_user_budget)
     columns = ["entity", "id", "name", "spend", "max_budget", "soft_budget", "used_pct", "next_reset", "flag"]
-    common.emit(ctx, [_status_record(r) for r in rows], columns, report=fail_over,
+    table = common.settings(ctx).output == "table"
+    common.emit(ctx, [_status_record(r, table) for r in rows], columns, whole=["next_reset"], report=fail_over,
                 json_payload=[common.to_jsonable(r) for r in rows])
     over_budget = [r for r in rows if r.flag == "over"]
     common.line(ctx, f"{len(rows)} entit{'y' if len(rows) == 1 else 'ies'}, {len(over_budget)} over budget")
@@ -237,12 +238,19 @@ def _kinds(values: Optional[list[str]]) -> list[str]:
     return [part.strip().replace("-", "_") for value in values or [] for part in value.split(",") if part.strip()]
 
 
-def _status_record(row: Any) -> dict[str, Any]:
+def _status_record(row: Any, table: bool) -> dict[str, Any]:
+    """A row of the table (percent with its `%`, the table's timestamp format) or of the CSV."""
+    from litellm_dbctl.cli import tables
+
     record: dict[str, Any] = common.to_jsonable(row)
+    if table:
+        record |= {"used_pct": None if row.used_pct is None else tables.Percent(row.used_pct),
+                   "next_reset": row.next_reset}
     if row.team_id and row.entity == "team_member":
         record["entity"] = f"team_member ({row.team_id})"
     if row.reset_overdue:
-        record["next_reset"] = f"{record['next_reset']} (overdue)"
+        shown = tables.cell(row.next_reset) if table else record["next_reset"]
+        record["next_reset"] = f"{shown} (overdue)"
     return record
 
 

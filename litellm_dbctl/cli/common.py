@@ -1,9 +1,9 @@
 """What every command shares: settings, connecting, and rendering results.
 
-Data goes to stdout in the format asked for (`table` on a terminal via rich, `json`, `csv`);
+Data goes to stdout in the format asked for (`table`, drawn by cli/tables.py, `json`, `csv`);
 diagnostics go to stderr. `-q` silences diagnostics and success summaries, never the data asked for:
 JSON, CSV and a read command's table are always printed; only the table reporting a change or a
-check (`report=True`, whose exit code already tells the outcome) is left out. Rich is imported only when a table is drawn.
+check (`report=True`, whose exit code already tells the outcome) is left out.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import inspect
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, is_dataclass
-from datetime import date, datetime
+from dataclasses import asdict, fields, is_dataclass
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Optional
@@ -213,7 +213,9 @@ def line(ctx: typer.Context, text: str) -> None:
     """A human result line on stdout (a summary); not in json/csv mode, not with -q."""
     s = settings(ctx)
     if not s.quiet and s.output == "table":
-        sys.stdout.write(text.rstrip("\n") + "\n")
+        from litellm_dbctl.cli import tables
+
+        sys.stdout.write(tables.sentence(text.rstrip("\n"), None if s.wide else tables.terminal_width()) + "\n")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -225,8 +227,8 @@ def to_jsonable(value: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
+    if isinstance(value, datetime):  # with its zone: a naive one is UTC (LiteLLM's columns have none)
+        return (value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -249,13 +251,17 @@ def emit(
     title: str | None = None,
     headers: Mapping[str, str] | None = None,
     report: bool = False,
+    prose: Sequence[str] = (),
+    whole: Sequence[str] = (),
+    optional: Sequence[str] = (),
 ) -> None:
     """Print rows as a table, JSON or CSV. `json_payload` replaces the rows in JSON mode. A `report`
-    (what a change or check found) is a summary: -q leaves out its table, not its JSON or CSV."""
+    (what a change or check found) is a summary: -q leaves out its table, not its JSON or CSV.
+    `prose`, `whole` and `optional` say how a table fits a terminal (tables.write)."""
     s = settings(ctx)
     if s.quiet and report and s.output == "table":
         return
-    records = [to_jsonable(r) for r in rows]
+    records = [to_jsonable(r) for r in rows] if s.output != "table" else [_fields(r) for r in rows]
     if s.output == "json":
         dump_json(records if json_payload is None else json_payload)
         return
@@ -267,7 +273,7 @@ def emit(
             writer.writerow([_csv_cell(record.get(c)) for c in cols])
         return
     if records:
-        table(ctx, records, cols, title=title, headers=headers)
+        table(ctx, records, cols, title=title, headers=headers, prose=prose, whole=whole, optional=optional)
 
 
 def _csv_cell(value: Any) -> Any:
@@ -276,72 +282,28 @@ def _csv_cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else str(value)
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+def _fields(row: Any) -> Mapping[str, Any]:
+    """A table row's fields by name, values as they are: the table renderer formats them."""
+    if is_dataclass(row) and not isinstance(row, type):
+        return {f.name: getattr(row, f.name) for f in fields(row)}
+    if isinstance(row, tuple) and hasattr(row, "_asdict"):
+        return dict(row._asdict())
+    return row if isinstance(row, Mapping) else dict(row)
 
 
 def table(ctx: typer.Context, records: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
-          title: str | None = None, headers: Mapping[str, str] | None = None) -> None:
-    """rich on a terminal; plain aligned text when piped (greppable, and no rich import)."""
-    if not sys.stdout.isatty():
-        plain_table(records, columns, title=title, headers=headers)
-        return
-    from rich.console import Console
-    from rich.table import Table
+          title: str | None = None, headers: Mapping[str, str] | None = None, prose: Sequence[str] = (),
+          whole: Sequence[str] = (), optional: Sequence[str] = ()) -> None:
+    """A table on stdout: fitted to a terminal (unless --wide), whole cells in a pipe (tables.write).
+    Columns left out to fit are named on stderr."""
+    from litellm_dbctl.cli import tables
 
-    console = Console(no_color=not settings(ctx).color, soft_wrap=False)
-    grid = Table(title=title, show_edge=False, header_style="bold", box=None,
-                 pad_edge=False)
-    for column in columns:
-        numeric = any(isinstance(r.get(column), (int, float)) and not isinstance(r.get(column), bool)
-                      for r in records[:50])
-        grid.add_column((headers or {}).get(column, column), justify="right" if numeric else "left",
-                        overflow="fold")
-    for record in records:
-        grid.add_row(*(_escape(_cell(record.get(c))) for c in columns))
-    console.print(grid)
-
-
-def plain_table(records: Sequence[Mapping[str, Any]], columns: Sequence[str], *,
-                title: str | None = None, headers: Mapping[str, str] | None = None) -> None:
-    names = [(headers or {}).get(c, c) for c in columns]
-    cells = [[_cell(r.get(c)) for c in columns] for r in records]
-    numeric = [all(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
-                   for r in records if r.get(c) is not None) and any(r.get(c) is not None for r in records)
-               for c in columns]
-    widths = [max([_width(n)] + [_width(row[i]) for row in cells]) for i, n in enumerate(names)]
-
-    def fmt(values: Sequence[str]) -> str:
-        pads = [" " * (w - _width(v)) for v, w in zip(values, widths)]
-        parts = [pad + v if num else v + pad for v, pad, num in zip(values, pads, numeric)]
-        return "  ".join(parts).rstrip()
-
-    out = [title] if title else []
-    out.append(fmt(names))
-    out.extend(fmt(row) for row in cells)
-    sys.stdout.write("\n".join(out) + "\n")
-
-
-def _width(text: str) -> int:
-    """Columns `text` takes on a terminal: East Asian wide and full-width characters (and most
-    emoji) take two, combining marks none."""
-    if text.isascii():
-        return len(text)
-    import unicodedata
-
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+    s = settings(ctx)
+    shown = tables.write(records, columns, wide=s.wide, color=s.color, headers=headers, title=title, prose=prose,
+                         whole=whole, optional=optional)
+    if shown.hidden:
+        info(ctx, f"dbctl: note: {', '.join(shown.hidden)} left out to fit {shown.columns} columns "
+                  "(--wide shows every column)")
 
 
 NAMED = 10  # things found a failing check names on stderr; --json lists them all

@@ -32,6 +32,8 @@ WORK_MEM = typer.Option("128MB", "--work-mem", metavar="SIZE",
 SUMMARY_COLUMNS = ["date", "table", "missing", "extra", "differ", "legacy", "spend_delta"]
 DETAIL_COLUMNS = ["date", "table", "status", "entity_id", "api_key", "model", "custom_llm_provider",
                   "mcp_namespaced_tool_name", "endpoint", "requests", "stored_rows", "delta"]
+# Key columns a table shows only when some row has a value, and leaves out first on a narrow terminal.
+SPARSE_DETAIL = ["mcp_namespaced_tool_name", "endpoint", "custom_llm_provider"]
 REPAIR_COLUMNS = ["date", "table", "inserted", "updated", "merged", "normalized", "pruned", "orphans_kept",
                   "spend_delta"]
 
@@ -98,7 +100,9 @@ def check(
     shown = summary if s.verbose else [r for r in summary if _drifted(r)]
     common.emit(ctx, shown, SUMMARY_COLUMNS, json_payload=payload, report=True)
     if details and s.output != "json" and rows:
-        common.emit(ctx, [{**r, "delta": _delta_text(r)} for r in rows], DETAIL_COLUMNS, report=True)
+        columns = [c for c in DETAIL_COLUMNS if s.output == "csv" or c not in SPARSE_DETAIL or any(r[c] for r in rows)]
+        common.emit(ctx, [{**r, "delta": _delta_text(r)} for r in rows], columns,
+                    optional=[*SPARSE_DETAIL, "stored_rows"], report=True)
     common.line(ctx, _check_line(result.drift, totals, first, last))
     if result.drift:
         common.name_found(ctx, _check_line(True, totals, first, last),

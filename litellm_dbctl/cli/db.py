@@ -45,7 +45,7 @@ def status(ctx: typer.Context) -> None:
         {"field": "TLS", "value": "yes" if result.tls else "no"},
         {"field": "migrations", "value": ledger_text},
     ]
-    common.emit(ctx, rows, ["field", "value"])
+    common.emit(ctx, rows, ["field", "value"], prose=["value"])
 
 
 @app.command("doctor")
@@ -64,7 +64,7 @@ def doctor(
 
     checks = health.doctor(common.target(ctx), old_transaction_seconds=old_transaction)
     rows = [{"check": c.name, "status": "ok" if c.ok else "FAIL", "result": c.result, "hint": c.hint} for c in checks]
-    common.emit(ctx, rows, ["check", "status", "result", "hint"], report=True,
+    common.emit(ctx, rows, ["check", "status", "result", "hint"], report=True, prose=["result", "hint"],
                 json_payload={"ok": all(c.ok for c in checks), "checks": checks})
     failed = [c for c in checks if not c.ok]
     unreachable = next((c for c in failed if c.name == "reachable"), None)
@@ -86,7 +86,8 @@ def embedded_status(ctx: typer.Context) -> None:
     payload = {"directory": str(directory), "initialized": (directory / "data" / "PG_VERSION").exists(),
                "running": server is not None, "pid": server.pid if server else None,
                "socket_dir": str(server.socket_dir) if server else None}
-    common.emit(ctx, [{"field": k, "value": v} for k, v in payload.items()], ["field", "value"], json_payload=payload)
+    common.emit(ctx, [{"field": k, "value": v} for k, v in payload.items()], ["field", "value"], json_payload=payload,
+                prose=["value"])
 
 
 @embedded_app.command("stop")

@@ -39,6 +39,6 @@ def render(ctx: typer.Context, record: Mapping[str, Any], sections: Sequence[Sec
             sys.stdout.write("\n")
             common.emit(ctx, section.rows, section.columns)
         return
-    common.emit(ctx, [{"field": k, "value": v} for k, v in record.items()], ["field", "value"])
+    common.emit(ctx, [{"field": k, "value": v} for k, v in record.items()], ["field", "value"], prose=["value"])
     for section in sections:
-        common.emit(ctx, section.rows, section.shown, title=section.title)
+        common.emit(ctx, section.rows, section.shown, title=section.title, whole=["token"])  # a key's short hash

@@ -14,6 +14,7 @@ app = typer.Typer(help="Create, list, block and delete virtual keys.", no_args_i
 
 KEY_COLUMNS = ["token", "key_alias", "key_name", "user_id", "team_id", "spend", "max_budget", "budget_duration",
                "expires", "blocked"]
+KEY_OPTIONAL = ["key_name", "budget_duration", "max_budget"]  # left out first when a terminal is too narrow
 MAX_STDIN_KEY = 4096  # bytes --key-stdin reads: a key is short; more is a wrong pipe
 KEY_REF = typer.Argument(..., metavar="KEY", help="Alias, token (SHA-256 hex or its first 8+ characters) or the raw key.")
 
@@ -113,7 +114,7 @@ def list_keys(
     with common.connect(ctx, read_only=True) as conn:
         rows = accounts.keys(conn, user=user, team=team, alias=alias, limit=limit)
     common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in common.warn_if_cut(ctx, rows, limit, "keys")],
-                KEY_COLUMNS)
+                KEY_COLUMNS, whole=["token"], optional=KEY_OPTIONAL)
 
 
 def _change(ctx: typer.Context, change: object, settings: provisioning.RunSettings) -> None:

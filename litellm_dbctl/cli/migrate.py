@@ -65,8 +65,8 @@ def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) 
         [m for m in result.migrations if m.state != ledger.APPLIED]
     common.emit(ctx, [{"migration": m.name, "state": m.state, "applied_at": m.applied_at, "detail": m.detail}
                       for m in shown],
-                ["migration", "state", "applied_at", "detail"], report=True,
-                json_payload=result.as_json())
+                ["migration", "state", "applied_at", "detail"],
+                json_payload=result.as_json(), report=True, prose=["detail"])
     common.line(ctx, result.summary())
     if result.exit_code:
         common.name_found(ctx, result.summary(),
@@ -177,7 +177,7 @@ SHADOW_URL = typer.Option(None, "--shadow-url", metavar="URL",
 
 def _differences(ctx: typer.Context, differences: tuple[Difference, ...]) -> None:
     common.emit(ctx, [{"kind": d.kind, "name": d.name, "change": d.change, "detail": d.describe()}
-                      for d in differences], ["kind", "name", "change", "detail"], report=True)
+                      for d in differences], ["kind", "name", "change", "detail"], report=True, prose=["detail"])
 
 
 def _differences_json(differences: tuple[Difference, ...]) -> list[dict[str, Any]]:
@@ -281,7 +281,7 @@ def indexes(
 
     report = request_log.ensure(common.target(ctx, direct=True), dry_run=dry_run, lock_timeout=lock_timeout,
                                 statement_lock_timeout=statement_lock_timeout)
-    common.emit(ctx, report.actions, ["index", "table", "action", "detail"], report=True,
+    common.emit(ctx, report.actions, ["index", "table", "action", "detail"], report=True, prose=["detail"],
                 json_payload={"dry_run": report.dry_run, "indexes": report.actions})
     changes = report.changes
     common.line(ctx, f"{len(changes)} change(s) {'needed' if dry_run else 'made'}" if changes
@@ -318,7 +318,7 @@ def lint(
     report = linter.lint(common.target(ctx, direct=True), source, everything=everything, exclude=exclude)
     rows = [{"location": f.location, "severity": f.severity, "rule": f.rule, "table": f.table,
              "size": _size(f.estimated_rows, f.bytes), "message": f.message} for f in report.findings]
-    common.emit(ctx, rows, ["location", "severity", "rule", "table", "size", "message"], report=True,
+    common.emit(ctx, rows, ["location", "severity", "rule", "table", "size", "message"], report=True, prose=["message"],
                 json_payload={"linted": list(report.linted), "findings": report.findings})
     files = len({f.migration for f in report.findings})
     scope = f"{len(report.linted)} {'' if everything else 'pending '}migration(s)"

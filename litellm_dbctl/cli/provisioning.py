@@ -348,7 +348,7 @@ def render(ctx: typer.Context, outcome: Any, *, dry_run: bool, published: Publis
     if dry_run or s.verbose or s.output == "csv":
         rows = [{"action": i.action, "kind": i.kind, "id": i.id, "label": i.label,
                  "changes": _changes_text(i, 10_000 if s.output == "csv" else 160)} for i in shown]
-        common.emit(ctx, rows, ["action", "kind", "id", "label", "changes"], report=True)
+        common.emit(ctx, rows, ["action", "kind", "id", "label", "changes"], prose=["changes"], report=True)
     if created:  # the ids later commands take (a new user's generated user_id): data, even with -q
         sys.stdout.write("".join(f"{c['kind']}\t{c['id']}\t{c['label']}\n" for c in created))
     if keys:  # the raw key exists only now: print it even with -q

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from litellm_dbctl.cli import common
+from litellm_dbctl.cli import common, tables
 from litellm_dbctl.common import periods
 
 if TYPE_CHECKING:
@@ -95,10 +95,11 @@ def _period_json(period: periods.Period, counted: Any, zone: tzinfo) -> dict[str
 
 def _period_text(period: periods.Period, counted: Any, zone: tzinfo) -> str:
     def show(moment: datetime) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        return tables.when(moment.astimezone(zone))
 
-    text = (f"{show(period.since)} .. {show(period.until)} {zone}" if period.since
-            else f"everything up to {show(period.until)} {zone}")
+    named = "" if str(zone).upper() == "UTC" else f" ({zone})"
+    text = (f"{show(period.since)} .. {show(period.until)}{named}" if period.since
+            else f"everything up to {show(period.until)}{named}")
     if counted:
         text += (f" (daily tables: UTC days {counted[0].isoformat()} .. {counted[1].isoformat()})" if period.since
                  else f" (daily tables: every UTC day up to {counted[1].isoformat()})")
@@ -130,9 +131,10 @@ def _number(value: Any, table: bool) -> Any:
 
 
 def _percent(value: float | None, table: bool) -> Any:
+    """A share (0..1): shown in percent with its `%` in a table, as the share in JSON and CSV."""
     if value is None:
         return None
-    return round(value * 100, 1) if table else value
+    return tables.Percent(value * 100) if table else value
 
 
 @app.command("summary", cls=RENAMED)
@@ -172,12 +174,12 @@ def summary(
                 {"field": "spend (USD)", "value": f"{totals.spend:,.4f}"},
                 {"field": "requests", "value": f"{totals.requests:,}"},
                 {"field": "failed", "value": f"{totals.failed_requests:,}"
-                 + (f" ({_percent(totals.failure_rate, True)})" if totals.requests else "")},
+                 + (f" ({tables.cell(_percent(totals.failure_rate, True))})" if totals.requests else "")},
                 {"field": "prompt tokens", "value": f"{totals.prompt_tokens:,}"},
                 {"field": "completion tokens", "value": f"{totals.completion_tokens:,}"},
                 {"field": "cache read tokens", "value": f"{totals.cache_read_input_tokens:,}"},
                 {"field": "cache write tokens", "value": f"{totals.cache_creation_input_tokens:,}"}]
-        common.emit(ctx, rows, ["field", "value"])
+        common.emit(ctx, rows, ["field", "value"], prose=["value"])
     else:
         common.emit(ctx, [{**_totals_json(totals), "source": result.source}], [*METRICS, "failure_rate", "source"],
                     json_payload=payload)
@@ -242,9 +244,9 @@ def top(
         if not named:
             common.line(ctx, "no spend in this period")
             return
-        headers = {"failed_requests": "failed", "failure_rate": "fail %", "prompt_tokens": "prompt tok",
+        headers = {"failed_requests": "failed", "failure_rate": "fail rate", "prompt_tokens": "prompt tok",
                    "completion_tokens": "completion tok", "cache_read_input_tokens": "cache read tok",
-                   "spend": "spend (USD)", "share": "share %"}
+                   "spend": "spend (USD)"}
         common.emit(ctx, rows, columns, headers=headers)
     else:
         common.emit(ctx, rows, ["rank", by, "id", "spend", "share", "requests", "successful_requests",
@@ -323,7 +325,7 @@ def daily(
     if not any(r.group.totals.spend or r.group.totals.requests for r in result.rows):
         common.line(ctx, "no spend in this period")
         return
-    common.emit(ctx, *_daily_table(result, chart=sys.stdout.isatty()))
+    common.emit(ctx, *_daily_table(result, chart=tables.terminal_width() is not None))
 
 
 def _daily_table(result: Series, *, chart: bool) -> tuple[list[dict[str, Any]], list[str]]:
@@ -397,7 +399,7 @@ def logs(
         common.line(ctx, "no spend logs match")
         return
     table_rows = [{
-        "time": r.start_time.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), "request_id": r.request_id,
+        "time": r.start_time.astimezone(zone), "request_id": r.request_id,
         "key": r.key.label, "user": r.user.label, "team": r.team.label, "model": r.model, "call_type": r.call_type,
         "status": r.status + (f" ({r.error_class})" if r.error_class else "")
         + (" internal" if r.internal_call_origin else "") + (" retry" if r.billed_retry else ""),
@@ -405,7 +407,7 @@ def logs(
         "ms": r.request_duration_ms, "tags": r.tags,
         **({"messages": r.messages, "response": r.response} if show_payload else {}),
     } for r in rows]
-    common.emit(ctx, table_rows, list(table_rows[0]))
+    common.emit(ctx, table_rows, list(table_rows[0]), optional=["tags", "call_type", "team", "ms"])
 
 
 def _log_json(row: LogRow, zone: tzinfo, show_payload: bool) -> dict[str, Any]:
