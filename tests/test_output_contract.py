@@ -220,3 +220,18 @@ def test_daily_reconcile_dry_run_names_the_day_tables_it_would_change(cli, db) -
 def test_a_dry_run_provision_names_what_it_would_change(cli) -> None:
     result = cli("-q", "team", "provision", "--team-id", "newteam", "--max-budget", "5", "--dry-run")
     assert (result.code, result.stdout, result.stderr) == (3, "", "dbctl: 1 change(s) pending: create team newteam\n")
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["spend", "summary", "--timezone", "Nowhere/X"], "--timezone"),
+    (["budget", "sync", "--dry-run", "--timezone", "Nowhere/X"], "--timezone"),
+    (["budget", "sync", "--dry-run", "--budget-reset-time", "25:99"], "--budget-reset-time"),
+    (["provision", "validate", "-", "--timezone", "Bad/Zone"], "--timezone"),
+    (["user", "provision", "--user-id", "u", "--budget-reset-time", "9"], "--budget-reset-time"),
+    (["team", "provision", "--team-id", "t", "--timezone", "X"], "--timezone"),
+])
+def test_a_bad_zone_or_reset_time_names_its_flag_before_connecting(args: list[str], flag: str) -> None:
+    result = invoke(["--database-url", "postgresql://postgres@127.0.0.1:1/postgres", *args], input="")
+    assert result.code == 2, result
+    assert result.stderr.splitlines()[0].startswith(f"dbctl: error: {flag}: "), result
+    assert len(result.stderr.splitlines()) == 1, result

@@ -80,8 +80,9 @@ def sync_command(
     from litellm_dbctl.budget import limits  # deferred: the library loads psycopg; --help stays fast
     from litellm_dbctl.budget.sync import SyncOptions, sync
 
+    checks.flag("--timezone", timezone_, checks.zone)
+    checks.flag("--budget-reset-time", reset_time, checks.reset_time)
     policy = durations.ResetPolicy(timezone_, reset_time)
-    policy.zone(), policy.time_of_day()
     checks.flag("--min-drift", min_drift, checks.number)
     moment = _timestamp(now)
     spec = limits.load(file, policy) if file else None

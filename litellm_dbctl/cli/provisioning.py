@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Optional
 import typer
 
 from litellm_dbctl.cli import common
+from litellm_dbctl.common import checks
 from litellm_dbctl.common.errors import OperationalError
 
 BATCH_SIZE = typer.Option(None, "--batch-size", metavar="N", min=1,
@@ -55,6 +56,11 @@ class RunSettings:
     batch_size: Optional[int] = None
     proxy_config: Optional[str] = None
     keys_out: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        """A bad --timezone or --budget-reset-time is exit 2 naming the flag, before anything is read."""
+        checks.flag("--timezone", self.timezone, checks.zone)
+        checks.flag("--budget-reset-time", self.reset_time, checks.reset_time)
 
 
 # The options provisioning commands share: parameter -> (type, Typer option).

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from litellm_dbctl.cli import common, tables
-from litellm_dbctl.common import periods
+from litellm_dbctl.common import checks, periods
 
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
@@ -78,6 +78,7 @@ def _zone(ctx: typer.Context, name: str) -> tzinfo:
     """The display zone; says once that days stay UTC days when it is not UTC."""
     from litellm_dbctl.common import durations
 
+    checks.flag("--timezone", name, checks.zone)
     zone = durations.zone(name)
     if name.upper() != "UTC":
         common.info(ctx, f"dbctl: note: days are LiteLLM's UTC days; --timezone {name} only changes how times are shown")

@@ -188,3 +188,21 @@ def flag(option: str, value: T | None, check: Callable[[T], R]) -> R | None:
         return check(value)
     except InvalidValue as exc:
         raise InvalidInput(f"{option}: {exc}") from None
+
+
+def zone(name: str) -> str:
+    """An IANA time zone name LiteLLM's `timezone` setting may hold (durations.zone's rule)."""
+    try:
+        durations.zone(name)
+    except InvalidInput as exc:
+        raise InvalidValue(str(exc)) from None
+    return name
+
+
+def reset_time(text: str) -> str:
+    """LiteLLM's `budget_reset_time`: 24-hour HH:MM or HH:MM:SS (durations.parse_reset_time's rule)."""
+    try:
+        durations.parse_reset_time(text)
+    except InvalidInput as exc:
+        raise InvalidValue(str(exc)) from None
+    return text
