@@ -88,7 +88,7 @@ def test_a_syntax_error_after_many_users_is_the_one_problem() -> None:
 
 
 def test_a_second_document_is_refused() -> None:
-    with pytest.raises(InvalidInput, match="spec.yaml:3: not valid YAML/JSON: expected a single document"):
+    with pytest.raises(InvalidInput, match=r"spec\.yaml:3: not valid YAML/JSON: expected a single document"):
         specs.from_text("users:\n  - user_id: a\n---\nusers: []\n", "spec.yaml")
 
 

@@ -268,6 +268,7 @@ class _Composer:
         mapping = LMap({}, {}, start.start_mark.line + 1)
         values, lines = mapping.values, mapping.lines
         next_event, scalar_event, end = self.next_event, yaml.ScalarEvent, yaml.MappingEndEvent
+        plain_firsts = self.plain_firsts
         merges: list[LMap] = []
         merge_keys = 0
         while True:
@@ -275,13 +276,18 @@ class _Composer:
             if type(key_event) is end:
                 break
             line = key_event.start_mark.line + 1
-            if type(key_event) is scalar_event and key_event.value == "<<" and self.is_merge(key_event):
+            text = key_event.value if type(key_event) is scalar_event else None
+            if text and text[0] not in plain_firsts and key_event.tag is None and key_event.implicit[0] \
+                    and not key_event.anchor:
+                key = _intern(text)  # the common key: plain text no resolver claims (`scalar`'s fast path)
+            elif text == "<<" and self.is_merge(key_event):
                 merge_keys += 1
                 if merge_keys > 1:  # PyYAML's releases disagree on which wins: the caller refuses it
                     mapping.duplicates.append(("<<", line))
                 merges.extend(self.merged(next_event()))
                 continue
-            key = self.key(key_event)
+            else:
+                key = self.key(key_event)
             if key in values:
                 mapping.duplicates.append((key, line))
             item = next_event()

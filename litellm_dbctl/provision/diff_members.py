@@ -264,7 +264,9 @@ def user_delta(snapshot: Snapshot, drafts: Mapping[str, UserDraft], user_teams: 
     refs: list[EntityRef] = []
     for user_id, draft in drafts.items():
         teams = user_teams.get(user_id)
-        state = draft.state if teams is None else {**draft.state, "teams": teams}
+        state = draft.state
+        if teams is not None:  # the draft is done with: its row takes its teams in place, not copied
+            state["teams"] = teams
         found = tuple(draft.changes)
         if draft.new:
             inserts.append(state)

@@ -7,6 +7,7 @@ merged into users, duplicates found, every problem collected with where it was w
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from sys import intern
 from typing import Any
 
 from litellm_dbctl.common.yamldoc import LMap, LSeq
@@ -83,7 +84,7 @@ class Builder:
         if index is None:
             self._user_memberships(entry, where, None)
             return
-        user = UserSpec(user_id, sso, email, fields, self.loc(entry.line), where, False, entry.lines)
+        user = UserSpec(user_id, sso, email, fields, Loc(self.source, entry.line), where, False, entry.lines)
         if index == len(self.users):
             self.users.append(user)
         else:
@@ -94,6 +95,17 @@ class Builder:
         """The index for a declared user; a duplicate of another declared user is a problem. A user
         only named as a member so far (implied) becomes this declaration."""
         email_key = email.lower() if email else None
+        by_id, by_email, by_sso = self._by_id, self._by_email, self._by_sso
+        if (not user_id or user_id not in by_id) and (not email_key or email_key not in by_email) and \
+                (not sso or sso not in by_sso):  # the common case, a user named nowhere before: no loop
+            index = len(self.users)
+            if user_id:
+                by_id[user_id] = index
+            if email_key:
+                by_email[email_key] = index
+            if sso:
+                by_sso[sso] = index
+            return index
         found = None
         for kind, value, known in (("user_id", user_id, self._by_id), ("user_email", email_key, self._by_email),
                                    ("sso_user_id", sso, self._by_sso)):
@@ -164,7 +176,8 @@ class Builder:
         if user is None:
             self.references.append(Reference(kind, target, self.loc(line), where))
             return
-        self.memberships.append(Membership(user, kind, target, role, budget, self.loc(line), where))
+        # a team named by every user is one string, not one per user
+        self.memberships.append(Membership(user, kind, intern(target), role, budget, Loc(self.source, line), where))
 
     def member_user(self, entry: LMap, where: str) -> int | None:
         """The user a members_with_roles entry names: a declared user, or a new implied one."""
