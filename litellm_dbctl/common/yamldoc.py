@@ -291,7 +291,13 @@ class _Composer:
             if key in values:
                 mapping.duplicates.append((key, line))
             item = next_event()
-            values[key] = self.scalar(item) if type(item) is scalar_event else self.value(item)
+            if type(item) is not scalar_event:
+                values[key] = self.value(item)
+            elif (text := item.value) and text[0] not in plain_firsts and item.tag is None and item.implicit[0] \
+                    and not item.anchor:
+                values[key] = text  # `scalar`'s fast path, inline: most values of a spec
+            else:
+                values[key] = self.scalar(item)
             lines[key] = line
         if merges:
             _merge(mapping, merges)

@@ -65,10 +65,11 @@ class Builder:
     def add_user(self, entry: LMap, where: str) -> None:
         p = self.problems
         fields = p.check(entry, where, USER_FIELDS, USER_KEYS)
-        user_id = p.value(entry, "user_id", where, spec_fields.ident)
-        email = p.value(entry, "user_email", where, spec_fields.email)
-        sso = p.value(entry, "sso_user_id", where, spec_fields.ident)
-        if entry.values.get("auto_create_key") not in (None, False, "false", "False"):
+        given = entry.values
+        user_id = p.value(entry, "user_id", where, spec_fields.ident) if "user_id" in given else None
+        email = p.value(entry, "user_email", where, spec_fields.email) if "user_email" in given else None
+        sso = p.value(entry, "sso_user_id", where, spec_fields.ident) if "sso_user_id" in given else None
+        if given.get("auto_create_key") not in (None, False, "false", "False"):
             p.add(entry.at("auto_create_key"), f"{where}.auto_create_key",
                   "dbctl never creates keys implicitly: declare them in the keys section")
         if not (user_id or email or sso):
@@ -151,7 +152,9 @@ class Builder:
         p = self.problems
         roles = TEAM_ROLES if kind == "team" else ORG_ROLES
         budget = None
-        if isinstance(item, str):
+        if type(item) is str and ":" not in item and item.strip():  # `[team-a]`, the common form
+            target, role = item.strip(), None
+        elif isinstance(item, str):
             target, role = parse_ref(item, roles, lambda msg: p.add(line, where, msg))
             if target is None:
                 return
