@@ -8,11 +8,15 @@ lets b's win for keys of two or more characters: yaml/pyyaml#953). A key given t
 `LMap.duplicates` for the caller to refuse, naming the field (the last value wins, as in
 `yaml.safe_load`); so is a second `<<`, on which PyYAML's releases disagree.
 
+`parse` gives the whole document; `entries` gives a mapping's top-level entries one at a time, and
+the items of the lists the caller names (a spec's `users`) one at a time too, each dropped once the
+caller moves on (anchors stay known to later items), from a str or a file read as it is parsed.
+
 Events, not PyYAML's nodes: composing nodes costs several times as much (a Python node object and
 resolver calls per scalar), and a 10,000-user spec file is read on every `provision` run. The
 floor is PyYAML's: it makes a Python object of every event (1.7x the instructions of the regex
-reader this replaced, for the bench's 10,000-user file; a composer loop with no stack of calls, or
-the collector paused, measured no faster).
+reader this replaced, for the bench's 10,000-user file). Plain keys and values no resolver can
+claim (most of a spec) are taken inline in the mapping loop, without a call per scalar.
 """
 
 from __future__ import annotations
@@ -196,7 +200,7 @@ class _Composer:
                 seen.add(key)
                 event = next_event()
                 if key in lazy and type(event) is yaml.SequenceStartEvent and not event.anchor:
-                    items = Items(self, event.start_mark.line + 1, source)
+                    items = Items(self, line, source)
                     yield key, line, items
                     items.skip()
                 else:

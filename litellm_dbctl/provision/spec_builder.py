@@ -95,7 +95,7 @@ class Builder:
     def _claim(self, user_id: str | None, email: str | None, sso: str | None, line: int, where: str) -> int | None:
         """The index for a declared user; a duplicate of another declared user is a problem. A user
         only named as a member so far (implied) becomes this declaration."""
-        email_key = email.lower() if email else None
+        email_key = _folded(email) if email else None
         by_id, by_email, by_sso = self._by_id, self._by_email, self._by_sso
         if (not user_id or user_id not in by_id) and (not email_key or email_key not in by_email) and \
                 (not sso or sso not in by_sso):  # the common case, a user named nowhere before: no loop
@@ -152,6 +152,7 @@ class Builder:
         p = self.problems
         roles = TEAM_ROLES if kind == "team" else ORG_ROLES
         budget = None
+        target: str | None
         if type(item) is str and ":" not in item and item.strip():  # `[team-a]`, the common form
             target, role = item.strip(), None
         elif isinstance(item, str):
@@ -207,7 +208,7 @@ class Builder:
         if user_id:
             self._by_id[user_id] = index
         if email:
-            self._by_email[email.lower()] = index
+            self._by_email[_folded(email)] = index
         return index
 
     # teams and orgs
@@ -314,6 +315,12 @@ class Builder:
             self.problems.raise_if_any()
         return Spec(self.source, tuple(self.orgs), tuple(self.teams), tuple(self.users), tuple(self.memberships),
                     tuple(self.keys), tuple(self.problems.problems), tuple(self.references))
+
+
+def _folded(email: str) -> str:
+    """An email as the duplicate index keys it: lowercased, the same string when it already is
+    (not a copy per user of a big spec)."""
+    return email if email.islower() else email.lower()
 
 
 def parse_ref(text: str, roles: Sequence[str],

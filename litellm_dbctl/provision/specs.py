@@ -5,9 +5,11 @@ like litellm-as-code's spec where they overlap, so its files load unchanged), a 
 (YAML/JSON list or CSV) or command-line flags. Every problem is collected with `file:line` and the
 field before anything touches the database; `load` raises `InvalidSpec` listing all of them.
 
-YAML is read by `yamldoc`: every value keeps its line, and the block YAML spec files are written in
-is read without PyYAML (a 10,000-user file in ~0.1 s). The records are `spec_records`', the field
-checks `spec_fields`', the merging of members into users `spec_builder`'s.
+YAML is read by `yamldoc` (libyaml): every value keeps its line. A file is parsed as it is read,
+and its `users` are built one at a time (`yamldoc.entries`): each user's located mapping is dropped
+once its records are made, so a 50 MB spec never stands in memory as text or as a document tree.
+The records are `spec_records`', the field checks `spec_fields`', the merging of members into
+users `spec_builder`'s.
 """
 
 from __future__ import annotations
@@ -85,19 +87,21 @@ def _read(entries: Entries, source: str, *, defer: bool, users_file: bool = Fals
     builder = Builder(source)
     p = builder.problems
     sections: dict[str, tuple[str, int, Any]] = {}
-    for key, line, value in entries:
-        if key is None:
-            if value is None:
-                continue
-            if users_file and isinstance(value, (LSeq, yamldoc.Items)):
-                key = "users"
-            elif users_file:
-                p.add(1, "users", "expected a list of users (CSV: a .csv file name, or --format csv)")
-                continue
-            else:
-                p.add(getattr(value, "line", 1), "spec", "expected a mapping with sections " + ", ".join(SECTIONS))
-                p.raise_if_any()
-        elif users_file and key != "users":
+    for given, line, value in entries:
+        if given is not None:
+            key = given
+        elif value is None:
+            continue
+        elif users_file and isinstance(value, (LSeq, yamldoc.Items)):
+            key = "users"
+        elif users_file:
+            p.add(1, "users", "expected a list of users (CSV: a .csv file name, or --format csv)")
+            continue
+        else:
+            p.add(getattr(value, "line", 1), "spec", "expected a mapping with sections " + ", ".join(SECTIONS))
+            p.raise_if_any()
+            continue
+        if users_file and key != "users":
             raise InvalidInput(f"{source}:{line}: {key}: a users file holds only `users`; "
                                "use `dbctl provision apply` for a full spec")
         name = SECTION_ALIASES.get(key, key)
