@@ -64,11 +64,12 @@ def validate(
     """
     from litellm_dbctl.provision import planner
 
-    spec = load_spec(file)
     settings = RunSettings(True, "dbctl", False, None, None, 0.0, timezone, budget_reset_time,
                            proxy_config=proxy_config)
-    with common.connect(ctx, read_only=True) as conn:
-        plan = planner.make_plan(conn, spec, options(settings))
+    with paused_gc():
+        spec = load_spec(file)
+        with common.connect(ctx, read_only=True) as conn:
+            plan = planner.make_plan(conn, spec, options(settings))
     summary = plan.summary()
     if common.settings(ctx).output == "json":
         common.dump_json({"valid": True, "objects": len(plan.items), "changed": summary.changed})

@@ -8,17 +8,24 @@ lets b's win for keys of two or more characters: yaml/pyyaml#953). A key given t
 `LMap.duplicates` for the caller to refuse, naming the field (the last value wins, as in
 `yaml.safe_load`); so is a second `<<`, on which PyYAML's releases disagree.
 
+`parse` gives the whole document; `entries` gives a mapping's top-level entries one at a time, and
+the items of the lists the caller names (a spec's `users`) one at a time too, each dropped once the
+caller moves on (anchors stay known to later items), from a str or a file read as it is parsed.
+
 Events, not PyYAML's nodes: composing nodes costs several times as much (a Python node object and
 resolver calls per scalar), and a 10,000-user spec file is read on every `provision` run. The
 floor is PyYAML's: it makes a Python object of every event (1.7x the instructions of the regex
-reader this replaced, for the bench's 10,000-user file; a composer loop with no stack of calls, or
-the collector paused, measured no faster).
+reader this replaced, for the bench's 10,000-user file). Plain keys and values no resolver can
+claim (most of a spec) are taken inline in the mapping loop, without a call per scalar.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -27,6 +34,7 @@ from litellm_dbctl.common.errors import InvalidInput
 # Without libyaml, PyYAML's pure-Python parser gives the same events, slower.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
+_intern = sys.intern
 _MERGE = "tag:yaml.org,2002:merge"
 
 
@@ -59,12 +67,49 @@ def plain(value: Any) -> Any:
     return value
 
 
-def parse(text: str, source: str) -> Any:
+def parse(text: str | IO[str], source: str) -> Any:
     """The document as LMap/LSeq/scalars with line numbers (None when empty); InvalidInput naming
     `source` and the line for anything `yaml.safe_load` would refuse."""
-    loader = _Loader(text)
+    with _reading(text, source) as composer:
+        return composer.document()
+
+
+class Items:
+    """A list read one item at a time, each dropped once the caller moves on: the `users` of a 50 MB
+    spec never stand in memory together. Iterate once, for (line, item); anchors stay known to
+    later items."""
+
+    def __init__(self, composer: _Composer, line: int, source: str) -> None:
+        self.line = line
+        self._composer = composer
+        self._source = source
+        self._left = True
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        with _errors(self._source):
+            yield from self._composer.items()
+        self._left = False
+
+    def skip(self) -> None:
+        """Read past what the caller left unread (anchors in it stay defined)."""
+        if self._left:
+            for _ in self:
+                pass
+
+
+def entries(text: str | IO[str], source: str, lazy: Collection[str] = ()) -> Iterator[tuple[str | None, int, Any]]:
+    """The document read one top-level entry at a time: (key, line, value) for a mapping, where a
+    list under a key in `lazy` comes as `Items`; (None, line, Items) for a top-level list; (None,
+    line, value) for a scalar; nothing for an empty document. Each entry is yielded as it is read, so a key given twice comes
+    twice; InvalidInput as `parse` when the text turns out to be malformed further on."""
+    with _reading(text, source) as composer:
+        yield from composer.entries(lazy, source)
+
+
+@contextmanager
+def _errors(source: str) -> Iterator[None]:
     try:
-        return _Composer(loader).document()
+        yield
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
@@ -73,8 +118,20 @@ def parse(text: str, source: str) -> Any:
         raise InvalidInput(f"{source}: not valid YAML/JSON: {exc}") from None
     except RecursionError:
         raise InvalidInput(f"{source}: nested too deeply (hundreds of levels) to read") from None
+    except (OSError, UnicodeDecodeError) as exc:  # a file read as it is parsed
+        raise InvalidInput(f"{source}: cannot read: {exc}") from None
+
+
+@contextmanager
+def _reading(text: str | IO[str], source: str) -> Iterator[_Composer]:
+    loader = None
+    try:
+        with _errors(source):
+            loader = _Loader(text)
+            yield _Composer(loader)
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 class _Composer:
@@ -96,11 +153,74 @@ class _Composer:
         if type(event) is yaml.StreamEndEvent:
             return None
         value = self.value(next_event())
-        next_event()  # DocumentEnd
-        event = next_event()
+        self.end()
+        return value
+
+    def end(self) -> None:
+        """After the document's root: its end, and no second document."""
+        self.next_event()  # DocumentEnd
+        event = self.next_event()
         if type(event) is not yaml.StreamEndEvent:
             raise yaml.MarkedYAMLError(problem="expected a single document", problem_mark=event.start_mark)
-        return value
+
+    def entries(self, lazy: Collection[str], source: str) -> Iterator[tuple[str | None, int, Any]]:
+        """`entries`' steps: the root mapping's entries, or the root list's items, or the root."""
+        next_event = self.next_event
+        next_event()  # StreamStart
+        if type(next_event()) is yaml.StreamEndEvent:
+            return
+        start = next_event()
+        line = start.start_mark.line + 1
+        if type(start) is yaml.SequenceStartEvent and not start.anchor:
+            items = Items(self, line, source)
+            yield None, line, items
+            items.skip()
+        elif type(start) is not yaml.MappingStartEvent:
+            yield None, line, self.value(start)
+        elif start.anchor:  # the root mapping aliased inside itself? read it whole
+            root = self.value(start)
+            for key, at in root.duplicates:
+                yield key, at, None
+            for key, value in root.values.items():
+                yield key, root.at(key), value
+        else:
+            seen: set[str] = set()
+            merges: list[LMap] = []
+            while True:
+                key_event = next_event()
+                if type(key_event) is yaml.MappingEndEvent:
+                    break
+                line = key_event.start_mark.line + 1
+                if type(key_event) is yaml.ScalarEvent and key_event.value == "<<" and self.is_merge(key_event):
+                    if merges:  # a second merge key: the caller refuses it as a key given twice
+                        yield "<<", line, None
+                    merges.extend(self.merged(next_event()))
+                    continue
+                key = self.key(key_event)
+                seen.add(key)
+                event = next_event()
+                if key in lazy and type(event) is yaml.SequenceStartEvent and not event.anchor:
+                    items = Items(self, line, source)
+                    yield key, line, items
+                    items.skip()
+                else:
+                    yield key, line, self.scalar(event) if type(event) is yaml.ScalarEvent else self.value(event)
+            if merges:  # merged keys come last: the document's own keys win, as in `parse`
+                merged = LMap({}, {}, 0)
+                _merge(merged, merges)
+                for key, value in merged.values.items():
+                    if key not in seen:
+                        yield key, merged.lines[key], value
+        self.end()
+
+    def items(self) -> Iterator[tuple[int, Any]]:
+        """The rest of a list whose start was read: (line, item) as each is read."""
+        next_event, scalar_event, end = self.next_event, yaml.ScalarEvent, yaml.SequenceEndEvent
+        while True:
+            item = next_event()
+            if type(item) is end:
+                return
+            yield item.start_mark.line + 1, self.scalar(item) if type(item) is scalar_event else self.value(item)
 
     def scalar(self, event: Any) -> Any:
         text = event.value
@@ -110,6 +230,8 @@ class _Composer:
             elif text in self.resolved:
                 value = self.resolved[text]
             else:
+                if len(self.resolved) >= 4096:  # a memo of the common texts, not of every number in a file
+                    self.resolved.clear()
                 value = self.resolved[text] = self.construct(event)
         else:
             value = self.construct(event)
@@ -150,6 +272,7 @@ class _Composer:
         mapping = LMap({}, {}, start.start_mark.line + 1)
         values, lines = mapping.values, mapping.lines
         next_event, scalar_event, end = self.next_event, yaml.ScalarEvent, yaml.MappingEndEvent
+        plain_firsts = self.plain_firsts
         merges: list[LMap] = []
         merge_keys = 0
         while True:
@@ -157,26 +280,37 @@ class _Composer:
             if type(key_event) is end:
                 break
             line = key_event.start_mark.line + 1
-            if type(key_event) is scalar_event:
-                if key_event.value == "<<" and self.is_merge(key_event):
-                    merge_keys += 1
-                    if merge_keys > 1:  # PyYAML's releases disagree on which wins: the caller refuses it
-                        mapping.duplicates.append(("<<", line))
-                    merges.extend(self.merged(next_event()))
-                    continue
-                key = self.scalar(key_event)
+            text = key_event.value if type(key_event) is scalar_event else None
+            if text and text[0] not in plain_firsts and key_event.tag is None and key_event.implicit[0] \
+                    and not key_event.anchor:
+                key = _intern(text)  # the common key: plain text no resolver claims (`scalar`'s fast path)
+            elif text == "<<" and self.is_merge(key_event):
+                merge_keys += 1
+                if merge_keys > 1:  # PyYAML's releases disagree on which wins: the caller refuses it
+                    mapping.duplicates.append(("<<", line))
+                merges.extend(self.merged(next_event()))
+                continue
             else:
-                key = self.value(key_event)
-            if not isinstance(key, str):
-                key = str(plain(key))
+                key = self.key(key_event)
             if key in values:
                 mapping.duplicates.append((key, line))
             item = next_event()
-            values[key] = self.scalar(item) if type(item) is scalar_event else self.value(item)
+            if type(item) is not scalar_event:
+                values[key] = self.value(item)
+            elif (text := item.value) and text[0] not in plain_firsts and item.tag is None and item.implicit[0] \
+                    and not item.anchor:
+                values[key] = text  # `scalar`'s fast path, inline: most values of a spec
+            else:
+                values[key] = self.scalar(item)
             lines[key] = line
         if merges:
             _merge(mapping, merges)
         return mapping
+
+    def key(self, event: Any) -> str:
+        """A mapping key as text, interned: a spec's field names are held by every record made of it."""
+        key = self.scalar(event) if type(event) is yaml.ScalarEvent else self.value(event)
+        return _intern(key) if type(key) is str else str(plain(key))
 
     def is_merge(self, event: Any) -> bool:
         """`<<` plain (or tagged !!merge) is YAML 1.1's merge key; quoted, it is the string."""

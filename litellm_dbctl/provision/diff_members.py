@@ -148,10 +148,12 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
                     if key and key != "@":
                         index.setdefault(key, []).append(position)
         email = user.state.get("user_email")
-        by_id = index.get(user_id)
-        by_email = index.get("@" + email.lower()) if email else None
-        positions = sorted({*(by_id or ()), *(p for p in by_email or () if not roster_[p].get("user_id"))}) \
-            if by_id or by_email else ()
+        positions: Any = ()
+        if index:  # a roster with entries (a new team's is empty: nothing to look up)
+            by_id = index.get(user_id)
+            by_email = index.get("@" + email.lower()) if email else None
+            if by_id or by_email:
+                positions = sorted({*(by_id or ()), *(p for p in by_email or () if not roster_[p].get("user_id"))})
         found: list[Change] = []
         present: list[str] = []
         if positions:
@@ -171,8 +173,8 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
             present.append("roster")
         else:
             role = m.role or DEFAULT_ROLE["team"]
+            # not indexed: the memberships are distinct per (team, user), so no later one looks it up
             roster_.append({"user_id": user_id, "user_email": email, "role": role})
-            index.setdefault(user_id, []).append(len(roster_) - 1)
             touched.add(team_id)
             found.append(Change("role", None, role))
         current = user_teams.get(user_id)
@@ -184,7 +186,7 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
             user_teams[user_id] = [*current, team_id]
             if not user.new:
                 found.append(Change("user.teams", False, True))
-        row = tm_rows.get((user_id, team_id))
+        row = tm_rows.get((user_id, team_id)) if tm_rows else None
         default_budget = (team.get("metadata") or {}).get("team_member_budget_id")
         if row is not None:
             present.append("row")
@@ -264,7 +266,9 @@ def user_delta(snapshot: Snapshot, drafts: Mapping[str, UserDraft], user_teams: 
     refs: list[EntityRef] = []
     for user_id, draft in drafts.items():
         teams = user_teams.get(user_id)
-        state = draft.state if teams is None else {**draft.state, "teams": teams}
+        state = draft.state
+        if teams is not None:  # the draft is done with: its row takes its teams in place, not copied
+            state["teams"] = teams
         found = tuple(draft.changes)
         if draft.new:
             inserts.append(state)

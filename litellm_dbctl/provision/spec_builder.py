@@ -7,6 +7,7 @@ merged into users, duplicates found, every problem collected with where it was w
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from sys import intern
 from typing import Any
 
 from litellm_dbctl.common.yamldoc import LMap, LSeq
@@ -64,10 +65,11 @@ class Builder:
     def add_user(self, entry: LMap, where: str) -> None:
         p = self.problems
         fields = p.check(entry, where, USER_FIELDS, USER_KEYS)
-        user_id = p.value(entry, "user_id", where, spec_fields.ident)
-        email = p.value(entry, "user_email", where, spec_fields.email)
-        sso = p.value(entry, "sso_user_id", where, spec_fields.ident)
-        if entry.values.get("auto_create_key") not in (None, False, "false", "False"):
+        given = entry.values
+        user_id = p.value(entry, "user_id", where, spec_fields.ident) if "user_id" in given else None
+        email = p.value(entry, "user_email", where, spec_fields.email) if "user_email" in given else None
+        sso = p.value(entry, "sso_user_id", where, spec_fields.ident) if "sso_user_id" in given else None
+        if given.get("auto_create_key") not in (None, False, "false", "False"):
             p.add(entry.at("auto_create_key"), f"{where}.auto_create_key",
                   "dbctl never creates keys implicitly: declare them in the keys section")
         if not (user_id or email or sso):
@@ -83,7 +85,7 @@ class Builder:
         if index is None:
             self._user_memberships(entry, where, None)
             return
-        user = UserSpec(user_id, sso, email, fields, self.loc(entry.line), where, False, entry.lines)
+        user = UserSpec(user_id, sso, email, fields, Loc(self.source, entry.line), where, False, entry.lines)
         if index == len(self.users):
             self.users.append(user)
         else:
@@ -93,7 +95,18 @@ class Builder:
     def _claim(self, user_id: str | None, email: str | None, sso: str | None, line: int, where: str) -> int | None:
         """The index for a declared user; a duplicate of another declared user is a problem. A user
         only named as a member so far (implied) becomes this declaration."""
-        email_key = email.lower() if email else None
+        email_key = _folded(email) if email else None
+        by_id, by_email, by_sso = self._by_id, self._by_email, self._by_sso
+        if (not user_id or user_id not in by_id) and (not email_key or email_key not in by_email) and \
+                (not sso or sso not in by_sso):  # the common case, a user named nowhere before: no loop
+            index = len(self.users)
+            if user_id:
+                by_id[user_id] = index
+            if email_key:
+                by_email[email_key] = index
+            if sso:
+                by_sso[sso] = index
+            return index
         found = None
         for kind, value, known in (("user_id", user_id, self._by_id), ("user_email", email_key, self._by_email),
                                    ("sso_user_id", sso, self._by_sso)):
@@ -139,7 +152,10 @@ class Builder:
         p = self.problems
         roles = TEAM_ROLES if kind == "team" else ORG_ROLES
         budget = None
-        if isinstance(item, str):
+        target: str | None
+        if type(item) is str and ":" not in item and item.strip():  # `[team-a]`, the common form
+            target, role = item.strip(), None
+        elif isinstance(item, str):
             target, role = parse_ref(item, roles, lambda msg: p.add(line, where, msg))
             if target is None:
                 return
@@ -164,7 +180,8 @@ class Builder:
         if user is None:
             self.references.append(Reference(kind, target, self.loc(line), where))
             return
-        self.memberships.append(Membership(user, kind, target, role, budget, self.loc(line), where))
+        # a team named by every user is one string, not one per user
+        self.memberships.append(Membership(user, kind, intern(target), role, budget, Loc(self.source, line), where))
 
     def member_user(self, entry: LMap, where: str) -> int | None:
         """The user a members_with_roles entry names: a declared user, or a new implied one."""
@@ -191,7 +208,7 @@ class Builder:
         if user_id:
             self._by_id[user_id] = index
         if email:
-            self._by_email[email.lower()] = index
+            self._by_email[_folded(email)] = index
         return index
 
     # teams and orgs
@@ -298,6 +315,12 @@ class Builder:
             self.problems.raise_if_any()
         return Spec(self.source, tuple(self.orgs), tuple(self.teams), tuple(self.users), tuple(self.memberships),
                     tuple(self.keys), tuple(self.problems.problems), tuple(self.references))
+
+
+def _folded(email: str) -> str:
+    """An email as the duplicate index keys it: lowercased, the same string when it already is
+    (not a copy per user of a big spec)."""
+    return email if email.islower() else email.lower()
 
 
 def parse_ref(text: str, roles: Sequence[str],

@@ -27,6 +27,8 @@ Check = Callable[[Any], Any]  # returns the normalised value or raises ValueErro
 def scalar(value: Any) -> Any:
     """A value as the common checks see it: a YAML mapping or list stands as an empty one, so
     their messages name its kind and never echo it."""
+    if type(value) is str:  # most values: no isinstance walk
+        return value
     if isinstance(value, LMap):
         return {}
     if isinstance(value, LSeq):

@@ -5,9 +5,11 @@ like litellm-as-code's spec where they overlap, so its files load unchanged), a 
 (YAML/JSON list or CSV) or command-line flags. Every problem is collected with `file:line` and the
 field before anything touches the database; `load` raises `InvalidSpec` listing all of them.
 
-YAML is read by `yamldoc`: every value keeps its line, and the block YAML spec files are written in
-is read without PyYAML (a 10,000-user file in ~0.1 s). The records are `spec_records`', the field
-checks `spec_fields`', the merging of members into users `spec_builder`'s.
+YAML is read by `yamldoc` (libyaml): every value keeps its line. A file is parsed as it is read,
+and its `users` are built one at a time (`yamldoc.entries`): each user's located mapping is dropped
+once its records are made, so a 50 MB spec never stands in memory as text or as a document tree.
+The records are `spec_records`', the field checks `spec_fields`', the merging of members into
+users `spec_builder`'s.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Optional
 
 from litellm_dbctl.common import checks, yamldoc
 from litellm_dbctl.common.errors import InvalidInput
@@ -49,79 +52,105 @@ def read_text(path: str) -> tuple[str, str]:
 
 def load(path: str, *, defer: bool = False) -> Spec:
     """A full spec file (`-` for stdin): sections organizations, teams, users, keys."""
-    text, source = read_text(path)
-    return from_text(text, source, defer=defer)
+    with _opened(path) as (stream, source):
+        return _read(yamldoc.entries(stream, source, lazy=("users",)), source, defer=defer)
 
 
 def from_text(text: str, source: str, *, defer: bool = False) -> Spec:
-    document = yamldoc.parse(text, source)
+    return _read(yamldoc.entries(text, source, lazy=("users",)), source, defer=defer)
+
+
+@contextmanager
+def _opened(path: str) -> Iterator[tuple[IO[str], str]]:
+    """PATH (stdin for `-`) open for reading as it is parsed: a 50 MB spec is never one str."""
+    if path == "-":
+        yield sys.stdin, "<stdin>"
+        return
+    try:
+        stream = open(path, encoding="utf-8")  # noqa: SIM115 - closed below, after the generator using it
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read: {exc}") from None
+    with stream:
+        yield stream, path
+
+
+Entries = Iterator[tuple[Optional[str], int, Any]]
+
+
+def _read(entries: Entries, source: str, *, defer: bool, users_file: bool = False) -> Spec:
+    """The spec of a document's top-level entries. `users` is built item by item as it is read
+    (each entry's LMap dropped once its records are made); the other sections, small in practice,
+    are kept until the end, so that team and org members find the users declared in the file
+    wherever `users` is written. A `users_file` is a list of users, or a mapping holding only `users`."""
     builder = Builder(source)
     p = builder.problems
-    if document is None:
-        return builder.spec(defer=defer)
-    if not isinstance(document, LMap):
-        p.add(getattr(document, "line", 1), "spec", "expected a mapping with sections " + ", ".join(SECTIONS))
-        p.raise_if_any()
-    for key, _ in document.duplicates:
-        p.add(document.at(key), key, "section given twice")
-    sections: dict[str, Any] = {}
-    for key, value in document.values.items():
+    sections: dict[str, tuple[str, int, Any]] = {}
+    for given, line, value in entries:
+        if given is not None:
+            key = given
+        elif value is None:
+            continue
+        elif users_file and isinstance(value, (LSeq, yamldoc.Items)):
+            key = "users"
+        elif users_file:
+            p.add(1, "users", "expected a list of users (CSV: a .csv file name, or --format csv)")
+            continue
+        else:
+            p.add(getattr(value, "line", 1), "spec", "expected a mapping with sections " + ", ".join(SECTIONS))
+            p.raise_if_any()
+            continue
+        if users_file and key != "users":
+            raise InvalidInput(f"{source}:{line}: {key}: a users file holds only `users`; "
+                               "use `dbctl provision apply` for a full spec")
         name = SECTION_ALIASES.get(key, key)
         if key in IGNORED_SECTIONS:
             continue
         if name not in SECTIONS:
-            p.add(document.at(key), key, f"unknown section (expected: {', '.join(SECTIONS)})")
+            p.add(line, key, f"unknown section (expected: {', '.join(SECTIONS)})")
             continue
         if name in sections:
-            p.add(document.at(key), key, f"section given twice (as {key!r})")
+            first = sections[name][0]
+            p.add(line, key, "section given twice" if first == key else f"section given twice (as {first!r})")
             continue
-        sections[name] = (key, value)
-    adders = {"organizations": builder.add_org, "teams": builder.add_team, "users": builder.add_user,
-              "keys": builder.add_key}
-    # users first, so team and org members find the users declared in the file
-    for name in ("users", "organizations", "teams", "keys"):
-        if name not in sections:
-            continue
-        key, value = sections[name]
-        if value is None:
-            continue
-        if not isinstance(value, LSeq):
-            p.add(document.at(key), key, f"expected a list, got {spec_fields.kind(value)}")
-            continue
-        for n, item in enumerate(value.items):
-            where = f"{key}[{n}]"
-            if not isinstance(item, LMap):
-                p.add(value.lines[n], where, f"expected a mapping, got {spec_fields.kind(item)}")
-                continue
-            adders[name](item, where)
+        sections[name] = (key, line, None if name == "users" else value)
+        if name == "users":
+            _section(builder, key, line, value, builder.add_user)
+    adders = {"organizations": builder.add_org, "teams": builder.add_team, "keys": builder.add_key}
+    for name in ("organizations", "teams", "keys"):
+        if name in sections:
+            _section(builder, *sections[name], adders[name])
     return builder.spec(defer=defer)
+
+
+def _section(builder: Builder, key: str, line: int, value: Any, add: Callable[[LMap, str], None]) -> None:
+    """Each entry of one section (a list, read whole or as it is read) to its Builder method."""
+    if value is None:
+        return
+    if not isinstance(value, (LSeq, yamldoc.Items)):
+        builder.problems.add(line, key, f"expected a list, got {spec_fields.kind(value)}")
+        return
+    for n, (at, item) in enumerate(_located(value)):
+        where = f"{key}[{n}]"
+        if not isinstance(item, LMap):
+            builder.problems.add(at, where, f"expected a mapping, got {spec_fields.kind(item)}")
+            continue
+        add(item, where)
+
+
+def _located(value: LSeq | yamldoc.Items) -> Iterable[tuple[int, Any]]:
+    return zip(value.lines, value.items) if isinstance(value, LSeq) else value
 
 
 def load_users(path: str, *, fmt: str | None = None, defer: bool = False) -> Spec:
     """A users file for `user provision FILE`: YAML/JSON (a list, or a mapping with `users`) or CSV."""
-    text, source = read_text(path)
-    kind = fmt or ("csv" if source.lower().endswith(".csv") else "yaml")
+    kind = fmt or ("csv" if path.lower().endswith(".csv") else "yaml")
     if kind == "csv":
+        text, source = read_text(path)
         return users_from_csv(text, source, defer=defer)
-    document = yamldoc.parse(text, source)
-    if isinstance(document, LMap):
-        extra = [k for k in document.values if k != "users"]
-        if extra:
-            raise InvalidInput(f"{source}:{document.at(extra[0])}: {extra[0]}: a users file holds only `users`; "
-                               "use `dbctl provision apply` for a full spec")
-        return from_text(text, source, defer=defer)
-    builder = Builder(source)
-    if document is None:
-        return builder.spec(defer=defer)
-    if not isinstance(document, LSeq):
-        builder.problems.add(1, "users", "expected a list of users (CSV: a .csv file name, or --format csv)")
-        return builder.spec(defer=defer)
-    for n, item in enumerate(document.items):
-        if not isinstance(item, LMap):
-            builder.problems.add(document.lines[n], f"users[{n}]", f"expected a mapping, got {spec_fields.kind(item)}")
-            continue
-        builder.add_user(item, f"users[{n}]")
-    return builder.spec(defer=defer)
+    with _opened(path) as (stream, source):
+        return _read(yamldoc.entries(stream, source, lazy=("users",)), source, defer=defer, users_file=True)
 
 
 CSV_LISTS = {"models", "teams", "organizations"}
