@@ -167,7 +167,7 @@ def test_pruned_days_are_reported_and_left_alone(cli, conn, tmp_path, origin: st
 
 @pytest.mark.slow
 def test_without_retention_reconcile_rebuilds_as_before(cli, conn, tmp_path) -> None:
-    old, mid, new = pruned_world(cli, conn)
+    old, mid, _new = pruned_world(cli, conn)
     store_general_settings(conn, {SPEND_LOGS: "15d", TAG: "7d"})  # a proxy without store_model_in_db ignores it
     config = write_config(tmp_path, "  master_key: os.environ/MASTER\n")
     span = ["--since", old.isoformat(), "--until", mid.isoformat()]
