@@ -16,8 +16,8 @@ _dbctl() {
     "completions") words="install --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide" ;;
     "completions install") words="--database-url --embedded --help --json --no-color --output --print --quiet --shell --verbose --version --wide" ;;
     "daily") words="check reconcile --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide" ;;
-    "daily check") words="--database-url --details --embedded --help --json --no-color --output --quiet --since --table --until --verbose --version --wide --work-mem" ;;
-    "daily reconcile") words="--database-url --dry-run --embedded --help --include-today --json --lock-timeout --no-color --output --prune-orphans --quiet --settle --since --table --until --verbose --version --wide --work-mem" ;;
+    "daily check") words="--database-url --details --embedded --help --json --no-color --output --proxy-config --quiet --since --table --until --verbose --version --wide --work-mem" ;;
+    "daily reconcile") words="--database-url --dry-run --embedded --help --include-today --json --lock-timeout --no-color --output --proxy-config --prune-orphans --quiet --settle --since --table --until --verbose --version --wide --work-mem" ;;
     "db") words="doctor embedded status --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide" ;;
     "db doctor") words="--database-url --embedded --help --json --no-color --old-transaction --output --quiet --verbose --version --wide" ;;
     "db embedded") words="status stop url --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide" ;;

@@ -23,9 +23,9 @@ function __dbctl_candidates
         case 'daily'
             printf '%s\n' check reconcile --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
         case 'daily check'
-            printf '%s\n' --database-url --details --embedded --help --json --no-color --output --quiet --since --table --until --verbose --version --wide --work-mem
+            printf '%s\n' --database-url --details --embedded --help --json --no-color --output --proxy-config --quiet --since --table --until --verbose --version --wide --work-mem
         case 'daily reconcile'
-            printf '%s\n' --database-url --dry-run --embedded --help --include-today --json --lock-timeout --no-color --output --prune-orphans --quiet --settle --since --table --until --verbose --version --wide --work-mem
+            printf '%s\n' --database-url --dry-run --embedded --help --include-today --json --lock-timeout --no-color --output --proxy-config --prune-orphans --quiet --settle --since --table --until --verbose --version --wide --work-mem
         case 'db'
             printf '%s\n' doctor embedded status --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
         case 'db doctor'

@@ -349,7 +349,7 @@ def test_check_output_names_days_tables_and_keys(cli, conn) -> None:
     table = cli("daily", "check", *day, "--table", "team,tag", "--details")
     assert table.code == 3
     lines = table.stdout.splitlines()
-    assert lines[0].split() == ["date", "table", "missing", "extra", "differ", "legacy", "spend_delta"]
+    assert lines[0].split() == ["date", "table", "state", "missing", "extra", "differ", "legacy", "spend_delta"]
     assert [line.split()[1] for line in lines[1:3]] == ["team", "tag"]
     assert "prompt_tokens +" in table.stdout and lines[-1].startswith("drift in 2 of 2 day-tables")
 

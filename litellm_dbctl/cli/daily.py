@@ -16,7 +16,10 @@ from litellm_dbctl.cli import common
 from litellm_dbctl.common.errors import InvalidInput
 
 if TYPE_CHECKING:
+    import psycopg
+
     from litellm_dbctl.daily.repair import TableRepair
+    from litellm_dbctl.daily.retention import ConfigFile, Horizon
 
 app = typer.Typer(help="Check and rebuild LiteLLM's daily spend tables from the spend logs.", no_args_is_help=True)
 
@@ -28,8 +31,13 @@ TABLE = typer.Option(None, "--table", metavar="NAME",
                      help="Only these tables (repeat or comma-separate): user, team, org, end_user, agent, tag.")
 WORK_MEM = typer.Option("128MB", "--work-mem", metavar="SIZE",
                         help="PostgreSQL work_mem for the recomputation (per transaction).")
+PROXY_CONFIG = typer.Option(None, "--proxy-config", metavar="PATH",
+                            help="The proxy's config.yaml: days LiteLLM's cleanup job has pruned by its "
+                                 "general_settings maximum_spend_logs_retention_period (every table) and "
+                                 "maximum_daily_tag_spend_retention_period (tag) are left alone and reported "
+                                 "pruned. Without it, the copy in LiteLLM_Config is used if there is one.")
 
-SUMMARY_COLUMNS = ["date", "table", "missing", "extra", "differ", "legacy", "spend_delta"]
+SUMMARY_COLUMNS = ["date", "table", "state", "missing", "extra", "differ", "legacy", "spend_delta"]
 DETAIL_COLUMNS = ["date", "table", "status", "entity_id", "api_key", "model", "custom_llm_provider",
                   "mcp_namespaced_tool_name", "endpoint", "requests", "stored_rows", "delta"]
 # Key columns a table shows only when some row has a value, and leaves out first on a narrow terminal.
@@ -53,6 +61,32 @@ def _range(since: str, until: str) -> tuple[date, date]:
     return period.first_day, period.last_day
 
 
+def _proxy_config(path: Optional[str]) -> ConfigFile | None:
+    """The --proxy-config file, read before connecting (a bad file is exit 2 with nothing done)."""
+    from litellm_dbctl.daily import retention
+
+    return retention.read_config(path) if path is not None else None
+
+
+def _horizon(ctx: typer.Context, conn: psycopg.Connection, config: ConfigFile | None) -> tuple[Horizon, dict[str, Any]]:
+    """Where LiteLLM's retention cuts now, and the settings for JSON; their problems on stderr."""
+    from litellm_dbctl.common import clock
+    from litellm_dbctl.daily import retention
+
+    settings = retention.load(conn, config)
+    now = clock.now()
+    for text in (*settings.warnings, *settings.problems(now)):
+        common.info(ctx, f"dbctl: warning: {text}")
+    horizon = settings.horizon(now)
+    return horizon, settings.describe(horizon)
+
+
+def _pruned_line(pairs: list[tuple[str, str]], tables: tuple[str, ...]) -> str:
+    """`tag 2026-01-01..2026-02-14; user 2026-01-01..2026-01-09`: what LiteLLM pruned, per table."""
+    spans = {name: sorted(day for day, t in pairs if t == name) for name in tables}
+    return "; ".join(f"{name} {days[0]}..{days[-1]}" for name, days in spans.items() if days)
+
+
 def _delta_text(row: dict[str, Any]) -> str:
     """`api_requests +3, spend -0.5`: the columns that differ, recomputed minus stored."""
     return ", ".join(f"{name} {row['delta'][name]:+g}" for name in row["differences"])
@@ -66,11 +100,13 @@ def check(
     table: Optional[list[str]] = TABLE,
     details: bool = typer.Option(False, "--details", help="Also list every key that differs."),
     work_mem: str = WORK_MEM,
+    proxy_config: Optional[str] = PROXY_CONFIG,
 ) -> None:
     """Recompute the daily tables from LiteLLM_SpendLogs by LiteLLM's rules and compare them with the
     stored rows, per UTC day and table: rows missing, rows extra (no log derives them), rows whose
     counters differ, legacy NULL-key rows to merge, and the spend delta. Read-only; one statement
-    per day. Exit 0 when they match, 3 on drift.
+    per day. Tables LiteLLM's retention has pruned on a day (--proxy-config, else LiteLLM_Config)
+    are reported `pruned`, not checked. Exit 0 when they match (or are pruned), 3 on drift.
 
     Example: dbctl daily check --since 2026-01-01 --until 2026-01-31 --table team --details
     """
@@ -80,11 +116,13 @@ def check(
     first, last = _range(since, until)
     tables = resolve_tables(table or [])
     validate_work_mem(work_mem)
+    config = _proxy_config(proxy_config)
     with common.connect(ctx, read_only=True) as conn:
-        result = drift.check(conn, first, last, tables, details=details, work_mem=work_mem)
+        horizon, described = _horizon(ctx, conn, config)
+        result = drift.check(conn, first, last, tables, details=details, work_mem=work_mem, horizon=horizon)
     s = common.settings(ctx)
-    summary = [{"date": d.date, "table": d.table, "missing": d.missing, "extra": d.extra, "differ": d.differ,
-                "legacy": d.legacy, "spend_delta": d.spend_delta} for d in result.days]
+    summary = [{"date": d.date, "table": d.table, "state": d.state, "missing": d.missing, "extra": d.extra,
+                "differ": d.differ, "legacy": d.legacy, "spend_delta": d.spend_delta} for d in result.days]
     rows = [{
         "date": k.date, "table": k.table, "status": k.status, "entity_id": k.entity_id, "api_key": k.api_key,
         "model": k.model, "custom_llm_provider": k.custom_llm_provider,
@@ -94,7 +132,7 @@ def check(
     } for k in result.keys]
     totals = result.totals()
     payload: dict[str, Any] = {"since": first, "until": last, "tables": list(tables), "drift": result.drift,
-                               "totals": totals, "days": summary}
+                               "totals": totals, "retention": described, "days": summary}
     if details:
         payload["rows"] = rows
     shown = summary if s.verbose else [r for r in summary if _drifted(r)]
@@ -104,6 +142,10 @@ def check(
         common.emit(ctx, [{**r, "delta": _delta_text(r)} for r in rows], columns,
                     optional=[*SPARSE_DETAIL, "stored_rows"], report=True)
     common.line(ctx, _check_line(result.drift, totals, first, last))
+    if totals["day_tables_pruned"]:
+        pruned = [(d.date, d.table) for d in result.days if d.pruned]
+        common.info(ctx, f"{totals['day_tables_pruned']} day-table(s) pruned by LiteLLM's retention, not checked: "
+                         + _pruned_line(pruned, tables))
     if result.drift:
         common.name_found(ctx, _check_line(True, totals, first, last),
                           [f"{r['date']} {r['table']}" for r in summary if _drifted(r)])
@@ -117,7 +159,8 @@ def _drifted(row: dict[str, Any]) -> bool:
 def _check_line(drift: bool, totals: dict[str, Any], first: Any, last: Any) -> str:
     span = f"{first}..{last}"
     if not drift:
-        return f"daily tables match the spend logs ({span}, {totals['day_tables']} day-tables)"
+        checked = totals["day_tables"] - totals["day_tables_pruned"]
+        return f"daily tables match the spend logs ({span}, {checked} day-tables checked)"
     return (f"drift in {totals['day_tables_with_drift']} of {totals['day_tables']} day-tables ({span}): "
             f"{totals['missing']} missing, {totals['extra']} extra, {totals['differ']} differ, "
             f"{totals['legacy']} legacy; spend delta {totals['spend_delta']:+.6f}")
@@ -140,12 +183,14 @@ def reconcile(
     dry_run: bool = common.DRY_RUN,
     lock_timeout: float = common.LOCK_TIMEOUT,
     work_mem: str = WORK_MEM,
+    proxy_config: Optional[str] = PROXY_CONFIG,
 ) -> None:
     """Repair the daily tables from LiteLLM_SpendLogs for closed days: insert missing rows, correct
     counters by increments (a late proxy flush is kept), merge legacy NULL-key rows into their ''
     row, and with --prune-orphans delete rows no log derives. One transaction per day; savings
-    columns, model_group and PTU flat-cost rows are kept as stored. Exit 0 done, 3 when --dry-run
-    finds work, 5 when another reconcile holds the lock.
+    columns, model_group and PTU flat-cost rows are kept as stored. Tables LiteLLM's retention has
+    pruned on a day (--proxy-config, else LiteLLM_Config) are left alone. Exit 0 done, 3 when
+    --dry-run finds work, 5 when another reconcile holds the lock.
 
     Example: dbctl daily reconcile --since 2026-01-01 --until 2026-01-31 --dry-run
     """
@@ -155,6 +200,9 @@ def reconcile(
     first, last = _range(since, until)
     tables = resolve_tables(table or [])
     validate_work_mem(work_mem)
+    config = _proxy_config(proxy_config)
+    with common.connect(ctx, read_only=True) as conn:
+        horizon, described = _horizon(ctx, conn, config)
 
     def report(day: date, repairs: list[TableRepair]) -> None:
         changed = [r for r in repairs if r.changed]
@@ -166,7 +214,7 @@ def reconcile(
 
     result = repair.reconcile(common.target(ctx, direct=True), first, last, tables, settle=timedelta(seconds=settle),
                               include_today=include_today, prune_orphans=prune_orphans, dry_run=dry_run,
-                              lock_timeout=lock_timeout, work_mem=work_mem, progress=report)
+                              lock_timeout=lock_timeout, work_mem=work_mem, horizon=horizon, progress=report)
     s = common.settings(ctx)
     repairs = [{
         "date": r.date, "table": r.table, "inserted": r.inserted, "updated": r.updated, "merged": r.merged,
@@ -176,12 +224,17 @@ def reconcile(
     totals = result.totals()
     payload = {"dry_run": dry_run, "since": first, "until": last, "tables": list(tables),
                "prune_orphans": prune_orphans, "changed": result.changed, "totals": totals,
-               "open_days": list(result.open_days), "days": repairs}
+               "open_days": list(result.open_days), "retention": described,
+               "retention_pruned": [{"date": day, "table": name} for day, name in result.retention_pruned],
+               "days": repairs}
     shown = repairs if s.verbose else [r for r in repairs if any(r[c] for c in REPAIR_COLUMNS[2:-1])]
     common.emit(ctx, shown, REPAIR_COLUMNS, json_payload=payload, report=True)
     if result.open_days:
         common.info(ctx, f"skipped {len(result.open_days)} open day(s) {result.open_days[0]}..{result.open_days[-1]} "
                          "(not older than --settle; --include-today repairs them)")
+    if result.retention_pruned:
+        common.info(ctx, f"left {len(result.retention_pruned)} day-table(s) LiteLLM's retention pruned alone: "
+                         + _pruned_line([(d.isoformat(), t) for d, t in result.retention_pruned], tables))
     verb = "would change" if dry_run else "changed"
     common.line(ctx, f"{verb} {totals['days_changed']} of {totals['days']} day(s): {totals['inserted']} inserted, "
                      f"{totals['updated']} updated, {totals['merged']} merged, {totals['normalized']} normalized, "

@@ -6,7 +6,8 @@ in-memory queues lost in a crash, hand edits, NULL-key rows from old versions. `
 the six tables from the logs by LiteLLM's rules, in one set-based statement per UTC day
 (`daily/diff`: one pass over that day's logs; every request adds to its keys, every stored row
 subtracts, one GROUP BY leaves the delta per key), and reports the keys that differ; `reconcile`
-writes the difference back.
+writes the difference back. Days LiteLLM's cleanup job has pruned (daily.retention) are not
+recomputed: they are reported as `pruned`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from litellm_dbctl.daily.retention import NO_HORIZON, Horizon
 from litellm_dbctl.daily.tables import DEFAULT_WORK_MEM, TABLE_NAMES, days_between, validate_work_mem
 from litellm_dbctl.db import sqlfiles
 
@@ -61,6 +63,7 @@ ZERO = Counters()
 
 MISSING, EXTRA, DIFFER, LEGACY = "missing", "extra", "differ", "legacy"
 STATUSES = (MISSING, EXTRA, DIFFER, LEGACY)
+PRUNED = "pruned"
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,8 @@ class KeyDrift:
 
 @dataclass(frozen=True)
 class DayTable:
-    """One daily table on one UTC day: how many keys drift, by kind, and the spend they account for."""
+    """One daily table on one UTC day: how many keys drift, by kind, and the spend they account for;
+    or `pruned` by LiteLLM's retention, and then not checked."""
 
     date: str
     table: str
@@ -115,10 +119,15 @@ class DayTable:
     differ: int = 0
     legacy: int = 0
     spend_delta: float = 0.0
+    pruned: bool = False
 
     @property
     def drift(self) -> bool:
         return bool(self.missing or self.extra or self.differ or self.legacy)
+
+    @property
+    def state(self) -> str:
+        return PRUNED if self.pruned else "drift" if self.drift else "match"
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,7 @@ class CheckResult:
         return {
             "day_tables": len(self.days),
             "day_tables_with_drift": sum(1 for d in self.days if d.drift),
+            "day_tables_pruned": sum(1 for d in self.days if d.pruned),
             **{status: sum(getattr(d, status) for d in self.days) for status in STATUSES},
             "spend_delta": sum(d.spend_delta for d in self.days),
         }
@@ -149,7 +159,8 @@ def summarize(day: date, tables: Sequence[str], drifts: Iterable[KeyDrift]) -> l
     for drift in drifts:
         counts[drift.table][drift.status] += 1
         spend[drift.table] += drift.delta.spend
-    return [DayTable(day.isoformat(), name, spend_delta=spend[name], **counts[name]) for name in tables]
+    return [DayTable(day.isoformat(), name, counts[name][MISSING], counts[name][EXTRA], counts[name][DIFFER],
+                     counts[name][LEGACY], spend[name]) for name in tables]
 
 
 def _key_drift(row: Mapping[str, Any]) -> KeyDrift:
@@ -175,15 +186,21 @@ def diff_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *, firs
 
 
 def check(conn: psycopg.Connection, since: date, until: date, tables: Sequence[str] = TABLE_NAMES, *,
-          details: bool = False, work_mem: str = DEFAULT_WORK_MEM,
+          details: bool = False, work_mem: str = DEFAULT_WORK_MEM, horizon: Horizon = NO_HORIZON,
           progress: Callable[[date], None] | None = None) -> CheckResult:
-    """Stored daily rows against the logs, day by day (each day one statement, one snapshot)."""
+    """Stored daily rows against the logs, day by day (each day one statement, one snapshot); the
+    tables `horizon` says LiteLLM has pruned on a day are reported pruned, not recomputed."""
     days: list[DayTable] = []
     keys: list[KeyDrift] = []
     for day in days_between(since, until):
-        with conn.transaction():
-            drifts = diff_day(conn, day, tables, work_mem=work_mem)
-        days.extend(summarize(day, tables, drifts))
+        pruned = horizon.pruned(day, tables)
+        kept = [name for name in tables if name not in pruned]
+        drifts: list[KeyDrift] = []
+        if kept:
+            with conn.transaction():
+                drifts = diff_day(conn, day, kept, work_mem=work_mem)
+        checked = {d.table: d for d in summarize(day, kept, drifts)}
+        days.extend(checked.get(name) or DayTable(day.isoformat(), name, pruned=True) for name in tables)
         if details:
             keys.extend(drifts)
         if progress:

@@ -13,7 +13,9 @@ waits rather than deadlocks; a lock timeout, deadlock or serialization failure r
 runs it again. What a repair cannot see: a proxy's in-memory queue (requests whose log is already in
 the table but whose daily increment is not yet flushed would be counted twice once it lands). That
 is why only days older than the settle time are repaired unless asked; `check` shows any such double
-count, and the next reconcile removes it.
+count, and the next reconcile removes it. Tables LiteLLM's retention has pruned on a day
+(daily.retention) are not touched: rebuilding them would put deleted tag rows back, or zero rows
+whose logs LiteLLM deleted.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import psycopg
 from litellm_dbctl.common import uuids
 from litellm_dbctl.common.errors import OperationalError
 from litellm_dbctl.daily.drift import COUNTER_COLUMNS, DIFFER, EXTRA, MISSING, KeyDrift, diff_day
+from litellm_dbctl.daily.retention import NO_HORIZON, Horizon
 from litellm_dbctl.daily.tables import BY_NAME, DEFAULT_WORK_MEM, TABLE_NAMES, DailyTable, days_between
 from litellm_dbctl.db import database, sqlfiles
 
@@ -68,6 +71,7 @@ class ReconcileResult:
     prune_orphans: bool
     repairs: tuple[TableRepair, ...]
     open_days: tuple[date, ...]  # skipped: not older than the settle time
+    retention_pruned: tuple[tuple[date, str], ...] = ()  # (day, table) left alone: LiteLLM pruned it
 
     @property
     def changed(self) -> bool:
@@ -80,6 +84,7 @@ class ReconcileResult:
             **{name: sum(getattr(r, name) for r in self.repairs)
                for name in ("inserted", "updated", "merged", "normalized", "pruned", "orphans_kept",
                             "changed_meanwhile", "spend_delta")},
+            "retention_pruned": len(self.retention_pruned),
         }
 
 
@@ -105,10 +110,12 @@ def reconcile(
     dry_run: bool = False,
     lock_timeout: float = 30.0,
     work_mem: str = DEFAULT_WORK_MEM,
+    horizon: Horizon = NO_HORIZON,
     now: datetime | None = None,
     progress: Callable[[date, list[TableRepair]], None] | None = None,
 ) -> ReconcileResult:
-    """Repair the daily tables of every closed day in [since, until], one transaction per day.
+    """Repair the daily tables of every closed day in [since, until], one transaction per day,
+    except those `horizon` says LiteLLM's retention has pruned.
 
     Takes the `daily` advisory lock for the whole run (LockBusy after `lock_timeout`). A dry run
     executes the same statements and rolls each day back.
@@ -121,12 +128,18 @@ def reconcile(
     else:
         todo, still_open = closed_days(days, now=moment, settle=settle)
     repairs: list[TableRepair] = []
+    left: list[tuple[date, str]] = []
     with (database.connect(target, command="daily reconcile", autocommit=True) as conn,
           database.advisory_lock(conn, database.family_key(LOCK_FAMILY), timeout=lock_timeout, what="daily reconcile")):
         for day in todo:
+            pruned = horizon.pruned(day, tables)
+            left.extend((day, name) for name in pruned)
+            kept = [name for name in tables if name not in pruned]
+            if not kept:
+                continue
             try:
                 done = database.retry(
-                    partial(reconcile_day, conn, day, tables, prune_orphans=prune_orphans, dry_run=dry_run,
+                    partial(reconcile_day, conn, day, kept, prune_orphans=prune_orphans, dry_run=dry_run,
                             work_mem=work_mem),
                     what=f"daily reconcile {day}")
             except psycopg.Error as exc:
@@ -137,7 +150,8 @@ def reconcile(
             repairs.extend(done)
             if progress:
                 progress(day, done)
-    return ReconcileResult(since, until, tuple(tables), dry_run, prune_orphans, tuple(repairs), tuple(still_open))
+    return ReconcileResult(since, until, tuple(tables), dry_run, prune_orphans, tuple(repairs), tuple(still_open),
+                           tuple(left))
 
 
 def reconcile_day(conn: psycopg.Connection, day: date, tables: Sequence[str] = TABLE_NAMES, *,
