@@ -75,12 +75,14 @@ def check(
     Example: dbctl daily check --since 2026-01-01 --until 2026-01-31 --table team --details
     """
     from litellm_dbctl.daily import drift
+    from litellm_dbctl.db import release
     from litellm_dbctl.daily.tables import resolve_tables, validate_work_mem
 
     first, last = _range(since, until)
     tables = resolve_tables(table or [])
     validate_work_mem(work_mem)
     with common.connect(ctx, read_only=True) as conn:
+        release.require_known(conn, common.target(ctx), "daily check")  # LiteLLM's counting rules, per release
         result = drift.check(conn, first, last, tables, details=details, work_mem=work_mem)
     s = common.settings(ctx)
     summary = [{"date": d.date, "table": d.table, "missing": d.missing, "extra": d.extra, "differ": d.differ,
