@@ -9,123 +9,123 @@ function __dbctl_candidates
     end
     switch $path
         case ''
-            printf '%s\n' budget completions daily db key migrate org provision queries spend team user --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' budget completions daily db key migrate org provision queries spend team user --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'budget'
-            printf '%s\n' status sync --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' status sync --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'budget status'
-            printf '%s\n' --all --database-url --embedded --end-user-budget --fail-over --flagged --help --json --limit --near --no-color --org --output --over --quiet --team --type --verbose --version --wide
+            printf '%s\n' --all --allow-newer-schema --database-url --embedded --end-user-budget --fail-over --flagged --help --json --limit --litellm-version --near --no-color --org --output --over --quiet --team --type --verbose --version --wide
         case 'budget sync'
-            printf '%s\n' --budget-reset-time --check --database-url --dry-run --embedded --end-user-budget --finish-invalidations --help --json --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --resets --rollover --settle --timezone --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --budget-reset-time --check --database-url --dry-run --embedded --end-user-budget --finish-invalidations --help --json --litellm-version --lock-timeout --min-drift --no-color --no-resets --now --output --quiet --redis-namespace --redis-url --repair-spend --resets --rollover --settle --timezone --verbose --version --wide
         case 'completions'
-            printf '%s\n' install --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' install --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'completions install'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --print --quiet --shell --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --print --quiet --shell --verbose --version --wide
         case 'daily'
-            printf '%s\n' check reconcile --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' check reconcile --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'daily check'
-            printf '%s\n' --database-url --details --embedded --help --json --no-color --output --quiet --since --table --until --verbose --version --wide --work-mem
+            printf '%s\n' --allow-newer-schema --database-url --details --embedded --help --json --litellm-version --no-color --output --quiet --since --table --until --verbose --version --wide --work-mem
         case 'daily reconcile'
-            printf '%s\n' --database-url --dry-run --embedded --help --include-today --json --lock-timeout --no-color --output --prune-orphans --quiet --settle --since --table --until --verbose --version --wide --work-mem
+            printf '%s\n' --allow-newer-schema --database-url --dry-run --embedded --help --include-today --json --litellm-version --lock-timeout --no-color --output --prune-orphans --quiet --settle --since --table --until --verbose --version --wide --work-mem
         case 'db'
-            printf '%s\n' doctor embedded status --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' doctor embedded status --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'db doctor'
-            printf '%s\n' --database-url --embedded --help --json --no-color --old-transaction --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --old-transaction --output --quiet --verbose --version --wide
         case 'db embedded'
-            printf '%s\n' status stop url --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' status stop url --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'db embedded status'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'db embedded stop'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'db embedded url'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'db status'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'key'
-            printf '%s\n' block create delete list unblock --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' block create delete list unblock --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'key block'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'key create'
-            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --duration --embedded --help --json --key-stdin --lock-timeout --max-budget --metadata --models --no-audit --no-color --output --quiet --rpm-limit --team --timezone --tpm-limit --user --verbose --version --wide
+            printf '%s\n' --actor --alias --allow-newer-schema --budget-duration --budget-reset-time --database-url --dry-run --duration --embedded --help --json --key-stdin --litellm-version --lock-timeout --max-budget --metadata --models --no-audit --no-color --output --quiet --rpm-limit --team --timezone --tpm-limit --user --verbose --version --wide
         case 'key delete'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'key list'
-            printf '%s\n' --alias --database-url --embedded --full-hash --help --json --limit --no-color --output --quiet --team --user --verbose --version --wide
+            printf '%s\n' --alias --allow-newer-schema --database-url --embedded --full-hash --help --json --limit --litellm-version --no-color --output --quiet --team --user --verbose --version --wide
         case 'key unblock'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'migrate'
-            printf '%s\n' baseline deploy diff indexes lint resolve status --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' baseline deploy diff indexes lint resolve status --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'migrate baseline'
-            printf '%s\n' --database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --shadow-url --to --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --migrations-dir --no-color --output --quiet --shadow-url --to --verbose --version --wide
         case 'migrate deploy'
-            printf '%s\n' --allow-modified --database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --sql --statement-lock-timeout --statement-timeout --to --verbose --version --wide
+            printf '%s\n' --allow-modified --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --migrations-dir --no-color --output --quiet --sql --statement-lock-timeout --statement-timeout --to --verbose --version --wide
         case 'migrate diff'
-            printf '%s\n' --database-url --embedded --help --json --migrations-dir --no-color --output --quiet --shadow-url --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --migrations-dir --no-color --output --quiet --shadow-url --verbose --version --wide
         case 'migrate indexes'
-            printf '%s\n' --database-url --dry-run --embedded --help --json --lock-timeout --no-color --output --quiet --statement-lock-timeout --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-color --output --quiet --statement-lock-timeout --verbose --version --wide
         case 'migrate lint'
-            printf '%s\n' --all --database-url --embedded --exclude --help --json --migrations-dir --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --all --allow-newer-schema --database-url --embedded --exclude --help --json --litellm-version --migrations-dir --no-color --output --quiet --verbose --version --wide
         case 'migrate resolve'
-            printf '%s\n' --applied --database-url --dry-run --embedded --help --json --lock-timeout --migrations-dir --no-color --output --quiet --rolled-back --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --applied --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --migrations-dir --no-color --output --quiet --rolled-back --verbose --version --wide
         case 'migrate status'
-            printf '%s\n' --database-url --embedded --help --json --migrations-dir --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --migrations-dir --no-color --output --quiet --verbose --version --wide
         case 'org'
-            printf '%s\n' add-member list provision remove-member show --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' add-member list provision remove-member show --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'org add-member'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --role --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --role --verbose --version --wide
         case 'org list'
-            printf '%s\n' --alias --database-url --embedded --help --json --limit --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --alias --allow-newer-schema --database-url --embedded --help --json --limit --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'org provision'
-            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org-id --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --timezone --tpm-limit --verbose --version --wide
+            printf '%s\n' --actor --alias --allow-newer-schema --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --max-budget --member --models --no-audit --no-color --org-id --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --timezone --tpm-limit --verbose --version --wide
         case 'org remove-member'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'org show'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'provision'
-            printf '%s\n' apply validate --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' apply validate --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'provision apply'
-            printf '%s\n' --actor --batch-size --budget-reset-time --database-url --dry-run --embedded --help --json --keys-out --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --timezone --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --batch-size --budget-reset-time --database-url --dry-run --embedded --help --json --keys-out --litellm-version --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --timezone --verbose --version --wide
         case 'provision validate'
-            printf '%s\n' --budget-reset-time --database-url --embedded --help --json --no-color --output --proxy-config --quiet --timezone --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --budget-reset-time --database-url --embedded --help --json --litellm-version --no-color --output --proxy-config --quiet --timezone --verbose --version --wide
         case 'queries'
-            printf '%s\n' check list show --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' check list show --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'queries check'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'queries list'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'queries show'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'spend'
-            printf '%s\n' daily export logs summary top --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' daily export logs summary top --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'spend daily'
-            printf '%s\n' --agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version --wide
+            printf '%s\n' --agent --allow-newer-schema --by --database-url --embedded --end-user --help --json --key --limit --litellm-version --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version --wide
         case 'spend export'
-            printf '%s\n' --agent --by --database-url --embedded --end-user --format --help --json --key --model --no-color --org --output --provider --quiet --since --source --tag --team --to --until --user --verbose --version --wide --with-metadata
+            printf '%s\n' --agent --allow-newer-schema --by --database-url --embedded --end-user --format --help --json --key --litellm-version --model --no-color --org --output --provider --quiet --since --source --tag --team --to --until --user --verbose --version --wide --with-metadata
         case 'spend logs'
-            printf '%s\n' --agent --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --request-id --show-payload --since --tag --team --timezone --until --user --verbose --version --wide
+            printf '%s\n' --agent --allow-newer-schema --database-url --embedded --end-user --help --json --key --limit --litellm-version --model --no-color --org --output --provider --quiet --request-id --show-payload --since --tag --team --timezone --until --user --verbose --version --wide
         case 'spend summary'
-            printf '%s\n' --agent --database-url --embedded --end-user --help --json --key --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version --wide
+            printf '%s\n' --agent --allow-newer-schema --database-url --embedded --end-user --help --json --key --litellm-version --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version --wide
         case 'spend top'
-            printf '%s\n' --agent --by --database-url --embedded --end-user --help --json --key --limit --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version --wide
+            printf '%s\n' --agent --allow-newer-schema --by --database-url --embedded --end-user --help --json --key --limit --litellm-version --model --no-color --org --output --provider --quiet --since --source --tag --team --timezone --until --user --verbose --version --wide
         case 'team'
-            printf '%s\n' add-member list provision remove-member show --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' add-member list provision remove-member show --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'team add-member'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --max-budget-in-team --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --role --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --max-budget-in-team --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --role --verbose --version --wide
         case 'team list'
-            printf '%s\n' --alias --database-url --embedded --help --json --limit --no-color --org --output --quiet --verbose --version --wide
+            printf '%s\n' --alias --allow-newer-schema --database-url --embedded --help --json --limit --litellm-version --no-color --org --output --quiet --verbose --version --wide
         case 'team provision'
-            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --team-member-budget --team-member-budget-duration --timezone --tpm-limit --verbose --version --wide
+            printf '%s\n' --actor --alias --allow-newer-schema --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --max-budget --member --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --team-member-budget --team-member-budget-duration --timezone --tpm-limit --verbose --version --wide
         case 'team remove-member'
-            printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'team show'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'user'
-            printf '%s\n' list provision show --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' list provision show --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'user list'
-            printf '%s\n' --database-url --email --embedded --help --json --limit --no-color --org --output --quiet --role --team --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --email --embedded --help --json --limit --litellm-version --no-color --org --output --quiet --role --team --verbose --version --wide
         case 'user provision'
-            printf '%s\n' --actor --alias --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --embedded --format --help --json --lock-timeout --max-budget --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version --wide
+            printf '%s\n' --actor --alias --allow-newer-schema --batch-size --budget-duration --budget-reset-time --database-url --dry-run --email --embedded --format --help --json --litellm-version --lock-timeout --max-budget --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --role --sso-id --team --timezone --user-id --verbose --version --wide
         case 'user show'
-            printf '%s\n' --database-url --embedded --help --json --no-color --output --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
     end
 end
 complete -c dbctl -f -a '(__dbctl_candidates)'

@@ -63,7 +63,8 @@ GLOBAL_OPTIONS: list[tuple[str, str]] = [
 ]
 GLOBAL_HELP = (
     "Global options go anywhere on the line: --database-url URL, --embedded, --output table|json|csv, --json, "
-    "-q, -v, --wide, --no-color, --litellm-version X.Y, --allow-newer-schema, --version. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
+    "-q, -v, --wide, --no-color, --litellm-version X.Y, --allow-newer-schema, --version. "
+    "Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
     "5 lock busy, 6 schema too old."
 )
 # `dbctl spend` alone prints the group's help (exit 2): a UsageError that is not an error line.

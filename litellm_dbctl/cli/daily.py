@@ -75,8 +75,8 @@ def check(
     Example: dbctl daily check --since 2026-01-01 --until 2026-01-31 --table team --details
     """
     from litellm_dbctl.daily import drift
-    from litellm_dbctl.db import release
     from litellm_dbctl.daily.tables import resolve_tables, validate_work_mem
+    from litellm_dbctl.db import release
 
     first, last = _range(since, until)
     tables = resolve_tables(table or [])

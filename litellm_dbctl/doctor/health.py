@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from litellm_dbctl.common.errors import DbctlError
 from litellm_dbctl.common import releases
+from litellm_dbctl.common.errors import DbctlError
 from litellm_dbctl.db import database, release, sqlfiles
 from litellm_dbctl.db.config import Target, embedded_schema_hint
 from litellm_dbctl.migrate import packaged
