@@ -42,6 +42,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "budget": ("litellm_dbctl.cli.budget", "Keep budgets right: resets, declared limits, counter repair, status."),
     "spend": ("litellm_dbctl.cli.spend", "Who spent what: summaries, top spenders, daily series, logs, exports."),
     "daily": ("litellm_dbctl.cli.daily", "Check and rebuild LiteLLM's daily spend tables from the spend logs."),
+    "accounting": ("litellm_dbctl.cli.accounting", "LiteLLM 1.110's spend-log outbox: backlog, parked deliveries, retry."),
     "completions": ("litellm_dbctl.cli.completions_install", "Install shell completion (bash, zsh, fish)."),
 }
 GLOBAL_OPTIONS: list[tuple[str, str]] = [
