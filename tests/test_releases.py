@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from helpers import ROOT, CliResult, Database
+from helpers import ROOT, CliResult, Database, invoke
 
 from litellm_dbctl.common import releases
 from litellm_dbctl.common.release_migrations import PACKAGED_0_4_110
@@ -191,3 +192,23 @@ def test_rules_commands_run_on_known_releases(db: Database, cli: Callable[..., C
         result = cli(*args)
         assert result.code == 0 and not _warnings(result)
 
+
+
+def test_detection_on_the_1_110_migration_set(outbox_db: Database) -> None:
+    """The migrations of tests/data/migrations-1.110-extra applied by `migrate deploy --migrations-dir`."""
+    result = invoke(["--database-url", outbox_db.url, "db", "status", "--json"])
+    litellm = _litellm(result)
+    assert (litellm["line"], litellm["known"], litellm["source"], litellm["outbox"]) == ("1.110", True, "ledger", True)
+    assert litellm["newest_migration"] == "20261103000000_add_spend_log_delivery" and not _warnings(result)
+    check = invoke(["--database-url", outbox_db.url, "daily", "check", "--since", "7d"])
+    assert check.code == 0 and not _warnings(check)
+
+
+def test_detection_at_1_109_1(empty_db: Database, migrations_1110: Path) -> None:
+    """Up to 1.109.1's pin (0.4.113): past the packaged migrations, still 1.109."""
+    deployed = invoke(["--database-url", empty_db.url, "migrate", "deploy", "-q", "--migrations-dir",
+                       str(migrations_1110), "--to", "20261022000000_add_accounting_ledger"])
+    assert deployed.code == 0, deployed.stderr
+    litellm = _litellm(invoke(["--database-url", empty_db.url, "db", "status", "--json"]))
+    assert (litellm["line"], litellm["known"], litellm["outbox"]) == ("1.109", True, False)
+    assert litellm["newest_migration"] == "20261022000000_add_accounting_ledger"
