@@ -24,7 +24,7 @@ from litellm_dbctl.migrate.source import Source, load_source
 
 # The fixture modules, as plugins (tests/ is on sys.path through pyproject's pytest `pythonpath`):
 # their fixtures reach every test without being imported by name, and their asserts are rewritten.
-pytest_plugins = ["fix_budget", "fix_daily", "fix_migrate", "fix_provision", "fix_redis"]
+pytest_plugins = ["fix_budget", "fix_daily", "fix_migrate", "fix_outbox", "fix_provision", "fix_redis"]
 
 
 @pytest.fixture(autouse=True)

@@ -35,6 +35,7 @@ READ_COMMANDS = [
     ["org", "list"], ["org", "show", "acme"], ["key", "list"], ["budget", "status"],
     ["budget", "status", "--fail-over"], ["spend", "summary"], ["spend", "top", "--by", "team"],
     ["spend", "daily"], ["spend", "logs"], ["daily", "check"], ["queries", "check"],
+    ["accounting", "status"],
 ]
 
 
@@ -44,7 +45,8 @@ NOT_READ = {"db embedded status", "db embedded stop", "db embedded url", "migrat
             "migrate resolve", "migrate baseline", "migrate diff", "migrate indexes", "user provision",
             "team provision", "team add-member", "team remove-member", "org provision", "org add-member",
             "org remove-member", "key create", "key block", "key unblock", "key delete", "provision apply",
-            "provision validate", "budget sync", "spend export", "daily reconcile", "completions install"}
+            "provision validate", "budget sync", "spend export", "daily reconcile", "completions install",
+            "accounting retry"}
 
 
 def test_the_walk_covers_every_read_command() -> None:

@@ -54,7 +54,7 @@ from litellm_dbctl.cache import owed
 from litellm_dbctl.common import clock, durations, pausepoints
 from litellm_dbctl.common.durations import ResetPolicy
 from litellm_dbctl.common.errors import InvalidInput, OperationalError
-from litellm_dbctl.db import database, sqlfiles
+from litellm_dbctl.db import database, release, sqlfiles
 
 if TYPE_CHECKING:
     import psycopg
@@ -153,6 +153,10 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
                                       what="budget sync"), \
             database.LockWait(target, timeout=options.lock_timeout, what="budget sync", command="budget sync") as wait:
         wait.attach(conn)
+        if (options.resets or options.repair_spend) and not options.finish_only:
+            release.require_known(conn, target, "budget sync")  # resets and repair follow a release's rules
+        else:
+            release.release_of(conn, target)  # reads the ledger: a newer database is named all the same
         tiers.require(conn, options.default_end_user_budget)
         lease = None
         if tell:

@@ -42,6 +42,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "budget": ("litellm_dbctl.cli.budget", "Keep budgets right: resets, declared limits, counter repair, status."),
     "spend": ("litellm_dbctl.cli.spend", "Who spent what: summaries, top spenders, daily series, logs, exports."),
     "daily": ("litellm_dbctl.cli.daily", "Check and rebuild LiteLLM's daily spend tables from the spend logs."),
+    "accounting": ("litellm_dbctl.cli.accounting", "LiteLLM 1.110's spend-log outbox: backlog, parked deliveries, retry."),
     "completions": ("litellm_dbctl.cli.completions_install", "Install shell completion (bash, zsh, fish)."),
 }
 GLOBAL_OPTIONS: list[tuple[str, str]] = [
@@ -55,11 +56,16 @@ GLOBAL_OPTIONS: list[tuple[str, str]] = [
     ("--wide", "Tables with every column and cell whole, however wide (as in a pipe); on a terminal, tables "
                "fit its width and cut long cells with an ellipsis."),
     ("--no-color", "No colour (NO_COLOR is honoured too)."),
+    ("--litellm-version X.Y", "The LiteLLM release whose rules apply (1.109, 1.110), instead of the one derived "
+                              "from the migration ledger; also $DBCTL_LITELLM_VERSION."),
+    ("--allow-newer-schema", "Run the commands that apply a release's rules (budget sync resets and "
+                             "--repair-spend, daily check/reconcile) on a database newer than dbctl knows."),
     ("-V, --version", "Print the version and exit."),
 ]
 GLOBAL_HELP = (
     "Global options go anywhere on the line: --database-url URL, --embedded, --output table|json|csv, --json, "
-    "-q, -v, --wide, --no-color, --version. Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
+    "-q, -v, --wide, --no-color, --litellm-version X.Y, --allow-newer-schema, --version. "
+    "Exit codes: 0 ok, 1 error, 2 bad input, 3 changes pending, 4 integrity, "
     "5 lock busy, 6 schema too old."
 )
 # `dbctl spend` alone prints the group's help (exit 2): a UsageError that is not an error line.
@@ -80,6 +86,9 @@ class Settings:
     color: bool = True
     wide: bool = False
     version: bool = False
+    litellm_version: Optional[str] = None  # a release line dbctl knows (common/releases.py)
+    litellm_version_source: Optional[str] = None  # --litellm-version or DBCTL_LITELLM_VERSION
+    allow_newer_schema: bool = False
 
 
 class CliError(click.ClickException):
@@ -114,7 +123,7 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
             rest.extend(args[index:])
             break
         name, has_value, value = arg.partition("=")
-        if name in ("--database-url", "--output"):
+        if name in ("--database-url", "--output", "--litellm-version"):
             if not has_value:
                 if index + 1 >= len(args):
                     raise click.exceptions.UsageError(f"Option '{name}' requires an argument.")
@@ -123,6 +132,8 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
             _refuse_bad_text(name, value)
             if name == "--database-url":
                 settings.database_url = value
+            elif name == "--litellm-version":
+                settings.litellm_version, settings.litellm_version_source = _release_line(name, value), name
             elif value not in ("table", "json", "csv"):
                 raise click.exceptions.UsageError(f"Invalid value for '--output': must be table, json or csv, not {value!r}.")
             else:
@@ -139,12 +150,29 @@ def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
             settings.wide = True
         elif arg == "--no-color":
             settings.color = False
+        elif arg == "--allow-newer-schema":
+            settings.allow_newer_schema = True
         elif arg in ("--version", "-V"):
             settings.version = True
         else:
             rest.append(arg)
         index += 1
+    variable = os.environ.get("DBCTL_LITELLM_VERSION")
+    if settings.litellm_version is None and variable:
+        settings.litellm_version = _release_line("DBCTL_LITELLM_VERSION", variable)
+        settings.litellm_version_source = "DBCTL_LITELLM_VERSION"
     return settings, rest
+
+
+def _release_line(name: str, value: str) -> str:
+    """The release line `value` names (`1.110`, `1.110.2`); InvalidInput naming `name` and the known ones."""
+    from litellm_dbctl.common import releases
+    from litellm_dbctl.common.errors import InvalidInput
+
+    line = releases.line_of(value)
+    if line is None:
+        raise InvalidInput(f"{name} {value}: not a LiteLLM release dbctl knows (known: {', '.join(releases.LINES)})")
+    return line
 
 
 def usage_error(exc: click.exceptions.UsageError) -> CliError:
@@ -249,6 +277,9 @@ class LazyGroup(TyperGroup):
         return super().parse_args(ctx, rest)
 
     def invoke(self, ctx: click.Context) -> Any:
+        sqlfiles = sys.modules.get("litellm_dbctl.db.sqlfiles")  # loaded by an earlier run in this process (tests)
+        if sqlfiles is not None:
+            sqlfiles.new_run()  # a newer-than-known database is named once per command
         try:
             return super().invoke(ctx)
         except NO_ARGS_IS_HELP:

@@ -14,7 +14,7 @@ import inspect
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import asdict, fields, is_dataclass, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -166,6 +166,9 @@ def target(ctx: typer.Context, *, direct: bool = False) -> Target:
     s = settings(ctx)
     interactive = not s.quiet and sys.stdin.isatty() and sys.stderr.isatty()
     resolved = config.resolve(s.database_url, direct=direct, embedded=s.embedded, interactive=interactive)
+    if s.litellm_version is not None or s.allow_newer_schema:
+        resolved = replace(resolved, litellm_version=s.litellm_version,
+                           litellm_version_source=s.litellm_version_source, allow_newer_schema=s.allow_newer_schema)
     if resolved.embedded_dir is not None and EMBEDDED_USED not in ctx.meta:
         ctx.meta[EMBEDDED_USED] = resolved.source
         why = ("no database configured: set DATABASE_URL or --database-url for your proxy's database"
@@ -177,10 +180,17 @@ def target(ctx: typer.Context, *, direct: bool = False) -> Target:
 def connect(ctx: typer.Context, *, read_only: bool = False, direct: bool = False, autocommit: bool = False,
             lock_timeout: str | None = None) -> psycopg.Connection:
     """A connection for this command; read commands get READ ONLY transactions."""
-    from litellm_dbctl.db import database
+    from litellm_dbctl.db import database, sqlfiles
 
-    return database.connect(target(ctx, direct=direct), command=command_name(ctx), read_only=read_only,
+    conn = database.connect(target(ctx, direct=direct), command=command_name(ctx), read_only=read_only,
                             autocommit=autocommit, lock_timeout=lock_timeout)
+    # The ledger, read once per connection anyway for `requires:` checks, is read first: so every
+    # command names a database newer than dbctl knows (sqlfiles.ledger_state), even one whose
+    # statements require no migration.
+    sqlfiles.ledger_state(conn)
+    if not autocommit:
+        conn.rollback()  # the command's transaction starts with its own statements
+    return conn
 
 
 # -- output -------------------------------------------------------------------------------------

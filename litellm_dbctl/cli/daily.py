@@ -112,12 +112,14 @@ def check(
     """
     from litellm_dbctl.daily import drift
     from litellm_dbctl.daily.tables import resolve_tables, validate_work_mem
+    from litellm_dbctl.db import release
 
     first, last = _range(since, until)
     tables = resolve_tables(table or [])
     validate_work_mem(work_mem)
     config = _proxy_config(proxy_config)
     with common.connect(ctx, read_only=True) as conn:
+        release.require_known(conn, common.target(ctx), "daily check")  # LiteLLM's counting rules, per release
         horizon, described = _horizon(ctx, conn, config)
         result = drift.check(conn, first, last, tables, details=details, work_mem=work_mem, horizon=horizon)
     s = common.settings(ctx)

@@ -15,7 +15,8 @@ app.add_typer(embedded_app, name="embedded")
 
 @app.command("status")
 def status(ctx: typer.Context) -> None:
-    """Where dbctl is connected: server version, TLS, schema and the migration ledger.
+    """Where dbctl is connected: server version, TLS, schema, the migration ledger, and the LiteLLM
+    release line the database belongs to (from the ledger and tables; --litellm-version overrides).
 
     Example: dbctl db status --json
     """
@@ -44,6 +45,7 @@ def status(ctx: typer.Context) -> None:
         {"field": "user", "value": result.user},
         {"field": "TLS", "value": "yes" if result.tls else "no"},
         {"field": "migrations", "value": ledger_text},
+        {"field": "LiteLLM", "value": result.litellm["text"]},
     ]
     common.emit(ctx, rows, ["field", "value"], prose=["value"])
 

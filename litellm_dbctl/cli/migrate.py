@@ -55,6 +55,7 @@ def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) 
 
     Example: dbctl migrate status --json
     """
+    from litellm_dbctl.common import releases
     from litellm_dbctl.migrate import ledger  # the engine: only when the command runs
 
     source = _source(ctx, migrations_dir)
@@ -68,6 +69,11 @@ def status(ctx: typer.Context, migrations_dir: Optional[Path] = MIGRATIONS_DIR) 
                 ["migration", "state", "applied_at", "detail"],
                 json_payload=result.as_json(), report=True, prose=["detail"])
     common.line(ctx, result.summary())
+    newer = releases.newer_than_known(m.name for m in result.migrations if m.state == ledger.DB_ONLY)
+    if newer:  # still exit 0: nothing to apply; the rules are what may be out of date
+        common.info(ctx, f"note: {len(newer)} migration(s) only in the database are newer than LiteLLM "
+                         f"{releases.NEWEST}, the newest release dbctl knows ({', '.join(newer)}): "
+                         "upgrade dbctl; see `dbctl db doctor`")
     if result.exit_code:
         common.name_found(ctx, result.summary(),
                           [f"{m.name} ({m.state})" for m in result.migrations if m.state != ledger.APPLIED])

@@ -33,7 +33,7 @@ from litellm_dbctl.common.errors import OperationalError
 from litellm_dbctl.daily.drift import COUNTER_COLUMNS, DIFFER, EXTRA, MISSING, KeyDrift, diff_day
 from litellm_dbctl.daily.retention import NO_HORIZON, Horizon
 from litellm_dbctl.daily.tables import BY_NAME, DEFAULT_WORK_MEM, TABLE_NAMES, DailyTable, days_between
-from litellm_dbctl.db import database, sqlfiles
+from litellm_dbctl.db import database, release, sqlfiles
 
 if TYPE_CHECKING:
     from litellm_dbctl.db.config import Target
@@ -131,6 +131,7 @@ def reconcile(
     left: list[tuple[date, str]] = []
     with (database.connect(target, command="daily reconcile", autocommit=True) as conn,
           database.advisory_lock(conn, database.family_key(LOCK_FAMILY), timeout=lock_timeout, what="daily reconcile")):
+        release.require_known(conn, target, "daily reconcile")  # LiteLLM's counting rules, per release
         for day in todo:
             pruned = horizon.pruned(day, tables)
             left.extend((day, name) for name in pruned)

@@ -63,6 +63,11 @@ class Target:
     schema: str | None = None
     pgbouncer: bool = False
     embedded_dir: Path | None = None
+    # Which LiteLLM the database belongs to, when the operator says (db/release.py): a release line,
+    # and the option or variable that named it; and whether a database newer than dbctl knows is allowed.
+    litellm_version: str | None = None
+    litellm_version_source: str | None = None
+    allow_newer_schema: bool = False
 
     @property
     def redacted(self) -> str:

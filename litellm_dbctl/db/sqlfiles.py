@@ -28,6 +28,7 @@ runs its `requires` migration is checked against the database's ledger, read onc
 
 from __future__ import annotations
 
+import logging
 import re
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -37,11 +38,13 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from litellm_dbctl.common import releases
 from litellm_dbctl.common.errors import IntegrityError, QueryDefinitionError, SchemaTooOld
 
 if TYPE_CHECKING:
     import psycopg
 
+log = logging.getLogger("dbctl")
 MODES = ("read", "write", "fragment")
 RETURNS = ("rows", "row", "value", "rowcount", "none")
 HEADER = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
@@ -208,25 +211,41 @@ class LedgerState:
     exists: bool
     applied: frozenset[str]
     failed: tuple[str, ...]
+    tables: frozenset[str] = frozenset()  # the release marker tables present (common/releases.py)
 
 
 _ledgers: weakref.WeakKeyDictionary[Any, LedgerState] = weakref.WeakKeyDictionary()
+_warned: set[str] = set()  # the newer-than-known migrations already named on stderr by this process
 
 
 def ledger_state(conn: psycopg.Connection) -> LedgerState:
+    """The ledger as of the first call on `conn`. A database migrated past the newest LiteLLM release
+    dbctl knows is named on stderr here, once per process: every command reads the ledger."""
     state = _ledgers.get(conn)
     if state is None:
-        if not _execute(conn, get("ledger/exists"), {}).fetchone()["exists"]:
-            state = LedgerState(False, frozenset(), ())
+        presence = _execute(conn, get("ledger/presence"), {"tables": list(releases.MARKER_TABLES)}).fetchone()
+        tables = frozenset(presence["tables"])
+        if not presence["exists"]:
+            state = LedgerState(False, frozenset(), (), tables)
         else:
             rows = _execute(conn, get("ledger/names"), {}).fetchall()
             state = LedgerState(
                 True,
                 frozenset(r["migration_name"] for r in rows if r["applied"]),
                 tuple(r["migration_name"] for r in rows if r["failed"]),
+                tables,
             )
         _ledgers[conn] = state
+        newer = releases.newer_than_known(state.applied)
+        if newer and newer[-1] not in _warned:
+            _warned.add(newer[-1])
+            log.warning(releases.newer_warning(newer))
     return state
+
+
+def new_run() -> None:
+    """Name a newer-than-known database again: the CLI calls it per command (tests run many in one process)."""
+    _warned.clear()
 
 
 def forget_ledger(conn: psycopg.Connection) -> None:

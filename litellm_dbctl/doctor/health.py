@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from litellm_dbctl.common import releases
 from litellm_dbctl.common.errors import DbctlError
-from litellm_dbctl.db import database, sqlfiles
+from litellm_dbctl.db import database, release, sqlfiles
 from litellm_dbctl.db.config import Target, embedded_schema_hint
 from litellm_dbctl.migrate import packaged
 
@@ -24,16 +25,26 @@ class DatabaseStatus:
     tls: bool
     replica: bool
     ledger: dict[str, Any]
+    litellm: dict[str, Any]  # the release line whose rules dbctl applies (release_summary)
 
 
 def status(target: Target, command: str = "db status") -> DatabaseStatus:
     with database.connect(target, command=command, read_only=True) as conn:
         server = sqlfiles.run(conn, "db/server_info")
         ledger = ledger_summary(conn)
+        litellm = release_summary(release.release_of(conn, target))
     return DatabaseStatus(
         target.redacted, target.source, server["version"].split(" on ")[0], server["database"],
-        server["schema"], server["user"], server["tls"], server["replica"], ledger,
+        server["schema"], server["user"], server["tls"], server["replica"], ledger, litellm,
     )
+
+
+def release_summary(found: releases.Release) -> dict[str, Any]:
+    """The release for `db status`: its line, whether dbctl knows it, how it was chosen."""
+    return {"line": found.line, "known": found.known, "source": found.source,
+            "newest_migration": found.newest_migration, "newer_than_known": list(found.newer),
+            "newest_known_release": releases.NEWEST, "newest_known_migration": releases.NEWEST_KNOWN_MIGRATION,
+            "outbox": found.outbox, "text": found.describe()}
 
 
 def ledger_summary(conn: Any) -> dict[str, Any]:
@@ -88,6 +99,7 @@ def doctor(target: Target, *, old_transaction_seconds: float = 300.0, tables: in
             pending = ledger["pending"]
             checks.append(Check("migrations", True, f"{ledger['applied']} applied, no failed row"
                                 + (f", {pending} pending" if pending else "")))
+        checks.append(release_check(release.release_of(conn, target)))
         has_spend_logs = "20250326162113_baseline" in sqlfiles.ledger_state(conn).applied
         if has_spend_logs:
             indexes = sqlfiles.run(conn, "db/spend_log_indexes")
@@ -115,6 +127,19 @@ def doctor(target: Target, *, old_transaction_seconds: float = 300.0, tables: in
             data=old,
         ))
     return checks
+
+
+def release_check(found: releases.Release) -> Check:
+    """Fails on a database migrated past the newest LiteLLM release dbctl knows: its rules (resets,
+    spend accounting) may be older than the schema. A release named by the operator passes, said so."""
+    if not found.known:
+        return Check("LiteLLM release", False, found.describe(),
+                     f"upgrade dbctl; budget sync resets/--repair-spend and daily check/reconcile refuse (exit 4) "
+                     f"unless {release.ALLOW_NEWER} or --litellm-version")
+    if found.newer:
+        return Check("LiteLLM release", True, f"{found.line} (set by {found.source}; the database has migrations "
+                                               f"newer than dbctl knows, up to {found.newer[-1]})")
+    return Check("LiteLLM release", True, found.describe())
 
 
 def request_log_index_checks(indexes: list[dict[str, Any]]) -> list[Check]:

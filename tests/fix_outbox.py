@@ -1,0 +1,56 @@
+"""The LiteLLM 1.110 tables for tests: packaged 0.4.110 migrations plus tests/data/migrations-1.110-extra.
+
+litellm-proxy-extras 0.4.114.post1 (litellm 1.110.2's pin) is not on the package index, so the
+migrations past 0.4.110 are kept in the repository and assembled here with the installed ones.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fix_migrate import copy_packaged
+from helpers import ROOT, Database, database_url, invoke
+
+EXTRA = ROOT / "tests" / "data" / "migrations-1.110-extra"
+SPEND_LOG_DELIVERY = "20261103000000_add_spend_log_delivery"
+
+
+def assemble_1110(directory: Path) -> Path:
+    """A Prisma-layout directory: the installed 0.4.110 migrations plus the ones to 1.110.2."""
+    copy_packaged(directory)
+    for migration in sorted(p for p in EXTRA.iterdir() if p.is_dir()):
+        shutil.copytree(migration, directory / migration.name)
+    return directory
+
+
+@pytest.fixture(scope="session")
+def migrations_1110(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migration set of LiteLLM 1.110.2 (for `--migrations-dir`)."""
+    return assemble_1110(tmp_path_factory.mktemp("migrations-1.110"))
+
+
+@pytest.fixture(scope="session")
+def outbox_template(server_url: str, migrations_1110: Path) -> Iterator[str]:
+    """A database migrated to 1.110.2's schema with `migrate deploy --migrations-dir`, used as a template."""
+    name = f"dbctl_tpl110_{uuid.uuid4().hex[:10]}"
+    admin = Database(server_url)
+    admin.create(name)
+    result = invoke(["--database-url", database_url(server_url, name), "migrate", "deploy",
+                     "--migrations-dir", str(migrations_1110)])
+    assert result.code == 0, result
+    yield name
+    admin.drop(name)
+
+
+@pytest.fixture
+def outbox_db(server_url: str, outbox_template: str) -> Iterator[Database]:
+    """A fresh database at LiteLLM 1.110.2's schema (with `LiteLLM_SpendLogDelivery`), dropped after the test."""
+    name = f"dbctl_o_{uuid.uuid4().hex[:12]}"
+    admin = Database(server_url)
+    admin.create(name, template=outbox_template)
+    yield Database(database_url(server_url, name), name=name)
+    admin.drop(name)
