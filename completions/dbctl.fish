@@ -113,7 +113,7 @@ function __dbctl_candidates
         case 'team list'
             printf '%s\n' --alias --database-url --embedded --help --json --limit --no-color --org --output --quiet --verbose --version --wide
         case 'team provision'
-            printf '%s\n' --actor --alias --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --team-member-budget --team-member-budget-duration --timezone --tpm-limit --verbose --version --wide
+            printf '%s\n' --actor --add-proxy-admin --alias --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --lock-timeout --max-budget --member --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --team-member-budget --team-member-budget-duration --timezone --tpm-limit --verbose --version --wide
         case 'team remove-member'
             printf '%s\n' --actor --database-url --dry-run --embedded --help --json --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'team show'

@@ -67,3 +67,60 @@ def test_provisioned_keys_store_key_type_as_key_generate_does(cli, db: Database,
     assert result.code == 0, result
     row = db.query("""SELECT key_type, allowed_routes FROM "LiteLLM_VerificationToken" WHERE key_alias = 'bob-ci'""")
     assert row == [{"key_type": "default", "allowed_routes": ["llm_api_routes"]}]
+
+
+def roster(db: Database, team_id: str) -> list[dict]:
+    return db.value("""SELECT members_with_roles FROM "LiteLLM_TeamTable" WHERE team_id = %s""", (team_id,))
+
+
+def memberships(db: Database, user_id: str) -> list[str]:
+    return [r["team_id"] for r in db.query("""SELECT team_id FROM "LiteLLM_TeamMembership" WHERE user_id = %s
+                                              ORDER BY team_id""", (user_id,))]
+
+
+def test_add_proxy_admin_joins_a_team_this_creates_as_admin(cli, db: Database) -> None:
+    """/team/new with the master key appends default_user_id as admin after the members it was given."""
+    result = cli("team", "provision", "--team-id", "t1", "--member", "ada", "--add-proxy-admin", "default_user_id")
+    assert result.code == 0, result
+    assert roster(db, "t1") == [{"user_id": "ada", "user_email": None, "role": "user"},
+                                {"user_id": "default_user_id", "user_email": None, "role": "admin"}]
+    assert memberships(db, "default_user_id") == ["t1"]
+    assert db.value("""SELECT teams FROM "LiteLLM_UserTable" WHERE user_id = 'default_user_id'""") == ["t1"]
+    again = cli("team", "provision", "--team-id", "t1", "--add-proxy-admin", "default_user_id", "--dry-run")
+    assert again.code == 0, again
+
+
+def test_add_proxy_admin_leaves_an_existing_team_alone(cli, db: Database) -> None:
+    assert cli("team", "provision", "--team-id", "t2", "--alias", "two").code == 0
+    result = cli("team", "provision", "--team-id", "t2", "--add-proxy-admin", "default_user_id", "--json")
+    assert result.code == 0, result
+    assert roster(db, "t2") == []
+    assert db.value("""SELECT count(*) FROM "LiteLLM_UserTable" WHERE user_id = 'default_user_id'""") == 0
+
+
+def test_add_proxy_admin_keeps_the_role_the_members_give(cli, db: Database) -> None:
+    result = cli("team", "provision", "--team-id", "t3", "--member", "default_user_id:user",
+                 "--add-proxy-admin", "default_user_id")
+    assert result.code == 0, result
+    assert roster(db, "t3") == [{"user_id": "default_user_id", "user_email": None, "role": "user"}]
+
+
+def test_add_proxy_admin_in_a_spec_and_a_bad_value(cli, db: Database, tmp_path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("teams:\n  - team_id: t4\n    add_proxy_admin: default_user_id\n  - team_id: t5\n")
+    result = cli("provision", "apply", str(spec))
+    assert result.code == 0, result
+    assert memberships(db, "default_user_id") == ["t4"]
+    bad = cli("team", "provision", "--team-id", "t6", "--add-proxy-admin", "")
+    assert bad.code == 2 and "--add-proxy-admin" in bad.stderr, bad
+    assert db.value("""SELECT count(*) FROM "LiteLLM_TeamTable" WHERE team_id = 't6'""") == 0
+
+
+def test_add_proxy_admin_in_a_spec_applied_in_chunks(cli, db: Database, tmp_path) -> None:
+    """The proxy admin joins in the first chunk, while its team is still being created."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("users:\n  - user_id: u1\n  - user_id: u2\n  - user_id: u3\n"
+                    "teams:\n  - team_id: t7\n    add_proxy_admin: default_user_id\n")
+    result = cli("provision", "apply", str(spec), "--batch-size", "1")
+    assert result.code == 0, result
+    assert memberships(db, "default_user_id") == ["t7"]

@@ -104,3 +104,41 @@ def test_the_default_release_is_1_109() -> None:
 def test_a_release_that_is_not_a_release_line_is_refused(release: str) -> None:
     with pytest.raises(InvalidInput, match="invalid LiteLLM release"):
         ResetPolicy(release=release)
+
+
+# -- every command that computes a reset follows the release it is given ------------------------------
+NOW = datetime(2026, 6, 10, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+MONDAY, FIRST, MIDNIGHT = datetime(2026, 6, 15), datetime(2026, 7, 1), datetime(2026, 6, 11)
+
+
+def test_budget_sync_resets_by_the_release_line(db) -> None:
+    import fix_budget as fx
+
+    from litellm_dbctl.budget.sync import SyncOptions, sync
+    from litellm_dbctl.db.config import Target
+
+    for release, week, month in (("1.109", MIDNIGHT, MIDNIGHT), ("1.110", MONDAY, FIRST)):
+        fx.key(db, f"k-{release}", spend=5.0, budget_duration="1wk", budget_reset_at=fx.PAST)
+        fx.team(db, f"t-{release}", spend=5.0, budget_duration="1month", budget_reset_at=fx.PAST)
+        result = sync(Target(db.url, "test"), SyncOptions(now=NOW, policy=ResetPolicy(release=release)))
+        assert not result.skipped, result.skipped
+        assert fx.reset_at(db, "LiteLLM_VerificationToken", "token", f"k-{release}") == week
+        assert fx.reset_at(db, "LiteLLM_TeamTable", "team_id", f"t-{release}") == month
+
+
+def test_provisioning_and_key_create_set_budget_reset_at_by_the_release_line(db) -> None:
+    from litellm_dbctl.db.config import Target
+    from litellm_dbctl.keys import manage
+    from litellm_dbctl.provision import apply, plan, specs
+
+    target = Target(db.url, "test")
+    for release, hour, month in (("1.109", MIDNIGHT, MIDNIGHT), ("1.110", datetime(2026, 6, 10, 13), FIRST)):
+        options = plan.options(release=release)
+        spec = specs.from_records([("teams", {"team_id": f"t-{release}", "budget_duration": "30days"}),
+                                   ("users", {"user_id": f"u-{release}"})], "test")
+        apply.run(target, spec, options=options, now=NOW)
+        created = manage.create(target, manage.NewKey(user_id=f"u-{release}", budget_duration="1hr"),
+                                options=options, now=NOW)
+        assert created.row["budget_reset_at"] == hour
+        assert db.value("""SELECT budget_reset_at FROM "LiteLLM_TeamTable" WHERE team_id = %s""",
+                        (f"t-{release}",)) == month
