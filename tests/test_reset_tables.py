@@ -60,6 +60,21 @@ def test_dbctl_resets_as_the_release_does(release: str) -> None:
     assert not wrong, f"{len(wrong)} of {len(cases)} cases differ:\n" + "\n".join(wrong[:20])
 
 
+def test_the_window_before_each_1_110_reset_is_found() -> None:
+    """budget sync --repair-spend finds a window's start by walking the grid back (previous_boundary):
+    under 1.110's alignment every accepted spelling's reset is on a grid it can walk (`100000h` resets
+    daily with a length of 11 years: past MAX_WALK, as under 1.109)."""
+    lost = []
+    for duration, when, zone, reset_time, accepted, _, reset in tables()["1.110"]["cases"]:
+        if not accepted or duration == "100000h":
+            continue
+        policy = ResetPolicy(zone, reset_time, "1.110")
+        boundary = durations.previous_boundary(duration, datetime.fromisoformat(reset), policy)
+        if boundary is None or durations.next_reset(duration, boundary, policy) != datetime.fromisoformat(reset):
+            lost.append(f"{duration!r} at {when} {zone} {reset_time}: {boundary}")
+    assert not lost, "\n".join(lost[:20])
+
+
 def test_the_tables_cover_both_releases_and_where_they_differ() -> None:
     """The fixture is what the brief says it is: both wheels, each spelling of each unit, and the
     spellings whose alignment 1.110 changed really differ there."""
