@@ -119,7 +119,7 @@ function __dbctl_candidates
         case 'team list'
             printf '%s\n' --alias --allow-newer-schema --database-url --embedded --help --json --limit --litellm-version --no-color --org --output --quiet --verbose --version --wide
         case 'team provision'
-            printf '%s\n' --actor --alias --allow-newer-schema --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --max-budget --member --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --team-member-budget --team-member-budget-duration --timezone --tpm-limit --verbose --version --wide
+            printf '%s\n' --actor --add-proxy-admin --alias --allow-newer-schema --budget-duration --budget-reset-time --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --max-budget --member --models --no-audit --no-color --org --output --proxy-config --quiet --redis-namespace --redis-url --rpm-limit --soft-budget --team-id --team-member-budget --team-member-budget-duration --timezone --tpm-limit --verbose --version --wide
         case 'team remove-member'
             printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'team show'

@@ -9,6 +9,13 @@ with spend 0 or, with rollover, the overage over the window's max_budget. Here t
 live proxies: the JSON is written back only where it is still the value read, in key order, and a
 spend row a proxy already rolled is left alone. Windows without a `reset_at` are sliding windows,
 which LiteLLM never resets; a window with an unusable duration or `reset_at` is reported and left.
+
+`reset_at` is read and written as LiteLLM's job reads and writes it, so a window resets at the same
+instant whichever of the two moves it: written as the ISO text of the boundary in the proxy's
+`timezone` (`2026-06-11T00:00:00+02:00`), read with that offset dropped, its clock time taken as
+UTC (`datetime.fromisoformat(...).replace(tzinfo=None)` against `utcnow()`, 1.109.1 and 1.110.2
+alike). On a proxy east of UTC a window therefore resets its offset later than the boundary, west
+of UTC that much earlier (README: Where dbctl differs from LiteLLM).
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ class Moved:
     duration: str
     max_budget: float | None
     old_reset: str
-    new_reset: datetime
+    new_reset: str  # as written: the boundary in the proxy's timezone, ISO text with its offset
     window_start: datetime  # of the new window: new_reset minus the duration in seconds
 
 
@@ -80,8 +87,7 @@ def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, rollo
         if (m.entity, m.id) not in written:
             skipped.append(Skip(m.entity, m.id, m.name, "its budget_limits changed since they were read"))
             continue
-        fields: dict[str, tuple[Any, Any]] = {f"budget_limits[{m.duration}].reset_at": (m.old_reset,
-                                                                                        m.new_reset.isoformat())}
+        fields: dict[str, tuple[Any, Any]] = {f"budget_limits[{m.duration}].reset_at": (m.old_reset, m.new_reset)}
         spend = rolled.get((m.entity, m.id, m.duration))
         if spend is not None:
             fields[f"budget_limits[{m.duration}].spend"] = spend
@@ -100,7 +106,7 @@ def _due(entity: str, row: Mapping[str, Any], now: datetime,
             continue  # a sliding window (no reset_at): LiteLLM never resets it
         duration = window.get("budget_duration")
         try:
-            reset_at = clock.utc_aware(datetime.fromisoformat(str(window["reset_at"]).replace("Z", "+00:00")))
+            reset_at = proxy_instant(str(window["reset_at"]))
         except ValueError:
             problems.append(f"budget_limits window {duration!r}: reset_at {window['reset_at']!r} is not a time")
             continue
@@ -113,11 +119,18 @@ def _due(entity: str, row: Mapping[str, Any], now: datetime,
             problems.append(f"budget_limits window {duration!r} has no next reset (LiteLLM rejects it)")
             continue
         max_budget = window.get("max_budget")
+        written = following.astimezone(policy.zone()).isoformat()
         moves.append(Moved(entity, row["id"], row["name"], str(duration),
                            float(max_budget) if isinstance(max_budget, (int, float)) else None,
-                           str(window["reset_at"]), following, following - timedelta(seconds=seconds)))
-        window["reset_at"] = following.isoformat()
+                           str(window["reset_at"]), written, following - timedelta(seconds=seconds)))
+        window["reset_at"] = written
     return windows, moves, problems
+
+
+def proxy_instant(reset_at: str) -> datetime:
+    """When LiteLLM's reset job finds a window's `reset_at` due: its clock time taken as UTC, the
+    offset dropped (ValueError for what is not an ISO time)."""
+    return clock.utc_aware(datetime.fromisoformat(reset_at.replace("Z", "+00:00")).replace(tzinfo=None))
 
 
 def _roll(conn: psycopg.Connection, moved: list[Moved], now: datetime, *, rollover: bool,

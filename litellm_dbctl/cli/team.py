@@ -39,6 +39,10 @@ def provision(
                                                        "member's own: add-member --max-budget-in-team."),
     member_budget_duration: Optional[str] = typer.Option(None, "--team-member-budget-duration", metavar="DURATION",
                                                          help="Window of the default member budget."),
+    add_proxy_admin: Optional[str] = typer.Option(
+        None, "--add-proxy-admin", metavar="USER_ID",
+        help="When this creates the team, add USER_ID as admin unless --member names it, as /team/new does "
+             "with the master key (its user: default_user_id) unless disable_auto_add_proxy_admin_to_teams."),
     *,
     settings: provisioning.RunSettings,
 ) -> None:
@@ -55,7 +59,8 @@ def provision(
               "soft_budget": soft_budget, "budget_duration": budget_duration,
               "models": provisioning.split_list(models) if models else None, "tpm_limit": tpm_limit, "rpm_limit": rpm_limit,
               "team_member_budget": member_budget, "team_member_budget_duration": member_budget_duration,
-              "members_with_roles": provisioning.member_entries(member, spec_fields.TEAM_ROLES) or None}
+              "members_with_roles": provisioning.member_entries(member, spec_fields.TEAM_ROLES) or None,
+              "add_proxy_admin": add_proxy_admin}
     spec = provisioning.from_flags(ctx, "teams", record)
     provisioning.execute(ctx, spec, settings)
 

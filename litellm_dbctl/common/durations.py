@@ -1,7 +1,8 @@
-"""Budget durations and the next reset time, as LiteLLM 1.109.1 computes them.
+"""Budget durations and the next reset time, as LiteLLM 1.109.1 and 1.110.2 compute them.
 
 Two functions carry LiteLLM's rules (litellm-database.md §3.4), checked against its
-`duration_parser.py` and `timezone_utils.py`:
+`duration_parser.py` and `timezone_utils.py` (tests/data/reset_tables.json holds both releases'
+own answers, written by tests/data/gen_reset_tables.py):
 
 - `duration_seconds` is its intake parser: the aliases hourly|daily|weekly|monthly
   (case-insensitive, surrounding blanks allowed), else a prefix match `(\\d+)(mo|[smhdw]?)` on the
@@ -17,6 +18,11 @@ Two functions carry LiteLLM's rules (litellm-database.md §3.4), checked against
   TOMORROW at that hour modulo 24 (`48h` at 10:00 -> tomorrow 00:00, `1500m` at 10:00 -> tomorrow
   11:00); `Nmo` with N != 1 is an error; an unknown unit (`1month`, `30days`, `1wk`) means the next
   midnight, although intake accepted it by prefix.
+- From 1.110 on (`ResetPolicy.release`), the aligner takes the unit the intake parser reads, so a
+  long spelling aligns on the unit it starts with: `1month` the 1st, `30days` the 1st, `1wk`
+  Monday, `1hr` the next hour, `10min` the next 10 minutes, `5ms` the next 5 minutes. Only a
+  spelling starting with `mo` but not `mo` itself keeps its own unit when N != 1 (`2months`: the
+  next midnight). Everything else is the same in both releases.
 
 `previous_boundary` finds where a window ending at a given reset began, by walking `next_reset`,
 so the grid has one implementation.
@@ -44,6 +50,8 @@ _INTAKE = re.compile(r"(\d+)(mo|[smhdw]?)")
 _ALIGN = re.compile(r"(\d+)([a-z]+)")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DAY = timedelta(days=1)
+RELEASES = ("1.109", "1.110")  # the LiteLLM release lines whose reset rules dbctl knows
+DEFAULT_RELEASE = "1.109"
 MAX_WALK = 1000  # boundaries previous_boundary walks: a daily grid two years long (`8760h` resets daily)
 EXAMPLES = "e.g. 30s, 15m, 1h, 6h, 1d, 7d, 1w, 30d, 1mo, hourly, daily, weekly, monthly"
 
@@ -52,12 +60,25 @@ class InvalidDuration(InvalidInput):
     """A budget_duration LiteLLM would reject."""
 
 
+def release_number(release: str) -> tuple[int, int]:
+    """`1.110` -> (1, 110); InvalidInput for what is not a release line."""
+    major, _, minor = release.partition(".")
+    if not (major.isascii() and major.isdigit() and minor.isascii() and minor.isdigit()):
+        raise InvalidInput(f"invalid LiteLLM release {release!r}: expected a release line such as 1.109 or 1.110")
+    return int(major), int(minor)
+
+
 @dataclass(frozen=True)
 class ResetPolicy:
-    """Where windows are aligned: LiteLLM's `litellm_settings.timezone` and `budget_reset_time`."""
+    """Where windows are aligned: LiteLLM's `litellm_settings.timezone` and `budget_reset_time`,
+    and the LiteLLM release line (`1.109`, `1.110`) whose alignment rules apply."""
 
     timezone: str = "UTC"
     reset_time: str = "00:00"
+    release: str = DEFAULT_RELEASE
+
+    def __post_init__(self) -> None:
+        release_number(self.release)
 
     def zone(self) -> tzinfo:
         return zone(self.timezone)
@@ -108,11 +129,14 @@ def next_reset(duration: str, now: datetime, policy: ResetPolicy = UTC_MIDNIGHT)
     Raises InvalidDuration where LiteLLM raises (`2mo`, a date past year 9999)."""
     local = _as_utc(now).astimezone(policy.zone())
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    match = _ALIGN.match(normalize(duration))
+    text = normalize(duration)
+    match = _ALIGN.match(text)
     try:
         if not match:
             return _utc(midnight + _DAY)
-        value, unit = _number(match.group(1), duration), match.group(2)
+        value, unit = _number(match.group(1), duration), _align_unit(text, match.group(2), policy.release)
+        if unit == "mo" and value != 1 and match.group(2) != "mo":
+            unit = match.group(2)  # 1.110: `2months` keeps its own (unknown) unit; `2mo` is the error below
         if unit in ("d", "w"):
             days = value * 7 if unit == "w" else value
             return _utc(_day_reset(local, midnight, days, policy.time_of_day()))
@@ -166,6 +190,15 @@ def previous_boundary(duration: str, reset_at: datetime, policy: ResetPolicy = U
     # pass; the one a length before `reset_at` still leads to it.
     before = reset_at - span
     return before if next_reset(duration, before, policy) == reset_at else None
+
+
+def _align_unit(text: str, spelled: str, release: str) -> str:
+    """The unit the aligner acts on: the letters after the digits (1.109), or from 1.110 on the
+    unit intake reads from them (`month` -> `mo`, `days` -> `d`), the letters when intake reads none."""
+    if release_number(release) < (1, 110):
+        return spelled
+    intake = _INTAKE.match(text)
+    return (intake.group(2) if intake else "") or spelled
 
 
 def _day_reset(local: datetime, midnight: datetime, days: int, at: time) -> datetime:

@@ -266,7 +266,8 @@ def run(
         keys: list[CreatedKey] = []
         refs: list[EntityRef] = []
         owed_ids: list[int] = []
-        indexes = list(range(len(spec.users)))
+        first = {m.user for m in spec.memberships if m.on_create}  # while their teams are still being created
+        indexes = sorted(range(len(spec.users)), key=lambda i: i not in first)
         starts = list(range(0, len(indexes), batch_size))
         total = 0
         committed: list[Plan] = []

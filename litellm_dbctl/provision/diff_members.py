@@ -62,7 +62,10 @@ def user_drafts(snapshot: Snapshot, spec: Spec, resolution: Resolution, settings
     """Each spec user's draft by user_id."""
     drafts: dict[str, UserDraft] = {}
     by_id, new_user, policy = snapshot.users.by_id, settings.new_user, options.policy
-    for user, user_id in zip(spec.users, resolution.user_ids):
+    members = {m.user for m in resolution.memberships}
+    for index, (user, user_id) in enumerate(zip(spec.users, resolution.user_ids)):
+        if user.implied and index not in members:  # named only for a team that exists (add_proxy_admin)
+            continue
         row = by_id.get(user_id)
         fields = user.fields if row is not None else new_user(user.fields, implied=user.implied)
         desired = {k: v for k, v in fields.items() if k in USER_FIELDSET}

@@ -39,6 +39,7 @@ TEAM_COLUMNS = ("team_alias", "organization_id", "members_with_roles", "metadata
                 "models", "tpm_limit", "rpm_limit", "max_parallel_requests", "budget_duration", "budget_reset_at",
                 "blocked", "team_member_permissions")
 ORG_COLUMNS = ("organization_alias", "models", "metadata")
+KEY_TYPE = "default"  # LiteLLMKeyType.DEFAULT, GenerateKeyRequest.key_type's default
 BUDGET_COLUMNS = ("max_budget", "soft_budget", "tpm_limit", "rpm_limit", "budget_duration", "budget_reset_at")
 BUDGET_SET = ("max_budget", "soft_budget", "tpm_limit", "rpm_limit", "budget_duration")  # the ones a spec sets
 KEY_COLUMNS = ("user_id", "team_id", "models", "max_budget", "budget_duration", "budget_reset_at", "tpm_limit",
@@ -147,10 +148,11 @@ class Options:
 
 def options(*, actor: str = DEFAULT_ACTOR, audit: bool = True, timezone: str = "UTC",
             reset_time: str = "00:00", proxy_config: str | None = None, redis_url: str | None = None,
-            redis_namespace: str | None = None) -> Options:
+            redis_namespace: str | None = None, release: str = durations.DEFAULT_RELEASE) -> Options:
     """Options with the reset policy checked and the proxy config read up front, once (InvalidInput
-    for an unknown zone or time, or a config file that cannot be read)."""
-    policy = durations.ResetPolicy(timezone, reset_time)
+    for an unknown zone, time or release line, or a config file that cannot be read). `release`: the
+    LiteLLM release line whose reset rules budget_reset_at follows."""
+    policy = durations.ResetPolicy(timezone, reset_time, release)
     policy.zone()
     policy.time_of_day()
     config = proxy_settings.read_config(proxy_config) if proxy_config else None
@@ -255,9 +257,12 @@ def audit_row(action: str, kind: str, object_id: str, before: Any, after: Any) -
 
 
 def key_row(created: CreatedKey, fields: Row, duration: str | None, now: datetime) -> dict[str, Any]:
-    """The LiteLLM_VerificationToken row /key/generate writes (expires = now + duration, exact)."""
+    """The LiteLLM_VerificationToken row /key/generate writes (expires = now + duration, exact), with
+    the key_type it stores for a proxy admin's request that names none (`default`, 1.109.1 and 1.110.2;
+    NULL only for /user/new's own key, `llm_api` for a team admin's key for another member)."""
     expires = utc_naive(now + timedelta(seconds=durations.duration_seconds(duration, now))) if duration else None
     row: dict[str, Any] = {"token": created.token, "key_name": created.key_name, "key_alias": created.key_alias,
-           **dict.fromkeys(KEY_COLUMNS), "models": [], "metadata": {}, "allowed_routes": [], "expires": expires}
+           **dict.fromkeys(KEY_COLUMNS), "models": [], "metadata": {}, "allowed_routes": [], "expires": expires,
+           "key_type": KEY_TYPE}
     row.update({k: v for k, v in fields.items() if k in KEY_COLUMNS})
     return row

@@ -93,7 +93,8 @@ def resolve(snapshot: Snapshot, spec: Spec, settings: ProxySettings) -> Resoluti
         if names.find(reference.target) is None:
             _problem(problems, reference.loc, reference.where, names.missing(reference.target))
     _default_org(spec, settings, orgs, team_ids, snapshot, problems)
-    memberships = [*spec.memberships, *_default_memberships(spec, settings, user_ids, snapshot)]
+    memberships = _on_create([*spec.memberships, *_default_memberships(spec, settings, user_ids, snapshot)],
+                             teams, snapshot)
     targets = {(kind, target): (teams if kind == "team" else orgs).find(target)
                for kind, target in {(m.kind, m.target) for m in memberships}}
     distinct = _distinct(memberships, targets, spec.users, teams, orgs, problems)
@@ -256,6 +257,13 @@ def _default_memberships(spec: Spec, settings: ProxySettings, user_ids: Sequence
             for team, where in teams]
 
 
+def _on_create(memberships: Sequence[Membership], teams: Names, snapshot: Snapshot) -> list[Membership]:
+    """The memberships, those only for a team this run creates (add_proxy_admin) last and only where
+    the team is not in the database, as /team/new adds its caller after the members it was given."""
+    return [*(m for m in memberships if not m.on_create),
+            *(m for m in memberships if m.on_create and teams.find(m.target) not in snapshot.teams.by_id)]
+
+
 def _distinct(memberships: Sequence[Membership], targets: Mapping[tuple[str, str], str | None],
               users: Sequence[UserSpec], teams: Names, orgs: Names, problems: Problems) -> list[Membership]:
     """One membership per (kind, resolved target, user): a team or organization named twice for a
@@ -274,6 +282,8 @@ def _distinct(memberships: Sequence[Membership], targets: Mapping[tuple[str, str
         at = seen_at((kind, target, m.user), count)
         if at == count:
             append(m)
+            continue
+        if m.on_create:  # the user is named in the team already: its role stands, as /team/new keeps it
             continue
         seen = out[at]
         roles_clash = None not in (seen.role, m.role) and seen.role != m.role

@@ -225,6 +225,20 @@ class Builder:
             return
         self.teams.append(TeamSpec(team_id, alias, fields, member_budget, self.loc(entry.line), where, entry.lines))
         self._members(entry, where, "team", team_id or alias)  # type: ignore[arg-type]
+        self._proxy_admin(entry, where, team_id or alias)  # type: ignore[arg-type]
+
+    def _proxy_admin(self, entry: LMap, where: str, target: str) -> None:
+        """`add_proxy_admin: USER_ID`: what /team/new does when called with the master key (unless
+        `disable_auto_add_proxy_admin_to_teams`): the proxy admin's user_id (`default_user_id`)
+        joins a team it creates as admin, unless the request names that user already."""
+        line = entry.at("add_proxy_admin")
+        admin = self.problems.value(entry, "add_proxy_admin", where, spec_fields.ident)
+        if admin is None:
+            return
+        at = f"{where}.add_proxy_admin"
+        user = self.member_user(LMap({"user_id": admin}, {"user_id": line}, line), at)
+        if user is not None:
+            self.memberships.append(Membership(user, "team", target, "admin", None, self.loc(line), at, True))
 
     def add_org(self, entry: LMap, where: str) -> None:
         p = self.problems

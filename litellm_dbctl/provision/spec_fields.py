@@ -127,7 +127,7 @@ TEAM_MEMBER_BUDGET: dict[str, Check] = {  # /team/new's default member budget fi
     "team_member_budget": number, "team_member_budget_duration": duration,
     "team_member_tpm_limit": count, "team_member_rpm_limit": count,
 }
-TEAM_KEYS = {"team_id", "members_with_roles", "members", *TEAM_FIELDS, *TEAM_MEMBER_BUDGET}
+TEAM_KEYS = {"team_id", "members_with_roles", "members", "add_proxy_admin", *TEAM_FIELDS, *TEAM_MEMBER_BUDGET}
 ORG_FIELDS: dict[str, Check] = {"organization_alias": ident, "models": str_list, "metadata": mapping,
                                 **BUDGET_FIELDS}
 ORG_KEYS = {"organization_id", "members_with_roles", "members", *ORG_FIELDS}

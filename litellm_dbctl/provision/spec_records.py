@@ -58,6 +58,7 @@ class Membership(NamedTuple):
     max_budget: float | None  # team only: the member's own budget in the team (max_budget_in_team)
     loc: Loc
     where: str  # the reference's field path (`users[0].teams[1]`)
+    on_create: bool = False  # only when this run creates the team, and the user is not named there already
 
 
 class Reference(NamedTuple):
