@@ -135,7 +135,8 @@ def test_budget_sync_resets_by_the_release_line(db) -> None:
     for release, week, month in (("1.109", MIDNIGHT, MIDNIGHT), ("1.110", MONDAY, FIRST)):
         fx.key(db, f"k-{release}", spend=5.0, budget_duration="1wk", budget_reset_at=fx.PAST)
         fx.team(db, f"t-{release}", spend=5.0, budget_duration="1month", budget_reset_at=fx.PAST)
-        result = sync(Target(db.url, "test"), SyncOptions(now=NOW, policy=ResetPolicy(release=release)))
+        # the release is the database's (here named, as --litellm-version names it), not the options'
+        result = sync(Target(db.url, "test", litellm_version=release), SyncOptions(now=NOW, policy=ResetPolicy()))
         assert not result.skipped, result.skipped
         assert fx.reset_at(db, "LiteLLM_VerificationToken", "token", f"k-{release}") == week
         assert fx.reset_at(db, "LiteLLM_TeamTable", "team_id", f"t-{release}") == month
@@ -146,9 +147,9 @@ def test_provisioning_and_key_create_set_budget_reset_at_by_the_release_line(db)
     from litellm_dbctl.keys import manage
     from litellm_dbctl.provision import apply, plan, specs
 
-    target = Target(db.url, "test")
     for release, hour, month in (("1.109", MIDNIGHT, MIDNIGHT), ("1.110", datetime(2026, 6, 10, 13), FIRST)):
-        options = plan.options(release=release)
+        target = Target(db.url, "test", litellm_version=release)  # the database's release, as named
+        options = plan.options()
         spec = specs.from_records([("teams", {"team_id": f"t-{release}", "budget_duration": "30days"}),
                                    ("users", {"user_id": f"u-{release}"})], "test")
         apply.run(target, spec, options=options, now=NOW)
@@ -157,3 +158,18 @@ def test_provisioning_and_key_create_set_budget_reset_at_by_the_release_line(db)
         assert created.row["budget_reset_at"] == hour
         assert db.value("""SELECT budget_reset_at FROM "LiteLLM_TeamTable" WHERE team_id = %s""",
                         (f"t-{release}",)) == month
+
+
+def test_the_release_a_database_belongs_to_chooses_its_reset_rules(cli, db) -> None:
+    """Detected, not assumed: a ledger holding 1.110's outbox migration resets `1wk` on Monday,
+    through the CLI, with no option naming the release."""
+    import fix_budget as fx
+
+    fx.key(db, "k", spend=5.0, budget_duration="1wk", budget_reset_at=fx.PAST)
+    assert cli("budget", "sync", "--now", NOW.isoformat(), "-q").code == 0
+    assert fx.reset_at(db, "LiteLLM_VerificationToken", "token", "k") == MIDNIGHT  # 1.109: next midnight
+    db.execute("""INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at,
+                  applied_steps_count) VALUES ('x', 'x', now(), '20261103000000_add_spend_log_delivery', now(), 1)""")
+    db.execute("""UPDATE "LiteLLM_VerificationToken" SET budget_reset_at = %s WHERE token = 'k'""", (fx.PAST,))
+    assert cli("budget", "sync", "--now", NOW.isoformat(), "-q").code == 0
+    assert fx.reset_at(db, "LiteLLM_VerificationToken", "token", "k") == MONDAY  # 1.110: the week's start

@@ -41,7 +41,7 @@ set-based and safely beside live proxies:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -154,9 +154,10 @@ def sync(target: Target, options: SyncOptions) -> SyncResult:
             database.LockWait(target, timeout=options.lock_timeout, what="budget sync", command="budget sync") as wait:
         wait.attach(conn)
         if (options.resets or options.repair_spend) and not options.finish_only:
-            release.require_known(conn, target, "budget sync")  # resets and repair follow a release's rules
+            found = release.require_known(conn, target, "budget sync")  # resets and repair follow a release's rules
         else:
-            release.release_of(conn, target)  # reads the ledger: a newer database is named all the same
+            found = release.release_of(conn, target)  # reads the ledger: a newer database is named all the same
+        options = replace(options, policy=replace(options.policy, release=found.line))
         tiers.require(conn, options.default_end_user_budget)
         lease = None
         if tell:

@@ -69,7 +69,7 @@ def validate(
     with paused_gc():
         spec = load_spec(file)
         with common.connect(ctx, read_only=True) as conn:
-            plan = planner.make_plan(conn, spec, options(settings))
+            plan = planner.make_plan(conn, spec, options(settings), target=common.target(ctx))
     summary = plan.summary()
     if common.settings(ctx).output == "json":
         common.dump_json({"valid": True, "objects": len(plan.items), "changed": summary.changed})

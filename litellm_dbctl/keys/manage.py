@@ -22,7 +22,7 @@ from litellm_dbctl.cache.invalidate import EntityRef
 from litellm_dbctl.common import checks, durations, pausepoints
 from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import InvalidInput
-from litellm_dbctl.db import database, sqlfiles
+from litellm_dbctl.db import database, release, sqlfiles
 from litellm_dbctl.provision import lookup, team_keys, tokens
 from litellm_dbctl.provision.apply import (
     REPLANS,
@@ -130,7 +130,8 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
                 raise InvalidInput(f"--{field.replace('_', '-')}: {why}")
             if new.budget_duration:
                 fields["budget_duration"] = new.budget_duration
-                fields["budget_reset_at"] = utc_naive(durations.next_reset(new.budget_duration, moment, options.policy))
+                policy = options.with_release(release.release_of(conn, target).line).policy  # the database's rules
+                fields["budget_reset_at"] = utc_naive(durations.next_reset(new.budget_duration, moment, policy))
             key = tokens.make_key(new.raw_key, new.key_alias)
             holder = sqlfiles.run(conn, "key/tokens_taken", {"tokens": [key.token]}) if new.raw_key else None
             if holder:

@@ -235,7 +235,7 @@ def run(
                     with conn.transaction(force_rollback=not commit), database.advisory_lock(
                             conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning",
                             scope="xact"):
-                        plan = make_plan(conn, sub, options, moment)
+                        plan = make_plan(conn, sub, options, moment, target)
                         written = apply_plan(conn, plan, options) if execute and plan.changed else 0
                         if record and commit and written:  # owed from the COMMIT on
                             ids = owe(conn, command, plan.refs, options)

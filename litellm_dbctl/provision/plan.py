@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -144,6 +144,10 @@ class Options:
     proxy_config: proxy_settings.ConfigFile | None = None  # its litellm_settings: defaults for new rows
     redis_url: str | None = field(default=None, repr=False)  # the proxies' Redis: told after the commit
     redis_namespace: str | None = None
+
+    def with_release(self, line: str) -> Options:
+        """These options under the reset rules of LiteLLM release `line` (the database's)."""
+        return replace(self, policy=replace(self.policy, release=line))
 
 
 def options(*, actor: str = DEFAULT_ACTOR, audit: bool = True, timezone: str = "UTC",

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from litellm_dbctl.db import release
 from litellm_dbctl.provision import diff_groups, diff_keys, diff_members, proxy_settings, snapshot
 from litellm_dbctl.provision.plan import Options, Plan, assemble
 from litellm_dbctl.provision.resolve import raise_problems, resolve
@@ -18,11 +19,15 @@ from litellm_dbctl.provision.spec_records import Spec
 if TYPE_CHECKING:
     import psycopg
 
+    from litellm_dbctl.db.config import Target
+
 
 def make_plan(conn: psycopg.Connection, spec: Spec, options: Options = Options(),
-              now: datetime | None = None) -> Plan:
-    """The plan for `spec` against the database as it is now (reads only)."""
+              now: datetime | None = None, target: Target | None = None) -> Plan:
+    """The plan for `spec` against the database as it is now (reads only), under the reset rules of
+    the LiteLLM release the database belongs to (or the one `target` names)."""
     settings = proxy_settings.load(conn, options.proxy_config)
+    options = options.with_release(release.release_of(conn, target).line)
     return build(snapshot.read(conn, spec, settings), spec, settings, options, now or datetime.now(timezone.utc))
 
 
