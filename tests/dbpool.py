@@ -137,6 +137,7 @@ class Pool:
         """Back to the pool once reset, or dropped (later) when the test changed more than data."""
         try:
             with psycopg.connect(db.url, autocommit=True) as conn:
+                conn.execute("SET synchronous_commit = off")  # a lost reset costs nothing: the pool dies with us
                 why = self._reset(conn, self.since[db.name])
                 if not why:
                     self.since[db.name] = _xid(conn)
@@ -201,8 +202,9 @@ def _alone(conn: psycopg.Connection, wait: float = 2.0) -> bool:
 
 
 def _xid(conn: psycopg.Connection) -> str:
-    """A new transaction id: catalog rows written from here on have a newer xmin."""
-    row = conn.execute("SELECT pg_current_xact_id()::text").fetchone()
+    """The first transaction id not yet completed: catalog rows written from here on have a newer
+    xmin (read from a snapshot, so no transaction id is spent and no commit waits for a flush)."""
+    row = conn.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetchone()
     assert row is not None
     return str(int(row[0]) & 0xFFFFFFFF)
 

@@ -13,6 +13,7 @@ import threading
 import time
 
 import fix_budget as fx
+import pytest
 from fix_redis import REDIS, Subscriber, needs_redis, plain
 from helpers import Database, invoke, killed_after_commit
 from psycopg.conninfo import conninfo_to_dict
@@ -108,6 +109,7 @@ def test_finish_invalidations_needs_redis(cli, db: Database) -> None:
     assert "--redis-url" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_clean_run_leaves_nothing_owed_and_migrate_diff_ignores_the_table(cli, db: Database, namespace: str) -> None:
     due(db, namespace)
     result = cli("budget", "sync", "--now", NOW, "--redis-url", REDIS, "--redis-namespace", namespace)
