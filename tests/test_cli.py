@@ -216,3 +216,16 @@ def test_the_process_hands_over_all_its_output_and_its_exit_code() -> None:
     piped = subprocess.run(f"{sys.executable} -m litellm_dbctl queries list --output csv | head -1", shell=True,
                            capture_output=True, text=True, cwd=ROOT)
     assert piped.stdout == "name,mode,requires,description\n" and "Traceback" not in piped.stderr
+
+
+def test_the_quick_suite_check_knows_every_command_and_reads_lines_as_dbctl_does() -> None:
+    """tests/fix_commands.py fails a `-m "not slow"` run that leaves a command out: its tree is the
+    real one, and it reads global options anywhere and does not count --help as running a command."""
+    from fix_commands import command_of, every_command
+
+    assert every_command() == {" ".join(path) for path, _ in all_commands()}
+    assert command_of(["--database-url", "postgresql://h/d", "migrate", "status", "--json"]) == "migrate status"
+    assert command_of(["-q", "db", "embedded", "url", "-v"]) == "db embedded url"
+    assert command_of(["migrate", "status", "--help"]) is None
+    assert command_of(["migrate"]) is None
+    assert command_of(["--output"]) is None  # a usage error runs nothing
