@@ -208,3 +208,19 @@ def test_a_connection_lost_at_commit_with_the_server_gone_says_it_may_have_commi
         proxy.close()
     assert result.code == 1, result
     assert "may have committed" in result.stderr and "check with `budget status`" in result.stderr
+
+
+def test_a_lost_commit_still_in_progress_is_waited_for(db: Database) -> None:
+    """The server got the COMMIT but is still flushing it (a busy server): the status read then says
+    'in progress', and the answer waits for the outcome instead of saying it cannot tell."""
+    from psycopg import connect
+
+    from litellm_dbctl.db import config
+
+    with connect(db.url) as slow:
+        xid = str(slow.execute("SELECT pg_current_xact_id()").fetchone()[0])
+        committer = threading.Timer(0.5, slow.commit)
+        committer.start()
+        error = budget_sync._commit_unknown(config.parse(db.url, "test"), xid, Exception("lost"), record=False)
+        committer.join()
+    assert "; committed: check with `budget status`" in error.message, error.message
