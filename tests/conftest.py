@@ -101,19 +101,19 @@ def _empties(server_url: str, dropper: Dropper) -> Iterator[Pool]:
 
 
 @pytest.fixture
-def db(_clones: Pool) -> Iterator[Database]:
+def db(_clones: Pool, request: pytest.FixtureRequest) -> Iterator[Database]:
     """A database at LiteLLM's head schema with no rows but the ledger's, all the test's own."""
     database = _clones.take()
     yield database
-    _clones.give_back(database)
+    _clones.give_back(database, request.node.nodeid)
 
 
 @pytest.fixture
-def empty_db(_empties: Pool) -> Iterator[Database]:
+def empty_db(_empties: Pool, request: pytest.FixtureRequest) -> Iterator[Database]:
     """An empty database (no schema, no ledger), all the test's own."""
     database = _empties.take()
     yield database
-    _empties.give_back(database)
+    _empties.give_back(database, request.node.nodeid)
 
 
 @pytest.fixture
