@@ -73,6 +73,7 @@ COMMENT ON SCHEMA public IS 'standard public schema';
 INSERT INTO pg_init_privs SELECT oid, 'pg_namespace'::regclass, 0, 'i', nspacl FROM pg_namespace WHERE nspname = 'public'
 """
 NEW_PUBLIC = {"pg_namespace": 1, "pg_description": 1, "pg_init_privs": 1}
+PUBLIC = "SELECT nspowner::regrole::text, nspacl::text, obj_description(oid) FROM pg_namespace WHERE nspname = 'public'"
 LOG = os.environ.get("DBCTL_TEST_POOL_LOG")  # a file to append why each dropped database was not reused
 DBCTL_OBJECTS = 'DROP TABLE IF EXISTS public."dbctl_pending_invalidations"'  # budget runs create it on demand
 
@@ -108,6 +109,7 @@ class Baseline:
     catalogs: dict[str, int]
     contents: dict[str, str]
     sequences: dict[str, int | None]
+    public: tuple[str, ...] | None  # the `public` schema's owner, grants and comment
 
 
 @dataclass
@@ -200,6 +202,8 @@ class Pool:
             conn.execute(EMPTY_AGAIN)
             catalogs = conn.execute(CATALOG_ROWS, {"since": since}).fetchall()
             edited = [c for c, n, new in catalogs if new != NEW_PUBLIC.get(c, 0) or n != self.baseline.catalogs[c]]
+            if conn.execute(PUBLIC).fetchone() != self.baseline.public:
+                edited.append("public schema made again differs")
         if edited:
             return f"catalogs changed: {', '.join(edited)}"
         tables = conn.execute(USER_TABLES).fetchall()
@@ -251,4 +255,4 @@ def _sequences(conn: psycopg.Connection) -> dict[str, int | None]:
 def _baseline(conn: psycopg.Connection) -> Baseline:
     catalogs = {c: n for c, n, _ in conn.execute(CATALOG_ROWS, {"since": _xid(conn)}).fetchall()}
     contents = {name: _content(conn, name) for name, written in conn.execute(USER_TABLES).fetchall() if written}
-    return Baseline(catalogs, contents, _sequences(conn))
+    return Baseline(catalogs, contents, _sequences(conn), conn.execute(PUBLIC).fetchone())
