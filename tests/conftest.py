@@ -1,9 +1,10 @@
-"""Test harness: a real PostgreSQL, one migrated template per run, a fresh clone per test.
+"""Test harness: a real PostgreSQL, one migrated template per run, a clean clone per test.
 
 The server is DBCTL_TEST_DATABASE_URL (an admin URL, e.g. postgresql://postgres@127.0.0.1/postgres)
 when set, else an embedded one in a per-user scratch directory. LiteLLM's migrations are applied
-once per run to a template database through `migrate deploy`; each test gets `CREATE DATABASE ...
-TEMPLATE` of it (~60 ms) instead of migrating afresh.
+once per run to a template database through `migrate deploy`; each test gets a clone of it
+(`CREATE DATABASE ... TEMPLATE`, ~60 ms) instead of migrating afresh, taken from a pool of clones
+that earlier tests left with their definition unchanged and that were reset since (tests/dbpool.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from dbpool import Dropper, Pool
 from helpers import CliResult, Database, database_url, invoke
 
 from litellm_dbctl.common import redaction
@@ -24,7 +26,8 @@ from litellm_dbctl.migrate.source import Source, load_source
 
 # The fixture modules, as plugins (tests/ is on sys.path through pyproject's pytest `pythonpath`):
 # their fixtures reach every test without being imported by name, and their asserts are rewritten.
-pytest_plugins = ["fix_budget", "fix_daily", "fix_migrate", "fix_outbox", "fix_provision", "fix_redis"]
+pytest_plugins = ["fix_budget", "fix_commands", "fix_daily", "fix_migrate", "fix_outbox", "fix_provision",
+                  "fix_redis"]
 
 
 @pytest.fixture(autouse=True)
@@ -66,34 +69,52 @@ def source() -> Source:
 
 
 @pytest.fixture(scope="session")
-def template(server_url: str, source: Source) -> Iterator[str]:
+def dropper(server_url: str) -> Iterator[Dropper]:
+    """Drops databases in the background: DROP DATABASE forces a checkpoint (up to ~2 s with fsync)."""
+    dropper = Dropper(server_url)
+    yield dropper
+    dropper.close()
+
+
+@pytest.fixture(scope="session")
+def template(server_url: str, source: Source, dropper: Dropper) -> Iterator[str]:
     """A database migrated to LiteLLM's head with `migrate deploy`, used as the clone template."""
     name = f"dbctl_tpl_{uuid.uuid4().hex[:10]}"
     admin = Database(server_url)
     admin.create(name)
     deploy(config.parse(database_url(server_url, name), "test"), source)
     yield name
-    admin.drop(name)
+    dropper.drop(name)  # after the clones' drops: the queue is first in, first out
+
+
+@pytest.fixture(scope="session")
+def _clones(server_url: str, template: str, dropper: Dropper) -> Iterator[Pool]:
+    pool = Pool(server_url, template, "dbctl_t", dropper)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def _empties(server_url: str, dropper: Dropper) -> Iterator[Pool]:
+    pool = Pool(server_url, None, "dbctl_e", dropper)
+    yield pool
+    pool.close()
 
 
 @pytest.fixture
-def db(server_url: str, template: str) -> Iterator[Database]:
-    """A fresh database at LiteLLM's head schema, dropped after the test."""
-    name = f"dbctl_t_{uuid.uuid4().hex[:12]}"
-    admin = Database(server_url)
-    admin.create(name, template=template)
-    yield Database(database_url(server_url, name), name=name)
-    admin.drop(name)
+def db(_clones: Pool, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A database at LiteLLM's head schema with no rows but the ledger's, all the test's own."""
+    database = _clones.take()
+    yield database
+    _clones.give_back(database, request.node.nodeid)
 
 
 @pytest.fixture
-def empty_db(server_url: str) -> Iterator[Database]:
-    """A fresh, empty database (no schema, no ledger)."""
-    name = f"dbctl_e_{uuid.uuid4().hex[:12]}"
-    admin = Database(server_url)
-    admin.create(name)
-    yield Database(database_url(server_url, name), name=name)
-    admin.drop(name)
+def empty_db(_empties: Pool, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """An empty database (no schema, no ledger), all the test's own."""
+    database = _empties.take()
+    yield database
+    _empties.give_back(database, request.node.nodeid)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
+invocations: list[list[str]] = []  # every `dbctl` argument list a test ran (tests/fix_commands.py reads them)
 
 
 def database_url(server_url: str, name: str) -> str:
@@ -76,6 +77,7 @@ def invoke(args: list[str], *, input: str | None = None, env: dict[str, str] | N
     """Run dbctl in-process (as the console script does, global-option hoisting included)."""
     from litellm_dbctl.cli import app
 
+    invocations.append(list(args))
     result = CliRunner().invoke(app, args, input=input, env=env, catch_exceptions=True, prog_name="dbctl")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -85,6 +87,7 @@ def invoke(args: list[str], *, input: str | None = None, env: dict[str, str] | N
 def run_process(args: list[str], *, env: dict[str, str] | None = None, input: str | None = None,
                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run `python -m litellm_dbctl` in a child process (for concurrency and kill tests)."""
+    invocations.append(list(args))
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     for name in ("DATABASE_URL", "DIRECT_URL", "DBCTL_DATABASE_URL"):
         if env is None or name not in env:
@@ -97,6 +100,7 @@ def killed_after_commit(args: list[str], *, while_paused: Callable[[], None] | N
     """Run `python -m litellm_dbctl ARGS` in a child that pauses right after its COMMIT
     (DBCTL_TEST_PAUSE_AFTER_COMMIT), call `while_paused`, then kill -9 it: the window in which work
     owed after a commit is lost unless it was recorded before. Returns what the child printed."""
+    invocations.append(list(args))
     child = subprocess.Popen([sys.executable, "-m", "litellm_dbctl", *args], stderr=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True,
                              env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_AFTER_COMMIT": "60"})

@@ -13,6 +13,7 @@ import threading
 import time
 
 import fix_budget as fx
+import pytest
 from fix_redis import REDIS, Subscriber, needs_redis, plain
 from helpers import Database, invoke, killed_after_commit
 from psycopg.conninfo import conninfo_to_dict
@@ -108,6 +109,7 @@ def test_finish_invalidations_needs_redis(cli, db: Database) -> None:
     assert "--redis-url" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_clean_run_leaves_nothing_owed_and_migrate_diff_ignores_the_table(cli, db: Database, namespace: str) -> None:
     due(db, namespace)
     result = cli("budget", "sync", "--now", NOW, "--redis-url", REDIS, "--redis-namespace", namespace)
@@ -206,3 +208,19 @@ def test_a_connection_lost_at_commit_with_the_server_gone_says_it_may_have_commi
         proxy.close()
     assert result.code == 1, result
     assert "may have committed" in result.stderr and "check with `budget status`" in result.stderr
+
+
+def test_a_lost_commit_still_in_progress_is_waited_for(db: Database) -> None:
+    """The server got the COMMIT but is still flushing it (a busy server): the status read then says
+    'in progress', and the answer waits for the outcome instead of saying it cannot tell."""
+    from psycopg import connect
+
+    from litellm_dbctl.db import config
+
+    with connect(db.url) as slow:
+        xid = str(slow.execute("SELECT pg_current_xact_id()").fetchone()[0])
+        committer = threading.Timer(0.5, slow.commit)
+        committer.start()
+        error = budget_sync._commit_unknown(config.parse(db.url, "test"), xid, Exception("lost"), record=False)
+        committer.join()
+    assert "; committed: check with `budget status`" in error.message, error.message

@@ -288,6 +288,7 @@ def test_lock_busy_exits_5(cli, db: Database) -> None:
     assert "budget sync" in result.stderr
 
 
+@pytest.mark.slow  # waits out a lock timeout of seconds on purpose
 def test_a_row_lock_held_by_a_proxy_is_reported_and_exit_5(cli, db: Database) -> None:
     fx.user(db, "u-due", spend=7.0, budget_duration="7d", budget_reset_at=fx.PAST)
     with psycopg.connect(db.url, application_name="litellm-proxy-test") as proxy:

@@ -88,6 +88,49 @@ def test_help_imports_nothing_heavy() -> None:
     assert out.stdout.strip().splitlines()[-1] == "HEAVY="
 
 
+TYPER_PROBE = """
+import sys, typer
+app = typer.Typer(add_completion=False)
+@app.callback()
+def root(url: str = typer.Option("", "--database-url")) -> None: pass
+@app.command()
+def status() -> None: pass
+try:
+    app(["--database-url", "x", "status"])
+except SystemExit:
+    pass
+print(typer.__version__, "pydantic" in sys.modules)
+"""
+DBCTL_PROBE = """
+import sys
+from litellm_dbctl.__main__ import main
+try:
+    main(["--json", "-v", "--database-url", "postgresql://x@127.0.0.1:1/x", "db", "status", "--help"])
+except SystemExit:
+    pass
+print("pydantic" in sys.modules)
+"""
+
+
+def test_the_start_up_workaround_for_typer_still_has_its_reason() -> None:
+    """Global options are parsed by hand and --help gets a False default (cli/__init__.py,
+    parse_global_options and _help_option_without_coercion), and pyproject pins typer below 0.29,
+    because Typer 0.29 coerces every non-bool option value through pydantic (+0.1-0.3 s a run).
+    A Typer that does so must still leave pydantic out of dbctl's global options and --help; a
+    Typer from 0.29 on that no longer does means the workaround and the pin can go."""
+    out = subprocess.run([sys.executable, "-c", TYPER_PROBE], capture_output=True, text=True, cwd=ROOT, check=True)
+    version, coerces = out.stdout.split()[-2:]
+    if coerces == "True":
+        out = subprocess.run([sys.executable, "-c", DBCTL_PROBE], capture_output=True, text=True, cwd=ROOT, check=True)
+        assert out.stdout.split()[-1] == "False", "dbctl's global options or --help import pydantic again"
+    else:
+        released = tuple(int(p) for p in re.findall(r"\d+", version)[:2])
+        assert released < (0, 29), (
+            f"Typer {version} no longer imports pydantic to parse an option: the start-up workaround can go "
+            "(declare the global options on the root callback again, drop _help_option_without_coercion, "
+            "lift the typer pin in pyproject.toml) and this test with it")
+
+
 @pytest.mark.parametrize(("path", "cmd"), all_commands(), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
 def test_every_command_has_help_and_a_readme_entry(path, cmd) -> None:
     assert (cmd.help or "").strip(), f"dbctl {' '.join(path)} has no help text"
@@ -173,3 +216,16 @@ def test_the_process_hands_over_all_its_output_and_its_exit_code() -> None:
     piped = subprocess.run(f"{sys.executable} -m litellm_dbctl queries list --output csv | head -1", shell=True,
                            capture_output=True, text=True, cwd=ROOT)
     assert piped.stdout == "name,mode,requires,description\n" and "Traceback" not in piped.stderr
+
+
+def test_the_quick_suite_check_knows_every_command_and_reads_lines_as_dbctl_does() -> None:
+    """tests/fix_commands.py fails a `-m "not slow"` run that leaves a command out: its tree is the
+    real one, and it reads global options anywhere and does not count --help as running a command."""
+    from fix_commands import command_of, every_command
+
+    assert every_command() == {" ".join(path) for path, _ in all_commands()}
+    assert command_of(["--database-url", "postgresql://h/d", "migrate", "status", "--json"]) == "migrate status"
+    assert command_of(["-q", "db", "embedded", "url", "-v"]) == "db embedded url"
+    assert command_of(["migrate", "status", "--help"]) is None
+    assert command_of(["migrate"]) is None
+    assert command_of(["--output"]) is None  # a usage error runs nothing

@@ -94,13 +94,14 @@ def test_prisma_parameters_are_understood_or_dropped() -> None:
 @pytest.mark.parametrize(
     "url",
     ["mysql://u:p@h/db", "postgresql://u:p@h:notaport/db", "postgresql://u:p@h:99999/db",
-     "postgresql:///db", "not a url", "postgresql://u:p@h/db?schema=bad;name"],
+     "postgresql:///db", "not a url", "postgresql://u:p@h/db?schema=bad;name",
+     "postgresql://u:p%80@h/db"],  # a %-escape that is not UTF-8: psycopg's UnicodeDecodeError before
 )
 def test_malformed_urls_are_invalid_input_without_the_password(url) -> None:
     with pytest.raises(InvalidInput) as info:
         config.parse(url, "DATABASE_URL")
     assert "DATABASE_URL" in info.value.message
-    assert ":p@" not in info.value.message
+    assert ":p@" not in info.value.message and ":p%80@" not in info.value.message
 
 
 def libpq(target: config.Target) -> dict[str, str]:

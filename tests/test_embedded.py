@@ -72,6 +72,18 @@ def test_quiet_silences_the_embedded_notice(embedded_dir) -> None:
     assert (result.returncode, result.stderr) == (0, "") and "embedded" in result.stdout  # the data asked for
 
 
+def test_embedded_status_stop_and_url(embedded_dir, tmp_path) -> None:
+    """The three `db embedded` commands in the quick suite (the lifecycle test above is slow)."""
+    fresh = {"DBCTL_EMBEDDED_DIR": str(tmp_path / "pg")}
+    status = invoke(["db", "embedded", "status", "--json"], env=fresh)
+    assert status.code == 0 and status.json() == {**status.json(), "running": False, "initialized": False}
+    stop = invoke(["db", "embedded", "stop"], env=fresh)
+    assert stop.code == 0 and "was not running" in stop.stderr, stop
+    url = invoke(["db", "embedded", "url"], env={"DBCTL_EMBEDDED_DIR": str(embedded_dir)})
+    server = embedded.running(embedded_dir)
+    assert url.code == 0 and server is not None and url.stdout.strip() == server.url, url
+
+
 def test_data_dir_defaults_to_the_per_user_directory(tmp_path) -> None:
     assert embedded.data_dir({"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "litellm-dbctl" / "embedded"
     assert embedded.data_dir({"DBCTL_EMBEDDED_DIR": str(tmp_path / "x")}) == tmp_path / "x"

@@ -99,6 +99,7 @@ def test_block_unblock_delete(cli, db, owner) -> None:
     assert cli("key", "delete", "k1").code == 2
 
 
+@pytest.mark.slow  # waits out a lock timeout of seconds on purpose
 @pytest.mark.parametrize("command", ["block", "delete"])
 def test_a_row_lock_held_by_a_proxy_is_reported_and_exit_5(cli, db, owner, command) -> None:
     assert cli("key", "create", "--user", owner, "--alias", "busy").code == 0

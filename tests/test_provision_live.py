@@ -47,6 +47,7 @@ def test_a_held_provisioning_lock_is_exit_5(cli, db) -> None:
     assert db.value('SELECT count(*) FROM "LiteLLM_UserTable"') == 0
 
 
+@pytest.mark.slow  # waits out a lock timeout of seconds on purpose
 def test_a_held_provisioning_lock_is_named_on_stderr_after_two_seconds(cli, db) -> None:
     from litellm_dbctl.db import database
     from litellm_dbctl.provision.plan import FAMILY
@@ -185,6 +186,7 @@ def test_provisioning_beside_a_proxy_flushing_spend_twenty_times_a_second(cli, d
     assert spend == pytest.approx(0.01 * flushes[0])  # every increment kept: provisioning never wrote spend
 
 
+@pytest.mark.slow  # waits out a lock timeout of seconds on purpose
 def test_a_row_lock_held_by_a_proxy_is_reported_and_exit_5(cli, db, tmp_path) -> None:
     assert cli("user", "provision", "--user-id", "u1").code == 0
     spec = write(tmp_path, "users:\n  - user_id: u1\n    user_alias: changed\n")

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from dbpool import Dropper
 from fix_provision import counts, write
 from helpers import CliResult, Database, database_url, invoke
 from hypothesis import given, settings
@@ -89,13 +90,13 @@ BAD = {
 
 
 @pytest.fixture(scope="module")
-def untouched_db(server_url: str, template: str) -> Iterator[Database]:
+def untouched_db(server_url: str, template: str, dropper: Dropper) -> Iterator[Database]:
     """One database for every rejected spec: each test checks it stays as it was."""
     name = f"dbctl_s_{uuid.uuid4().hex[:12]}"
     admin = Database(server_url)
     admin.create(name, template=template)
     yield Database(database_url(server_url, name), name=name)
-    admin.drop(name)
+    dropper.drop(name)
 
 
 @pytest.mark.parametrize("case", sorted(BAD))

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from datagen import Shape, generate
+from dbpool import Dropper
 from helpers import ROOT, CliResult, Database, database_url, invoke
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -37,7 +38,7 @@ METRICS = ("spend", "prompt_tokens", "completion_tokens", "cache_read_input_toke
 
 
 @pytest.fixture(scope="module")
-def data(server_url: str, template: str) -> Iterator[Database]:
+def data(server_url: str, template: str, dropper: Dropper) -> Iterator[Database]:
     """4000 generated requests over 10 days, shared by the read-only tests of this module."""
     name = f"dbctl_spend_{uuid.uuid4().hex[:10]}"
     admin = Database(server_url)
@@ -45,17 +46,17 @@ def data(server_url: str, template: str) -> Iterator[Database]:
     url = database_url(server_url, name)
     generate(url, 4000, 10, 11, end=END, workers=1, shape=SHAPE)
     yield Database(url, name=name)
-    admin.drop(name)
+    dropper.drop(name)
 
 
 @pytest.fixture
-def scratch(server_url: str, data: Database) -> Iterator[Database]:
+def scratch(server_url: str, data: Database, dropper: Dropper) -> Iterator[Database]:
     """A writable copy of the dataset, for tests that add odd rows."""
     name = f"dbctl_spend_w_{uuid.uuid4().hex[:10]}"
     admin = Database(server_url)
     admin.create(name, template=data.name)
     yield Database(database_url(server_url, name), name=name)
-    admin.drop(name)
+    dropper.drop(name)
 
 
 def run(db: Database, *args: str) -> CliResult:

@@ -198,6 +198,9 @@ def _finish_earlier(conn: psycopg.Connection, options: SyncOptions) -> cache.Inv
     return owed.finish_earlier(conn, options.redis_url, counters=True, namespace=options.redis_namespace)
 
 
+COMMIT_SETTLE_SECONDS = 10.0  # how long a lost COMMIT may stay "in progress" before we say we cannot tell
+
+
 @dataclass
 class _Attempt:
     """The transaction id of the attempt being committed, read just before its COMMIT."""
@@ -231,6 +234,11 @@ def _commit_unknown(target: Target, xid: str, exc: Exception, *, record: bool) -
     try:
         with database.connect(target, command="budget sync", autocommit=True) as conn:
             status = sqlfiles.run(conn, "budget/xact_status", {"xid": xid})
+            # The server has the COMMIT and finishes it (a busy server flushing for seconds): wait for that.
+            deadline = time.monotonic() + COMMIT_SETTLE_SECONDS
+            while status == "in progress" and time.monotonic() < deadline:
+                time.sleep(0.05)
+                status = sqlfiles.run(conn, "budget/xact_status", {"xid": xid})
     except Exception as again:  # any failure leaves the outcome unknown: say why
         status, why = None, f"the server cannot be asked: {_first_line(again)}"
     else:

@@ -109,8 +109,12 @@ class CliError(click.ClickException):
 def parse_global_options(args: list[str]) -> tuple[Settings, list[str]]:
     """Take the global options out of `args`, wherever they stand (before `--`).
 
-    They are parsed here rather than declared on the Typer callback: Typer coerces every non-bool
-    parameter through pydantic, whose import alone costs ~90 ms on every command.
+    They are parsed here rather than declared on the Typer callback: a start-up workaround. Typer
+    0.29 coerces every non-bool parameter through pydantic, whose import alone costs ~90 ms on every
+    command (pyproject pins typer below 0.29 for the same reason; with the pinned Typer this parsing
+    saves nothing, it is what keeps the global options and --help off pydantic if the pin is lifted).
+    tests/test_cli.py::test_the_start_up_workaround_for_typer_still_has_its_reason fails once a Typer
+    no longer needs it, and checks it works while one does.
     """
     import os
 
@@ -343,7 +347,8 @@ def _refuse_bad_text(flag: str, value: Any) -> None:
 def _help_option_without_coercion(command: click.Command, ctx: click.Context) -> Any:
     """Typer coerces a parameter whose value is not a bool through pydantic, and the help flag's
     value is None when absent: that alone imports pydantic (~90 ms) on every command. A False
-    default makes it a bool, which Typer passes through."""
+    default makes it a bool, which Typer passes through. Part of the start-up workaround of
+    parse_global_options, and tested with it."""
     option = click.Command.get_help_option(command, ctx)
     if option is not None and option.default is None:
         option.default = False

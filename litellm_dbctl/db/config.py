@@ -203,6 +203,8 @@ def _libpq(conninfo: str, source: str, shown: str | None) -> dict[str, str]:
         params = {key: str(value) for key, value in conninfo_to_dict(conninfo).items()}
     except psycopg.ProgrammingError as exc:
         raise InvalidInput(f"{source}: {what} ({_libpq_problem(exc)}){tail}") from None
+    except UnicodeDecodeError:  # libpq decoded a %-escape to bytes that are not UTF-8 (`%80`)
+        raise InvalidInput(f"{source}: {what} (a %-escape is not UTF-8 text){tail}") from None
     if not ({"host", "hostaddr", "service"} & params.keys()):
         raise InvalidInput(f"{source}: the {'URL' if shown is not None else 'connection string'} names no host{tail}")
     if not all(port == "" or (_PORT.fullmatch(port) and int(port) <= 65535) for port in params.get("port", "").split(",")):
