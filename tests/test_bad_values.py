@@ -72,7 +72,7 @@ ROWS: dict[str, Row] = {
     "key --budget-duration 10^9 days": Row(("key", "create", "--user", "u1", "--budget-duration", DAYS),
                                            "--budget-duration"),
     "team --budget-duration 10^9 days": Row(("team", "provision", "--alias", "x", "--budget-duration", DAYS),
-                                            "budget_duration"),
+                                            "--budget-duration"),
     "spend summary --since 10^9 days": Row(("spend", "summary", "--since", DAYS), "--since"),
     "spend logs --since 10^9 hours": Row(("spend", "logs", "--since", "999999999h"), "--since"),
     "spend summary --until 9999-12-31": Row(("spend", "summary", "--until", "9999-12-31"), "--until"),
