@@ -89,8 +89,8 @@ class Shared:
     read, and every user_id the spec declares (a key's owner)."""
 
     user_ids: Collection[str] = ()
-    claimed: dict[str, Loc] = field(default_factory=dict)  # existing user_id -> the entry naming it last
-    declared: dict[str, str] = field(default_factory=dict)  # existing user_id -> its email in the spec, lowercase
+    claimed: dict[str, int] = field(default_factory=dict)  # existing user_id -> the line of the entry naming it last
+    declared: dict[str, str] = field(default_factory=dict)  # existing user_id -> the other email the spec gives it
     moves: list[EmailMove] = field(default_factory=list)
 
 
@@ -189,15 +189,15 @@ def _user_ids(users: Sequence[UserSpec], known: lookup.Users, problems: Problems
             continue
         if row["user_id"] in claimed:
             _problem(problems, user.loc, user.where, f"names the same existing user {row['user_id']!r} as the "
-                                                     f"entry at {claimed[row['user_id']]}")
-        claimed[row["user_id"]] = user.loc
+                                                     f"entry at {user.loc._replace(line=claimed[row['user_id']])}")
+        claimed[row["user_id"]] = user.loc.line
         other = known.by_sso.get(user.sso_user_id) if user.sso_user_id else None
         if other is not None and other["user_id"] != row["user_id"]:
             _problem(problems, field_loc(user, "sso_user_id"), f"{user.where}.sso_user_id",
                      f"{user.sso_user_id!r} already belongs to user {other['user_id']!r}")
         email = user.user_email
-        if email and not user.implied:
-            declared[row["user_id"]] = email.lower()
+        if email and not user.implied and email.lower() != (row["user_email"] or "").lower():
+            declared[row["user_id"]] = email.lower()  # (an email kept is the row's: `email_clashes` knows it)
         if email and email != row["user_email"] and not user.implied:  # found by id or sso: a new email?
             holders = known.by_email.get(email.lower())
             if holders and (len(holders) > 1 or holders[0] is not row):
@@ -237,8 +237,8 @@ def _match_user(user: UserSpec, known: lookup.Users, problems: Problems) -> Row 
 def email_clashes(shared: Shared, problems: Problems) -> None:
     """An existing user given an email another user has: LiteLLM's and dbctl's lookups by email would
     then match two. (Users sharing an email already are left as they are; a user the spec moves to
-    another email no longer counts.) Only existing users can hold an email already, so the emails the
-    spec gives them (`shared.declared`) are all that is compared."""
+    another email no longer counts.) Only existing users hold an email already: the spec gives each
+    its own email, or the other one in `shared.declared`."""
     declared = shared.declared
     for user, row, holders in shared.moves:
         email = (user.user_email or "").lower()
