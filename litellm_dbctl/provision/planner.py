@@ -82,7 +82,7 @@ def check(conn: psycopg.Connection, spec: Spec, options: Options = Options(), no
     valid = not resolution.problems
     objects = changed = 0
     for number, (sub, positions) in enumerate(spec.user_chunks(chunk)):
-        rows = snapshot.read(conn, sub, settings)
+        rows = snapshot.read(conn, sub, settings, current)
         part = resolve(rows, sub, settings, shared)
         found["users"].extend(part.steps["users"])
         members.extend(((0, positions[at], 0) if at < len(positions) else (1, number, at), problem)
