@@ -118,6 +118,15 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
     touched: set[str] = set()
     user_teams: dict[str, list[str]] = {}
     user_ids, targets, tm_rows = resolution.user_ids, resolution.targets, snapshot.team_members
+    wanted: dict[str, set[str]] = {}  # team_id -> what its memberships look up: the roster index holds only those
+    for m in resolution.memberships:
+        team_id = targets["team", m.target] if m.kind == "team" else None
+        if team_id is not None:
+            keys = wanted.setdefault(team_id, set())
+            keys.add(user_ids[m.user])
+            email = users[user_ids[m.user]].state.get("user_email")
+            if email:
+                keys.add("@" + email.lower())
 
     def member_budget(max_budget: float) -> str:
         """A new LiteLLM_BudgetTable row for one member's budget in a team (max_budget_in_team)."""
@@ -146,9 +155,10 @@ def memberships(snapshot: Snapshot, resolution: Resolution, users: Mapping[str, 
         index = roster_index.get(team_id)
         if index is None:
             index = roster_index[team_id] = {}
+            looked_up = wanted[team_id]
             for position, entry in enumerate(roster_):
                 for key in (entry.get("user_id"), "@" + (entry.get("user_email") or "").lower()):
-                    if key and key != "@":
+                    if key in looked_up:
                         index.setdefault(key, []).append(position)
         email = user.state.get("user_email")
         positions: Any = ()

@@ -251,8 +251,9 @@ def budget_fields(fields: Row, current: Row | None, now: datetime,
 
 
 def roster(value: Any) -> list[dict[str, Any]]:
-    """members_with_roles as a list (the column default `{}` reads as an empty roster, as in LiteLLM)."""
-    return [dict(m) for m in value if isinstance(m, dict)] if isinstance(value, list) else []
+    """members_with_roles as a list (the column default `{}` reads as an empty roster, as in LiteLLM).
+    The entries are the row's own, not copies (a 620,000-member roster): a changed entry is replaced."""
+    return [m for m in value if isinstance(m, dict)] if isinstance(value, list) else []
 
 
 def audit_row(action: str, kind: str, object_id: str, before: Any, after: Any) -> dict[str, Any]:

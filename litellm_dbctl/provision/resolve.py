@@ -9,8 +9,8 @@ ambiguous alias or email, an alias or email another object keeps, a reference to
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from litellm_dbctl.common import identities, keyrefs, uuids
@@ -25,6 +25,12 @@ Problems = list[tuple[int, str]]
 PROXY_SETTINGS = "proxy settings"  # where a default membership comes from: the source of its messages
 DEFAULT_TEAMS = "litellm_settings.default_internal_user_params.teams"  # ... and its field path
 DEFAULT_ORG = "default_team_params.organization_id"  # the organization a created team joins unless it names one
+# The steps that find problems, in the order they are listed (then by line). Those of USER_STEPS look
+# at users and their memberships: a chunked check runs them chunk by chunk, the others once.
+STEPS = ("spec", "orgs", "teams", "users", "emails", "team_orgs", "references", "default_org", "memberships",
+         "keys", "team_keys", "new_orgs")
+USER_STEPS = ("users", "emails", "memberships")
+EmailMove = tuple[UserSpec, Row, tuple[Row, ...]]  # a user found by id or sso given an email others have
 
 
 @dataclass(frozen=True)
@@ -70,42 +76,68 @@ class Resolution:
     targets: Mapping[tuple[str, str], str | None]  # (kind, reference) -> the id it names
     memberships: tuple[Membership, ...]  # one per (kind, target, user), default teams included
     problems: tuple[tuple[int, str], ...]
+    steps: Mapping[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)  # the problems by step
+    # of each `memberships` problem, the membership it is about: its index in spec.memberships (past
+    # them: the default memberships, as made for the spec's users in order)
+    membership_at: tuple[int, ...] = ()
 
 
-def resolve(snapshot: Snapshot, spec: Spec, settings: ProxySettings) -> Resolution:
-    problems: Problems = list(spec.problems)
-    org_ids = _group_ids(spec.organizations, "organization_id", "organization_alias", snapshot.orgs, problems)
+@dataclass
+class Shared:
+    """What the user chunks of one spec share, so that each cross-user check sees every user: the
+    existing users entries name, what email they are given, the email moves to check once all are
+    read, and every user_id the spec declares (a key's owner)."""
+
+    user_ids: Collection[str] = ()
+    claimed: dict[str, int] = field(default_factory=dict)  # existing user_id -> the line of the entry naming it last
+    declared: dict[str, str] = field(default_factory=dict)  # existing user_id -> the other email the spec gives it
+    moves: list[EmailMove] = field(default_factory=list)
+
+
+def resolve(snapshot: Snapshot, spec: Spec, settings: ProxySettings, shared: Shared | None = None) -> Resolution:
+    """The spec resolved against the snapshot. With `shared` (one chunk of a spec's users), the email
+    moves are left in it for `email_clashes` once every chunk is resolved, and keys are checked
+    against its user_ids."""
+    found: dict[str, Problems] = {step: [] for step in STEPS}
+    found["spec"].extend(spec.problems)
+    org_ids = _group_ids(spec.organizations, "organization_id", "organization_alias", snapshot.orgs, found["orgs"])
     orgs = Names({o.organization_id: o.organization_id for o in spec.organizations if o.organization_id},
                  {o.organization_alias: i for o, i in zip(spec.organizations, org_ids) if o.organization_alias},
                  snapshot.orgs, snapshot.names.get("org", ()))
-    team_ids = _group_ids(spec.teams, "team_id", "team_alias", snapshot.teams, problems)
+    team_ids = _group_ids(spec.teams, "team_id", "team_alias", snapshot.teams, found["teams"])
     teams = Names({t.team_id: t.team_id for t in spec.teams if t.team_id},
                   {t.team_alias: i for t, i in zip(spec.teams, team_ids) if t.team_alias}, snapshot.teams,
                   snapshot.names.get("team", ()))
-    user_ids = _user_ids(spec.users, snapshot.users, problems)
+    across = shared if shared is not None else Shared()
+    user_ids = _user_ids(spec.users, snapshot.users, found["users"], across)
+    if shared is None:
+        email_clashes(across, found["emails"])
 
     for team in spec.teams:  # organization references
         ref = team.fields.get("organization_id")
         if ref and orgs.find(ref) is None:
-            _problem(problems, field_loc(team, "organization_id"), f"{team.where}.organization_id", orgs.missing(ref))
+            _problem(found["team_orgs"], field_loc(team, "organization_id"), f"{team.where}.organization_id",
+                     orgs.missing(ref))
     for reference in spec.references:  # of entries with problems of their own
         names = teams if reference.kind == "team" else orgs
         if names.find(reference.target) is None:
-            _problem(problems, reference.loc, reference.where, names.missing(reference.target))
-    _default_org(spec, settings, orgs, team_ids, snapshot, problems)
+            _problem(found["references"], reference.loc, reference.where, names.missing(reference.target))
+    _default_org(spec, settings, orgs, team_ids, snapshot, found["default_org"])
     memberships = _on_create([*spec.memberships, *_default_memberships(spec, settings, user_ids, snapshot)],
                              teams, snapshot)
     targets = {(kind, target): (teams if kind == "team" else orgs).find(target)
                for kind, target in {(m.kind, m.target) for m in memberships}}
-    distinct = _distinct(memberships, targets, spec.users, teams, orgs, problems)
-    _check_keys(spec, snapshot, teams, set(user_ids), problems)
+    membership_at: list[int] = []
+    distinct = _distinct(memberships, targets, spec.users, teams, orgs, found["memberships"], membership_at)
+    _check_keys(spec, snapshot, teams, set(user_ids) if shared is None else shared.user_ids, found["keys"])
     _check_team_keys(spec, snapshot, teams, {team_id: team.fields for team, team_id in zip(spec.teams, team_ids)},
-                     problems)
+                     found["team_keys"])
     for org, org_id in zip(spec.organizations, org_ids):
         if org_id not in snapshot.orgs.by_id and not org.organization_alias:
-            _problem(problems, org.loc, org.where, "organization_alias is required to create it")
+            _problem(found["new_orgs"], org.loc, org.where, "organization_alias is required to create it")
     return Resolution(tuple(org_ids), tuple(team_ids), tuple(user_ids), orgs, teams, targets, tuple(distinct),
-                      tuple(problems))
+                      tuple(p for step in STEPS for p in found[step]),
+                      {step: tuple(problems) for step, problems in found.items()}, tuple(membership_at))
 
 
 def _problem(problems: Problems, loc: Loc, where: str, message: str) -> None:
@@ -147,11 +179,10 @@ def _alias_clashes(items: Sequence[Any], ids: Sequence[str], id_name: str, alias
                      f"alias {alias!r} is already used by {groups.what} {', '.join(map(repr, others))}")
 
 
-def _user_ids(users: Sequence[UserSpec], known: lookup.Users, problems: Problems) -> list[str]:
+def _user_ids(users: Sequence[UserSpec], known: lookup.Users, problems: Problems, shared: Shared) -> list[str]:
     """Each spec user's user_id: the existing user's it names, else its own, else a new one."""
     ids: list[str] = []
-    claimed: dict[str, Loc] = {}
-    email_moves: list[tuple[UserSpec, Row, tuple[Row, ...]]] = []
+    claimed, declared, moves = shared.claimed, shared.declared, shared.moves
     for user in users:
         row = _match_user(user, known, problems)
         if row is None:
@@ -159,20 +190,20 @@ def _user_ids(users: Sequence[UserSpec], known: lookup.Users, problems: Problems
             continue
         if row["user_id"] in claimed:
             _problem(problems, user.loc, user.where, f"names the same existing user {row['user_id']!r} as the "
-                                                     f"entry at {claimed[row['user_id']]}")
-        claimed[row["user_id"]] = user.loc
+                                                     f"entry at {user.loc._replace(line=claimed[row['user_id']])}")
+        claimed[row["user_id"]] = user.loc.line
         other = known.by_sso.get(user.sso_user_id) if user.sso_user_id else None
         if other is not None and other["user_id"] != row["user_id"]:
             _problem(problems, field_loc(user, "sso_user_id"), f"{user.where}.sso_user_id",
                      f"{user.sso_user_id!r} already belongs to user {other['user_id']!r}")
         email = user.user_email
+        if email and not user.implied and email.lower() != (row["user_email"] or "").lower():
+            declared[row["user_id"]] = email.lower()  # (an email kept is the row's: `email_clashes` knows it)
         if email and email != row["user_email"] and not user.implied:  # found by id or sso: a new email?
             holders = known.by_email.get(email.lower())
             if holders and (len(holders) > 1 or holders[0] is not row):
-                email_moves.append((user, row, holders))
+                moves.append((user, row, holders))
         ids.append(row["user_id"])
-    if email_moves:
-        _email_clashes(users, ids, email_moves, problems)
     return ids
 
 
@@ -204,14 +235,13 @@ def _match_user(user: UserSpec, known: lookup.Users, problems: Problems) -> Row 
     return row
 
 
-def _email_clashes(users: Sequence[UserSpec], ids: Sequence[str],
-                   moves: Sequence[tuple[UserSpec, Row, tuple[Row, ...]]], problems: Problems) -> None:
+def email_clashes(shared: Shared, problems: Problems) -> None:
     """An existing user given an email another user has: LiteLLM's and dbctl's lookups by email would
     then match two. (Users sharing an email already are left as they are; a user the spec moves to
-    another email no longer counts.)"""
-    declared = {user_id: user.user_email.lower() for user, user_id in zip(users, ids)
-                if user.user_email and not user.implied}
-    for user, row, holders in moves:
+    another email no longer counts.) Only existing users hold an email already: the spec gives each
+    its own email, or the other one in `shared.declared`."""
+    declared = shared.declared
+    for user, row, holders in shared.moves:
         email = (user.user_email or "").lower()
         if (row["user_email"] or "").lower() == email:
             continue
@@ -265,18 +295,20 @@ def _on_create(memberships: Sequence[Membership], teams: Names, snapshot: Snapsh
 
 
 def _distinct(memberships: Sequence[Membership], targets: Mapping[tuple[str, str], str | None],
-              users: Sequence[UserSpec], teams: Names, orgs: Names, problems: Problems) -> list[Membership]:
+              users: Sequence[UserSpec], teams: Names, orgs: Names, problems: Problems,
+              problem_at: list[int]) -> list[Membership]:
     """One membership per (kind, resolved target, user): a team or organization named twice for a
     user (by id and by alias, in a roster and in the user's own list) is one row. Roles and member
     budgets given in both places must agree; one given in one place only is kept."""
     first: dict[tuple[str, str, int], int] = {}
     out: list[Membership] = []
     seen_at, append = first.setdefault, out.append  # the loop runs once per membership: 10,000s of times
-    for m in memberships:
+    for number, m in enumerate(memberships):
         kind = m.kind
         target = targets[kind, m.target]
         if target is None:
             _problem(problems, m.loc, m.where, (teams if kind == "team" else orgs).missing(m.target))
+            problem_at.append(number)
             continue
         count = len(out)
         at = seen_at((kind, target, m.user), count)
@@ -295,13 +327,15 @@ def _distinct(memberships: Sequence[Membership], targets: Mapping[tuple[str, str
             _problem(problems, later.loc, later.where,
                      f"{users[m.user].label} is already a member of {what} {named} with "
                      f"{'role ' + repr(earlier.role) if roles_clash else 'another budget'} (at {earlier.loc})")
+            problem_at.append(number)
             continue
         out[at] = seen._replace(role=seen.role or m.role,
                                 max_budget=seen.max_budget if seen.max_budget is not None else m.max_budget)
     return out
 
 
-def _check_keys(spec: Spec, snapshot: Snapshot, teams: Names, spec_users: set[str], problems: Problems) -> None:
+def _check_keys(spec: Spec, snapshot: Snapshot, teams: Names, spec_users: Collection[str],
+                problems: Problems) -> None:
     """A key's chosen value some key already has, and owners that exist nowhere."""
     for key in spec.keys:
         holder = snapshot.taken_tokens.get(keyrefs.hash_key(key.raw_key)) if key.raw_key else None
@@ -339,9 +373,8 @@ def _check_team_keys(spec: Spec, snapshot: Snapshot, teams: Names, declared: Map
             others = [*(r for r in snapshot.team_keys.get(team_id, ()) if r["token"] not in respecified),
                       *(other for n, (_, _, t, other) in enumerate(finals) if n != number and t == team_id)]
             found += team_keys.allocation_problems(values, others, team)
-        for field, why in found:
-            _problem(problems, field_loc(key, field if field in key.fields else "team_id"), f"{key.where}.{field}",
-                     why)
+        for name, why in found:
+            _problem(problems, field_loc(key, name if name in key.fields else "team_id"), f"{key.where}.{name}", why)
 
 
 def raise_problems(problems: Sequence[tuple[int, str]], source: str) -> None:

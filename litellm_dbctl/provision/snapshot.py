@@ -11,7 +11,7 @@ its own columns, a team's default member budget as `member_*` columns, a members
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.common import keyrefs
@@ -45,6 +45,7 @@ class Snapshot:
     # kind (team, org) -> every name in the database, read only when a reference to one names none:
     # the closest names its message offers
     names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    refs: Mapping[str, frozenset[str]] = field(default_factory=dict)  # kind -> the names its rows were read for
 
     @classmethod
     def of(cls, *, orgs: Sequence[Row] = (), teams: Sequence[Row] = (), users: Sequence[Row] = (),
@@ -81,9 +82,10 @@ def _with_member_budget(team: Row, budgets: Mapping[str, Row]) -> dict[str, Any]
             "member_budget_seen": budget["seen"], "member_budget_id": budget_id}
 
 
-def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snapshot:
+def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings, known: Snapshot | None = None) -> Snapshot:
     """The rows `spec` may touch, with the proxy's defaults (`settings`: default teams and
-    organization) among what it names."""
+    organization) among what it names. The organizations and teams `known` was read for are taken
+    from it, not read again (a chunked check: a team's big roster is read once)."""
     org_refs = {r for o in spec.organizations for r in (o.organization_id, o.organization_alias) if r}
     org_members = {m.target for m in spec.memberships if m.kind == "org"}
     org_refs |= org_members | {m.target for m in spec.references if m.kind == "org"}
@@ -99,9 +101,15 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snaps
     team_refs |= {k["team_id"] for k in keys if k["team_id"]}  # the limits a team key is held to (team_keys)
     user_ids = {u.user_id for u in spec.users if u.user_id} | {k.fields["user_id"] for k in spec.keys
                                                               if k.fields.get("user_id")}
-    orgs = _rows(conn, "org/read_for_plan", {"ids": sorted(org_refs), "aliases": sorted(org_refs)}) if org_refs else []
-    teams = _rows(conn, "team/read_for_plan", {"ids": sorted(team_refs), "aliases": sorted(team_refs)}) \
-        if team_refs else []
+    org_reads, team_reads = (org_refs, team_refs) if known is None else \
+        (org_refs - known.refs.get("org", frozenset()), team_refs - known.refs.get("team", frozenset()))
+    orgs = _rows(conn, "org/read_for_plan", {"ids": sorted(org_reads), "aliases": sorted(org_reads)}) \
+        if org_reads else []
+    teams = _rows(conn, "team/read_for_plan", {"ids": sorted(team_reads), "aliases": sorted(team_reads)}) \
+        if team_reads else []
+    if known is not None:  # its rows (budgets attached already) join those read now
+        orgs = [r for r in orgs if r["organization_id"] not in known.orgs.by_id]
+        teams = [r for r in teams if r["team_id"] not in known.teams.by_id]
     users = _rows(conn, "user/read_for_plan", {
         "ids": sorted(user_ids), "sso_ids": sorted({u.sso_user_id for u in spec.users if u.sso_user_id}),
         "emails": sorted({u.user_email.lower() for u in spec.users if u.user_email})}) if spec.users or user_ids \
@@ -112,9 +120,11 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snaps
     # Memberships: of the users read, in the teams and organizations a membership may name (by id
     # or alias, or as a spec entry that a membership names by its other name).
     member_ids = sorted({r["user_id"] for r in users})
-    team_ids = _named(teams, "team_id", "team_alias", team_members | {r for t in spec.teams
-                                                                       for r in (t.team_id, t.team_alias) if r})
-    org_ids = _named(orgs, "organization_id", "organization_alias",
+    all_orgs = orgs if known is None else [*known.orgs.by_id.values(), *orgs]
+    all_teams = teams if known is None else [*known.teams.by_id.values(), *teams]
+    team_ids = _named(all_teams, "team_id", "team_alias", team_members | {r for t in spec.teams
+                                                                           for r in (t.team_id, t.team_alias) if r})
+    org_ids = _named(all_orgs, "organization_id", "organization_alias",
                      org_members | {r for o in spec.organizations for r in (o.organization_id, o.organization_alias) if r})
     tms = _rows(conn, "team/memberships_for_plan", {"team_ids": team_ids, "user_ids": member_ids}) \
         if team_ids and member_ids else []
@@ -127,14 +137,20 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings) -> Snaps
     budgets = _rows(conn, "budget_row/read_for_plan", {"ids": ids}) if ids else []
     # A key asking for guaranteed throughput must fit beside every key of its team (team_keys).
     guaranteed = any(team_keys.guaranteed(k.fields) for k in spec.keys) or any(team_keys.guaranteed(k) for k in keys)
-    held = _rows(conn, "key/team_limits", {"team_ids": sorted(t["team_id"] for t in teams)}) \
-        if guaranteed and teams else []
+    held = _rows(conn, "key/team_limits", {"team_ids": sorted(t["team_id"] for t in all_teams)}) \
+        if guaranteed and all_teams else []
     names = {kind: tuple(lookup.names(conn, kind)) for kind, rows, refs, own in (
-        ("org", orgs, org_refs, {r for o in spec.organizations for r in (o.organization_id, o.organization_alias)}),
-        ("team", teams, team_refs, {r for t in spec.teams for r in (t.team_id, t.team_alias)}))
+        ("org", all_orgs, org_refs, {r for o in spec.organizations for r in (o.organization_id, o.organization_alias)}),
+        ("team", all_teams, team_refs, {r for t in spec.teams for r in (t.team_id, t.team_alias)}))
         if refs - own - {n for r in rows for n in (r[lookup.GROUP_KINDS[kind][0]], r[lookup.GROUP_KINDS[kind][1]])}}
-    return Snapshot.of(orgs=orgs, teams=teams, users=users, keys=keys, taken_tokens=taken, team_members=tms,
-                       org_members=oms, budgets=budgets, team_keys=held, names=names)
+    current = Snapshot.of(orgs=orgs, teams=teams, users=users, keys=keys, taken_tokens=taken, team_members=tms,
+                          org_members=oms, budgets=budgets, team_keys=held, names=names)
+    refs = {"org": frozenset(org_refs), "team": frozenset(team_refs)}
+    if known is None:
+        return replace(current, refs=refs)
+    return replace(current, orgs=lookup.Groups.of("org", [*known.orgs.by_id.values(), *current.orgs.by_id.values()]),
+                   teams=lookup.Groups.of("team", [*known.teams.by_id.values(), *current.teams.by_id.values()]),
+                   refs=refs)
 
 
 def _named(rows: Sequence[Row], id_name: str, alias_name: str, refs: set[str]) -> list[str]:

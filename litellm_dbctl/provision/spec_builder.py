@@ -6,6 +6,7 @@ merged into users, duplicates found, every problem collected with where it was w
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Sequence
 from sys import intern
 from typing import Any
@@ -39,14 +40,25 @@ from litellm_dbctl.provision.spec_records import (
     TeamSpec,
     UserSpec,
     field_loc,
+    seal,
 )
+
+HAS_ID, HAS_EMAIL = 1, 2  # what a sealed user declares (Builder._declared)
 
 
 class Builder:
     """Turns located documents into a Spec, merging members into users and collecting problems."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, chunk: int | None = None) -> None:
         self.source = source
+        # With `chunk`, every `chunk` declared users are sealed (spec_records.seal) as they are read;
+        # of a sealed user only its line and which of user_id and email it gave stay, for the checks
+        # that later entries make against it.
+        self.chunk = chunk
+        self.sealed: list[bytes] = []
+        self.sealed_users = self.sealed_memberships = 0
+        self._lines = array("q")
+        self._declares = bytearray()
         self.problems = Collector(source)
         self.orgs: list[OrgSpec] = []
         self.teams: list[TeamSpec] = []
@@ -86,11 +98,34 @@ class Builder:
             self._user_memberships(entry, where, None)
             return
         user = UserSpec(user_id, sso, email, fields, Loc(self.source, entry.line), where, False, entry.lines)
-        if index == len(self.users):
+        new = index == self._count
+        if new:
             self.users.append(user)
         else:
-            self.users[index] = user
+            self.users[index - self.sealed_users] = user
         self._user_memberships(entry, where, index)
+        if self.chunk and new:  # (users are read before rosters name any: no implied user is held yet)
+            self._lines.append(entry.line)
+            self._declares.append((HAS_ID if user_id else 0) | (HAS_EMAIL if email else 0))
+            if len(self.users) >= self.chunk:
+                self._seal()
+
+    @property
+    def _count(self) -> int:
+        """Users so far, sealed or held: the next one's index."""
+        return self.sealed_users + len(self.users)
+
+    def _user(self, index: int) -> UserSpec | None:
+        """User `index` if held (None: sealed, a declared user)."""
+        return self.users[index - self.sealed_users] if index >= self.sealed_users else None
+
+    def _seal(self) -> None:
+        """Pack the held users and their memberships (all of them: users come before rosters)."""
+        self.sealed.append(seal(self.users, self.memberships))
+        self.sealed_users += len(self.users)
+        self.sealed_memberships += len(self.memberships)
+        self.users.clear()
+        self.memberships.clear()
 
     def _claim(self, user_id: str | None, email: str | None, sso: str | None, line: int, where: str) -> int | None:
         """The index for a declared user; a duplicate of another declared user is a problem. A user
@@ -99,7 +134,7 @@ class Builder:
         by_id, by_email, by_sso = self._by_id, self._by_email, self._by_sso
         if (not user_id or user_id not in by_id) and (not email_key or email_key not in by_email) and \
                 (not sso or sso not in by_sso):  # the common case, a user named nowhere before: no loop
-            index = len(self.users)
+            index = self._count
             if user_id:
                 by_id[user_id] = index
             if email_key:
@@ -111,13 +146,14 @@ class Builder:
         for kind, value, known in (("user_id", user_id, self._by_id), ("user_email", email_key, self._by_email),
                                    ("sso_user_id", sso, self._by_sso)):
             if value is not None and value in known:
-                if not self.users[known[value]].implied:
-                    first = self.users[known[value]].loc
+                declared = self._user(known[value])
+                if declared is None or not declared.implied:
+                    first = declared.loc if declared is not None else self.loc(self._lines[known[value]])
                     self.problems.add(line, where, f"duplicate {kind} {value!r} (first declared at {first})")
                     return None
                 if found is None:
                     found = known[value]
-        index = len(self.users) if found is None else found
+        index = self._count if found is None else found
         if user_id:
             self._by_id[user_id] = index
         if email_key:
@@ -195,14 +231,11 @@ class Builder:
         for value, known in ((user_id, self._by_id), (email.lower() if email else None, self._by_email)):
             if value is not None and value in known:
                 found = known[value]
-                if user_id and email:  # both given: they must agree with what is declared
-                    declared = self.users[found]
-                    if (declared.user_id and declared.user_id != user_id) or \
-                            (declared.user_email and declared.user_email.lower() != email.lower()):
-                        p.add(entry.line, where, f"user_id {user_id!r} and user_email {email!r} name different users")
-                        return None
+                if user_id and email and not self._declared(found, user_id, email):  # both must agree
+                    p.add(entry.line, where, f"user_id {user_id!r} and user_email {email!r} name different users")
+                    return None
                 return found
-        index = len(self.users)
+        index = self._count
         fields: dict[str, Any] = {"user_email": email} if email else {}
         self.users.append(UserSpec(user_id, None, email, fields, self.loc(entry.line), where, implied=True))
         if user_id:
@@ -210,6 +243,17 @@ class Builder:
         if email:
             self._by_email[_folded(email)] = index
         return index
+
+    def _declared(self, index: int, user_id: str, email: str) -> bool:
+        """Whether user `index` could be this user_id and email: each it declares is the one given. A
+        sealed user is known by what the index maps to it (each user's own id and email map to it)."""
+        declared = self._user(index)
+        if declared is not None:
+            return not ((declared.user_id and declared.user_id != user_id) or
+                        (declared.user_email and declared.user_email.lower() != email.lower()))
+        given = self._declares[index]
+        return not ((given & HAS_ID and self._by_id.get(user_id) != index) or
+                    (given & HAS_EMAIL and self._by_email.get(_folded(email)) != index))
 
     # teams and orgs
     def add_team(self, entry: LMap, where: str) -> None:
@@ -328,7 +372,8 @@ class Builder:
         if not defer:
             self.problems.raise_if_any()
         return Spec(self.source, tuple(self.orgs), tuple(self.teams), tuple(self.users), tuple(self.memberships),
-                    tuple(self.keys), tuple(self.problems.problems), tuple(self.references))
+                    tuple(self.keys), tuple(self.problems.problems), tuple(self.references), tuple(self.sealed),
+                    self.sealed_users, self.sealed_memberships, frozenset(self._by_id) if self.chunk else ())
 
 
 def _folded(email: str) -> str:

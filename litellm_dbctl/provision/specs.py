@@ -50,10 +50,11 @@ def read_text(path: str) -> tuple[str, str]:
 # -- entry points ------------------------------------------------------------------------------
 
 
-def load(path: str, *, defer: bool = False) -> Spec:
-    """A full spec file (`-` for stdin): sections organizations, teams, users, keys."""
+def load(path: str, *, defer: bool = False, chunk: int | None = None) -> Spec:
+    """A full spec file (`-` for stdin): sections organizations, teams, users, keys. With `chunk`, its
+    users are sealed `chunk` at a time as they are read (Spec.user_chunks gives them back)."""
     with _opened(path) as (stream, source):
-        return _read(yamldoc.entries(stream, source, lazy=("users",)), source, defer=defer)
+        return _read(yamldoc.entries(stream, source, lazy=("users",)), source, defer=defer, chunk=chunk)
 
 
 def from_text(text: str, source: str, *, defer: bool = False) -> Spec:
@@ -79,12 +80,12 @@ def _opened(path: str) -> Iterator[tuple[IO[str], str]]:
 Entries = Iterator[tuple[Optional[str], int, Any]]
 
 
-def _read(entries: Entries, source: str, *, defer: bool, users_file: bool = False) -> Spec:
+def _read(entries: Entries, source: str, *, defer: bool, users_file: bool = False, chunk: int | None = None) -> Spec:
     """The spec of a document's top-level entries. `users` is built item by item as it is read
     (each entry's LMap dropped once its records are made); the other sections, small in practice,
     are kept until the end, so that team and org members find the users declared in the file
     wherever `users` is written. A `users_file` is a list of users, or a mapping holding only `users`."""
-    builder = Builder(source)
+    builder = Builder(source, chunk)
     p = builder.problems
     sections: dict[str, tuple[str, int, Any]] = {}
     for given, line, value in entries:
