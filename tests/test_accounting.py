@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
 
 import psycopg
 import pytest
+from fix_outbox import add_delivery
 from helpers import Database, invoke
 
 from litellm_dbctl.common.errors import ExitCode
 from litellm_dbctl.db import querycheck, sqlfiles
-
-
-def add_delivery(db: Database, request_id: str, *, state: str = "pending", attempts: int = 0,
-                 last_error: str | None = None, age: str = "1 minute", payload: dict[str, Any] | None = None) -> None:
-    """A LiteLLM_SpendLogDelivery row as 1.110.2's insert_with_deliveries and worker leave it."""
-    db.execute(
-        'INSERT INTO "LiteLLM_SpendLogDelivery" (delivery_id, request_id, state, accounting_payload, is_batch, '
-        "attempts, next_attempt_at, applied_at, last_error, created_at) VALUES (%s, %s, %s::\"AccountingDeliveryState\", "
-        "%s::jsonb, false, %s, (now() AT TIME ZONE 'UTC') + interval '5 minutes', "
-        "CASE WHEN %s = 'applied' THEN now() AT TIME ZONE 'UTC' END, %s, (now() AT TIME ZONE 'UTC') - %s::interval)",
-        (request_id, request_id, state, json.dumps(payload or {"request_id": request_id}), attempts, state,
-         last_error, age))
 
 
 def run(db: Database, *args: str) -> Any:

@@ -6,6 +6,7 @@ bodies: `dbctl daily --help` does not load it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Optional
@@ -16,6 +17,7 @@ from litellm_dbctl.cli import common
 from litellm_dbctl.common.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from litellm_dbctl.daily.drift import Unapplied
     from litellm_dbctl.daily.repair import TableRepair
 
 app = typer.Typer(help="Check and rebuild LiteLLM's daily spend tables from the spend logs.", no_args_is_help=True)
@@ -94,7 +96,7 @@ def check(
     } for k in result.keys]
     totals = result.totals()
     payload: dict[str, Any] = {"since": first, "until": last, "tables": list(tables), "drift": result.drift,
-                               "totals": totals, "days": summary}
+                               "totals": totals, "days": summary, "unapplied": _unapplied(result.unapplied)}
     if details:
         payload["rows"] = rows
     shown = summary if s.verbose else [r for r in summary if _drifted(r)]
@@ -104,10 +106,31 @@ def check(
         common.emit(ctx, [{**r, "delta": _delta_text(r)} for r in rows], columns,
                     optional=[*SPARSE_DETAIL, "stored_rows"], report=True)
     common.line(ctx, _check_line(result.drift, totals, first, last))
+    _say_unapplied(ctx, result.unapplied)
     if result.drift:
         common.name_found(ctx, _check_line(True, totals, first, last),
                           [f"{r['date']} {r['table']}" for r in summary if _drifted(r)])
     common.exit_with(3 if result.drift else 0)
+
+
+def _unapplied(days: Sequence[Unapplied]) -> dict[str, Any]:
+    """JSON: the requests left out because their outbox delivery is not applied yet."""
+    from litellm_dbctl.daily.drift import unapplied_totals
+
+    return {**unapplied_totals(days), "days": [asdict(u) for u in days]}
+
+
+def _say_unapplied(ctx: typer.Context, days: Sequence[Unapplied]) -> None:
+    """On a LiteLLM 1.110 outbox database: how many requests were left out, and why."""
+    if not days:
+        return
+    from litellm_dbctl.daily.drift import unapplied_totals
+
+    totals = unapplied_totals(days)
+    count = totals["pending"] + totals["parked"]
+    common.info(ctx, f"left out {count} request(s) whose spend-log delivery the proxy has not applied yet "
+                     f"({totals['pending']} pending, {totals['parked']} parked"
+                     f"{'; dbctl accounting retry --parked hands those back' if totals['parked'] else ''})")
 
 
 def _drifted(row: dict[str, Any]) -> bool:
@@ -176,12 +199,13 @@ def reconcile(
     totals = result.totals()
     payload = {"dry_run": dry_run, "since": first, "until": last, "tables": list(tables),
                "prune_orphans": prune_orphans, "changed": result.changed, "totals": totals,
-               "open_days": list(result.open_days), "days": repairs}
+               "open_days": list(result.open_days), "days": repairs, "unapplied": _unapplied(result.unapplied)}
     shown = repairs if s.verbose else [r for r in repairs if any(r[c] for c in REPAIR_COLUMNS[2:-1])]
     common.emit(ctx, shown, REPAIR_COLUMNS, json_payload=payload, report=True)
     if result.open_days:
         common.info(ctx, f"skipped {len(result.open_days)} open day(s) {result.open_days[0]}..{result.open_days[-1]} "
                          "(not older than --settle; --include-today repairs them)")
+    _say_unapplied(ctx, result.unapplied)
     verb = "would change" if dry_run else "changed"
     common.line(ctx, f"{verb} {totals['days_changed']} of {totals['days']} day(s): {totals['inserted']} inserted, "
                      f"{totals['updated']} updated, {totals['merged']} merged, {totals['normalized']} normalized, "
