@@ -4,15 +4,18 @@ leave it out, say how many, and a reconcile never adds what the worker will add 
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import fix_daily
 import psycopg
 import pytest
-from fix_daily import insert_logs
+from fix_daily import INT_COUNTERS, insert_logs
 from fix_outbox import add_delivery
-from helpers import Database, invoke
+from helpers import ROOT, Database, invoke
 from psycopg.rows import dict_row
 
 RANGE = ["--since", "2026-01-10", "--until", "2026-01-12"]
@@ -76,3 +79,30 @@ def test_without_outbox_nothing_is_left_out(db: Database) -> None:
     check = daily(db, "check", "--since", "2026-01-10", "--until", "2026-01-10", "--json")
     assert check.code == 3 and check.json()["unapplied"] == {"pending": 0, "parked": 0, "days": []}
     assert "left out" not in check.stderr
+
+
+WORKER_ROWS = ROOT / "tests" / "data" / "outbox" / "worker_rows.json"
+
+
+def _log(fields: dict[str, Any]) -> fix_daily.Log:
+    return fix_daily.Log(**{**fields, "start": datetime.fromisoformat(fields["start"]),
+                            "end": datetime.fromisoformat(fields["end"])})
+
+
+def test_reconcile_writes_the_rows_litellm_1110s_worker_projects_for_the_same_requests(outbox_db: Database,
+                                                                                      conn: Any) -> None:
+    """worker_rows.json: the daily rows litellm 1.110.2's own projection code (project_deliveries)
+    gives for these logs' accounting payloads (tests/data/outbox/generate_worker_rows.py)."""
+    fixture = json.loads(WORKER_ROWS.read_text())
+    logs = [_log(fields) for fields in fixture["logs"]]
+    insert_logs(conn, logs)
+    for log in logs[::3]:  # applied deliveries, kept until LiteLLM's retention: counted like any log
+        add_delivery(outbox_db, log.request_id, state="applied")
+    assert daily(outbox_db, "reconcile", "--since", "2026-01-10", "--until", "2026-01-11").code == 0
+    worker = {(r["table"], r["entity_id"], r["date"], r["api_key"], r["model"], r["custom_llm_provider"],
+               r["mcp_namespaced_tool_name"], r["endpoint"]): r for r in fixture["rows"]}
+    stored = fix_daily.stored(conn)
+    assert set(stored) == set(worker), (sorted(set(stored) - set(worker)), sorted(set(worker) - set(stored)))
+    for key, row in worker.items():
+        assert {n: stored[key][n] for n in INT_COUNTERS} == {n: row[n] for n in INT_COUNTERS}, key
+        assert math.isclose(stored[key]["spend"], row["spend"], rel_tol=1e-9, abs_tol=1e-12), key

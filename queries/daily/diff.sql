@@ -16,7 +16,9 @@
 -- (billed_retry_attempt is JSON true); failure = metadata.status is exactly "failure"; timed
 -- requests are successes that are not internal with request_duration_ms >= 0. Entity rows: user
 -- always (NULL -> ''), team unless NULL, org unless NULL or '', end user unless NULL or '', agent
--- unless NULL, one tag row per distinct tag when request_tags is an array of strings only.
+-- unless NULL, one tag row per distinct tag when request_tags is an array of strings only; with
+-- %(string_tags)s (LiteLLM 1.110: daily_spend_entity_ids keeps an array's strings) one per distinct
+-- string element of any array.
 -- Requests LiteLLM cannot aggregate (metadata not an object, usage_object truthy but not an
 -- object) count nowhere. Stored rows count under their key with '' for NULL (legacy rows); team
 -- rows under api_key '__ptu_flat_cost__' are not derived from logs and are left out.
@@ -108,7 +110,7 @@ request AS (
            coalesce(em.endpoint, '') AS endpoint,
            sl."user", sl.team_id, sl.organization_id, sl.end_user, sl.agent_id,
            CASE WHEN jsonb_typeof(sl.request_tags) = 'array'
-                 AND NOT sl.request_tags @? 'strict $[*] ? (@.type() != "string")'
+                 AND (%(string_tags)s::boolean OR NOT sl.request_tags @? 'strict $[*] ? (@.type() != "string")')
                 THEN sl.request_tags END AS tags,
            sl.prompt_tokens, sl.completion_tokens, sl.spend,
            -- Python int(): numbers truncate toward zero, true is 1; a top-level count wins when non-zero.
@@ -194,8 +196,8 @@ entry AS (
         UNION ALL
         SELECT 'agent', rq.agent_id WHERE rq.agent_id IS NOT NULL AND 'agent' = ANY(%(tables)s::text[])
         UNION ALL
-        SELECT DISTINCT 'tag', t.tag FROM jsonb_array_elements_text(rq.tags) AS t(tag)
-        WHERE 'tag' = ANY(%(tables)s::text[])
+        SELECT DISTINCT 'tag', t.element #>> '{{}}' FROM jsonb_array_elements(rq.tags) AS t(element)
+        WHERE jsonb_typeof(t.element) = 'string' AND 'tag' = ANY(%(tables)s::text[])
     ) AS ent
     UNION ALL
     SELECT 'user', coalesce(dus.user_id, ''), dus.date, dus.api_key, coalesce(dus.model, ''),
