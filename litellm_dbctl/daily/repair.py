@@ -161,10 +161,10 @@ def reconcile(
 
 def reconcile_day(conn: psycopg.Connection, day: date, tables: Sequence[str] = TABLE_NAMES, *,
                   prune_orphans: bool = False, dry_run: bool = False,
-                  work_mem: str = DEFAULT_WORK_MEM, outbox: bool = False) -> list[TableRepair]:
+                  work_mem: str = DEFAULT_WORK_MEM, outbox: bool | None = None) -> list[TableRepair]:
     """One day in one transaction (a savepoint when `conn` is already in one): diff, then per table
     lock, merge, correct, insert, prune. The caller holds the `daily` lock and retries. With
-    `outbox`, requests whose delivery is not applied yet are left out."""
+    `outbox` (None: asked of the database), requests whose delivery is not applied yet are left out."""
     with conn.transaction(force_rollback=dry_run):
         drifts = diff_day(conn, day, tables, first_writer=True, work_mem=work_mem, outbox=outbox)
         by_table: dict[str, list[KeyDrift]] = {name: [] for name in tables}
