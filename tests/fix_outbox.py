@@ -64,7 +64,7 @@ def add_delivery(db: Database, request_id: str, *, state: str = "pending", attem
     db.execute(
         'INSERT INTO "LiteLLM_SpendLogDelivery" (delivery_id, request_id, state, accounting_payload, is_batch, '
         "attempts, next_attempt_at, applied_at, last_error, created_at) VALUES (%s, %s, %s::\"AccountingDeliveryState\", "
-        "%s::jsonb, false, %s, (now() AT TIME ZONE 'UTC') + interval '5 minutes', "
-        "CASE WHEN %s = 'applied' THEN now() AT TIME ZONE 'UTC' END, %s, (now() AT TIME ZONE 'UTC') - %s::interval)",
+        "%s::jsonb, false, %s, LOCALTIMESTAMP + interval '5 minutes', "
+        "CASE WHEN %s = 'applied' THEN LOCALTIMESTAMP END, %s, LOCALTIMESTAMP - %s::interval)",
         (request_id, request_id, state, json.dumps(payload or {"request_id": request_id}), attempts, state,
          last_error, age))

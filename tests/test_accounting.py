@@ -65,7 +65,7 @@ def test_retry_parked_makes_them_look_as_the_worker_retries_a_row_with_an_audit_
     assert result.code == 0, result
     assert sorted(d["request_id"] for d in result.json()["deliveries"]) == ["p1", "p2", "p3"]
     after = deliveries(mixed)
-    now = mixed.value("SELECT now() AT TIME ZONE 'UTC'")
+    now = mixed.value("SELECT LOCALTIMESTAMP")
     for name in ("p1", "p2", "p3"):
         row = after[name]
         # _CLAIM with retry_only: state pending, due, attempts > 0; _FAILED parks at attempts + 1 >= 5.
@@ -150,3 +150,18 @@ def test_accounting_queries_check_on_the_outbox_schema_and_are_skipped_without_i
     for database_ in (outbox_db, db):
         with psycopg.connect(database_.url, autocommit=True) as conn:
             assert querycheck.check(conn, queries) == []
+
+
+def test_times_are_the_servers_as_the_worker_writes_and_reads_them(outbox_db: Database) -> None:
+    """LiteLLM's raw SQL writes created_at / next_attempt_at as CURRENT_TIMESTAMP (the session's local
+    time) and claims `next_attempt_at <= CURRENT_TIMESTAMP`: on a server whose time zone is not UTC,
+    a retried row is due at once and a 2-hour-old one is 2 hours old."""
+    outbox_db.execute(f'ALTER DATABASE "{outbox_db.name}" SET timezone = \'America/New_York\'')
+    add_delivery(outbox_db, "p", state="parked", attempts=5, last_error="ValueError", age="2 hours")
+    add_delivery(outbox_db, "q", age="2 hours")
+    assert 7190 < run(outbox_db, "status", "--json").json()["oldest_pending_seconds"] < 7300
+    assert run(outbox_db, "retry", "--parked", "--older-than", "90m").code == 0
+    claimable = outbox_db.value(
+        'SELECT count(*) FROM "LiteLLM_SpendLogDelivery" WHERE state = \'pending\' '
+        "AND next_attempt_at <= CURRENT_TIMESTAMP AND attempts > 0")
+    assert claimable == 1
