@@ -137,7 +137,7 @@ def main() -> int:
         base_days = check_days = 0.0
         for day in days:
             base_days += timed(conn, baseline, {"since": day, "until": day + timedelta(days=1), "tables": tables,
-                                                "first_writer": False, "string_tags": False})
+                                                "first_writer": False, "litellm_1110": False})
             started = time.perf_counter()
             result = drift.check(conn, day, day)
             check_days += time.perf_counter() - started
@@ -148,7 +148,7 @@ def main() -> int:
         best = base_days
         if not args.skip_single:
             single = timed(conn, baseline, {"since": first, "until": last + timedelta(days=1), "tables": tables,
-                                            "first_writer": False, "string_tags": False})
+                                            "first_writer": False, "litellm_1110": False})
             print(f"baseline, one statement, all days: {single:8.1f} s", flush=True)
             best = min(best, single)
         print(f"check / best baseline:             {check_days / best:8.2f}   (target <= 1.3)", flush=True)
@@ -179,7 +179,7 @@ def main() -> int:
         # 3. what a one-day statement reads
         plan = conn.execute("EXPLAIN " + sqlfiles.bind(sqlfiles.get("daily/diff").sql, NO_OUTBOX),
                             {"since": day, "until": day + timedelta(days=1), "tables": tables,
-                             "first_writer": False, "string_tags": False}).fetchall()
+                             "first_writer": False, "litellm_1110": False}).fetchall()
         access = [r["QUERY PLAN"].strip() for r in plan if "SpendLogs" in r["QUERY PLAN"]]
         print("one day of logs is read by: " + "; ".join(access), flush=True)
     print(f"finished {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")

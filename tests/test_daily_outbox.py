@@ -85,6 +85,7 @@ WORKER_ROWS = ROOT / "tests" / "data" / "outbox" / "worker_rows.json"
 
 
 def _log(fields: dict[str, Any]) -> fix_daily.Log:
+    fields = {k: v for k, v in fields.items() if k != "parked"}
     return fix_daily.Log(**{**fields, "start": datetime.fromisoformat(fields["start"]),
                             "end": datetime.fromisoformat(fields["end"])})
 
@@ -98,7 +99,11 @@ def test_reconcile_writes_the_rows_litellm_1110s_worker_projects_for_the_same_re
     insert_logs(conn, logs)
     for log in logs[::3]:  # applied deliveries, kept until LiteLLM's retention: counted like any log
         add_delivery(outbox_db, log.request_id, state="applied")
-    assert daily(outbox_db, "reconcile", "--since", "2026-01-10", "--until", "2026-01-11").code == 0
+    for fields in fixture["logs"]:  # the worker parks what its projection rejects: never in its rows
+        if fields["parked"]:
+            outbox_db.execute('DELETE FROM "LiteLLM_SpendLogDelivery" WHERE request_id = %s', (fields["request_id"],))
+            add_delivery(outbox_db, fields["request_id"], state="parked", attempts=5, last_error="ValidationError")
+    assert daily(outbox_db, "reconcile", "--since", "2026-01-10", "--until", "2026-01-12").code == 0
     worker = {(r["table"], r["entity_id"], r["date"], r["api_key"], r["model"], r["custom_llm_provider"],
                r["mcp_namespaced_tool_name"], r["endpoint"]): r for r in fixture["rows"]}
     stored = fix_daily.stored(conn)

@@ -208,14 +208,14 @@ def diff_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *, firs
              work_mem: str = DEFAULT_WORK_MEM, outbox: bool | None = None) -> list[KeyDrift]:
     """The keys of one UTC day whose stored rows differ from the logs; call inside a transaction.
     With `outbox` (LiteLLM 1.110 or later), requests whose delivery is not applied yet are left out,
-    and tags are 1.110's: the string elements of any request_tags array (1.109.1: none from an array
-    holding anything else). None: asked of the database."""
+    and the rules are 1.110's worker's where they differ (queries/daily/diff.sql `litellm_1110`:
+    tags, headroom savings). None: asked of the database."""
     if outbox is None:
         outbox = has_outbox(conn)
     sqlfiles.run(conn, "session/tune_transaction", {"work_mem": validate_work_mem(work_mem)})
     rows = sqlfiles.run(conn, "daily/diff", {
         "since": day, "until": day + timedelta(days=1), "tables": list(tables), "first_writer": first_writer,
-        "string_tags": outbox,
+        "litellm_1110": outbox,
     }, identifiers={"deliveries": OUTBOX_TABLE if outbox else "no_deliveries"})
     return [_key_drift(r) for r in rows]
 

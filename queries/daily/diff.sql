@@ -16,9 +16,11 @@
 -- (billed_retry_attempt is JSON true); failure = metadata.status is exactly "failure"; timed
 -- requests are successes that are not internal with request_duration_ms >= 0. Entity rows: user
 -- always (NULL -> ''), team unless NULL, org unless NULL or '', end user unless NULL or '', agent
--- unless NULL, one tag row per distinct tag when request_tags is an array of strings only; with
--- %(string_tags)s (LiteLLM 1.110: daily_spend_entity_ids keeps an array's strings) one per distinct
--- string element of any array.
+-- unless NULL, one tag row per distinct tag when request_tags is an array of strings only.
+-- %(litellm_1110)s: LiteLLM 1.110's worker rules (on its outbox), where they differ: one tag row per
+-- distinct string element of any request_tags array (daily_spend_entity_ids keeps an array's
+-- strings), and no headroom savings from a guardrail_information array holding anything but
+-- objects (build_accounting_payload drops such an array whole).
 -- Requests LiteLLM cannot aggregate (metadata not an object, usage_object truthy but not an
 -- object) count nowhere. Stored rows count under their key with '' for NULL (legacy rows); team
 -- rows under api_key '__ptu_flat_cost__' are not derived from logs and are left out.
@@ -110,7 +112,7 @@ request AS (
            coalesce(em.endpoint, '') AS endpoint,
            sl."user", sl.team_id, sl.organization_id, sl.end_user, sl.agent_id,
            CASE WHEN jsonb_typeof(sl.request_tags) = 'array'
-                 AND (%(string_tags)s::boolean OR NOT sl.request_tags @? 'strict $[*] ? (@.type() != "string")')
+                 AND (%(litellm_1110)s::boolean OR NOT sl.request_tags @? 'strict $[*] ? (@.type() != "string")')
                 THEN sl.request_tags END AS tags,
            sl.prompt_tokens, sl.completion_tokens, sl.spend,
            -- Python int(): numbers truncate toward zero, true is 1; a top-level count wins when non-zero.
@@ -130,7 +132,10 @@ request AS (
            -- (a bare object is one entry); non-numbers and negatives count 0, fractions truncate.
            (CASE WHEN jsonb_typeof(m.compression_savings -> 'tokens_saved') = 'number'
                  THEN greatest(trunc((m.compression_savings -> 'tokens_saved')::numeric), 0) ELSE 0 END
-            + CASE WHEN jsonb_typeof(m.guardrail_information) IN ('array', 'object') THEN coalesce((
+            + CASE WHEN jsonb_typeof(m.guardrail_information) IN ('array', 'object')
+                        AND NOT (%(litellm_1110)s::boolean AND jsonb_typeof(m.guardrail_information) = 'array'
+                                 AND m.guardrail_information @? 'strict $[*] ? (@.type() != "object")')
+                   THEN coalesce((
                   SELECT sum(greatest(trunc((g.entry -> 'guardrail_response' -> 'tokens_saved')::numeric), 0))
                   FROM jsonb_array_elements(CASE jsonb_typeof(m.guardrail_information)
                            WHEN 'object' THEN jsonb_build_array(m.guardrail_information)
