@@ -6,10 +6,12 @@ migrations past 0.4.110 are kept in the repository and assembled here with the i
 
 from __future__ import annotations
 
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fix_migrate import copy_packaged
@@ -54,3 +56,15 @@ def outbox_db(server_url: str, outbox_template: str) -> Iterator[Database]:
     admin.create(name, template=outbox_template)
     yield Database(database_url(server_url, name), name=name)
     admin.drop(name)
+
+
+def add_delivery(db: Database, request_id: str, *, state: str = "pending", attempts: int = 0,
+                 last_error: str | None = None, age: str = "1 minute", payload: dict[str, Any] | None = None) -> None:
+    """A LiteLLM_SpendLogDelivery row as 1.110.2's insert_with_deliveries and worker leave it."""
+    db.execute(
+        'INSERT INTO "LiteLLM_SpendLogDelivery" (delivery_id, request_id, state, accounting_payload, is_batch, '
+        "attempts, next_attempt_at, applied_at, last_error, created_at) VALUES (%s, %s, %s::\"AccountingDeliveryState\", "
+        "%s::jsonb, false, %s, LOCALTIMESTAMP + interval '5 minutes', "
+        "CASE WHEN %s = 'applied' THEN LOCALTIMESTAMP END, %s, LOCALTIMESTAMP - %s::interval)",
+        (request_id, request_id, state, json.dumps(payload or {"request_id": request_id}), attempts, state,
+         last_error, age))

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from typing import Any
 
 import psycopg
 import pytest
+from fix_outbox import add_delivery
 from helpers import Database, invoke
 
 from litellm_dbctl.common.errors import ExitCode
 from litellm_dbctl.db import querycheck, sqlfiles
-
-
-def add_delivery(db: Database, request_id: str, *, state: str = "pending", attempts: int = 0,
-                 last_error: str | None = None, age: str = "1 minute", payload: dict[str, Any] | None = None) -> None:
-    """A LiteLLM_SpendLogDelivery row as 1.110.2's insert_with_deliveries and worker leave it."""
-    db.execute(
-        'INSERT INTO "LiteLLM_SpendLogDelivery" (delivery_id, request_id, state, accounting_payload, is_batch, '
-        "attempts, next_attempt_at, applied_at, last_error, created_at) VALUES (%s, %s, %s::\"AccountingDeliveryState\", "
-        "%s::jsonb, false, %s, (now() AT TIME ZONE 'UTC') + interval '5 minutes', "
-        "CASE WHEN %s = 'applied' THEN now() AT TIME ZONE 'UTC' END, %s, (now() AT TIME ZONE 'UTC') - %s::interval)",
-        (request_id, request_id, state, json.dumps(payload or {"request_id": request_id}), attempts, state,
-         last_error, age))
 
 
 def run(db: Database, *args: str) -> Any:
@@ -77,7 +65,7 @@ def test_retry_parked_makes_them_look_as_the_worker_retries_a_row_with_an_audit_
     assert result.code == 0, result
     assert sorted(d["request_id"] for d in result.json()["deliveries"]) == ["p1", "p2", "p3"]
     after = deliveries(mixed)
-    now = mixed.value("SELECT now() AT TIME ZONE 'UTC'")
+    now = mixed.value("SELECT LOCALTIMESTAMP")
     for name in ("p1", "p2", "p3"):
         row = after[name]
         # _CLAIM with retry_only: state pending, due, attempts > 0; _FAILED parks at attempts + 1 >= 5.
@@ -162,3 +150,18 @@ def test_accounting_queries_check_on_the_outbox_schema_and_are_skipped_without_i
     for database_ in (outbox_db, db):
         with psycopg.connect(database_.url, autocommit=True) as conn:
             assert querycheck.check(conn, queries) == []
+
+
+def test_times_are_the_servers_as_the_worker_writes_and_reads_them(outbox_db: Database) -> None:
+    """LiteLLM's raw SQL writes created_at / next_attempt_at as CURRENT_TIMESTAMP (the session's local
+    time) and claims `next_attempt_at <= CURRENT_TIMESTAMP`: on a server whose time zone is not UTC,
+    a retried row is due at once and a 2-hour-old one is 2 hours old."""
+    outbox_db.execute(f'ALTER DATABASE "{outbox_db.name}" SET timezone = \'America/New_York\'')
+    add_delivery(outbox_db, "p", state="parked", attempts=5, last_error="ValueError", age="2 hours")
+    add_delivery(outbox_db, "q", age="2 hours")
+    assert 7190 < run(outbox_db, "status", "--json").json()["oldest_pending_seconds"] < 7300
+    assert run(outbox_db, "retry", "--parked", "--older-than", "90m").code == 0
+    claimable = outbox_db.value(
+        'SELECT count(*) FROM "LiteLLM_SpendLogDelivery" WHERE state = \'pending\' '
+        "AND next_attempt_at <= CURRENT_TIMESTAMP AND attempts > 0")
+    assert claimable == 1

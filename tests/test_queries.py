@@ -72,11 +72,22 @@ def test_check_finds_unknown_tables_and_columns() -> None:
          "SELECT 1 FROM {t}", "one table or column"),
         ("-- requires: none\n-- mode: read\n-- returns: rows\n-- identifiers: t\n-- variant: a\n-- variant: a\n"
          "-- d\nSELECT 1 FROM {t}", "listed twice"),
+        ("-- requires: none\n-- mode: read\n-- returns: rows\n-- identifiers: t\n-- variant: a\n-- d\n"
+         "SELECT '{}' FROM {t}", "written doubled"),
     ],
 )
 def test_malformed_headers_are_rejected(text: str, message: str) -> None:
     with pytest.raises(QueryDefinitionError, match=message):
         sqlfiles.parse(text, "x/y", Path("x/y.sql"))
+
+
+def test_a_doubled_brace_is_a_literal_one_in_a_statement_with_identifiers(db, tmp_path) -> None:
+    query = sqlfiles.parse("-- requires: none\n-- mode: read\n-- returns: value\n-- identifiers: t\n-- variant: ledger\n"
+                           "-- d\nWITH ledger (v) AS (SELECT '{{}}/{{x}}') SELECT v FROM {t}", "t/b", tmp_path / "b.sql")
+    assert query.identifiers == ("t",)
+    assert sqlfiles.bind(query.sql, {"t": "ledger"}) == "WITH ledger (v) AS (SELECT '{}/{x}') SELECT v FROM \"ledger\""
+    with psycopg.connect(db.url, autocommit=True) as conn:
+        assert conn.execute(sqlfiles._compose(query, {"t": "ledger"})).fetchone() == ("{}/{x}",)
 
 
 def test_parameters_are_checked_before_anything_is_sent(db) -> None:

@@ -12,7 +12,7 @@ LITELLM_ACCOUNTING_DELIVERY_RETENTION_DAYS (default 1). Databases from before 1.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.audit import trail
@@ -93,13 +93,11 @@ class RetryResult:
 
 
 def retry(target: Target, selection: Selection, *, actor: str = "dbctl", audit: bool = True,
-          dry_run: bool = False, lock_timeout: float = 30.0, now: datetime | None = None) -> RetryResult:
+          dry_run: bool = False, lock_timeout: float = 30.0) -> RetryResult:
     """Make the selected deliveries due now, in the shape the worker's own failure path leaves a row
     it will retry (queries/accounting/retry.sql), with one LiteLLM_AuditLog row each. One
     transaction; a wait on the `accounting` advisory lock or on a row the worker has claimed is
-    bounded by `lock_timeout` (then LockBusy, exit 5)."""
-    moment = utc_naive(now or datetime.now(timezone.utc))
-    created_before = moment - timedelta(seconds=selection.older_than) if selection.older_than is not None else None
+    bounded by `lock_timeout` (then LockBusy, exit 5). Times are the database's, as the worker's are."""
     command = "accounting retry"
 
     def attempt(conn: psycopg.Connection) -> RetryResult:
@@ -110,15 +108,16 @@ def retry(target: Target, selection: Selection, *, actor: str = "dbctl", audit: 
                                         what=command, scope="xact"):
                 rows = sqlfiles.run(conn, "accounting/retry_candidates", {
                     "parked_only": selection.parked_only, "request_id": selection.request_id,
-                    "created_before": created_before})
+                    "older_than": selection.older_than})
                 chosen = tuple(Retried(r["delivery_id"], r["request_id"], r["state"], r["attempts"],
                                        r["last_error"], r["created_at"]) for r in rows)
                 if chosen:
-                    sqlfiles.run(conn, "accounting/retry", {"delivery_ids": [d.delivery_id for d in chosen],
-                                                            "now": moment})
+                    after = {r["delivery_id"]: r for r in sqlfiles.run(
+                        conn, "accounting/retry", {"delivery_ids": [d.delivery_id for d in chosen]})}
                     if audit:
-                        trail.write(conn, [_audit_row(d, r, moment) for d, r in zip(chosen, rows)],
-                                    actor=actor, now=moment)
+                        now = utc_naive(datetime.now(timezone.utc))
+                        trail.write(conn, [_audit_row(d, before, after[d.delivery_id])
+                                           for d, before in zip(chosen, rows)], actor=actor, now=now)
                 return RetryResult(True, chosen, dry_run)
 
     with database.connect(target, command=command, lock_timeout=database.attempt_lock_timeout(lock_timeout)) as conn, \
@@ -127,9 +126,9 @@ def retry(target: Target, selection: Selection, *, actor: str = "dbctl", audit: 
         return database.retry(lambda: attempt(conn), what=command, wait=wait)
 
 
-def _audit_row(delivery: Retried, before: dict[str, Any], now: datetime) -> dict[str, Any]:
+def _audit_row(delivery: Retried, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """`updated` on LiteLLM_SpendLogDelivery: the retry fields before and after."""
     fields = ("state", "attempts", "next_attempt_at", "last_error")
-    after = {"state": "pending", "attempts": 1 if delivery.state == "parked" else delivery.attempts,
-             "next_attempt_at": now, "last_error": delivery.last_error}
-    return trail.row("updated", TABLE, delivery.delivery_id, {f: before[f] for f in fields}, after)
+    return trail.row("updated", TABLE, delivery.delivery_id, {f: before[f] for f in fields},
+                     {"state": "pending", "attempts": after["attempts"], "next_attempt_at": after["next_attempt_at"],
+                      "last_error": delivery.last_error})

@@ -15,6 +15,11 @@ What is left alone, and said: entities used within the settle period (their coun
 their spend logs, which are written later), entities whose window starts before the oldest spend
 log (the logs may have been pruned by retention), and windows that cannot be computed. A carried
 overage (`--rollover`) counts as drift: repair assumes the window began at zero.
+
+On LiteLLM 1.110's spend-log outbox the order is the other way round: the log is written first and
+the proxy's worker adds it to the counters later. A log whose delivery is pending or parked is left
+out of `logged` (in the drift statement itself: one snapshot), and how many is said, so a repair
+never adds what the worker will add again.
 """
 
 from __future__ import annotations
@@ -47,6 +52,14 @@ def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, settl
     if logs_start is None:
         warnings.append("LiteLLM_SpendLogs is empty: no counter repaired (are spend logs disabled?)")
         return [], [], warnings
+    outbox = bool(sqlfiles.run(conn, "accounting/outbox_exists"))
+    if outbox:
+        left_out = sqlfiles.run(conn, "budget/unapplied_logs")
+        if left_out["pending"] or left_out["parked"]:
+            warnings.append(f"left out {left_out['pending'] + left_out['parked']} spend log(s) whose spend-log "
+                            f"delivery the proxy has not applied yet ({left_out['pending']} pending, "
+                            f"{left_out['parked']} parked): the worker adds them to the counters")
+    deliveries = {"deliveries": "LiteLLM_SpendLogDelivery" if outbox else "no_deliveries"}
     cutoff = clock.utc_naive(now) - settle
     params = {**_windows(conn, now, policy), "cutoff": cutoff,
               "recent_from": cutoff - RECENT_LOOKBACK, "min_drift": min_drift}
@@ -56,7 +69,7 @@ def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, settl
         if not sqlfiles.supported(conn, query):
             continue
         extra = {"default_end_user_budget": default_end_user_budget} if entity == "end_user" else {}
-        for row in sqlfiles.run(conn, query, {**params, **extra}):
+        for row in sqlfiles.run(conn, query, {**params, **extra}, identifiers=deliveries):
             reason = _why_not(row, logs_start, settle)
             if reason:
                 skipped.append(Skip(entity, row["id"], row["name"], reason))

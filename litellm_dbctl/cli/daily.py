@@ -6,6 +6,7 @@ bodies: `dbctl daily --help` does not load it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Optional
@@ -18,6 +19,7 @@ from litellm_dbctl.common.errors import InvalidInput
 if TYPE_CHECKING:
     import psycopg
 
+    from litellm_dbctl.daily.drift import Unapplied
     from litellm_dbctl.daily.repair import TableRepair
     from litellm_dbctl.daily.retention import ConfigFile, Horizon
 
@@ -134,7 +136,8 @@ def check(
     } for k in result.keys]
     totals = result.totals()
     payload: dict[str, Any] = {"since": first, "until": last, "tables": list(tables), "drift": result.drift,
-                               "totals": totals, "retention": described, "days": summary}
+                               "totals": totals, "retention": described, "days": summary,
+                               "unapplied": _unapplied(result.unapplied)}
     if details:
         payload["rows"] = rows
     shown = summary if s.verbose else [r for r in summary if _drifted(r)]
@@ -148,10 +151,31 @@ def check(
         pruned = [(d.date, d.table) for d in result.days if d.pruned]
         common.info(ctx, f"{totals['day_tables_pruned']} day-table(s) pruned by LiteLLM's retention, not checked: "
                          + _pruned_line(pruned, tables))
+    _say_unapplied(ctx, result.unapplied)
     if result.drift:
         common.name_found(ctx, _check_line(True, totals, first, last),
                           [f"{r['date']} {r['table']}" for r in summary if _drifted(r)])
     common.exit_with(3 if result.drift else 0)
+
+
+def _unapplied(days: Sequence[Unapplied]) -> dict[str, Any]:
+    """JSON: the requests left out because their outbox delivery is not applied yet."""
+    from litellm_dbctl.daily.drift import unapplied_totals
+
+    return {**unapplied_totals(days), "days": [asdict(u) for u in days]}
+
+
+def _say_unapplied(ctx: typer.Context, days: Sequence[Unapplied]) -> None:
+    """On a LiteLLM 1.110 outbox database: how many requests were left out, and why."""
+    if not days:
+        return
+    from litellm_dbctl.daily.drift import unapplied_totals
+
+    totals = unapplied_totals(days)
+    count = totals["pending"] + totals["parked"]
+    common.info(ctx, f"left out {count} request(s) whose spend-log delivery the proxy has not applied yet "
+                     f"({totals['pending']} pending, {totals['parked']} parked"
+                     f"{'; dbctl accounting retry --parked hands those back' if totals['parked'] else ''})")
 
 
 def _drifted(row: dict[str, Any]) -> bool:
@@ -228,7 +252,7 @@ def reconcile(
                "prune_orphans": prune_orphans, "changed": result.changed, "totals": totals,
                "open_days": list(result.open_days), "retention": described,
                "retention_pruned": [{"date": day, "table": name} for day, name in result.retention_pruned],
-               "days": repairs}
+               "days": repairs, "unapplied": _unapplied(result.unapplied)}
     shown = repairs if s.verbose else [r for r in repairs if any(r[c] for c in REPAIR_COLUMNS[2:-1])]
     common.emit(ctx, shown, REPAIR_COLUMNS, json_payload=payload, report=True)
     if result.open_days:
@@ -237,6 +261,7 @@ def reconcile(
     if result.retention_pruned:
         common.info(ctx, f"left {len(result.retention_pruned)} day-table(s) LiteLLM's retention pruned alone: "
                          + _pruned_line([(d.isoformat(), t) for d, t in result.retention_pruned], tables))
+    _say_unapplied(ctx, result.unapplied)
     verb = "would change" if dry_run else "changed"
     common.line(ctx, f"{verb} {totals['days_changed']} of {totals['days']} day(s): {totals['inserted']} inserted, "
                      f"{totals['updated']} updated, {totals['merged']} merged, {totals['normalized']} normalized, "

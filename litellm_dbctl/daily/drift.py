@@ -8,6 +8,11 @@ the six tables from the logs by LiteLLM's rules, in one set-based statement per 
 subtracts, one GROUP BY leaves the delta per key), and reports the keys that differ; `reconcile`
 writes the difference back. Days LiteLLM's cleanup job has pruned (daily.retention) are not
 recomputed: they are reported as `pruned`.
+
+On LiteLLM 1.110's spend-log outbox (`LiteLLM_SpendLogDelivery`) a request's log is written at once
+and its daily increment later, by the proxy's worker: a request whose delivery is pending or parked
+is left out of the recomputation (in the same statement, so one snapshot decides), and counted
+(`Unapplied`), so a repair never adds what the worker will add again.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from litellm_dbctl.db import sqlfiles
 if TYPE_CHECKING:
     import psycopg
 
+OUTBOX_TABLE = "LiteLLM_SpendLogDelivery"
 SPEND_TOLERANCE = 1e-9  # relative: float sums added in another order differ in the last bits
 
 
@@ -137,6 +143,7 @@ class CheckResult:
     tables: tuple[str, ...]
     days: tuple[DayTable, ...]  # every (day, table) checked
     keys: tuple[KeyDrift, ...]  # only when asked for details
+    unapplied: tuple[Unapplied, ...] = ()  # days with requests left out (outbox deliveries not applied)
 
     @property
     def drift(self) -> bool:
@@ -150,6 +157,39 @@ class CheckResult:
             **{status: sum(getattr(d, status) for d in self.days) for status in STATUSES},
             "spend_delta": sum(d.spend_delta for d in self.days),
         }
+
+
+@dataclass(frozen=True)
+class Unapplied:
+    """One UTC day's requests left out because their outbox delivery is not applied yet."""
+
+    date: str
+    pending: int = 0  # the proxy's worker has yet to add them
+    parked: int = 0  # the worker gave up: `dbctl accounting retry --parked`
+
+    @property
+    def requests(self) -> int:
+        return self.pending + self.parked
+
+
+def unapplied_totals(days: Iterable[Unapplied]) -> dict[str, int]:
+    listed = list(days)
+    return {"pending": sum(u.pending for u in listed), "parked": sum(u.parked for u in listed)}
+
+
+def has_outbox(conn: psycopg.Connection) -> bool:
+    """Whether the database has LiteLLM 1.110's spend-log outbox."""
+    return bool(sqlfiles.run(conn, "accounting/outbox_exists"))
+
+
+def unapplied_day(conn: psycopg.Connection, day: date, outbox: bool) -> Unapplied | None:
+    """The day's requests whose delivery is pending or parked (None without an outbox, or none)."""
+    if not outbox:
+        return None
+    counts = {r["state"]: r["requests"] for r in sqlfiles.run(
+        conn, "daily/unapplied", {"since": day, "until": day + timedelta(days=1)})}
+    found = Unapplied(day.isoformat(), counts.get("pending", 0), counts.get("parked", 0))
+    return found if found.requests else None
 
 
 def summarize(day: date, tables: Sequence[str], drifts: Iterable[KeyDrift]) -> list[DayTable]:
@@ -176,12 +216,18 @@ def _key_drift(row: Mapping[str, Any]) -> KeyDrift:
 
 
 def diff_day(conn: psycopg.Connection, day: date, tables: Sequence[str], *, first_writer: bool = False,
-             work_mem: str = DEFAULT_WORK_MEM) -> list[KeyDrift]:
-    """The keys of one UTC day whose stored rows differ from the logs; call inside a transaction."""
+             work_mem: str = DEFAULT_WORK_MEM, outbox: bool | None = None) -> list[KeyDrift]:
+    """The keys of one UTC day whose stored rows differ from the logs; call inside a transaction.
+    With `outbox` (LiteLLM 1.110 or later), requests whose delivery is not applied yet are left out,
+    and the rules are 1.110's worker's where they differ (queries/daily/diff.sql `litellm_1110`:
+    tags, headroom savings). None: asked of the database."""
+    if outbox is None:
+        outbox = has_outbox(conn)
     sqlfiles.run(conn, "session/tune_transaction", {"work_mem": validate_work_mem(work_mem)})
     rows = sqlfiles.run(conn, "daily/diff", {
         "since": day, "until": day + timedelta(days=1), "tables": list(tables), "first_writer": first_writer,
-    })
+        "litellm_1110": outbox,
+    }, identifiers={"deliveries": OUTBOX_TABLE if outbox else "no_deliveries"})
     return [_key_drift(r) for r in rows]
 
 
@@ -192,17 +238,22 @@ def check(conn: psycopg.Connection, since: date, until: date, tables: Sequence[s
     tables `horizon` says LiteLLM has pruned on a day are reported pruned, not recomputed."""
     days: list[DayTable] = []
     keys: list[KeyDrift] = []
+    left_out: list[Unapplied] = []
+    outbox = has_outbox(conn)
     for day in days_between(since, until):
         pruned = horizon.pruned(day, tables)
         kept = [name for name in tables if name not in pruned]
         drifts: list[KeyDrift] = []
         if kept:
             with conn.transaction():
-                drifts = diff_day(conn, day, kept, work_mem=work_mem)
+                drifts = diff_day(conn, day, kept, work_mem=work_mem, outbox=outbox)
+                unapplied = unapplied_day(conn, day, outbox)
+            if unapplied:
+                left_out.append(unapplied)
         checked = {d.table: d for d in summarize(day, kept, drifts)}
         days.extend(checked.get(name) or DayTable(day.isoformat(), name, pruned=True) for name in tables)
         if details:
             keys.extend(drifts)
         if progress:
             progress(day)
-    return CheckResult(since, until, tuple(tables), tuple(days), tuple(keys))
+    return CheckResult(since, until, tuple(tables), tuple(days), tuple(keys), tuple(left_out))

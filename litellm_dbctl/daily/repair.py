@@ -15,7 +15,9 @@ the table but whose daily increment is not yet flushed would be counted twice on
 is why only days older than the settle time are repaired unless asked; `check` shows any such double
 count, and the next reconcile removes it. Tables LiteLLM's retention has pruned on a day
 (daily.retention) are not touched: rebuilding them would put deleted tag rows back, or zero rows
-whose logs LiteLLM deleted.
+whose logs LiteLLM deleted. On LiteLLM 1.110's spend-log outbox there is no such queue in memory:
+the increment owed is a pending (or parked) delivery row, and the diff leaves its request out
+(`drift.diff_day`), so the worker's later increment is the only one.
 """
 
 from __future__ import annotations
@@ -30,7 +32,17 @@ import psycopg
 
 from litellm_dbctl.common import uuids
 from litellm_dbctl.common.errors import OperationalError
-from litellm_dbctl.daily.drift import COUNTER_COLUMNS, DIFFER, EXTRA, MISSING, KeyDrift, diff_day
+from litellm_dbctl.daily.drift import (
+    COUNTER_COLUMNS,
+    DIFFER,
+    EXTRA,
+    MISSING,
+    KeyDrift,
+    Unapplied,
+    diff_day,
+    has_outbox,
+    unapplied_day,
+)
 from litellm_dbctl.daily.retention import NO_HORIZON, Horizon
 from litellm_dbctl.daily.tables import BY_NAME, DEFAULT_WORK_MEM, TABLE_NAMES, DailyTable, days_between
 from litellm_dbctl.db import database, release, sqlfiles
@@ -72,6 +84,7 @@ class ReconcileResult:
     repairs: tuple[TableRepair, ...]
     open_days: tuple[date, ...]  # skipped: not older than the settle time
     retention_pruned: tuple[tuple[date, str], ...] = ()  # (day, table) left alone: LiteLLM pruned it
+    unapplied: tuple[Unapplied, ...] = ()  # days with requests left out (outbox deliveries not applied)
 
     @property
     def changed(self) -> bool:
@@ -129,9 +142,11 @@ def reconcile(
         todo, still_open = closed_days(days, now=moment, settle=settle)
     repairs: list[TableRepair] = []
     left: list[tuple[date, str]] = []
+    left_out: list[Unapplied] = []
     with (database.connect(target, command="daily reconcile", autocommit=True) as conn,
           database.advisory_lock(conn, database.family_key(LOCK_FAMILY), timeout=lock_timeout, what="daily reconcile")):
         release.require_known(conn, target, "daily reconcile")  # LiteLLM's counting rules, per release
+        outbox = has_outbox(conn)
         for day in todo:
             pruned = horizon.pruned(day, tables)
             left.extend((day, name) for name in pruned)
@@ -141,27 +156,31 @@ def reconcile(
             try:
                 done = database.retry(
                     partial(reconcile_day, conn, day, kept, prune_orphans=prune_orphans, dry_run=dry_run,
-                            work_mem=work_mem),
+                            work_mem=work_mem, outbox=outbox),
                     what=f"daily reconcile {day}")
+                unapplied = unapplied_day(conn, day, outbox)
             except psycopg.Error as exc:
                 raise OperationalError(
                     f"daily reconcile {day}: {type(exc).__name__}: {str(exc).strip().splitlines()[0]}",
                     hint=f"{day} is untouched; the days before it are {'checked' if dry_run else 'repaired'}",
                 ) from None
             repairs.extend(done)
+            if unapplied:
+                left_out.append(unapplied)
             if progress:
                 progress(day, done)
     return ReconcileResult(since, until, tuple(tables), dry_run, prune_orphans, tuple(repairs), tuple(still_open),
-                           tuple(left))
+                           tuple(left), tuple(left_out))
 
 
 def reconcile_day(conn: psycopg.Connection, day: date, tables: Sequence[str] = TABLE_NAMES, *,
                   prune_orphans: bool = False, dry_run: bool = False,
-                  work_mem: str = DEFAULT_WORK_MEM) -> list[TableRepair]:
+                  work_mem: str = DEFAULT_WORK_MEM, outbox: bool | None = None) -> list[TableRepair]:
     """One day in one transaction (a savepoint when `conn` is already in one): diff, then per table
-    lock, merge, correct, insert, prune. The caller holds the `daily` lock and retries."""
+    lock, merge, correct, insert, prune. The caller holds the `daily` lock and retries. With
+    `outbox` (None: asked of the database), requests whose delivery is not applied yet are left out."""
     with conn.transaction(force_rollback=dry_run):
-        drifts = diff_day(conn, day, tables, first_writer=True, work_mem=work_mem)
+        drifts = diff_day(conn, day, tables, first_writer=True, work_mem=work_mem, outbox=outbox)
         by_table: dict[str, list[KeyDrift]] = {name: [] for name in tables}
         for drift in drifts:
             by_table[drift.table].append(drift)

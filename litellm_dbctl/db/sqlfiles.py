@@ -12,7 +12,8 @@ one name per identifier in their declared order:
     -- variant: LiteLLM_UserTable, user_id
     -- variant: LiteLLM_TeamTable, team_id
 
-so the names it can touch are in the file, never taken from input: a run with any other binding is
+so the names it can touch are in the file, never taken from input (a literal brace in such a
+statement is written doubled, `'/videos/{{video_id}}'`, as psycopg.sql reads it): a run with any other binding is
 refused before anything is sent, and `queries check` PREPAREs every variant. Without `variant:`
 lines the identifiers take names dbctl makes or is configured with (a scratch schema, an index).
 
@@ -49,7 +50,8 @@ MODES = ("read", "write", "fragment")
 RETURNS = ("rows", "row", "value", "rowcount", "none")
 HEADER = re.compile(r"^--\s*(?P<key>[a-z_]+)\s*:\s*(?P<value>.*?)\s*$")
 PARAM = re.compile(r"%\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\)s")
-IDENTIFIER = re.compile(r"\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}")
+# `{name}`, not `{{name}}`: in a statement with identifiers a literal brace is doubled (psycopg.sql.SQL.format).
+IDENTIFIER = re.compile(r"(?<!\{)\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)\}(?!\})")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 KNOWN_KEYS = frozenset({"requires", "mode", "returns", "identifiers", "variant"})
 REPEATABLE = frozenset({"variant"})
@@ -127,6 +129,9 @@ def parse(text: str, name: str, path: Path) -> Query:
     used = {m["name"] for m in IDENTIFIER.finditer(sql)} if identifiers else set()
     if set(identifiers) != used:
         raise QueryDefinitionError(f"{path}: identifiers header {sorted(identifiers)} != used {sorted(used)}")
+    if identifiers and re.search(r"[{}]", IDENTIFIER.sub("", sql).replace("{{", "").replace("}}", "")):
+        raise QueryDefinitionError(f"{path}: a literal brace in a statement with identifiers is written doubled "
+                                   "({{ }}), as psycopg.sql reads it")
     variants = _variants(variant_lines, identifiers, path)
     params = tuple(dict.fromkeys(m["name"] for m in PARAM.finditer(sql)))
     stray = re.search(r"%(?!%)", PARAM.sub("", sql).replace("%%", ""))
@@ -443,8 +448,9 @@ def bindings(query: Query) -> list[dict[str, str]]:
 
 def bind(text: str, identifiers: Mapping[str, str]) -> str:
     """`text` with each declared `{name}` replaced by its identifier, double-quoted (names are plain,
-    as `variant:` lines require): the statement as `queries check` parses and PREPAREs it. Braces
-    that name no identifier (a JSON path literal such as '{a}') stay as they are."""
+    as `variant:` lines require), and doubled braces made single: the statement as psycopg sends it,
+    which `queries check` parses and PREPAREs."""
     if not identifiers:
         return text
-    return IDENTIFIER.sub(lambda m: f'"{identifiers[m["name"]]}"' if m["name"] in identifiers else m[0], text)
+    bound = IDENTIFIER.sub(lambda m: f'"{identifiers[m["name"]]}"' if m["name"] in identifiers else m[0], text)
+    return bound.replace("{{", "{").replace("}}", "}")

@@ -1,13 +1,19 @@
 -- requires: 20250326162113_baseline
 -- mode: read
 -- returns: rows
+-- identifiers: deliveries
+-- variant: no_deliveries
+-- variant: LiteLLM_SpendLogDelivery
 -- End users whose spend counter differs from the spend LiteLLM_SpendLogs records for them
 -- (end_user) since their budget tier's current window began (`windows`, by the tier's duration
 -- and budget_reset_at; end users without a tier use `default_end_user_budget`'s). End users
 -- without a windowed tier have no creation time: window_start is NULL and the caller leaves them
 -- alone. `active`: a spend log of the end user starts or ends after `cutoff` (end-user requests
 -- leave no other trace of activity).
-WITH
+-- On LiteLLM 1.110's spend-log outbox ({deliveries} = LiteLLM_SpendLogDelivery; elsewhere the empty
+-- no_deliveries) a log whose delivery is pending or parked is left out: the worker has not added it
+-- to the counter yet, and will.
+WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE false),
 -- include: budget/drift_windows
 , entities AS (
     SELECT e.user_id AS id, e.alias AS name, e.spend, b.budget_reset_at AS guard,
@@ -20,7 +26,9 @@ WITH
     SELECT l.end_user AS id, sum(l.spend) AS logged
     FROM "LiteLLM_SpendLogs" AS l
     JOIN entities AS ent ON ent.id = l.end_user
-    WHERE ent.window_start IS NULL OR l."startTime" >= ent.window_start
+    WHERE (ent.window_start IS NULL OR l."startTime" >= ent.window_start)
+      AND NOT EXISTS (SELECT 1 FROM {deliveries} AS dl
+                      WHERE dl.request_id = l.request_id AND dl.state::text IN ('pending', 'parked'))
     GROUP BY l.end_user
 ), recent AS (
     SELECT DISTINCT end_user AS id FROM "LiteLLM_SpendLogs"

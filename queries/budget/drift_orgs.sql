@@ -1,13 +1,19 @@
 -- requires: 20260218231534_add_last_active_to_key_table
 -- mode: read
 -- returns: rows
+-- identifiers: deliveries
+-- variant: no_deliveries
+-- variant: LiteLLM_SpendLogDelivery
 -- Organizations whose spend counter differs from the spend LiteLLM_SpendLogs records for them
 -- (organization_id, which LiteLLM fills from the key's organization, the id its counter is
 -- incremented by) since their budget tier's current window began (`windows`, by the tier's duration
 -- and budget_reset_at; a tier without a duration: all time, counted from creation). `windowed` is
 -- false when a duration has no window. `active`: a spend log of the organization starts
 -- or ends after `cutoff`, or one of its keys (its own, or its teams') was used since then.
-WITH
+-- On LiteLLM 1.110's spend-log outbox ({deliveries} = LiteLLM_SpendLogDelivery; elsewhere the empty
+-- no_deliveries) a log whose delivery is pending or parked is left out: the worker has not added it
+-- to the counter yet, and will.
+WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE false),
 -- include: budget/drift_windows
 , entities AS (
     SELECT o.organization_id AS id, o.organization_alias AS name, o.spend,
@@ -20,7 +26,9 @@ WITH
     SELECT l.organization_id AS id, sum(l.spend) AS logged
     FROM "LiteLLM_SpendLogs" AS l
     JOIN entities AS ent ON ent.id = l.organization_id
-    WHERE ent.window_start IS NULL OR l."startTime" >= ent.window_start
+    WHERE (ent.window_start IS NULL OR l."startTime" >= ent.window_start)
+      AND NOT EXISTS (SELECT 1 FROM {deliveries} AS dl
+                      WHERE dl.request_id = l.request_id AND dl.state::text IN ('pending', 'parked'))
     GROUP BY l.organization_id
 ), recent AS (
     SELECT organization_id AS id FROM "LiteLLM_SpendLogs"

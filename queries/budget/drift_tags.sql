@@ -1,6 +1,9 @@
 -- requires: 20251011084309_add_tag_table
 -- mode: read
 -- returns: rows
+-- identifiers: deliveries
+-- variant: no_deliveries
+-- variant: LiteLLM_SpendLogDelivery
 -- Tags (LiteLLM_TagTable rows) whose spend counter differs from the spend LiteLLM_SpendLogs records
 -- for them since their budget tier's current window began (`windows`, by the tier's duration and
 -- budget_reset_at; no tier, or a tier without a duration: all time, counted from creation).
@@ -8,7 +11,10 @@
 -- tag counter (litellm-database.md §1.4: no de-duplication there, unlike the daily tag table);
 -- non-string elements are not tags. `windowed` is false when a duration has no usable window.
 -- `active`: a spend log carrying the tag starts or ends after `cutoff`.
-WITH
+-- On LiteLLM 1.110's spend-log outbox ({deliveries} = LiteLLM_SpendLogDelivery; elsewhere the empty
+-- no_deliveries) a log whose delivery is pending or parked is left out: the worker has not added it
+-- to the counter yet, and will.
+WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE false),
 -- include: budget/drift_windows
 , entities AS (
     SELECT tg.tag_name AS id, tg.tag_name AS name, tg.spend,
@@ -21,8 +27,10 @@ WITH
     SELECT t.tag, l.spend, l."startTime", l."endTime"
     FROM "LiteLLM_SpendLogs" AS l
     CROSS JOIN LATERAL jsonb_array_elements(l.request_tags) AS e(element)
-    CROSS JOIN LATERAL (SELECT e.element #>> '{}' AS tag) AS t
+    CROSS JOIN LATERAL (SELECT e.element #>> '{{}}' AS tag) AS t
     WHERE jsonb_typeof(l.request_tags) = 'array' AND jsonb_typeof(e.element) = 'string'
+      AND NOT EXISTS (SELECT 1 FROM {deliveries} AS dl
+                      WHERE dl.request_id = l.request_id AND dl.state::text IN ('pending', 'parked'))
 ), logged AS (
     SELECT ent.id, sum(t.spend) AS logged
     FROM tagged AS t

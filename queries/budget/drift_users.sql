@@ -1,13 +1,19 @@
 -- requires: 20260218231534_add_last_active_to_key_table
 -- mode: read
 -- returns: rows
+-- identifiers: deliveries
+-- variant: no_deliveries
+-- variant: LiteLLM_SpendLogDelivery
 -- Users whose spend counter differs from the spend LiteLLM_SpendLogs records for them ("user")
 -- since their current window began (`windows`, by duration and budget_reset_at; no duration: all
 -- time, counted from creation). `windowed` is false when a duration has no window (no
 -- budget_reset_at, a duration without a length, or a pair missing from `windows`). `active`: one of
 -- the user's keys was used since `cutoff`, or a spend log of the user starts or ends after it, so
 -- its latest logs may not be written yet.
-WITH
+-- On LiteLLM 1.110's spend-log outbox ({deliveries} = LiteLLM_SpendLogDelivery; elsewhere the empty
+-- no_deliveries) a log whose delivery is pending or parked is left out: the worker has not added it
+-- to the counter yet, and will.
+WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE false),
 -- include: budget/drift_windows
 , entities AS (
     SELECT u.user_id AS id, COALESCE(u.user_alias, u.user_email) AS name, u.spend, u.budget_reset_at AS guard,
@@ -19,7 +25,9 @@ WITH
     SELECT l."user" AS id, sum(l.spend) AS logged
     FROM "LiteLLM_SpendLogs" AS l
     JOIN entities AS ent ON ent.id = l."user"
-    WHERE ent.window_start IS NULL OR l."startTime" >= ent.window_start
+    WHERE (ent.window_start IS NULL OR l."startTime" >= ent.window_start)
+      AND NOT EXISTS (SELECT 1 FROM {deliveries} AS dl
+                      WHERE dl.request_id = l.request_id AND dl.state::text IN ('pending', 'parked'))
     GROUP BY l."user"
 ), recent AS (
     SELECT "user" AS id FROM "LiteLLM_SpendLogs"

@@ -1,6 +1,9 @@
 -- requires: 20260915000000_add_daily_response_time
 -- mode: read
 -- returns: rows
+-- identifiers: deliveries
+-- variant: no_deliveries
+-- variant: LiteLLM_SpendLogDelivery
 -- The six daily spend tables recomputed from LiteLLM_SpendLogs by LiteLLM's rules and compared with
 -- the stored rows, for the UTC days [since, until): one row per key whose stored rows do not match.
 -- One pass over the logs of those days only (partitions pruned, the "startTime" index used) feeds
@@ -14,6 +17,10 @@
 -- requests are successes that are not internal with request_duration_ms >= 0. Entity rows: user
 -- always (NULL -> ''), team unless NULL, org unless NULL or '', end user unless NULL or '', agent
 -- unless NULL, one tag row per distinct tag when request_tags is an array of strings only.
+-- %(litellm_1110)s: LiteLLM 1.110's worker rules (on its outbox), where they differ: one tag row per
+-- distinct string element of any request_tags array (daily_spend_entity_ids keeps an array's
+-- strings), and no headroom savings from a guardrail_information array holding anything but
+-- objects (build_accounting_payload drops such an array whole).
 -- Requests LiteLLM cannot aggregate (metadata not an object, usage_object truthy but not an
 -- object) count nowhere. Stored rows count under their key with '' for NULL (legacy rows); team
 -- rows under api_key '__ptu_flat_cost__' are not derived from logs and are left out.
@@ -21,7 +28,12 @@
 -- billionth is equal), legacy (equal, but NULL-key rows to merge). Counters are summed as float8:
 -- exact for integers below 2^53, and far cheaper than numeric. %(first_writer)s adds model_group
 -- and request_id of the first writer (earliest "endTime", then request_id in C order).
-WITH endpoint_map (call_type, endpoint) AS (
+-- {deliveries}: on LiteLLM 1.110's spend-log outbox, LiteLLM_SpendLogDelivery; a request whose
+-- delivery is pending or parked is left out (its log is written, its daily increment is not: the
+-- worker adds it later), so a repair never adds what the worker will add again. Elsewhere the
+-- empty no_deliveries. (Literal braces are doubled, as psycopg.sql reads a statement with identifiers.)
+WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE false),
+endpoint_map (call_type, endpoint) AS (
     -- LiteLLM's ROUTE_ENDPOINT_MAPPING (litellm/proxy/route_llm_request.py): call_type -> endpoint
     VALUES
         ('acompletion', '/chat/completions'),
@@ -34,20 +46,20 @@ WITH endpoint_map (call_type, endpoint) AS (
         ('arerank', '/rerank'),
         ('aresponses', '/responses'),
         ('_aresponses_websocket', '/responses'),
-        ('alist_input_items', '/responses/{response_id}/input_items'),
+        ('alist_input_items', '/responses/{{response_id}}/input_items'),
         ('aimage_edit', '/images/edits'),
-        ('acancel_responses', '/responses/{response_id}/cancel'),
+        ('acancel_responses', '/responses/{{response_id}}/cancel'),
         ('acompact_responses', '/responses/compact'),
         ('aocr', '/ocr'),
         ('asearch', '/search'),
         ('adecisions', '/decisions'),
         ('avideo_generation', '/videos'),
         ('avideo_list', '/videos'),
-        ('avideo_status', '/videos/{video_id}'),
-        ('avideo_content', '/videos/{video_id}/content'),
-        ('avideo_remix', '/videos/{video_id}/remix'),
+        ('avideo_status', '/videos/{{video_id}}'),
+        ('avideo_content', '/videos/{{video_id}}/content'),
+        ('avideo_remix', '/videos/{{video_id}}/remix'),
         ('avideo_create_character', '/videos/characters'),
-        ('avideo_get_character', '/videos/characters/{character_id}'),
+        ('avideo_get_character', '/videos/characters/{{character_id}}'),
         ('avideo_edit', '/videos/edits'),
         ('avideo_extension', '/videos/extensions'),
         ('acreate_realtime_client_secret', '/realtime/client_secrets'),
@@ -55,38 +67,38 @@ WITH endpoint_map (call_type, endpoint) AS (
         ('acreate_realtime_transcription_session', '/realtime/transcription_sessions'),
         ('acreate_container', '/containers'),
         ('alist_containers', '/containers'),
-        ('aretrieve_container', '/containers/{container_id}'),
-        ('adelete_container', '/containers/{container_id}'),
-        ('aupload_container_file', '/containers/{container_id}/files'),
-        ('alist_container_files', '/containers/{container_id}/files'),
-        ('aretrieve_container_file', '/containers/{container_id}/files/{file_id}'),
-        ('adelete_container_file', '/containers/{container_id}/files/{file_id}'),
-        ('aretrieve_container_file_content', '/containers/{container_id}/files/{file_id}/content'),
+        ('aretrieve_container', '/containers/{{container_id}}'),
+        ('adelete_container', '/containers/{{container_id}}'),
+        ('aupload_container_file', '/containers/{{container_id}}/files'),
+        ('alist_container_files', '/containers/{{container_id}}/files'),
+        ('aretrieve_container_file', '/containers/{{container_id}}/files/{{file_id}}'),
+        ('adelete_container_file', '/containers/{{container_id}}/files/{{file_id}}'),
+        ('aretrieve_container_file_content', '/containers/{{container_id}}/files/{{file_id}}/content'),
         ('acreate_skill', '/skills'),
         ('alist_skills', '/skills'),
-        ('aget_skill', '/skills/{skill_id}'),
-        ('adelete_skill', '/skills/{skill_id}'),
+        ('aget_skill', '/skills/{{skill_id}}'),
+        ('adelete_skill', '/skills/{{skill_id}}'),
         ('aingest', '/rag/ingest'),
         ('acreate_interaction', '/interactions'),
-        ('aget_interaction', '/interactions/{interaction_id}'),
-        ('adelete_interaction', '/interactions/{interaction_id}'),
-        ('acancel_interaction', '/interactions/{interaction_id}/cancel'),
+        ('aget_interaction', '/interactions/{{interaction_id}}'),
+        ('adelete_interaction', '/interactions/{{interaction_id}}'),
+        ('acancel_interaction', '/interactions/{{interaction_id}}/cancel'),
         ('acreate_agent', '/v1beta/agents'),
         ('alist_agents', '/v1beta/agents'),
-        ('aget_agent', '/v1beta/agents/{name}'),
-        ('adelete_agent', '/v1beta/agents/{name}'),
-        ('alist_agent_versions', '/v1beta/agents/{name}/versions'),
+        ('aget_agent', '/v1beta/agents/{{name}}'),
+        ('adelete_agent', '/v1beta/agents/{{name}}'),
+        ('alist_agent_versions', '/v1beta/agents/{{name}}/versions'),
         ('acreate_eval', '/evals'),
         ('alist_evals', '/evals'),
-        ('aget_eval', '/evals/{eval_id}'),
-        ('aupdate_eval', '/evals/{eval_id}'),
-        ('adelete_eval', '/evals/{eval_id}'),
-        ('acancel_eval', '/evals/{eval_id}/cancel'),
-        ('acreate_run', '/evals/{eval_id}/runs'),
-        ('alist_runs', '/evals/{eval_id}/runs'),
-        ('aget_run', '/evals/{eval_id}/runs/{run_id}'),
-        ('acancel_run', '/evals/{eval_id}/runs/{run_id}/cancel'),
-        ('adelete_run', '/evals/{eval_id}/runs/{run_id}'),
+        ('aget_eval', '/evals/{{eval_id}}'),
+        ('aupdate_eval', '/evals/{{eval_id}}'),
+        ('adelete_eval', '/evals/{{eval_id}}'),
+        ('acancel_eval', '/evals/{{eval_id}}/cancel'),
+        ('acreate_run', '/evals/{{eval_id}}/runs'),
+        ('alist_runs', '/evals/{{eval_id}}/runs'),
+        ('aget_run', '/evals/{{eval_id}}/runs/{{run_id}}'),
+        ('acancel_run', '/evals/{{eval_id}}/runs/{{run_id}}/cancel'),
+        ('adelete_run', '/evals/{{eval_id}}/runs/{{run_id}}'),
         ('acreate_batch', '/batches'),
         ('aretrieve_batch', '/batches')
 ),
@@ -100,7 +112,7 @@ request AS (
            coalesce(em.endpoint, '') AS endpoint,
            sl."user", sl.team_id, sl.organization_id, sl.end_user, sl.agent_id,
            CASE WHEN jsonb_typeof(sl.request_tags) = 'array'
-                 AND NOT sl.request_tags @? 'strict $[*] ? (@.type() != "string")'
+                 AND (%(litellm_1110)s::boolean OR NOT sl.request_tags @? 'strict $[*] ? (@.type() != "string")')
                 THEN sl.request_tags END AS tags,
            sl.prompt_tokens, sl.completion_tokens, sl.spend,
            -- Python int(): numbers truncate toward zero, true is 1; a top-level count wins when non-zero.
@@ -120,7 +132,10 @@ request AS (
            -- (a bare object is one entry); non-numbers and negatives count 0, fractions truncate.
            (CASE WHEN jsonb_typeof(m.compression_savings -> 'tokens_saved') = 'number'
                  THEN greatest(trunc((m.compression_savings -> 'tokens_saved')::numeric), 0) ELSE 0 END
-            + CASE WHEN jsonb_typeof(m.guardrail_information) IN ('array', 'object') THEN coalesce((
+            + CASE WHEN jsonb_typeof(m.guardrail_information) IN ('array', 'object')
+                        AND NOT (%(litellm_1110)s::boolean AND jsonb_typeof(m.guardrail_information) = 'array'
+                                 AND m.guardrail_information @? 'strict $[*] ? (@.type() != "object")')
+                   THEN coalesce((
                   SELECT sum(greatest(trunc((g.entry -> 'guardrail_response' -> 'tokens_saved')::numeric), 0))
                   FROM jsonb_array_elements(CASE jsonb_typeof(m.guardrail_information)
                            WHEN 'object' THEN jsonb_build_array(m.guardrail_information)
@@ -148,12 +163,14 @@ request AS (
                m.usage_object -> 'prompt_tokens_details' -> 'cache_creation_tokens' AS create_detail
     ) AS u
     CROSS JOIN LATERAL (
-        SELECT coalesce(m.internal_call_origin NOT IN ('false', '0', '""', '[]', '{}'), false) AS internal,
+        SELECT coalesce(m.internal_call_origin NOT IN ('false', '0', '""', '[]', '{{}}'), false) AS internal,
                coalesce(m.billed_retry_attempt = 'true', false) AS billed_retry,
                coalesce(m.status = '"failure"', false) AS failed
     ) AS f
     WHERE sl."startTime" >= %(since)s::date AND sl."startTime" < %(until)s::date
       AND jsonb_typeof(sl.metadata) = 'object'
+      AND NOT EXISTS (SELECT 1 FROM {deliveries} AS dl
+                      WHERE dl.request_id = sl.request_id AND dl.state::text IN ('pending', 'parked'))
       AND NOT coalesce(jsonb_typeof(m.usage_object) <> 'object'
                        AND m.usage_object NOT IN ('false', '0', '""', '[]'), false)
     OFFSET 0  -- computed once per request, not once per daily row it feeds
@@ -184,8 +201,8 @@ entry AS (
         UNION ALL
         SELECT 'agent', rq.agent_id WHERE rq.agent_id IS NOT NULL AND 'agent' = ANY(%(tables)s::text[])
         UNION ALL
-        SELECT DISTINCT 'tag', t.tag FROM jsonb_array_elements_text(rq.tags) AS t(tag)
-        WHERE 'tag' = ANY(%(tables)s::text[])
+        SELECT DISTINCT 'tag', t.element #>> '{{}}' FROM jsonb_array_elements(rq.tags) AS t(element)
+        WHERE jsonb_typeof(t.element) = 'string' AND 'tag' = ANY(%(tables)s::text[])
     ) AS ent
     UNION ALL
     SELECT 'user', coalesce(dus.user_id, ''), dus.date, dus.api_key, coalesce(dus.model, ''),
