@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dbpool import Dropper, Pool
 from fix_migrate import copy_packaged
 from helpers import ROOT, Database, database_url, invoke
 
@@ -36,7 +37,7 @@ def migrations_1110(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def outbox_template(server_url: str, migrations_1110: Path) -> Iterator[str]:
+def outbox_template(server_url: str, migrations_1110: Path, dropper: Dropper) -> Iterator[str]:
     """A database migrated to 1.110.2's schema with `migrate deploy --migrations-dir`, used as a template."""
     name = f"dbctl_tpl110_{uuid.uuid4().hex[:10]}"
     admin = Database(server_url)
@@ -45,17 +46,23 @@ def outbox_template(server_url: str, migrations_1110: Path) -> Iterator[str]:
                      "--migrations-dir", str(migrations_1110)])
     assert result.code == 0, result
     yield name
-    admin.drop(name)
+    dropper.drop(name)  # after the clones' drops: the queue is first in, first out
+
+
+@pytest.fixture(scope="session")
+def _outbox_clones(server_url: str, outbox_template: str, dropper: Dropper) -> Iterator[Pool]:
+    pool = Pool(server_url, outbox_template, "dbctl_o", dropper)
+    yield pool
+    pool.close()
 
 
 @pytest.fixture
-def outbox_db(server_url: str, outbox_template: str) -> Iterator[Database]:
-    """A fresh database at LiteLLM 1.110.2's schema (with `LiteLLM_SpendLogDelivery`), dropped after the test."""
-    name = f"dbctl_o_{uuid.uuid4().hex[:12]}"
-    admin = Database(server_url)
-    admin.create(name, template=outbox_template)
-    yield Database(database_url(server_url, name), name=name)
-    admin.drop(name)
+def outbox_db(_outbox_clones: Pool, request: pytest.FixtureRequest) -> Iterator[Database]:
+    """A database at LiteLLM 1.110.2's schema (with `LiteLLM_SpendLogDelivery`), all the test's own
+    (a clone from the pool, as `db` is)."""
+    database = _outbox_clones.take()
+    yield database
+    _outbox_clones.give_back(database, request.node.nodeid)
 
 
 def add_delivery(db: Database, request_id: str, *, state: str = "pending", attempts: int = 0,

@@ -178,6 +178,7 @@ def test_statement_lock_timeout_is_retried(empty_db, tmp_path: Path) -> None:
     assert empty_db.value("SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20240102000000_two'") == 1
 
 
+@pytest.mark.slow  # waits out --lock-timeout on a held lock (~1.5 s)
 def test_persistent_lock_timeout_rolls_back_and_exits_5(empty_db, tmp_path: Path) -> None:
     directory = write_migrations(tmp_path / "m", {
         "20240101000000_one": "CREATE TABLE busy (id int);",
@@ -216,6 +217,7 @@ def test_statement_timeout_rolls_back_and_the_next_deploy_retries(empty_db, tmp_
     assert migrate(empty_db, "status", "--migrations-dir", str(directory)).code == 0
 
 
+@pytest.mark.slow  # holds a lock past the migration's own lock_timeout (~2 s)
 def test_lock_timeout_in_the_file_rolls_back_and_the_next_deploy_retries(empty_db, tmp_path: Path) -> None:
     directory = write_migrations(tmp_path / "m", {
         "20240101000000_one": "CREATE TABLE busy (id int);",
