@@ -212,3 +212,15 @@ def test_detection_at_1_109_1(empty_db: Database, migrations_1110: Path) -> None
     litellm = _litellm(invoke(["--database-url", empty_db.url, "db", "status", "--json"]))
     assert (litellm["line"], litellm["known"], litellm["outbox"]) == ("1.109", True, False)
     assert litellm["newest_migration"] == "20261022000000_add_accounting_ledger"
+
+
+def test_a_real_1_110_database_is_not_refused_for_names_dbctl_cannot_know(outbox_db: Database) -> None:
+    """1.110's real migration names are not on the package index (dbctl's are tests/data's): beside
+    1.110's outbox table, a ledger name dbctl cannot name is presumed 1.110's, so cron keeps running."""
+    outbox_db.execute("""INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at,
+                         applied_steps_count) VALUES ('r', 'r', now(), '20261125000000_a_real_1110_name', now(), 1)""")
+    result = invoke(["--database-url", outbox_db.url, "db", "status", "--json"])
+    litellm = _litellm(result)
+    assert (litellm["line"], litellm["known"]) == ("1.110", True) and not _warnings(result)
+    synced = invoke(["--database-url", outbox_db.url, "budget", "sync", "--dry-run"])
+    assert synced.code in (0, 3) and not _warnings(synced), synced

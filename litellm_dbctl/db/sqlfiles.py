@@ -241,7 +241,7 @@ def ledger_state(conn: psycopg.Connection) -> LedgerState:
                 tables,
             )
         _ledgers[conn] = state
-        newer = releases.newer_than_known(state.applied)
+        newer = releases.newer_than_known(state.applied, state.tables)
         if newer and newer[-1] not in _warned:
             _warned.add(newer[-1])
             log.warning(releases.newer_warning(newer))
