@@ -1,6 +1,6 @@
 """`dbctl logs size`: bytes and rows of the spend-log tables from the catalog, months estimated from the
 planner's statistics (or a block sample) close to the counted ones, `--exact` equal to SQL, growth,
-the oldest row, the days until `--limit`, and a partitioned table summed over its partitions."""
+the oldest row, the days until `--max-size`, and a partitioned table summed over its partitions."""
 
 from __future__ import annotations
 
@@ -24,21 +24,21 @@ NOW = datetime.now(timezone.utc)
     ("1048576", 1048576), ("2k", 2048), ("1 PB", 1024**5),
 ])
 def test_sizes_read_as_pg_size_pretty_prints_them(text: str, expected: int) -> None:
-    assert sizes.parse(text, option="--limit") == expected
+    assert sizes.parse(text, option="--max-size") == expected
 
 
 @pytest.mark.parametrize("text", ["", "GB", "-5GB", "0", "0.1", "nan", "inf", "1e999GB", "5 XB", "5GB\x00", "2EB",
                                   "9" * 400])
 def test_bad_sizes_are_refused_naming_the_option(text: str) -> None:
-    with pytest.raises(InvalidInput, match="--limit"):
-        sizes.parse(text, option="--limit")
+    with pytest.raises(InvalidInput, match="--max-size"):
+        sizes.parse(text, option="--max-size")
 
 
 @given(st.integers(1, 1024**5))
 def test_a_printed_size_reads_back_within_its_rounding(value: int) -> None:
     shown = sizes.pretty(value)
     number, unit = shown.split(" ")
-    back = sizes.parse(number + ("" if unit == "bytes" else unit[0]), option="--limit")
+    back = sizes.parse(number + ("" if unit == "bytes" else unit[0]), option="--max-size")
     assert math.isclose(back, value, rel_tol=0.06)
 
 
@@ -71,7 +71,7 @@ def test_estimates_come_from_statistics_or_a_sample_and_exact_counts(cli, db: Da
     sampled = cli("logs", "size", "--json").json()  # never analyzed: a block sample
     assert sampled["method"] == "sample"
     db.execute('ANALYZE "LiteLLM_SpendLogs", "LiteLLM_SpendLogToolIndex"')
-    result = cli("logs", "size", "--json", "--limit", "1TB")
+    result = cli("logs", "size", "--json", "--max-size", "1TB")
     assert result.code == 0, result
     report = result.json()
     assert report["method"] == "statistics"
@@ -99,9 +99,9 @@ def test_estimates_come_from_statistics_or_a_sample_and_exact_counts(cli, db: Da
     assert [d["rows"] for d in exact["days"]][-29:] == [4000] * 29
     exact_tables = {t["table"]: t for t in exact["tables"]}
     assert exact_tables["LiteLLM_SpendLogs"]["rows"] == 360000 and exact_tables["LiteLLM_SpendLogToolIndex"]["rows"] == 50
-    full = cli("logs", "size", "--json", "--limit", "1kB").json()
+    full = cli("logs", "size", "--json", "--max-size", "1kB").json()
     assert full["days_until_limit"] == 0
-    text = cli("logs", "size", "--limit", "1TB")
+    text = cli("logs", "size", "--max-size", "1TB")
     assert text.code == 0 and "LiteLLM_SpendLogs" in text.stdout and "days" in text.stdout
 
 
@@ -130,5 +130,5 @@ def test_a_partitioned_table_is_summed_over_its_partitions(cli, db: Database) ->
 
 
 def test_a_bad_limit_is_exit_2_naming_it(cli) -> None:
-    result = cli("logs", "size", "--limit", "lots")
-    assert result.code == 2 and "--limit" in result.stderr
+    result = cli("logs", "size", "--max-size", "lots")
+    assert result.code == 2 and "--max-size" in result.stderr

@@ -29,24 +29,24 @@ def size(
     ctx: typer.Context,
     exact: bool = typer.Option(False, "--exact", help="Count rows instead of estimating them from the planner's "
                                                       "statistics (scans the spend logs)."),
-    limit: Optional[str] = typer.Option(None, "--limit", metavar="SIZE",
+    limit: Optional[str] = typer.Option(None, "--max-size", metavar="SIZE",
                                         help="Estimate the days until the database reaches this size "
                                              "(e.g. 500GB; units of 1024, as pg_size_pretty)."),
 ) -> None:
     """How big LiteLLM_SpendLogs is and how fast it grows: rows and bytes (heap, TOAST, indexes) of it
     and of the tables LiteLLM's cleanup job also prunes (tool index, daily tag spend, health checks,
     auto-router rollups), rows per month, growth per day over the last 30 days, the oldest row, the
-    database's size on disk and, with --limit, the days until that size at the current growth. Rows
+    database's size on disk and, with --max-size, the days until that size at the current growth. Rows
     are the planner's estimates (reltuples and the startTime histogram; a block sample when the table
     was never analyzed) unless --exact. A partitioned table is summed over its partitions, which are
     listed. Read-only. The filesystem's free space is not visible from SQL.
 
-    Example: dbctl logs size --limit 500GB
+    Example: dbctl logs size --max-size 500GB
     """
     from litellm_dbctl.common import sizes
     from litellm_dbctl.logs import size as sizing
 
-    limit_bytes = sizes.parse(limit, option="--limit") if limit is not None else None
+    limit_bytes = sizes.parse(limit, option="--max-size") if limit is not None else None
     with common.connect(ctx, read_only=True) as conn:
         result = sizing.report(conn, exact=exact, limit_bytes=limit_bytes)
     rows = [{"table": t.table, "rows": None if t.rows is None else round(t.rows), "heap": sizes.pretty(t.heap_bytes),
@@ -66,7 +66,7 @@ def size(
               f"{sizing.GROWTH_DAYS} days" if result.rows_per_day is not None else "no growth measured yet")
     common.line(ctx, f"{oldest}; {growth}; database {result.database} {sizes.pretty(result.database_bytes)}")
     if limit_bytes is not None:
-        common.line(ctx, f"--limit {sizes.pretty(limit_bytes)}: " + (
+        common.line(ctx, f"--max-size {sizes.pretty(limit_bytes)}: " + (
             "not reached at the current growth" if result.days_until_limit is None
             else "already reached" if result.days_until_limit == 0
             else f"reached in about {result.days_until_limit:,.0f} days"))
