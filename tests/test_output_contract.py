@@ -35,7 +35,7 @@ READ_COMMANDS = [
     ["org", "list"], ["org", "show", "acme"], ["key", "list"], ["budget", "status"],
     ["budget", "status", "--fail-over"], ["spend", "summary"], ["spend", "top", "--by", "team"],
     ["spend", "daily"], ["spend", "logs"], ["daily", "check"], ["queries", "check"],
-    ["accounting", "status"],
+    ["accounting", "status"], ["logs", "size"],
 ]
 
 
@@ -46,7 +46,7 @@ NOT_READ = {"db embedded status", "db embedded stop", "db embedded url", "migrat
             "team provision", "team add-member", "team remove-member", "org provision", "org add-member",
             "org remove-member", "key create", "key block", "key unblock", "key delete", "provision apply",
             "provision validate", "budget sync", "spend export", "daily reconcile", "completions install",
-            "accounting retry"}
+            "accounting retry", "logs archive", "logs prune", "logs scrub", "logs partition"}
 
 
 def test_the_walk_covers_every_read_command() -> None:

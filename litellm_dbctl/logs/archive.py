@@ -1,0 +1,296 @@
+"""`dbctl logs archive`: LiteLLM_SpendLogs written out one UTC day a file, with a manifest.
+
+Each day is read in one REPEATABLE READ snapshot: its totals (rows, spend) and its rows, streamed by
+the server with COPY TO STDOUT (sqlfiles.copy_out) into the file, so memory stays flat whatever the
+size. Parquet (pyarrow, an optional extra) is parsed from the COPY's CSV by pyarrow's streaming CSV
+reader with the table's column types and written a row group at a time; JSON lines and CSV are
+gzipped as the server renders them. A file is written under a temporary name, fsynced and renamed,
+then recorded in the manifest (logs/manifest.py), so a killed run leaves whole files and a manifest
+naming only them; the next run skips the days already there.
+
+Stable API for `logs prune --archive-to`: `archive_day(conn, day, directory, fmt) -> ManifestEntry`
+and `manifest.verified_days(directory)`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from litellm_dbctl import __version__
+from litellm_dbctl.common import pausepoints
+from litellm_dbctl.common.errors import InvalidInput
+from litellm_dbctl.db import database, sqlfiles
+from litellm_dbctl.logs import manifest
+from litellm_dbctl.logs.manifest import ManifestEntry, verified_days
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from litellm_dbctl.db.config import Target
+
+__all__ = ["FORMATS", "ArchiveResult", "DayResult", "ManifestEntry", "archive", "archive_day", "verified_days"]
+
+FORMATS = ("parquet", "jsonl.gz", "csv.gz")
+LOCK_FAMILY = "logs"
+TABLE = "LiteLLM_SpendLogs"
+NO_PYARROW = "--format parquet needs pyarrow: pip install 'litellm-dbctl[parquet]' (or use --format jsonl.gz)"
+ROW_GROUP_ROWS = 65_536  # rows per Parquet row group: big enough for good compression, ~100 MB at most
+CSV_BLOCK = 4 << 20  # bytes pyarrow's CSV reader parses at a time
+GZIP_LEVEL = 1  # gzip's fastest: JSON and CSV of spend logs still shrink ~8x, at ~5x the speed of level 6
+
+
+def require_pyarrow(fmt: str) -> None:
+    """InvalidInput (exit 2, one line) when `fmt` is parquet and pyarrow is not installed."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if fmt == "parquet":
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise InvalidInput(NO_PYARROW) from None
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[midnight, next midnight) of a UTC day, naive as LiteLLM's startTime column is."""
+    start = datetime.combine(day, time(0))
+    return start, start + timedelta(days=1)
+
+
+def archive_day(conn: psycopg.Connection, day: date, directory: Path, fmt: str) -> ManifestEntry:
+    """Write the spend logs of UTC `day` to `directory`/spendlogs-DAY.FMT (replacing any file of that
+    day), atomically (temporary name, fsync, rename, directory fsync), and record it in the manifest;
+    returns the entry. Its rows and spend come from the same snapshot as the file: REPEATABLE READ when
+    `conn` is idle, else the caller's open transaction (which then decides what is seen). Never takes a
+    lock: the caller holds the `logs` advisory lock. Stable API (`logs prune --archive-to` calls it)."""
+    require_pyarrow(fmt)
+    since, until = day_bounds(day)
+    name = manifest.file_name(day, fmt)
+    path = directory / name
+    partial = directory / f".{name}.{os.getpid()}{manifest.PARTIAL}"
+    params = {"since": since, "until": until}
+    try:
+        with _snapshot(conn):
+            sqlfiles.run(conn, "logs/archive_settings")
+            totals = sqlfiles.run(conn, "logs/archive_day_totals", params)
+            if fmt == "parquet":
+                written = _write_parquet(conn, params, partial)
+            else:
+                written = _write_gzip(conn, params, partial, "jsonl" if fmt == "jsonl.gz" else "csv")
+        if written != totals["rows"]:
+            raise RuntimeError(f"{name}: wrote {written} rows but the day has {totals['rows']} in the same snapshot")
+        pausepoints.pause("LOGS_ARCHIVE_WRITTEN")
+        manifest.publish(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    entry = ManifestEntry(day, name, fmt, totals["rows"], totals["spend"], manifest.sha256(path), path.stat().st_size,
+                          totals["first_start"], totals["last_start"], datetime.now(timezone.utc), __version__)
+    manifest.record(directory, entry)
+    return entry
+
+
+@contextmanager
+def _snapshot(conn: psycopg.Connection) -> Iterator[None]:
+    """One REPEATABLE READ transaction when `conn` is idle; inside the caller's transaction otherwise."""
+    from psycopg import IsolationLevel, pq
+
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        with conn.transaction():
+            yield
+        return
+    before = conn.isolation_level
+    conn.isolation_level = IsolationLevel.REPEATABLE_READ
+    try:
+        with conn.transaction():
+            yield
+    finally:
+        conn.isolation_level = before
+
+
+def _write_gzip(conn: psycopg.Connection, params: dict[str, Any], path: Path, copy_format: str) -> int:
+    """The day's rows as the server renders them (CSV with a header, or one JSON object a line), gzipped."""
+    with open(path, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as out, \
+                sqlfiles.copy_out(conn, "logs/archive_day_rows", params, copy_format) as copy:
+            for chunk in copy:
+                out.write(chunk)
+            rows = int(max(copy.cursor.rowcount, 0))
+        raw.flush()
+        os.fsync(raw.fileno())
+    return rows
+
+
+def arrow_type(pg_type: str) -> Any:
+    """The Arrow type of a PostgreSQL column in an archive: timestamps as timestamp[us] (UTC, without a
+    zone, as LiteLLM stores them), float8/real/numeric as float64, integers as int64, booleans as bool,
+    dates as date32; JSON and everything else as strings (JSON text as PostgreSQL prints it)."""
+    import pyarrow as pa
+
+    base = pg_type.split("(")[0].strip()
+    if base == "timestamp" and pg_type.endswith("without time zone"):
+        return pa.timestamp("us")
+    if base in ("double precision", "real", "numeric"):
+        return pa.float64()
+    if base in ("integer", "bigint", "smallint"):
+        return pa.int64()
+    if base == "boolean":
+        return pa.bool_()
+    if base == "date":
+        return pa.date32()
+    return pa.string()
+
+
+def _write_parquet(conn: psycopg.Connection, params: dict[str, Any], path: Path) -> int:
+    """The day's rows parsed from the COPY's CSV by pyarrow, written a row group at a time."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    columns = sqlfiles.run(conn, "logs/archive_columns", {"table": TABLE})
+    schema = pa.schema([(c["name"], arrow_type(c["type"])) for c in columns])
+    convert = pacsv.ConvertOptions(column_types={f.name: f.type for f in schema}, null_values=[""],
+                                   strings_can_be_null=True, quoted_strings_can_be_null=False,
+                                   true_values=["t"], false_values=["f"])
+    rows = 0
+    with sqlfiles.copy_out(conn, "logs/archive_day_rows", params, "csv") as copy, open(path, "wb") as raw:
+        reader = pacsv.open_csv(_CopyStream(iter(copy)), read_options=pacsv.ReadOptions(block_size=CSV_BLOCK),
+                                parse_options=pacsv.ParseOptions(newlines_in_values=True), convert_options=convert)
+        with pq.ParquetWriter(raw, schema, compression="zstd") as writer:
+            pending: list[Any] = []
+            size = 0
+            for batch in reader:
+                pending.append(batch)
+                size += batch.num_rows
+                if size >= ROW_GROUP_ROWS:
+                    writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=size)
+                    rows, pending, size = rows + size, [], 0
+            if pending or rows == 0:
+                writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=max(size, 1))
+                rows += size
+        raw.flush()
+        os.fsync(raw.fileno())
+    return rows
+
+
+class _CopyStream:
+    """A readable file over COPY TO STDOUT's chunks (one per row), for pyarrow's CSV reader."""
+
+    closed = False
+
+    def __init__(self, chunks: Iterator[Any]) -> None:
+        self._chunks = chunks
+        self._rest = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        parts = [self._rest] if self._rest else []
+        have = len(self._rest)
+        while size < 0 or have < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            parts.append(chunk)
+            have += len(chunk)
+        data = b"".join(parts)
+        if 0 <= size < len(data):
+            data, self._rest = data[:size], data[size:]
+        else:
+            self._rest = b""
+        return data
+
+    def close(self) -> None:
+        self.closed = True
+
+
+# -- a run over many days ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayResult:
+    day: date
+    status: str  # archived | skipped (already in the manifest with its file) | pending (dry run)
+    rows: int
+    spend: float
+    file: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    directory: Path
+    format: str
+    since: date | None
+    until: date  # the last day considered (whole UTC days only; never today)
+    days: tuple[DayResult, ...]
+    removed_partials: tuple[str, ...]
+    dry_run: bool
+
+    @property
+    def archived(self) -> tuple[DayResult, ...]:
+        return tuple(d for d in self.days if d.status in ("archived", "pending"))
+
+
+def whole_days(since: datetime | None, until: datetime, now: datetime) -> tuple[datetime | None, datetime]:
+    """[since, until) narrowed to whole UTC days that have ended: since rounded up to a midnight,
+    until down to one and to today's at most (a day still filling is never archived)."""
+    def midnight(moment: datetime) -> datetime:
+        return datetime.combine(moment.astimezone(timezone.utc).date(), time(0))
+
+    end = min(midnight(until), midnight(now))
+    if since is None:
+        return None, end
+    start = midnight(since)
+    return (start if start == since.astimezone(timezone.utc).replace(tzinfo=None) else start + timedelta(days=1)), end
+
+
+def archive(target: Target, directory: Path, *, until: datetime, since: datetime | None = None, fmt: str = "parquet",
+            dry_run: bool = False, lock_timeout: float = 30.0, now: datetime | None = None,
+            progress: Callable[[DayResult], None] | None = None) -> ArchiveResult:
+    """Archive every whole UTC day of [since, until) that holds spend logs and is not yet in the manifest
+    with its file, oldest first, under the `logs` advisory lock. `dry_run` lists the days without
+    writing anything."""
+    require_pyarrow(fmt)
+    start, end = whole_days(since, until, now or datetime.now(timezone.utc))
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInput(f"--to {directory}: not a directory")
+    results: list[DayResult] = []
+    removed: list[str] = []
+    command = "logs archive"
+    with database.connect(target, command=command, read_only=True) as conn, \
+            database.advisory_lock(conn, database.family_key(LOCK_FAMILY), timeout=lock_timeout, what=command):
+        conn.commit()  # the session lock stays; each day gets its own snapshot
+        done = manifest.read(directory) if directory.exists() else {}
+        if not dry_run:
+            directory.mkdir(parents=True, exist_ok=True)
+            for stale in manifest.stale_partials(directory):
+                stale.unlink(missing_ok=True)
+                removed.append(stale.name)
+        days = [r["day"] for r in sqlfiles.run(conn, "logs/archive_days", {
+            "since": start or datetime.min, "until": end})]
+        conn.commit()
+        for day in days:
+            entry = done.get(day)
+            if entry is not None and manifest.matches(directory, entry, checksum=False):
+                result = DayResult(day, "skipped", entry.rows, entry.spend, entry.file, entry.bytes)
+            elif dry_run:
+                with _snapshot(conn):
+                    totals = sqlfiles.run(conn, "logs/archive_day_totals", dict(zip(("since", "until"),
+                                                                                    day_bounds(day))))
+                result = DayResult(day, "pending", totals["rows"], totals["spend"], manifest.file_name(day, fmt), 0)
+            else:
+                entry = archive_day(conn, day, directory, fmt)
+                result = DayResult(day, "archived", entry.rows, entry.spend, entry.file, entry.bytes)
+                pausepoints.pause("LOGS_ARCHIVE_DAY")
+            results.append(result)
+            if progress is not None:
+                progress(result)
+    last = (end - timedelta(days=1)).date()
+    return ArchiveResult(directory, fmt, start.date() if start else None, last, tuple(results), tuple(removed), dry_run)

@@ -1,0 +1,13 @@
+-- requires: 20261001200000_add_autorouter_daily_spend
+-- identifiers: table
+-- variant: LiteLLM_SpendLogToolIndex
+-- variant: LiteLLM_DailyTagSpend
+-- variant: LiteLLM_HealthCheckTable
+-- variant: LiteLLM_AutoRouterSession
+-- variant: LiteLLM_AutoRouterUserSession
+-- variant: LiteLLM_AutoRouterDailySpend
+-- mode: read
+-- returns: value
+-- Rows of one of the other tables LiteLLM's spend-log cleanup prunes, counted (`logs size --exact`; on a
+-- database older than this file's migration the catalog's estimates are shown instead).
+SELECT count(*)::bigint AS rows FROM {table}
