@@ -49,9 +49,13 @@ VALUES (%(request_id)s, 'acompletion', 'hashed-key', %(spend)s, 5, 3, 2, %(start
     %(metadata)s, %(messages)s, %(response)s, %(request)s, 'success')"""
 
 
-def log_row(request_id: str, start: datetime, spend: float = 0.25, metadata: Any = None) -> dict[str, Any]:
+DEFAULT = object()  # log_row's metadata: METADATA
+
+
+def log_row(request_id: str, start: datetime, spend: float = 0.25, metadata: Any = DEFAULT) -> dict[str, Any]:
+    """A spend log with a prompt and a response; `metadata` None is SQL NULL."""
     return {"request_id": request_id, "start": start, "spend": spend,
-            "metadata": Jsonb(METADATA if metadata is None else metadata),
+            "metadata": None if metadata is None else Jsonb(METADATA if metadata is DEFAULT else metadata),
             "messages": Jsonb([{"role": "user", "content": "secret prompt"}]),
             "response": Jsonb({"choices": [{"message": {"content": "secret answer"}}]}),
             "request": Jsonb({"messages": [{"role": "user", "content": "secret prompt"}]})}
