@@ -233,3 +233,14 @@ def test_the_allow_day_hook_skips_a_day_it_refuses(reconciled) -> None:
     assert [(d.day, d.action, d.rows) for d in result.days] == [(DAYS[0], "skipped", 3), (DAYS[1], "deleted", 3)]
     assert result.rows == 3
     assert request_ids(reconciled.url) == _kept_ids() | {r["request_id"] for r in edge_logs(DAYS[:1])}
+
+
+def test_another_logs_run_holding_the_lock_is_exit_5(reconciled, cli) -> None:
+    from litellm_dbctl.db import database
+
+    with reconciled.connect() as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", [database.family_key("logs")])
+        result = cli("logs", "prune", *UNTIL, "--lock-timeout", "200ms")
+        assert result.code == 5, result
+        assert cli("logs", "scrub", *UNTIL, "--lock-timeout", "200ms").code == 5
+    assert len(request_ids(reconciled.url)) == 12

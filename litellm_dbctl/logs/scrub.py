@@ -40,9 +40,6 @@ class ScrubResult:
     seconds: float = 0.0
 
 
-Progress = "Callable[[int, int], None]"
-
-
 def scrub(target: Target, cutoff: datetime, *, dry_run: bool = False, pace: Pace = Pace(), lock_timeout: float = 30.0,
           progress: Callable[[int, int], None] | None = None, vacuum: bool = False) -> ScrubResult:
     """Scrub every spend log before `cutoff` that still holds a prompt or response (module
