@@ -8,8 +8,9 @@ gzipped as the server renders them. A file is written under a temporary name, fs
 then recorded in the manifest (logs/manifest.py), so a killed run leaves whole files and a manifest
 naming only them; the next run skips the days already there.
 
-Stable API for `logs prune --archive-to`: `archive_day(conn, day, directory, fmt) -> ManifestEntry`
-and `manifest.verified_days(directory)`.
+`logs prune --archive-to` asks `before_prune`'s hook before each day it deletes: the day is archived
+(unless the manifest already verifies a file with as many rows as the day has) and may go only when its
+file's SHA-256 matches the manifest and its rows are all the day holds.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 
     from litellm_dbctl.db.config import Target
 
-__all__ = ["FORMATS", "ArchiveResult", "DayResult", "ManifestEntry", "archive", "archive_day", "verified_days"]
+__all__ = ["FORMATS", "ArchiveResult", "DayResult", "ManifestEntry", "archive", "archive_day", "before_prune",
+           "verified_days"]
 
 FORMATS = ("parquet", "jsonl.gz", "csv.gz")
 LOCK_FAMILY = "logs"
@@ -294,3 +296,34 @@ def archive(target: Target, directory: Path, *, until: datetime, since: datetime
                 progress(result)
     last = (end - timedelta(days=1)).date()
     return ArchiveResult(directory, fmt, start.date() if start else None, last, tuple(results), tuple(removed), dry_run)
+
+
+def before_prune(directory: Path, fmt: str) -> Callable[[psycopg.Connection, date], bool]:
+    """The hook `logs prune --archive-to DIR` asks before deleting a day: archive the day unless the
+    manifest verifies a file (SHA-256) holding as many rows as the day has now, then say yes only
+    when the file verifies and the day still holds exactly its rows; a day that changed between the
+    two counts is skipped (left for the next run). Its rows are then deleted, and no row goes that is
+    not in a verified file (a row logged into a past day after the last count aside: LiteLLM writes
+    startTime as the request's time, so a day older than the cutoff does not grow)."""
+    require_pyarrow(fmt)
+    if directory.exists() and not directory.is_dir():
+        raise InvalidInput(f"--archive-to {directory}: not a directory")
+    directory.mkdir(parents=True, exist_ok=True)
+    verified = verified_days(directory)
+
+    def rows_now(conn: psycopg.Connection, day: date) -> int:
+        return int(sqlfiles.run(conn, "logs/archive_day_totals", dict(zip(("since", "until"), day_bounds(day))))["rows"])
+
+    def allow(conn: psycopg.Connection, day: date) -> bool:
+        entry = verified.get(day)
+        if entry is None or entry.rows != rows_now(conn, day):
+            try:
+                entry = archive_day(conn, day, directory, fmt)
+            except OSError:  # a file that cannot be written (disk full, a directory in its place): keep the day
+                return False
+            if not manifest.matches(directory, entry, checksum=True):
+                return False
+            verified[day] = entry
+        return entry.rows == rows_now(conn, day)
+
+    return allow
