@@ -186,3 +186,87 @@ def test_redis_unreachable_or_missing() -> None:
     assert missing.code == 2 and "--redis-url" in missing.stderr
     bad = invoke(["spend", "buffer", "--redis-url", REDIS, "--max-age", "nan"])
     assert bad.code == 2 and "--max-age" in bad.stderr
+
+
+# -- budget sync --repair-spend counts what waits in the buffers ------------------------------------
+
+REPAIR_NOW = "2026-06-10T12:00:00Z"  # the fixture's parked log started 11:40, inside today's window
+TOMORROW = datetime(2026, 6, 11)
+
+
+def counters(db) -> dict[str, float]:
+    import fix_budget as fx
+
+    return {"hash-k1": fx.spend(db, "LiteLLM_VerificationToken", "token", "hash-k1"),
+            "hash-k2": fx.spend(db, "LiteLLM_VerificationToken", "token", "hash-k2"),
+            "u1": fx.spend(db, "LiteLLM_UserTable", "user_id", "u1")}
+
+
+def seed(db) -> None:
+    """Counters as the proxy leaves them while the fixture's buffers wait: hash-k1's logs (3.5) are
+    written, 0.75 of its increments wait and its parked 1.25 log is not written yet but counted; so
+    it is right at 3.5 + 1.25 - 0.75 = 4.0. hash-k2: 3.5 logged, 2.0 waiting: right at 1.5. u1: 3.5
+    logged, 1.25 parked, 2.75 waiting: right at 2.0, but it holds 0 (a lost batch): repaired to 2.0."""
+    import fix_budget as fx
+
+    fx.key(db, "hash-k1", spend=4.0, budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.key(db, "hash-k2", spend=1.5, budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.user(db, "u1", spend=0.0, budget_duration="1d", budget_reset_at=TOMORROW)
+    fx.spend_log(db, "genesis", datetime(2026, 5, 1), 0.25, api_key="someone-else")
+    for who, extra in (("k1", {"api_key": "hash-k1"}), ("k2", {"api_key": "hash-k2"}), ("u1", {"user": "u1"})):
+        fx.spend_log(db, f"{who}-old", datetime(2026, 6, 9, 10), 5.0, **extra)  # yesterday: outside the window
+        fx.spend_log(db, f"{who}-a", datetime(2026, 6, 10, 8), 2.0, **extra)
+        fx.spend_log(db, f"{who}-b", datetime(2026, 6, 10, 9), 1.5, **extra)
+
+
+def repair(cli, *args: str):
+    return cli("budget", "sync", "--repair-spend", "--now", REPAIR_NOW, "--json", *args)
+
+
+@needs_redis
+def test_repair_counts_spend_waiting_in_the_buffers(cli, db, namespace: str) -> None:
+    seed(db)
+    fill(namespace, lock_ttl=0)
+    before = lengths(namespace)
+    checked = repair(cli, "--check", "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert checked.code == 3, checked  # u1 only
+    result = repair(cli, "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert result.code == 0, result
+    repaired = {c["id"]: c["changes"]["spend"] for c in result.json()["changes"]}
+    assert repaired == {"u1": {"old": 0.0, "new": 2.0}}
+    assert counters(db) == {"hash-k1": 4.0, "hash-k2": 1.5, "u1": 2.0}
+    assert any("on its way in the proxies' Redis" in w for w in result.json()["warnings"])
+    assert lengths(namespace) == before  # the buffers are only read
+
+
+@needs_redis
+def test_a_parked_log_already_written_is_counted_once(cli, db, namespace: str) -> None:
+    import fix_budget as fx
+
+    seed(db)
+    fx.spend_log(db, "req-parked-1", datetime(2026, 6, 10, 11, 40), 1.25, api_key="hash-k1", user="u1")
+    fill(namespace, lock_ttl=0)
+    result = repair(cli, "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert result.code == 0, result
+    assert counters(db) == {"hash-k1": 4.0, "hash-k2": 1.5, "u1": 2.0}
+
+
+def test_without_the_buffers_repair_would_count_waiting_spend_twice(cli, db) -> None:
+    seed(db)
+    result = repair(cli, "--dry-run")
+    repaired = {c["id"]: c["changes"]["spend"]["new"] for c in result.json()["changes"]}
+    assert repaired == {"hash-k1": 3.5, "hash-k2": 3.5, "u1": 3.5}  # what the buffers make wrong
+
+
+def test_entities_whose_buffered_spend_moved_between_reads() -> None:
+    from litellm_dbctl.budget import repair as budget_repair
+    from litellm_dbctl.spend.buffer import Waiting
+    from litellm_dbctl.spend.buffer_entries import ParkedLog
+
+    log = ParkedLog("r", datetime(2026, 6, 10), 1.0, (("key", "a"), ("user", "u")), False)
+    first = Waiting({("key", "a"): 1.0, ("team", "t"): 2.0}, (log,))
+    second = Waiting({("key", "a"): 1.0, ("team", "t"): 0.5}, ())  # t written meanwhile, the log too
+    assert budget_repair._moved(first, second) == {("team", "t"), ("key", "a"), ("user", "u")}
+    assert budget_repair._moved(first, first) == set()
+    params = budget_repair._buffer_params(first, "key")
+    assert (params["waiting_ids"], params["waiting_spend"], params["parked_ids"]) == (["a"], [1.0], ["a"])
