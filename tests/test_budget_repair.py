@@ -230,7 +230,8 @@ def test_a_window_missing_from_the_computed_ones_is_left_alone(db: Database) -> 
     genesis(db)
     logs(db, "moved", team_id="moved")
     params = {"durations": ["1d"], "reset_ats": [datetime(2026, 6, 12)], "window_starts": [datetime(2026, 6, 11)],
-              "cutoff": datetime(2026, 6, 10, 12), "recent_from": datetime(2026, 6, 9, 12), "min_drift": 0}
+              "cutoff": datetime(2026, 6, 10, 12), "recent_from": datetime(2026, 6, 9, 12), "min_drift": 0,
+              **budget_repair._buffer_params(None, "team")}
     with db.connect() as conn:
         [row] = sqlfiles.run(conn, "budget/drift_teams", params, identifiers={"deliveries": "no_deliveries"})
     assert row["windowed"] is False and row["window_start"] is None

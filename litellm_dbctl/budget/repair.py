@@ -20,11 +20,20 @@ On LiteLLM 1.110's spend-log outbox the order is the other way round: the log is
 the proxy's worker adds it to the counters later. A log whose delivery is pending or parked is left
 out of `logged` (in the drift statement itself: one snapshot), and how many is said, so a repair
 never adds what the worker will add again.
+
+With the proxies' Redis (`--redis-url`, `use_redis_transaction_buffer`), spend on its way is counted
+too (spend/buffer.py `waiting`, budget/drift_buffered): increments waiting in
+litellm_spend_update_buffer will still be added to the counter, and spend-log rows parked in
+litellm_spend_logs_buffer will still be written, so a counter is right when it equals logged +
+parked - waiting, whichever of the two the proxy writes first. The buffer is read before and after
+the drift statements: an entity whose buffered spend changed in between (the lock holder popped and
+wrote it meanwhile) is left alone. A batch the lock holder has popped and not yet written is in
+neither read; it belongs to entities used moments ago, which the settle period leaves alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +45,8 @@ from litellm_dbctl.db import sqlfiles
 if TYPE_CHECKING:
     import psycopg
 
+    from litellm_dbctl.spend.buffer import Waiting
+
 KINDS = (("key", "budget/drift_keys"), ("user", "budget/drift_users"), ("team", "budget/drift_teams"),
          ("end_user", "budget/drift_end_users"), ("org", "budget/drift_orgs"), ("tag", "budget/drift_tags"))
 MAX_WINDOW_SECONDS = 10**10  # ~317 years: longer durations (LiteLLM accepts 10**20h) mean "all time"
@@ -43,9 +54,11 @@ RECENT_LOOKBACK = timedelta(days=1)  # how far back a still-running request's sp
 
 
 def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, settle: timedelta, min_drift: float,
-          default_end_user_budget: str | None) -> tuple[list[Change], list[Skip], list[str]]:
+          default_end_user_budget: str | None,
+          buffered: Callable[[], Waiting] | None = None) -> tuple[list[Change], list[Skip], list[str]]:
     """Plan the corrections (one statement per entity type), then apply them (one statement).
-    `settle`: entities used this recently are left alone; `min_drift`: smaller drifts are ignored."""
+    `settle`: entities used this recently are left alone; `min_drift`: smaller drifts are ignored;
+    `buffered` reads the spend waiting in the proxies' Redis (called before and after the drift)."""
     warnings = [f"counter repair leaves entities used in the last {_minutes(settle)} alone "
                 "(--settle): their spend logs may not be written yet"]
     logs_start = sqlfiles.run(conn, "budget/spend_logs_start")
@@ -63,18 +76,28 @@ def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, settl
     cutoff = clock.utc_naive(now) - settle
     params = {**_windows(conn, now, policy), "cutoff": cutoff,
               "recent_from": cutoff - RECENT_LOOKBACK, "min_drift": min_drift}
-    planned: list[tuple[str, Mapping[str, Any]]] = []
-    skipped: list[Skip] = []
+    first = buffered() if buffered is not None else None
+    if first is not None and (first.increments or first.parked):
+        warnings.append(f"counted spend still on its way in the proxies' Redis: {len(first.increments)} buffered "
+                        f"increment(s) not applied yet, {len(first.parked)} parked spend log(s) not written yet")
+    found: list[tuple[str, Mapping[str, Any]]] = []
     for entity, query in KINDS:
         if not sqlfiles.supported(conn, query):
             continue
         extra = {"default_end_user_budget": default_end_user_budget} if entity == "end_user" else {}
-        for row in sqlfiles.run(conn, query, {**params, **extra}, identifiers=deliveries):
-            reason = _why_not(row, logs_start, settle)
-            if reason:
-                skipped.append(Skip(entity, row["id"], row["name"], reason))
-            else:
-                planned.append((entity, row))
+        found += [(entity, row) for row in sqlfiles.run(conn, query, {**params, **extra, **_buffer_params(first, entity)},
+                                                        identifiers=deliveries)]
+    moved = _moved(first, buffered()) if buffered is not None and first is not None else set()
+    planned: list[tuple[str, Mapping[str, Any]]] = []
+    skipped: list[Skip] = []
+    for entity, row in found:
+        reason = _why_not(row, logs_start, settle)
+        if reason is None and (entity, row["id"]) in moved:
+            reason = "its spend in the proxies' Redis buffer was being written while repair read it"
+        if reason:
+            skipped.append(Skip(entity, row["id"], row["name"], reason))
+        else:
+            planned.append((entity, row))
     if not planned:
         return [], skipped, warnings
     done: set[tuple[str, str]] = set()
@@ -95,6 +118,40 @@ def apply(conn: psycopg.Connection, now: datetime, policy: ResetPolicy, *, settl
         changes.append(Change(entity, row["id"], row["name"], "repair", {"spend": (row["spend"], row["logged"])},
                               via=start))
     return changes, skipped, warnings
+
+
+def _buffer_params(waiting: Waiting | None, entity: str) -> dict[str, list[Any]]:
+    """budget/drift_buffered's arrays for one entity type (empty without a buffer read)."""
+    params: dict[str, list[Any]] = {"waiting_ids": [], "waiting_spend": [], "parked_ids": [], "parked_spend": [],
+                                    "parked_starts": [], "parked_requests": []}
+    if waiting is None:
+        return params
+    for (kind, entity_id), amount in waiting.increments.items():
+        if kind == entity:
+            params["waiting_ids"].append(entity_id)
+            params["waiting_spend"].append(amount)
+    for log in waiting.parked:
+        for kind, entity_id in log.entities:
+            if kind == entity:
+                params["parked_ids"].append(entity_id)
+                params["parked_spend"].append(log.spend)
+                params["parked_starts"].append(log.start)
+                params["parked_requests"].append(log.request_id)
+    return params
+
+
+def _moved(first: Waiting, second: Waiting) -> set[tuple[str, str]]:
+    """Entities whose buffered spend differs between two reads of the buffers."""
+    def totals(waiting: Waiting) -> dict[tuple[str, str, str], float]:
+        out = {(kind, entity_id, "increment"): amount for (kind, entity_id), amount in waiting.increments.items()}
+        for log in waiting.parked:
+            for kind, entity_id in log.entities:
+                out[(kind, entity_id, "log")] = out.get((kind, entity_id, "log"), 0.0) + log.spend
+        return out
+
+    before, after = totals(first), totals(second)
+    return {(kind, entity_id) for kind, entity_id, _ in before.keys() | after.keys()
+            if abs(before.get((kind, entity_id, _), 0.0) - after.get((kind, entity_id, _), 0.0)) > 1e-12}
 
 
 def _why_not(row: Mapping[str, Any], logs_start: datetime, settle: timedelta) -> str | None:

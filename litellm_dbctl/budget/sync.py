@@ -57,9 +57,12 @@ from litellm_dbctl.common.errors import InvalidInput, OperationalError
 from litellm_dbctl.db import database, release, sqlfiles
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import psycopg
 
     from litellm_dbctl.db.config import Target
+    from litellm_dbctl.spend.buffer import Waiting
 
 LEASE_KEY = "cronjob_lock:reset_budget_job"  # LiteLLM's reset-job lease (PodLockManager, §3.1)
 LEASE_TTL_SECONDS = 30  # renewed while the run works; a run that dies blocks the proxies' resets this long
@@ -285,7 +288,7 @@ def _transaction(conn: psycopg.Connection, options: SyncOptions, now: datetime, 
         if options.repair_spend:
             changes, skipped, warnings = repair.apply(
                 conn, now, options.policy, settle=options.settle, min_drift=options.min_drift,
-                default_end_user_budget=options.default_end_user_budget)
+                default_end_user_budget=options.default_end_user_budget, buffered=_buffered(options))
             outcome.changes.extend(changes)
             outcome.skipped.extend(skipped)
             outcome.warnings.extend(warnings)
@@ -296,6 +299,17 @@ def _transaction(conn: psycopg.Connection, options: SyncOptions, now: datetime, 
         if not options.dry_run:
             attempt.xid = sqlfiles.run(conn, "budget/current_xact")
     return outcome, recorded
+
+
+def _buffered(options: SyncOptions) -> Callable[[], Waiting] | None:
+    """Counter repair's read of the spend waiting in the proxies' Redis buffers (with --redis-url,
+    dry runs included: it only reads)."""
+    if not options.redis_url:
+        return None
+    from litellm_dbctl.spend import buffer  # here: only repair with Redis needs it
+
+    url, namespace = options.redis_url, options.redis_namespace
+    return lambda: buffer.waiting(url, namespace)
 
 
 def _release(lease: cache.Lease) -> str | None:

@@ -13,6 +13,8 @@
 -- On LiteLLM 1.110's spend-log outbox ({deliveries} = LiteLLM_SpendLogDelivery; elsewhere the empty
 -- no_deliveries) a log whose delivery is pending or parked is left out: the worker has not added it
 -- to the counter yet, and will.
+-- `logged` is what the counter should hold once the proxies' Redis buffers are written: spend logs, plus
+-- parked rows, minus increments still waiting (budget/drift_buffered; `waiting`, `parked`).
 WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE false),
 -- include: budget/drift_windows
 , entities AS (
@@ -30,7 +32,9 @@ WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE f
       AND NOT EXISTS (SELECT 1 FROM {deliveries} AS dl
                       WHERE dl.request_id = l.request_id AND dl.state::text IN ('pending', 'parked'))
     GROUP BY l.organization_id
-), recent AS (
+)
+-- include: budget/drift_buffered
+, recent AS (
     SELECT organization_id AS id FROM "LiteLLM_SpendLogs"
     WHERE "startTime" >= %(recent_from)s AND GREATEST("startTime", "endTime") >= %(cutoff)s
     UNION
@@ -39,11 +43,14 @@ WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE f
     LEFT JOIN "LiteLLM_TeamTable" AS t ON t.team_id = k.team_id
     WHERE k.last_active >= %(cutoff)s
 )
-SELECT ent.id, ent.name, ent.spend, COALESCE(g.logged, 0) AS logged, NULL::timestamp AS guard,
+SELECT ent.id, ent.name, ent.spend, COALESCE(g.logged, 0) + COALESCE(pk.spend, 0) - COALESCE(wt.spend, 0) AS logged,
+       COALESCE(wt.spend, 0) AS waiting, COALESCE(pk.spend, 0) AS parked, NULL::timestamp AS guard,
        CASE WHEN ent.has_duration THEN ent.window_start ELSE ent.created_at END AS window_start,
        ent.has_duration = (ent.window_start IS NOT NULL) AS windowed,
        EXISTS (SELECT 1 FROM recent AS r WHERE r.id = ent.id) AS active
 FROM entities AS ent
 LEFT JOIN logged AS g ON g.id = ent.id
-WHERE abs(COALESCE(g.logged, 0) - ent.spend) > %(min_drift)s
+LEFT JOIN waiting AS wt ON wt.id = ent.id
+LEFT JOIN parked AS pk ON pk.id = ent.id
+WHERE abs(COALESCE(g.logged, 0) + COALESCE(pk.spend, 0) - COALESCE(wt.spend, 0) - ent.spend) > %(min_drift)s
 ORDER BY ent.id

@@ -14,6 +14,8 @@
 -- On LiteLLM 1.110's spend-log outbox ({deliveries} = LiteLLM_SpendLogDelivery; elsewhere the empty
 -- no_deliveries) a log whose delivery is pending or parked is left out: the worker has not added it
 -- to the counter yet, and will.
+-- `logged` is what the counter should hold once the proxies' Redis buffers are written: spend logs, plus
+-- parked rows, minus increments still waiting (budget/drift_buffered; `waiting`, `parked`).
 WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE false),
 -- include: budget/drift_windows
 , entities AS (
@@ -37,15 +39,20 @@ WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE f
     JOIN entities AS ent ON ent.id = t.tag
     WHERE ent.window_start IS NULL OR t."startTime" >= ent.window_start
     GROUP BY ent.id
-), recent AS (
+)
+-- include: budget/drift_buffered
+, recent AS (
     SELECT DISTINCT tag AS id FROM tagged
     WHERE "startTime" >= %(recent_from)s AND GREATEST("startTime", "endTime") >= %(cutoff)s
 )
-SELECT ent.id, ent.name, ent.spend, COALESCE(g.logged, 0) AS logged, NULL::timestamp AS guard,
+SELECT ent.id, ent.name, ent.spend, COALESCE(g.logged, 0) + COALESCE(pk.spend, 0) - COALESCE(wt.spend, 0) AS logged,
+       COALESCE(wt.spend, 0) AS waiting, COALESCE(pk.spend, 0) AS parked, NULL::timestamp AS guard,
        CASE WHEN ent.has_duration THEN ent.window_start ELSE ent.created_at END AS window_start,
        ent.has_duration = (ent.window_start IS NOT NULL) AS windowed,
        EXISTS (SELECT 1 FROM recent AS r WHERE r.id = ent.id) AS active
 FROM entities AS ent
 LEFT JOIN logged AS g ON g.id = ent.id
-WHERE abs(COALESCE(g.logged, 0) - ent.spend) > %(min_drift)s
+LEFT JOIN waiting AS wt ON wt.id = ent.id
+LEFT JOIN parked AS pk ON pk.id = ent.id
+WHERE abs(COALESCE(g.logged, 0) + COALESCE(pk.spend, 0) - COALESCE(wt.spend, 0) - ent.spend) > %(min_drift)s
 ORDER BY ent.id
