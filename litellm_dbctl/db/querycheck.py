@@ -25,7 +25,12 @@ SYSTEM_COLUMNS = frozenset({"xmin", "xmax", "cmin", "cmax", "ctid", "tableoid"})
 # dbctl's own tables (not LiteLLM's; the command that needs one creates it) and the statement creating
 # each: made, where missing, in the transaction the check runs in and rolled back, so the statements
 # on them check too. A read-only session cannot: there statements on a missing one are left unchecked.
-OWN_TABLES = {"dbctl_pending_invalidations": "cache/create_owed"}
+OWN_TABLES = {"dbctl_pending_invalidations": "cache/create_owed",
+              # dbctl logs partition's staging table and conversion state
+              "LiteLLM_SpendLogs_new": "logs/partition_new_create",
+              "dbctl_logs_partition": "logs/partition_state_create",
+              "dbctl_logs_partition_dirty": "logs/partition_dirty_create",
+              "dbctl_logs_partition_index": "logs/partition_index_map_create"}
 # LiteLLM tables newer than the packaged migrations (1.110's spend-log outbox). The commands that use
 # one ask first whether the database has it; on a database without it their statements never run,
 # so they are left unchecked there (and checked, like any other, where the table exists).

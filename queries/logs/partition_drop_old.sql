@@ -1,0 +1,5 @@
+-- requires: none
+-- mode: write
+-- returns: none
+-- Drop the plain table a conversion swapped out (nothing reads it: views were re-pointed at the swap).
+DROP TABLE IF EXISTS "LiteLLM_SpendLogs_old"
