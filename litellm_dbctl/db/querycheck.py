@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from litellm_dbctl.common.errors import SchemaTooOld
 from litellm_dbctl.db import sqlfiles
 from litellm_dbctl.db.sqlfiles import Query
 
@@ -71,7 +72,7 @@ def _own_tables(conn: psycopg.Connection) -> set[str]:
         try:
             with conn.transaction():
                 sqlfiles.run(conn, name)
-        except psycopg.Error:
+        except (psycopg.Error, SchemaTooOld):  # a table made like one of LiteLLM's needs that one
             missing.add(f"unknown table {table!r}")
     return missing
 

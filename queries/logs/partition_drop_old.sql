@@ -2,4 +2,8 @@
 -- mode: write
 -- returns: none
 -- Drop the plain table a conversion swapped out (nothing reads it: views were re-pointed at the swap).
-DROP TABLE IF EXISTS "LiteLLM_SpendLogs_old"
+DO $$
+BEGIN
+    DROP TABLE IF EXISTS "LiteLLM_SpendLogs_old";
+END
+$$
