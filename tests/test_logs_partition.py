@@ -5,7 +5,10 @@ writer (whose inserts never wait more than a second), a killed run resumes, a dr
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import itertools
+import logging
 import os
 import re
 import signal
@@ -13,9 +16,15 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, datetime, timedelta
+import types
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import psycopg
+import psycopg.rows
 import pytest
 from helpers import ROOT, Database
 from hypothesis import given
@@ -330,3 +339,87 @@ def test_litellm_partition_manager_sql_works_on_the_result(cli, db) -> None:
         conn.execute(INSERT, ("proxy", 1.0, datetime.utcnow(), datetime.utcnow(), "proxy"))
         assert conn.execute('SELECT tableoid::regclass::text FROM "LiteLLM_SpendLogs" WHERE request_id = %s',
                             ("proxy",)).fetchone()[0].strip('"') == today_name
+
+
+# -- LiteLLM 1.109.1's own SpendLogsPartitionManager on the result ----------------------------------
+
+MANAGER = Path(os.environ.get("DBCTL_LITELLM_SOURCE", "/work/ref/l109/litellm")) / \
+    "proxy/db/db_transaction_queue/spend_logs_partition_manager.py"
+
+
+class _Tx:
+    """The two calls the manager makes on a Prisma transaction, on a psycopg connection."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def _run(self, query: str, args: tuple[Any, ...]) -> psycopg.Cursor[Any]:
+        if args:
+            return self.conn.execute(re.sub(r"\$\d+", "%s", query), args)
+        return self.conn.execute(query)
+
+    async def execute_raw(self, query: str, *args: Any) -> int:
+        return self._run(query, args).rowcount
+
+    async def query_raw(self, query: str, *args: Any) -> list[dict[str, Any]]:
+        return self._run(query, args).fetchall()
+
+
+class _Prisma:
+    """`prisma_client.db.tx(timeout=...)`: one psycopg transaction per block, as Prisma's."""
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.db = self
+        self.conn = conn
+
+    @asynccontextmanager
+    async def tx(self, timeout: Any = None) -> AsyncIterator[_Tx]:
+        with self.conn.transaction():
+            yield _Tx(self.conn)
+
+
+def _load_manager(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """LiteLLM's module from its source, its three imports from the rest of litellm stubbed (the whole
+    litellm stack is not installed here, and CI must not need it)."""
+    if not MANAGER.is_file():
+        pytest.skip(f"LiteLLM's source is not at {MANAGER}")
+
+    @asynccontextmanager
+    async def db_span(*_: Any) -> AsyncIterator[None]:
+        yield
+
+    stubs = {"litellm": {}, "litellm._logging": {"verbose_proxy_logger": logging.getLogger("litellm")},
+             "litellm.constants": {"SPEND_LOG_PARTITION_INTERVAL": "day", "SPEND_LOG_PARTITION_PRECREATE_AHEAD": 7},
+             "litellm.proxy": {}, "litellm.proxy.db": {}, "litellm.proxy.db.db_span": {"db_span": db_span}}
+    for name, attributes in stubs.items():
+        module = types.ModuleType(name)
+        module.__dict__.update(attributes)
+        monkeypatch.setitem(sys.modules, name, module)
+    spec = importlib.util.spec_from_file_location("litellm_spend_logs_partition_manager", MANAGER)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_litellm_partition_manager_itself_precreates_and_drops_on_the_result(cli, db, monkeypatch) -> None:
+    manager_module = _load_manager(monkeypatch)
+    add_logs(db, edge_rows())
+    assert cli("logs", "partition", "--premake", "0").code == 0
+    manager = manager_module.SpendLogsPartitionManager("day", 7)
+    budget = lambda: 5000  # noqa: E731  (the manager's RemainingTimeoutMs)
+    with psycopg.connect(db.url, autocommit=True, row_factory=psycopg.rows.dict_row) as conn:
+        prisma = _Prisma(conn)
+        assert asyncio.run(manager.is_partitioned(prisma, budget)) is True
+        ensured = asyncio.run(manager.ensure_partitions(prisma, budget))
+        today = datetime.now(timezone.utc).date()
+        assert ensured == [plan.partition_name(today + timedelta(days=n)) for n in range(8)]
+        assert all(db.value("SELECT to_regclass(%s)", (f'"{name}"',)) for name in ensured)
+        cutoff = datetime.now(timezone.utc) - timedelta(days=5)
+        dropped = asyncio.run(manager.drop_partitions_older_than(prisma, cutoff, budget))
+        assert len(dropped) == 5 and plan.DEFAULT_PARTITION not in dropped
+        assert all(db.value("SELECT to_regclass(%s)", (f'"{name}"',)) is None for name in dropped)
+    oldest = db.value('SELECT min("startTime") FROM "LiteLLM_SpendLogs"')
+    assert oldest >= cutoff.replace(tzinfo=None) - timedelta(days=1)
+    assert cli("migrate", "diff").code == 0

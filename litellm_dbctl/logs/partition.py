@@ -286,6 +286,8 @@ class _Run:
         for part in wanted:
             def attempt(part: plan.Partition = part) -> None:
                 with self.conn.transaction():
+                    sqlfiles.run(self.conn, "logs/partition_set_local", {"name": "lock_timeout",
+                                                                         "value": ATTEMPT_LOCK_TIMEOUT})
                     self._act_as(status)
                     self._create_partitions(parent, [part])
 
