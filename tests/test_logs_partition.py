@@ -423,3 +423,48 @@ def test_litellm_partition_manager_itself_precreates_and_drops_on_the_result(cli
     oldest = db.value('SELECT min("startTime") FROM "LiteLLM_SpendLogs"')
     assert oldest >= cutoff.replace(tzinfo=None) - timedelta(days=1)
     assert cli("migrate", "diff").code == 0
+
+
+def test_a_reader_holding_the_table_makes_the_swap_give_up_with_exit_5_and_writes_go_on(cli, db) -> None:
+    add_logs(db, edge_rows())
+    with psycopg.connect(db.url) as reader:  # a long report: ACCESS SHARE until it ends
+        reader.execute('SELECT count(*) FROM "LiteLLM_SpendLogs"')
+        waits: list[float] = []
+        stop = threading.Event()
+
+        def writer() -> None:
+            with psycopg.connect(db.url, autocommit=True) as conn:
+                n = 0
+                while not stop.is_set():
+                    n += 1
+                    started = time.monotonic()
+                    now = datetime.utcnow()
+                    conn.execute(INSERT, (f"r{n}", 1.0, now, now, f"r{n}"))
+                    waits.append(time.monotonic() - started)
+                    time.sleep(0.01)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        try:
+            result = cli("logs", "partition", "--lock-timeout", "3s")
+        finally:
+            stop.set()
+            thread.join()
+        assert result.code == 5, result
+        assert "swap" in result.stderr
+        assert db.value("SELECT phase FROM dbctl_logs_partition") == "copied" and kind(db) == "r"
+        assert max(waits) <= 1.0, max(waits)
+    before = totals(db)
+    again = cli("logs", "partition", "--json")
+    assert again.code == 0 and again.json()["outcome"] == "resumed", again
+    assert kind(db) == "p" and totals(db) == before
+
+
+def test_another_logs_run_holding_the_lock_is_exit_5(cli, db) -> None:
+    from litellm_dbctl.db import database
+
+    with psycopg.connect(db.url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (database.family_key("logs"),))
+        result = cli("logs", "partition", "--lock-timeout", "1s")
+    assert result.code == 5, result
+    assert kind(db) == "r"
