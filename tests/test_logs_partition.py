@@ -180,7 +180,8 @@ def test_views_follow_and_keep_old_and_month_interval(cli, db) -> None:
 
 @pytest.mark.slow
 def test_a_concurrent_writer_loses_nothing_and_never_waits_a_second(cli, db) -> None:
-    rows = [(f"old{i}", 0.5, datetime(2026, 1, 1) + timedelta(minutes=7 * i)) for i in range(3000)]
+    start = datetime.combine(date.today() - timedelta(days=20), datetime.min.time())
+    rows = [(f"old{i}", 0.5, start + timedelta(minutes=7 * i)) for i in range(3000)]
     add_logs(db, rows)
     stop = threading.Event()
     waits: list[float] = []
@@ -196,11 +197,11 @@ def test_a_concurrent_writer_loses_nothing_and_never_waits_a_second(cli, db) -> 
                     started = time.monotonic()
                     now = datetime.utcnow()
                     conn.execute(INSERT, (f"w{n}", 0.25, now, now, f"w{n}"))
+                    waits.append(time.monotonic() - started)  # the proxy's inserts: the target
                     if n % 10 == 0:  # LiteLLM's retention deleting old rows, and an update (scrub)
                         conn.execute('DELETE FROM "LiteLLM_SpendLogs" WHERE request_id = %s', (f"old{n}",))
                         conn.execute('UPDATE "LiteLLM_SpendLogs" SET spend = 1.0 WHERE request_id = %s',
                                      (f"old{n + 1}",))
-                    waits.append(time.monotonic() - started)
                     written.append(f"w{n}")
                     time.sleep(0.002)
         except BaseException as exc:  # the assertion below reports it

@@ -253,6 +253,8 @@ class _Run:
         self.reconciled += self._retried("reconcile", attempt)
 
     def _reconcile_keys(self) -> int:
+        if not sqlfiles.run(self.conn, "logs/partition_dirty_any"):
+            return 0
         sqlfiles.run(self.conn, "logs/partition_dirty_delete")
         sqlfiles.run(self.conn, "logs/partition_dirty_insert")
         keys: int = sqlfiles.run(self.conn, "logs/partition_dirty_clear")
