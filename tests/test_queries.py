@@ -280,7 +280,7 @@ def test_queries_check_checks_every_variant(scratch_queries, db) -> None:
 
 def test_every_table_family_lists_its_variants() -> None:
     """Statements on several tables name them in the file: only names dbctl makes itself (a scratch
-    schema or database, an index) or reads from the catalog (a spend-log partition) are identifiers
+    schema or database, an index, a spend-log partition and the table owner's role) are identifiers
     without variants."""
     free = {name: query.identifiers for name, query in sqlfiles.registry().items()
             if query.identifiers and not query.variants}

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from litellm_dbctl.common.errors import SchemaTooOld
 from litellm_dbctl.db import sqlfiles
 from litellm_dbctl.db.sqlfiles import Query
 
@@ -26,7 +27,12 @@ SYSTEM_COLUMNS = frozenset({"xmin", "xmax", "cmin", "cmax", "ctid", "tableoid"})
 # each: made, where missing, in the transaction the check runs in and rolled back, so the statements
 # on them check too. A read-only session cannot: there statements on a missing one are left unchecked.
 OWN_TABLES = {"dbctl_pending_invalidations": "cache/create_owed",
-              "dbctl_logs_prune_days": "logs/create_prune_days"}
+              "dbctl_logs_prune_days": "logs/create_prune_days",
+              # dbctl logs partition's staging table and conversion state
+              "LiteLLM_SpendLogs_new": "logs/partition_new_create",
+              "dbctl_logs_partition": "logs/partition_state_create",
+              "dbctl_logs_partition_dirty": "logs/partition_dirty_create",
+              "dbctl_logs_partition_index": "logs/partition_index_map_create"}
 # LiteLLM tables newer than the packaged migrations (1.110's spend-log outbox). The commands that use
 # one ask first whether the database has it; on a database without it their statements never run,
 # so they are left unchecked there (and checked, like any other, where the table exists).
@@ -67,7 +73,7 @@ def _own_tables(conn: psycopg.Connection) -> set[str]:
         try:
             with conn.transaction():
                 sqlfiles.run(conn, name)
-        except psycopg.Error:
+        except (psycopg.Error, SchemaTooOld):  # a table made like one of LiteLLM's needs that one
             missing.add(f"unknown table {table!r}")
     return missing
 

@@ -48,6 +48,7 @@ class Catalog:
     """Every compared object of one schema: (kind, name) -> attributes."""
 
     objects: dict[tuple[str, str], dict[str, Any]]
+    partitioned_spend_logs: bool = False  # its primary key is rewritten: left out of both sides
 
     def __len__(self) -> int:
         return len(self.objects)
@@ -92,7 +93,16 @@ def snapshot(conn: psycopg.Connection) -> Catalog:
             continue
         objects[("trigger", f"{row['table']}.{row['name']}")] = {"table": row["table"],
                                                                 "definition": row["definition"]}
-    return Catalog(objects)
+    return Catalog(objects, partitioned_spend_logs)
+
+
+def _spend_logs_key(kind: str, name: str, objects: dict[tuple[str, str], dict[str, Any]]) -> bool:
+    """The plain LiteLLM_SpendLogs's primary key (its constraint and index), which a partitioned one
+    replaces with ("request_id", "startTime")."""
+    if kind == "index":
+        kind, name = "constraint", f"{SPEND_LOGS}.{name}"
+    attributes = (objects.get((kind, name)) if kind == "constraint" else None) or {}
+    return attributes.get("table") == SPEND_LOGS and attributes.get("type") == "primary key"
 
 
 _CONSTRAINT_TYPES = {"p": "primary key", "u": "unique", "f": "foreign key", "c": "check", "x": "exclusion"}
@@ -150,6 +160,8 @@ def compare(expected: Catalog, actual: Catalog) -> list[Difference]:
     """What differs, kind by kind and name by name. A missing or extra table is one difference,
     not one per column, index and constraint it carries."""
     differences: list[Difference] = []
+    if actual.partitioned_spend_logs and not expected.partitioned_spend_logs:
+        expected = Catalog({k: v for k, v in expected.objects.items() if not _spend_logs_key(*k, expected.objects)})
     keys = set(expected.objects) | set(actual.objects)
     whole_tables = {name for kind, name in keys
                     if kind == "table" and ((kind, name) in expected.objects) != ((kind, name) in actual.objects)}
