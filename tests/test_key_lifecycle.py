@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import fix_budget as fx
 import pytest
 from fix_redis import REDIS, needs_redis, plain
-from helpers import ROOT, Database
+from helpers import ROOT, Database, killed_after_commit
 
 VOLATILE = {"updated_at", "updated_by", "settings_updated_at"}  # stamped by every write
 
@@ -131,7 +131,8 @@ def test_update_alias_must_be_unused(cli, db: Database, raw: str) -> None:
 
 
 @pytest.mark.parametrize("args", [
-    ["--max-budget", "nan"], ["--max-budget", "inf"], ["--max-budget", "-1"], ["--tpm-limit", "99999999999999999999"],
+    ["--max-budget", "nan"], ["--max-budget", "inf"], ["--max-budget", "-1"], ["--tpm-limit", "-1"],
+    ["--tpm-limit", "99999999999999999999"],
     ["--alias", "a\x00b"], ["--team", "ghost"], ["--budget-duration", "2mo"], ["--budget-duration", "forever"],
     ["--duration", "0s"], ["--metadata", "[1]"], ["--metadata", "{"], ["--models", "a\x00"], [],
 ])
@@ -304,4 +305,38 @@ def test_rotate_drops_the_old_tokens_cached_copy(cli, db: Database, raw: str, na
     assert result.code == 0, result
     with plain() as redis:
         assert redis.get(f"{namespace}:{old}") is None  # a proxy no longer serves the old key from its cache
+    assert db.value("SELECT count(*) FROM dbctl_pending_invalidations") == 0
+
+
+@needs_redis
+def test_rotate_killed_after_its_commit_leaves_the_old_tokens_invalidation_owed(
+        cli, db: Database, raw: str, namespace: str) -> None:
+    old = sha(raw)
+    with plain() as redis:
+        redis.set(f"{namespace}:{old}", "{}")
+    printed = killed_after_commit(["--database-url", db.url, "key", "rotate", "k1", "--redis-url", REDIS,
+                                   "--redis-namespace", namespace])
+    assert printed == ""  # killed before the key was shown: rotating again is the way back
+    assert row(db)["token"] != old
+    owed = db.query("SELECT command, refs FROM dbctl_pending_invalidations")
+    assert [(o["command"], [tuple(r[:2]) for r in o["refs"]]) for o in owed] == [("key rotate", [("key", old)])]
+    again = cli("key", "rotate", "k1", "--redis-url", REDIS, "--redis-namespace", namespace)
+    assert again.code == 0, again
+    with plain() as redis:
+        assert redis.get(f"{namespace}:{old}") is None
+    assert db.value("SELECT count(*) FROM dbctl_pending_invalidations") == 0
+
+
+@needs_redis
+def test_prune_drops_the_pruned_keys_cached_copies(cli, db: Database, namespace: str) -> None:
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    doomed = keys(db, 3, "old", expires=now - timedelta(days=60))
+    with plain() as redis:
+        for token in doomed:
+            redis.set(f"{namespace}:{token}", "{}")
+    result = cli("key", "prune", "--expired-before", "30d", "--batch-size", "2", "--redis-url", REDIS,
+                 "--redis-namespace", namespace)
+    assert result.code == 0, result
+    with plain() as redis:
+        assert [redis.get(f"{namespace}:{t}") for t in doomed] == [None, None, None]
     assert db.value("SELECT count(*) FROM dbctl_pending_invalidations") == 0

@@ -76,9 +76,7 @@ def check(update: KeyUpdate) -> None:
     checks.flag("--alias", update.key_alias, checks.name)
     for model in update.models or ():
         checks.flag("--models", model, checks.name)
-    budget = checks.flag("--max-budget", update.max_budget, checks.number)
-    if budget is not None and budget < 0:
-        raise InvalidInput("--max-budget: must not be negative")
+    checks.flag("--max-budget", update.max_budget, checks.number)
     checks.flag("--tpm-limit", update.tpm_limit, checks.whole)
     checks.flag("--rpm-limit", update.rpm_limit, checks.whole)
     checks.flag("--metadata", update.metadata, checks.json_value)
