@@ -23,6 +23,8 @@ SYNONYMS = [
     {"--team-member-budget", "--member-budget"},
     {"--team-member-budget-duration", "--member-budget-duration"},
     {"--limit", "--max-rows", "--top"},
+    {"--unused-since", "--inactive-since"},  # a key's last use (last_active): key list and key prune
+    {"--duration", "--expires"},  # a key's lifetime from now: key create and key update
 ]
 RETIRED = {"--tz", "--reset-time", "--member-budget", "--member-budget-duration", "--file"}
 OLD_UNITS = {"SECONDS", "MINUTES", "MS", "S"}  # a metavar that says the unit is a bare number's

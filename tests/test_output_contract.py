@@ -33,7 +33,7 @@ READ_COMMANDS = [
     ["db", "status"], ["db", "doctor"], ["queries", "list"], ["queries", "list", "ledger"],
     ["queries", "show", "ledger/rows"], ["migrate", "status"], ["migrate", "lint"],
     ["user", "list"], ["user", "show", "ada"], ["team", "list"], ["team", "show", "research"],
-    ["org", "list"], ["org", "show", "acme"], ["key", "list"], ["budget", "status"],
+    ["org", "list"], ["org", "show", "acme"], ["key", "list"], ["key", "info", "ops-key"], ["budget", "status"],
     ["budget", "status", "--fail-over"], ["spend", "summary"], ["spend", "top", "--by", "team"],
     ["spend", "daily"], ["spend", "logs"], ["daily", "check"], ["queries", "check"],
     ["accounting", "status"], ["logs", "size"],
@@ -48,7 +48,8 @@ if redis_up():
 NOT_READ = {"db embedded status", "db embedded stop", "db embedded url", "migrate deploy",
             "migrate resolve", "migrate baseline", "migrate diff", "migrate indexes", "user provision",
             "team provision", "team add-member", "team remove-member", "org provision", "org add-member",
-            "org remove-member", "key create", "key block", "key unblock", "key delete", "provision apply",
+            "org remove-member", "key create", "key block", "key unblock", "key delete", "key update", "key rotate",
+            "key prune", "provision apply",
             "provision validate", "budget sync", "spend export", "daily reconcile", "completions install",
             "accounting retry", "logs archive", "logs prune", "logs scrub", "logs partition"} | (
     set() if redis_up() else {"spend buffer"})  # needs the machine's Redis (fix_redis)

@@ -1,6 +1,6 @@
 """LiteLLM_AuditLog rows in LiteLLM's shape (litellm-database.md §4.6).
 
-`action` is one of LiteLLM's (created, updated, deleted, blocked, unblocked), `table_name` the
+`action` is one of LiteLLM's (created, updated, deleted, blocked, unblocked, rotated), `table_name` the
 LiteLLM table, `object_id` the row's id (a key's is its token hash), `before_value` /
 `updated_values` JSON objects, `changed_by` the actor (`--actor`, default `dbctl`). A raw key never
 appears in an audit row.
@@ -18,7 +18,7 @@ from litellm_dbctl.db import bulk
 if TYPE_CHECKING:
     import psycopg
 
-ACTIONS = ("created", "updated", "deleted", "blocked", "unblocked")
+ACTIONS = ("created", "updated", "deleted", "blocked", "unblocked", "rotated")
 
 
 def row(action: str, table: str, object_id: str, before: Any, after: Any) -> dict[str, Any]:

@@ -37,7 +37,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "user": ("litellm_dbctl.cli.user", "Provision, list and show LiteLLM users."),
     "team": ("litellm_dbctl.cli.team", "Provision teams and their members."),
     "org": ("litellm_dbctl.cli.org", "Provision organizations and their members."),
-    "key": ("litellm_dbctl.cli.key", "Create, list, block and delete virtual keys."),
+    "key": ("litellm_dbctl.cli.key", "Create, change, rotate, list, block and delete virtual keys."),
     "provision": ("litellm_dbctl.cli.provision", "Apply one spec file of organizations, teams, users and keys."),
     "budget": ("litellm_dbctl.cli.budget", "Keep budgets right: resets, declared limits, counter repair, status."),
     "spend": ("litellm_dbctl.cli.spend", "Who spent what: summaries, top spenders, daily series, logs, exports."),

@@ -1,4 +1,5 @@
-"""`dbctl key`: create (raw key printed once), list, block, unblock and delete virtual keys."""
+"""`dbctl key`: create (raw key printed once), list, block, unblock and delete virtual keys; update, rotate,
+info and prune are in cli/key_lifecycle.py."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ from typing import Optional
 
 import typer
 
-from litellm_dbctl.cli import common, provisioning
+from litellm_dbctl.cli import common, key_lifecycle, provisioning
+from litellm_dbctl.cli.key_lifecycle import KEY_REF
 from litellm_dbctl.common import checks
 
-app = typer.Typer(help="Create, list, block and delete virtual keys.", no_args_is_help=True)
+app = typer.Typer(help="Create, change, rotate, list, block and delete virtual keys.", no_args_is_help=True)
 
 KEY_COLUMNS = ["token", "key_alias", "key_name", "user_id", "team_id", "spend", "max_budget", "budget_duration",
                "expires", "blocked"]
 KEY_OPTIONAL = ["key_name", "budget_duration", "max_budget"]  # left out first when a terminal is too narrow
 MAX_STDIN_KEY = 4096  # bytes --key-stdin reads: a key is short; more is a wrong pipe
-KEY_REF = typer.Argument(..., metavar="KEY", help="Alias, token (SHA-256 hex or its first 8+ characters) or the raw key.")
 
 
 @app.command("create")
@@ -102,19 +103,32 @@ def list_keys(
     team: Optional[str] = typer.Option(None, "--team", help="Only keys of this team (id or alias)."),
     alias: Optional[str] = typer.Option(None, "--alias", help="Only aliases containing this (case-insensitive)."),
     full_hash: bool = typer.Option(False, "--full-hash", help="Show the whole SHA-256 token, not its first 12 characters."),
+    expired: bool = typer.Option(False, "--expired", help="Only keys past their expiry."),
+    unused_since: Optional[str] = typer.Option(None, "--unused-since", metavar="WHEN",
+                                               help="Only keys not used since WHEN (last_active; never used: created "
+                                                    f"before it): {key_lifecycle.WHEN_FORMS}."),
     limit: int = typer.Option(1000, "--limit", "-n", min=1, help="At most this many keys."),
 ) -> None:
-    """Keys with alias, key_name, owner, spend, budget, expiry and blocked state. Never a raw key
-    (the database does not have it); the token hash only shortened unless --full-hash.
+    """Keys with alias, key_name, owner, spend, budget, expiry and blocked state (and last_active with
+    --expired or --unused-since). Never a raw key (the database does not have it); the token hash only
+    shortened unless --full-hash.
 
-    Example: dbctl key list --team research
+    Example: dbctl key list --team research --unused-since 90d
     """
     from litellm_dbctl.provision import accounts
 
+    since = key_lifecycle._moment("--unused-since", unused_since)
     with common.connect(ctx, read_only=True) as conn:
-        rows = accounts.keys(conn, user=user, team=team, alias=alias, limit=limit)
+        if expired or since is not None:
+            from litellm_dbctl.keys import info
+
+            rows = info.lifecycle_keys(conn, user=user, team=team, alias=alias, expired=expired, unused_since=since,
+                                       limit=limit)
+        else:
+            rows = accounts.keys(conn, user=user, team=team, alias=alias, limit=limit)
+    columns = KEY_COLUMNS + (["last_active"] if expired or since is not None else [])
     common.emit(ctx, [accounts.shorten(r, full_hash=full_hash) for r in common.warn_if_cut(ctx, rows, limit, "keys")],
-                KEY_COLUMNS, whole=["token"], optional=KEY_OPTIONAL)
+                columns, whole=["token"], optional=KEY_OPTIONAL)
 
 
 def _change(ctx: typer.Context, change: object, settings: provisioning.RunSettings) -> None:
@@ -177,3 +191,9 @@ def delete(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.Run
     change = manage.delete(common.target(ctx), key, options=provisioning.options(settings), dry_run=settings.dry_run,
                            lock_timeout=settings.lock_timeout)
     _change(ctx, change, settings)
+
+
+app.command("update")(key_lifecycle.update)
+app.command("rotate")(key_lifecycle.rotate)
+app.command("info")(key_lifecycle.info)
+app.command("prune")(key_lifecycle.prune)

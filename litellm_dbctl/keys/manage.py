@@ -23,6 +23,7 @@ from litellm_dbctl.common import checks, durations, pausepoints
 from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.db import database, release, sqlfiles
+from litellm_dbctl.keys.archive import archive
 from litellm_dbctl.provision import lookup, team_keys, tokens
 from litellm_dbctl.provision.apply import (
     REPLANS,
@@ -152,7 +153,7 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
 class KeyChange:
     token: str
     key_alias: str | None
-    action: str  # blocked | unblocked | deleted | unchanged
+    action: str  # blocked | unblocked | deleted | updated | rotated | unchanged
     dry_run: bool
     invalidated: Invalidated | None = None  # the proxies' cached copy, after the commit (None: not told)
 
@@ -205,13 +206,13 @@ def set_blocked(target: Target, ref: str, blocked: bool, *, options: Options = O
 
 def delete(target: Target, ref: str, *, options: Options = Options(), dry_run: bool = False,
            lock_timeout: float = 30.0) -> KeyChange:
-    """/key/delete: copy the row to LiteLLM_DeletedVerificationToken, delete it, audit `deleted`."""
+    """/key/delete: copy the row to LiteLLM_DeletedVerificationToken (`archive`), delete it, audit `deleted`."""
     now = utc_naive(datetime.now(timezone.utc))
     assert now is not None
 
     def attempt(conn: psycopg.Connection) -> KeyChange:
         row = lookup.find_key(conn, ref)
-        sqlfiles.run(conn, "key/archive", {"token": row["token"], "actor": options.actor, "now": now})
+        archive(conn, [row["token"]], actor=options.actor, now=now)
         sqlfiles.run(conn, "key/delete", {"token": row["token"]})
         if options.audit:
             trail.write(conn, [trail.row("deleted", "LiteLLM_VerificationToken", row["token"],
