@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timedelta
 
 import fix_budget as fx
+import psycopg
 import pytest
 from fix_redis import REDIS, Subscriber, needs_redis, plain
 from helpers import Database
@@ -122,6 +123,16 @@ def test_bad_input_exits_2_naming_it(cli, spent: Database) -> None:
     assert cli("budget", "reset", "--user", "a\x00b").code == 2
     assert cli("budget", "reset", "--user", "ada", "--timezone", "Mars/Base").code == 2
     assert spends(spent)["user"] == 3.0
+
+
+def test_a_held_budget_lock_is_exit_5_and_changes_nothing(cli, spent: Database) -> None:
+    from litellm_dbctl.db import database
+
+    with psycopg.connect(spent.url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (database.family_key("budget"),))
+        result = cli("budget", "reset", "--team", "t1", "--lock-timeout", "0.3s")
+    assert result.code == 5, result
+    assert "budget reset" in result.stderr and spends(spent)["team"] == 7.0
 
 
 @needs_redis
