@@ -18,6 +18,7 @@ from helpers import Database, invoke, run_process
 from litellm_dbctl.common.errors import ExitCode
 
 UNREACHABLE = "postgresql://nobody@127.0.0.1:1/nothing"  # usage errors are found before connecting
+AUDIT_ID = "6f1b2c3d-0000-4000-8000-00000000a0d1"  # the audit row seed() writes
 
 
 def seed(db: Database) -> None:
@@ -27,6 +28,9 @@ def seed(db: Database) -> None:
     fx.team(db, "ops", spend=10.0, max_budget=100.0)
     fx.user(db, "ada", teams=["research"], spend=1.0, max_budget=50.0)
     fx.key(db, "k-ops", key_alias="ops-key", team_id="ops", spend=1.0, max_budget=10.0)
+    db.execute('INSERT INTO "LiteLLM_AuditLog" (id, action, table_name, object_id, before_value, updated_values) '
+               "VALUES (%s, 'updated', 'LiteLLM_TeamTable', 'ops', '{\"spend\": 1}', '{\"spend\": 0}')",
+               (AUDIT_ID,))
 
 
 READ_COMMANDS = [
@@ -36,7 +40,7 @@ READ_COMMANDS = [
     ["org", "list"], ["org", "show", "acme"], ["key", "list"], ["key", "info", "ops-key"], ["budget", "status"],
     ["budget", "status", "--fail-over"], ["spend", "summary"], ["spend", "top", "--by", "team"],
     ["spend", "daily"], ["spend", "logs"], ["daily", "check"], ["queries", "check"],
-    ["accounting", "status"], ["logs", "size"],
+    ["accounting", "status"], ["logs", "size"], ["audit", "list"], ["audit", "show", AUDIT_ID],
 ]
 # `spend buffer` reads the proxies' Redis, not the database: walked where the machine's Redis runs.
 if redis_up():
@@ -51,8 +55,8 @@ NOT_READ = {"db embedded status", "db embedded stop", "db embedded url", "migrat
             "org remove-member", "key create", "key block", "key unblock", "key delete", "key update", "key rotate",
             "key prune", "provision apply",
             "provision validate", "budget sync", "spend export", "daily reconcile", "completions install",
-            "accounting retry", "logs archive", "logs prune", "logs scrub", "logs partition"} | (
-    set() if redis_up() else {"spend buffer"})  # needs the machine's Redis (fix_redis)
+            "accounting retry", "audit export", "budget reset", "logs archive", "logs prune", "logs scrub",
+            "logs partition"} | (set() if redis_up() else {"spend buffer"})  # needs the machine's Redis (fix_redis)
 
 
 def test_the_walk_covers_every_read_command() -> None:

@@ -42,6 +42,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "budget": ("litellm_dbctl.cli.budget", "Keep budgets right: resets, declared limits, counter repair, status."),
     "spend": ("litellm_dbctl.cli.spend", "Who spent what: summaries, top spenders, daily series, logs, exports."),
     "daily": ("litellm_dbctl.cli.daily", "Check and rebuild LiteLLM's daily spend tables from the spend logs."),
+    "audit": ("litellm_dbctl.cli.audit", "Read the audit trail (LiteLLM_AuditLog): list, show, export."),
     "accounting": ("litellm_dbctl.cli.accounting", "LiteLLM 1.110's spend-log outbox: backlog, parked deliveries, retry."),
     "logs": ("litellm_dbctl.cli.logs", "The spend-log table's lifecycle: size, archive, prune, scrub, partition."),
     "completions": ("litellm_dbctl.cli.completions_install", "Install shell completion (bash, zsh, fish)."),

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import typer
 
-from litellm_dbctl.cli import common
+from litellm_dbctl.cli import common, provisioning
 from litellm_dbctl.common import checks, durations
 from litellm_dbctl.common.errors import ExitCode, InvalidInput
 
@@ -268,3 +268,76 @@ def _timestamp(text: Optional[str]) -> Any:
     if not inside:  # the windows it computes (a year at most ahead) must stay dates Python holds
         raise InvalidInput(f"--now: {text!r} is outside {NOW_RANGE[0]:%Y-%m-%d} to {NOW_RANGE[1]:%Y-%m-%d}")
     return moment
+
+
+RESET_COLUMNS = ["entity", "id", "name", "field", "old", "new"]
+
+
+@app.command("reset")
+@provisioning.with_settings(windows=True)
+def reset_command(
+    ctx: typer.Context,
+    key: Optional[list[str]] = typer.Option(None, "--key", metavar="KEY",
+                                            help="A key (alias, token, its first 8+ characters or the raw key)."),
+    user: Optional[list[str]] = typer.Option(None, "--user", metavar="USER", help="A user (user_id, SSO id or email)."),
+    team: Optional[list[str]] = typer.Option(None, "--team", metavar="TEAM", help="A team (id or alias)."),
+    org: Optional[list[str]] = typer.Option(None, "--org", metavar="ORG", help="An organization (id or alias)."),
+    end_user: Optional[list[str]] = typer.Option(None, "--end-user", metavar="END_USER",
+                                                 help="An end user (id or alias)."),
+    *,
+    settings: provisioning.RunSettings,
+) -> None:
+    """Reset the spend of the named entities now (each option repeatable; at least one), as LiteLLM's
+    /key/{key}/reset_spend resets a key's: spend 0, each budget_limits window restarted from now (its
+    LiteLLM_BudgetWindowSpend row too); a budget_reset_at that is due or missing moves to the next
+    boundary, a running one stays. Audit rows (`updated`); with --redis-url the entities' Redis counters
+    and cached objects go. One transaction under the budget advisory lock; --dry-run exits 3 when
+    anything would change.
+
+    Example: dbctl budget reset --key ci-bot --team Research --redis-url redis://cache:6379
+    """
+    from litellm_dbctl.budget.spend_reset import ResetOptions, reset
+    from litellm_dbctl.common.errors import InvalidInput
+
+    refs = [(kind, value.strip()) for kind, values, flag in (
+        ("key", key, "--key"), ("user", user, "--user"), ("team", team, "--team"), ("org", org, "--org"),
+        ("end_user", end_user, "--end-user")) for value in values or () if checks.flag(flag, value, checks.text)]
+    if not refs:
+        raise InvalidInput("say whose spend to reset: --key, --user, --team, --org and/or --end-user")
+    checks.flag("--actor", settings.actor, checks.text)
+    options = ResetOptions(actor=settings.actor, audit=settings.audit, dry_run=settings.dry_run,
+                           lock_timeout=settings.lock_timeout,
+                           policy=durations.ResetPolicy(settings.timezone, settings.reset_time),
+                           redis_url=settings.redis_url, redis_namespace=settings.redis_namespace)
+    result = reset(common.target(ctx), refs, options)
+    lines = [{"entity": r.entity, "id": common.shown_id(r.entity, r.id), "name": r.name, "field": name,
+              "old": old, "new": new} for r in result.resets for name, (old, new) in r.fields.items()]
+    if common.settings(ctx).output == "json":
+        common.dump_json({
+            "dry_run": result.dry_run, "now": result.now,
+            "resets": [{"entity": r.entity, "id": r.id, "name": r.name,
+                        "changes": {n: {"old": o, "new": v} for n, (o, v) in r.fields.items()}} for r in result.resets],
+            "redis": _redis_payload(result)})
+    else:
+        common.emit(ctx, lines, RESET_COLUMNS, report=True)
+    if result.earlier is not None:
+        common.info(ctx, f"redis: finished what earlier runs owed: deleted {result.earlier.deleted} key(s), "
+                         f"published {result.earlier.published} invalidation(s)")
+    if result.invalidation is not None:
+        inv = result.invalidation
+        common.info(ctx, f"redis: deleted {inv.deleted} key(s), published {inv.published} invalidation(s) "
+                         f"({inv.receivers} receiver(s))")
+    elif result.changed and not result.dry_run and not result.invalidation_error:
+        common.info(ctx, "note: no --redis-url: running proxies keep enforcing the old spend from their counters "
+                         "until those expire (about 60 s after the entity's last request); pass --redis-url")
+    count = len(result.changed)
+    unchanged = len(result.resets) - count
+    common.line(ctx, f"{'would reset' if result.dry_run else 'reset'} {count} entit{'y' if count == 1 else 'ies'}"
+                + (f", {unchanged} already reset (nothing to change)" if unchanged else "")
+                + (" (dry run, rolled back)" if result.dry_run else ""))
+    if result.invalidation_error:
+        _stale_exit(result)
+    if result.dry_run and count:
+        common.name_found(ctx, f"would reset {count} entit{'y' if count == 1 else 'ies'}",
+                          [f"{r.entity} {common.shown_id(r.entity, r.id)}" for r in result.changed])
+        common.exit_with(int(ExitCode.PENDING))

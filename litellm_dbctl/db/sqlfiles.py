@@ -432,6 +432,21 @@ def copy_out(conn: psycopg.Connection, name: str, params: Mapping[str, Any], fmt
         yield copy_
 
 
+def stream(conn: psycopg.Connection, name: str, params: Mapping[str, Any], *, batch: int = 2000) -> Iterator[Any]:
+    """The rows of read query `name` as dicts, fetched `batch` at a time through a server-side cursor
+    (the connection must be in a transaction): memory stays flat at any size, and each row is the
+    caller's to render (COPY renders on the server: `copy_out`)."""
+    query = get(name)
+    if query.mode != "read" or query.returns != "rows":
+        raise QueryDefinitionError(f"{name}: stream needs a read query that returns rows")
+    check_requires(conn, query)
+    _check_params(query, params)
+    with conn.cursor(name=f"dbctl_{name.replace('/', '_')}", row_factory=_row_factory(None)) as cursor:
+        cursor.itersize = batch
+        cursor.execute(_compose(query, None), params)
+        yield from cursor
+
+
 def positional(query: Query) -> tuple[str, Sequence[str]]:
     """The statement with `$1..$n` for its named parameters, for PREPARE (`queries check`)."""
     order = list(query.params)

@@ -1,0 +1,11 @@
+-- requires: 20250326162113_baseline
+-- mode: write
+-- returns: rowcount
+-- identifiers: table, id
+-- variant: LiteLLM_VerificationToken, token
+-- variant: LiteLLM_UserTable, user_id
+-- variant: LiteLLM_TeamTable, team_id
+-- `budget reset`: a key's, user's or team's budget_reset_at (naive UTC, as LiteLLM stores it), set
+-- only where the window was due or had none: a window still running keeps its boundary, as
+-- /key/{key}/reset_spend leaves it.
+UPDATE {table} SET budget_reset_at = %(budget_reset_at)s WHERE {id} = %(id)s

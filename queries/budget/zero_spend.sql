@@ -1,0 +1,13 @@
+-- requires: 20250326162113_baseline
+-- mode: write
+-- returns: rowcount
+-- identifiers: table, id
+-- variant: LiteLLM_VerificationToken, token
+-- variant: LiteLLM_UserTable, user_id
+-- variant: LiteLLM_TeamTable, team_id
+-- variant: LiteLLM_OrganizationTable, organization_id
+-- variant: LiteLLM_EndUserTable, user_id
+-- `budget reset`: one entity's spend to 0 now, as /key/{key}/reset_spend writes a key's (reset_to 0).
+-- The row is held by this transaction (budget/spend_row read with `lock`), so the spend zeroed is
+-- the spend read; an increment a proxy flushes meanwhile waits and lands on the new window.
+UPDATE {table} SET spend = 0 WHERE {id} = %(id)s
