@@ -3,6 +3,6 @@
 -- returns: row
 -- The whole organization row, locked until the delete commits (the audit row's before_value), with
 -- the ids of its teams, which /organization/delete deletes with it.
-SELECT o.*, ARRAY(SELECT t.team_id FROM "LiteLLM_TeamTable" AS t WHERE t.organization_id = o.organization_id
-                  ORDER BY t.team_id) AS team_ids
-FROM "LiteLLM_OrganizationTable" AS o WHERE o.organization_id = %(org_id)s FOR UPDATE OF o
+SELECT *, ARRAY(SELECT t.team_id FROM "LiteLLM_TeamTable" AS t WHERE t.organization_id = %(org_id)s
+                ORDER BY t.team_id) AS team_ids
+FROM "LiteLLM_OrganizationTable" WHERE organization_id = %(org_id)s FOR UPDATE
