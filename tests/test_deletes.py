@@ -240,3 +240,26 @@ def test_redis_invalidation_and_a_kill_after_commit(cli, db: Database, world, na
 def test_unknown_names_exit_2(cli, db: Database, world, args: list[str]) -> None:
     result = cli(*args)
     assert result.code == 2 and result.stderr.startswith("dbctl: error: ") and "Traceback" not in result.stderr
+
+
+def test_joined_plans_lock_each_row_once_in_apply_order() -> None:
+    from datetime import datetime, timezone
+
+    from litellm_dbctl.cache.invalidate import EntityRef
+    from litellm_dbctl.provision import retire
+    from litellm_dbctl.provision.plan import DELETE, Item, Plan, Step, lock_set
+
+    now = datetime.now(timezone.utc)
+    a = Plan((Item("team_member", "u@t2", "u in t2", DELETE),), (Step("team/update_many", ({"team_id": "t2"},)),),
+             (lock_set("team", {"t2": "x"}), lock_set("user", {"u": "s"})), ("t2",),
+             (EntityRef("user", "u"), EntityRef.team("t2")), now=now)
+    b = Plan((Item("team_member", "u@t1", "u in t1", DELETE),), (Step("team/update_many", ({"team_id": "t1"},)),),
+             (lock_set("user", {"u": "s"}), lock_set("team", {"t1": "y"})), ("t1",),
+             (EntityRef("user", "u"), EntityRef.team("t1")), now=now)
+    plan = retire.joined([a, b], now)
+    assert [i.id for i in plan.items] == ["u@t2", "u@t1"] and len(plan.steps) == 2
+    assert [(lock.query, dict(lock.expected)) for lock in plan.locks] == [
+        ("team/lock_for_plan", {"t2": "x", "t1": "y"}), ("user/lock_for_plan", {"u": "s"})]
+    assert plan.locks[0].params == {"ids": ["t1", "t2"]}  # sorted: the order LiteLLM's flush locks in
+    assert plan.roster_locks == ("t1", "t2")
+    assert plan.refs.count(EntityRef("user", "u")) == 1
