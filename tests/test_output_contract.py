@@ -52,8 +52,8 @@ if redis_up():
 NOT_READ = {"db embedded status", "db embedded stop", "db embedded url", "migrate deploy",
             "migrate resolve", "migrate baseline", "migrate diff", "migrate indexes", "user provision",
             "team provision", "team add-member", "team remove-member", "org provision", "org add-member",
-            "org remove-member", "key create", "key block", "key unblock", "key delete", "key update", "key rotate",
-            "key prune", "provision apply",
+            "org remove-member", "user delete", "user offboard", "team delete", "org delete", "key create",
+            "key block", "key unblock", "key delete", "key update", "key rotate", "key prune", "provision apply",
             "provision validate", "budget sync", "spend export", "daily reconcile", "completions install",
             "accounting retry", "audit export", "budget reset", "logs archive", "logs prune", "logs scrub",
             "logs partition"} | (set() if redis_up() else {"spend buffer"})  # needs the machine's Redis (fix_redis)

@@ -207,7 +207,7 @@ def test_a_budget_row_taken_after_the_plan_is_kept_at_delete_time(cli, db) -> No
     with database.connect(config.parse(db.url, "test"), command="test") as conn, \
             conn.transaction(force_rollback=True):
         team = lookup.find_group(conn, "team", "research")
-        removal = remove._team_removal(conn, team, lookup.find_user(conn, "carol@x.com"), plan.Options(),
+        removal = remove.team_removal(conn, team, lookup.find_user(conn, "carol@x.com"), plan.Options(),
                                        datetime.now(timezone.utc))
         assert "budget_row/delete_unheld" in [s.query for s in removal.steps]
         conn.execute("""INSERT INTO "LiteLLM_VerificationToken" (token, budget_id) VALUES ('t-late', %s)""", [own])

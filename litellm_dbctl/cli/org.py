@@ -123,3 +123,21 @@ def show(ctx: typer.Context, org: str = typer.Argument(..., help="organization_i
         details.Section("members", detail.members, MEMBER_COLUMNS, ["user_id", "user_email", "role", "spend"]),
         details.Section("teams", detail.teams, TEAM_COLUMNS, TEAM_COLUMNS),
     ], detail)
+
+
+@app.command("delete")
+@provisioning.with_settings()
+def delete(
+    ctx: typer.Context,
+    org: str = typer.Argument(..., help="organization_id or organization_alias."),
+    *,
+    settings: provisioning.RunSettings,
+) -> None:
+    """Delete an organization as /organization/delete does: its teams (each as `team delete`), its
+    LiteLLM_OrganizationMembership rows, its keys (kept in LiteLLM_DeletedVerificationToken), the row;
+    users' organization_id is cleared. Refused (exit 4) while a deployment shares PTU capacity with one
+    of its teams. Spend logs stay.
+
+    Example: dbctl org delete acme --dry-run
+    """
+    provisioning.retire(ctx, "org delete", org, settings)

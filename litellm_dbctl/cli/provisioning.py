@@ -236,6 +236,23 @@ def remove(ctx: typer.Context, kind: str, group: str, user: str, settings: RunSe
 
     outcome = removal.remove_member(common.target(ctx), kind, group, user, options=options(settings),
                                     dry_run=settings.dry_run, lock_timeout=settings.lock_timeout)
+    finish(ctx, outcome, settings)
+
+
+def retire(ctx: typer.Context, action: str, ref: str, settings: RunSettings) -> None:
+    """user delete|offboard, team delete, org delete: run the library's `action`, report."""
+    from litellm_dbctl.provision import delete
+    from litellm_dbctl.provision import retire as retiring
+
+    run = {"user delete": delete.delete_user, "team delete": delete.delete_team, "org delete": delete.delete_org,
+           "user offboard": retiring.offboard}[action]
+    outcome = run(common.target(ctx), ref, options=options(settings), dry_run=settings.dry_run,
+                  lock_timeout=settings.lock_timeout)
+    finish(ctx, outcome, settings)
+
+
+def finish(ctx: typer.Context, outcome: Any, settings: RunSettings) -> None:
+    """Report a one-transaction change (plan, what the proxies were told); exit 3 on a dry run with changes."""
     report(ctx, outcome, settings).raise_failure()
     if settings.dry_run and outcome.plan.changed:
         common.name_found(ctx, f"{outcome.plan.summary().changed} change(s) pending",

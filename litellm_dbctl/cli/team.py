@@ -145,3 +145,21 @@ def show(ctx: typer.Context, team: str = typer.Argument(..., help="team_id or te
         details.Section("keys", detail.keys, details.KEY_COLUMNS, ["token", "key_alias", "key_name", "user_id", "spend",
                                                           "max_budget", "expires", "blocked"]),
     ], detail)
+
+
+@app.command("delete")
+@provisioning.with_settings()
+def delete(
+    ctx: typer.Context,
+    team: str = typer.Argument(..., help="team_id or team_alias."),
+    *,
+    settings: provisioning.RunSettings,
+) -> None:
+    """Delete a team as /team/delete does: every key of the team (kept in
+    LiteLLM_DeletedVerificationToken), its own BYOK models, the row (kept in LiteLLM_DeletedTeamTable),
+    its id in every UserTable.teams, its LiteLLM_TeamMembership rows. Refused (exit 4) while a
+    deployment shares PTU capacity with it (model_info.ptu_shares), as LiteLLM refuses. Spend logs stay.
+
+    Example: dbctl team delete research --dry-run
+    """
+    provisioning.retire(ctx, "team delete", team, settings)

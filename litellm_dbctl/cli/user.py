@@ -109,3 +109,37 @@ def show(ctx: typer.Context, user: str = typer.Argument(..., metavar="USER", hel
         details.Section("keys", detail.keys, details.KEY_COLUMNS, ["token", "key_alias", "key_name", "team_id", "spend",
                                                           "max_budget", "expires", "blocked"]),
     ], detail)
+
+
+@app.command("delete")
+@provisioning.with_settings()
+def delete(
+    ctx: typer.Context,
+    user: str = typer.Argument(..., metavar="USER", help="user_id, sso_user_id or email."),
+    *,
+    settings: provisioning.RunSettings,
+) -> None:
+    """Delete a user as /user/delete does: its keys (each kept in LiteLLM_DeletedVerificationToken),
+    every team membership (roster, UserTable.teams, LiteLLM_TeamMembership), its organization
+    memberships, the invitation links naming it, then the row. Spend logs stay. One transaction.
+
+    Example: dbctl user delete ada@example.com --dry-run
+    """
+    provisioning.retire(ctx, "user delete", user, settings)
+
+
+@app.command("offboard")
+@provisioning.with_settings()
+def offboard(
+    ctx: typer.Context,
+    user: str = typer.Argument(..., metavar="USER", help="user_id, sso_user_id or email."),
+    *,
+    settings: provisioning.RunSettings,
+) -> None:
+    """Take a user out of everything but keep it: block every key of the user (as /key/block), and
+    remove every team membership (roster, UserTable.teams, LiteLLM_TeamMembership) and organization
+    membership. The user row, its keys and its spend history stay. A second run changes nothing.
+
+    Example: dbctl user offboard ada@example.com --actor hr-sync
+    """
+    provisioning.retire(ctx, "user offboard", user, settings)

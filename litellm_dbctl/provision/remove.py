@@ -62,7 +62,7 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
                                        what="provisioning", scope="xact"):
             user_row = lookup.find_user(conn, user)
             group_row = lookup.find_group(conn, kind, group)
-            plan = (_team_removal if kind == "team" else _org_removal)(conn, group_row, user_row, options, now)
+            plan = (team_removal if kind == "team" else org_removal)(conn, group_row, user_row, options, now)
             written = apply_plan(conn, plan, options) if plan.changed else 0
             ids = owe(conn, what, plan.refs, options) if record and written else ()  # owed from the COMMIT on
             return Outcome(plan, not dry_run, (), (), written, owed=ids)
@@ -78,7 +78,7 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
         return told(outcome, options, conn)
 
 
-def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,
+def team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,
                   now: datetime) -> Plan:
     team_id, user_id = team["team_id"], user["user_id"]
     email = (user.get("user_email") or "").lower()
@@ -127,7 +127,7 @@ def _team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str
     return Plan((item,), tuple(steps), tuple(locks), (team_id,) if changes else (), refs, (), now)
 
 
-def _org_removal(conn: psycopg.Connection, org: dict[str, Any], user: dict[str, Any], options: Options,
+def org_removal(conn: psycopg.Connection, org: dict[str, Any], user: dict[str, Any], options: Options,
                  now: datetime) -> Plan:
     org_id, user_id = org["organization_id"], user["user_id"]
     rows: list[dict[str, Any]] = sqlfiles.run(conn, "org/memberships_for_plan", {"org_ids": [org_id], "user_ids": [user_id]})
