@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from litellm_dbctl.cli import common, tables
+from litellm_dbctl.cli import common, spend_ingest, tables
 from litellm_dbctl.common import checks, periods
 
 if TYPE_CHECKING:
@@ -494,3 +494,4 @@ def _check_destination(to: str) -> None:
         raise InvalidInput(f"--to: no such directory {directory}")
     if not os.access(directory, os.W_OK | os.X_OK):
         raise InvalidInput(f"--to: cannot write in {directory}")
+app.command("ingest")(spend_ingest.ingest)

@@ -26,7 +26,8 @@ SYSTEM_COLUMNS = frozenset({"xmin", "xmax", "cmin", "cmax", "ctid", "tableoid"})
 # each: made, where missing, in the transaction the check runs in and rolled back, so the statements
 # on them check too. A read-only session cannot: there statements on a missing one are left unchecked.
 OWN_TABLES = {"dbctl_pending_invalidations": "cache/create_owed",
-              "dbctl_logs_prune_days": "logs/create_prune_days"}
+              "dbctl_logs_prune_days": "logs/create_prune_days",
+              "dbctl_spend_ingest": "spend/ingest_create_stage"}
 # LiteLLM tables newer than the packaged migrations (1.110's spend-log outbox). The commands that use
 # one ask first whether the database has it; on a database without it their statements never run,
 # so they are left unchecked there (and checked, like any other, where the table exists).
