@@ -46,7 +46,8 @@ NOT_READ = {"db embedded status", "db embedded stop", "db embedded url", "migrat
             "team provision", "team add-member", "team remove-member", "org provision", "org add-member",
             "org remove-member", "key create", "key block", "key unblock", "key delete", "provision apply",
             "provision validate", "budget sync", "spend export", "daily reconcile", "completions install",
-            "accounting retry", "logs archive", "logs prune", "logs scrub", "logs partition"}
+            "accounting retry", "logs archive", "logs prune", "logs scrub", "logs partition",
+            "spend ingest"}
 
 
 def test_the_walk_covers_every_read_command() -> None:

@@ -166,6 +166,7 @@ def ingest(target: Target, files: Sequence[Path], *, fmt: str = "standard", batc
     totals = {"inserted": 0, "present": 0, "spend": 0.0, "daily_rows": 0, "deliveries": 0}
     with (database.connect(target, command="spend ingest", autocommit=True) as conn,
           database.advisory_lock(conn, database.family_key(LOCK_FAMILY), timeout=lock_timeout, what="spend ingest")):
+        sqlfiles.check_requires(conn, sqlfiles.get("spend/ingest_copy"))  # exit 6 before the staging table
         outbox = bool(sqlfiles.run(conn, "accounting/outbox_exists"))
         done = 0
         for chunk in _chunks(files, fmt, batch_size, label):

@@ -28,11 +28,11 @@ per_end_user AS (
     WHERE s.end_user <> '' GROUP BY s.end_user
 ),
 per_tag AS (
-    SELECT t.tag #>> '{}' AS id, sum(s.spend) AS spend
+    SELECT x.tag #>> '{}' AS id, sum(s.spend) AS spend
     FROM "dbctl_spend_ingest" AS s
     CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(s.request_tags) = 'array'
-                                                 THEN s.request_tags ELSE '[]'::jsonb END) AS t(tag)
-    WHERE jsonb_typeof(t.tag) = 'string'
+                                                 THEN s.request_tags ELSE '[]'::jsonb END) AS x(tag)
+    WHERE jsonb_typeof(x.tag) = 'string'
     GROUP BY 1
 ),
 keys AS (
