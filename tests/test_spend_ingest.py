@@ -78,7 +78,7 @@ def test_ingest_writes_litellm_rows_counters_and_daily_rows_daily_check_agrees_w
         want = expected_for(payload)
         row = stored[payloads.row(payload, "standard")["request_id"]]
         for column in payloads.COLUMNS:
-            if column in UNKNOWABLE and not payload.get("cache_hit") or column == "request_id":
+            if (column in UNKNOWABLE and not payload.get("cache_hit")) or column == "request_id":
                 continue
             value, expected = row[column], want[column]
             if column in ("startTime", "endTime", "completionStartTime") and expected is not None:

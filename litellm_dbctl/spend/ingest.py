@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -128,12 +129,12 @@ def records(files: Sequence[Path], fmt: str, *, label: Callable[[Path], str] = s
                 except (ValueError, RecursionError) as exc:
                     yield place, Bad(place, "record", f"not JSON: {str(exc).splitlines()[0]}")
                     continue
-                yield _one(place, parsed, fmt)
+                yield _one(place, parsed, fmt, deep=not payloads.plain_line(line))
 
 
-def _one(place: str, parsed: object, fmt: str) -> tuple[str, dict[str, Any] | Bad]:
+def _one(place: str, parsed: object, fmt: str, *, deep: bool = True) -> tuple[str, dict[str, Any] | Bad]:
     try:
-        return place, payloads.row(parsed, fmt)
+        return place, payloads.row(parsed, fmt, deep=deep)
     except BadField as exc:
         return place, Bad(place, exc.field, exc.message)
 
@@ -170,7 +171,7 @@ def ingest(target: Target, files: Sequence[Path], *, fmt: str = "standard", batc
         outbox = bool(sqlfiles.run(conn, "accounting/outbox_exists"))
         done = 0
         for chunk in _chunks(files, fmt, batch_size, label):
-            counts = database.retry(lambda chunk=chunk: _write_chunk(conn, chunk, outbox=outbox, dry_run=dry_run),
+            counts = database.retry(partial(_write_chunk, conn, chunk, outbox=outbox, dry_run=dry_run),
                                     what="spend ingest chunk")
             for name, value in counts.items():
                 totals[name] += value

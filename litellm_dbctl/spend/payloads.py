@@ -59,12 +59,22 @@ class BadField(ValueError):
         self.message = message
 
 
-def row(record: object, fmt: str) -> dict[str, Any]:
-    """The spend-log row of one parsed JSON record; BadField when the record is not one."""
+def row(record: object, fmt: str, *, deep: bool = True) -> dict[str, Any]:
+    """The spend-log row of one parsed JSON record; BadField when the record is not one. `deep`: walk
+    every JSON value (NUL, lone surrogates, non-finite numbers, depth); a reader that knows from the
+    record's text that none can be there (`plain_line`) skips the walk."""
     if not isinstance(record, Mapping):
         raise BadField("record", f"expected a JSON object, got {checks.shown(record)}")
     built = from_standard(record) if fmt == "standard" else from_spendlogs(record)
-    return validated(built)
+    return validated(built, deep=deep)
+
+
+def plain_line(text: bytes) -> bool:
+    """Whether a record's JSON text cannot hold what the deep walk looks for: no escape that makes a
+    NUL or a surrogate (`\\u0000`, `\\ud800`...), no NaN/Infinity, and fewer brackets than the depth
+    limit. Most lines are plain, and their walk (the most expensive check) is skipped."""
+    return (b"\\u" not in text and b"NaN" not in text and b"Infinity" not in text
+            and text.count(b"{") + text.count(b"[") <= checks.JSON_DEPTH)
 
 
 def logged_api_key(value: object, alias: object = None) -> str:
@@ -100,7 +110,8 @@ def from_standard(p: Mapping[str, Any]) -> dict[str, Any]:
         # :831-834 appends time.time() at logging; a hit's payload id carries its own such suffix
         request_id = f"{request_id}_cache_hit{p['endTime']}"
     key_alias = meta.get("user_api_key_alias")
-    usage = meta.get("usage_object") if isinstance(meta.get("usage_object"), Mapping) else {}
+    usage_object = meta.get("usage_object")
+    usage: Mapping[str, Any] = usage_object if isinstance(usage_object, Mapping) else {}
     tags = p.get("request_tags")
     if tags is not None and not isinstance(tags, list):
         raise BadField("request_tags", f"expected a list, got {checks.shown(tags)}")
@@ -230,11 +241,11 @@ def from_spendlogs(r: Mapping[str, Any]) -> dict[str, Any]:
     for name in COLUMNS:
         if name not in built:
             value = given.get(name)
-            if value is not None and not isinstance(value, (str, int)) or isinstance(value, bool):
+            if value is not None and (not isinstance(value, (str, int)) or isinstance(value, bool)):
                 raise BadField(name, f"expected a string, got {checks.shown(value)}")
             built[name] = value
-    for name in ("cache_hit", "cache_key", "model_id", "model_group", "custom_llm_provider", "api_base", "user"):
-        if built[name] is None and name in ("cache_hit", "cache_key", "model_id", "api_base"):
+    for name in ("cache_hit", "cache_key", "model_id", "api_base"):  # the table's defaults: ''
+        if built[name] is None:
             built[name] = ""
     if built["metadata"] is None:  # an export without --with-metadata: what the daily tables read
         built["metadata"] = _exported_metadata(given)
@@ -251,14 +262,15 @@ def _exported_metadata(given: Mapping[str, Any]) -> dict[str, Any]:
             "billed_retry_attempt": given.get("billed_retry") is True}
 
 
-def validated(built: dict[str, Any]) -> dict[str, Any]:
+def validated(built: dict[str, Any], *, deep: bool = True) -> dict[str, Any]:
     """What PostgreSQL would refuse, refused here naming the column: NUL, lone surrogates, non-finite
-    or out-of-range numbers, JSON nested without end."""
+    or out-of-range numbers, JSON nested without end (the JSON columns walked only when `deep`)."""
     for name in COLUMNS:
         value = built.get(name)
         try:
             if name in JSON_COLUMNS:
-                checks.json_value(value)
+                if deep:
+                    checks.json_value(value)
             elif isinstance(value, str):
                 checks.text(value)
         except InvalidValue as exc:

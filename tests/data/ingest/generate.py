@@ -24,11 +24,11 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-import litellm  # noqa: E402
-from litellm.caching.caching import Cache  # noqa: E402
-from litellm.integrations.custom_logger import CustomLogger  # noqa: E402
-from litellm.proxy.spend_tracking.spend_tracking_utils import get_logging_payload  # noqa: E402
-from litellm.types.utils import ModelResponse, Usage  # noqa: E402
+import litellm
+from litellm.caching.caching import Cache
+from litellm.integrations.custom_logger import CustomLogger
+from litellm.proxy.spend_tracking.spend_tracking_utils import get_logging_payload
+from litellm.types.utils import ModelResponse, Usage
 
 HERE = Path(__file__).parent
 CAPTURED: list[tuple[dict[str, Any], dict[str, Any]]] = []
