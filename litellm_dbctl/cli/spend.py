@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from litellm_dbctl.cli import common, spend_buffer, tables
+from litellm_dbctl.cli import common, spend_buffer, spend_ingest, tables
 from litellm_dbctl.common import checks, periods
 
 if TYPE_CHECKING:
@@ -495,3 +495,4 @@ def _check_destination(to: str) -> None:
     if not os.access(directory, os.W_OK | os.X_OK):
         raise InvalidInput(f"--to: cannot write in {directory}")
 app.command("buffer")(spend_buffer.buffer)
+app.command("ingest")(spend_ingest.ingest)

@@ -35,175 +35,22 @@
 WITH no_deliveries (request_id, state) AS (SELECT NULL::text, NULL::text WHERE false),
 endpoint_map (call_type, endpoint) AS (
     -- LiteLLM's ROUTE_ENDPOINT_MAPPING (litellm/proxy/route_llm_request.py): call_type -> endpoint
-    VALUES
-        ('acompletion', '/chat/completions'),
-        ('atext_completion', '/completions'),
-        ('aembedding', '/embeddings'),
-        ('aimage_generation', '/image/generations'),
-        ('aspeech', '/audio/speech'),
-        ('atranscription', '/audio/transcriptions'),
-        ('amoderation', '/moderations'),
-        ('arerank', '/rerank'),
-        ('aresponses', '/responses'),
-        ('_aresponses_websocket', '/responses'),
-        ('alist_input_items', '/responses/{{response_id}}/input_items'),
-        ('aimage_edit', '/images/edits'),
-        ('acancel_responses', '/responses/{{response_id}}/cancel'),
-        ('acompact_responses', '/responses/compact'),
-        ('aocr', '/ocr'),
-        ('asearch', '/search'),
-        ('adecisions', '/decisions'),
-        ('avideo_generation', '/videos'),
-        ('avideo_list', '/videos'),
-        ('avideo_status', '/videos/{{video_id}}'),
-        ('avideo_content', '/videos/{{video_id}}/content'),
-        ('avideo_remix', '/videos/{{video_id}}/remix'),
-        ('avideo_create_character', '/videos/characters'),
-        ('avideo_get_character', '/videos/characters/{{character_id}}'),
-        ('avideo_edit', '/videos/edits'),
-        ('avideo_extension', '/videos/extensions'),
-        ('acreate_realtime_client_secret', '/realtime/client_secrets'),
-        ('arealtime_calls', '/realtime/calls'),
-        ('acreate_realtime_transcription_session', '/realtime/transcription_sessions'),
-        ('acreate_container', '/containers'),
-        ('alist_containers', '/containers'),
-        ('aretrieve_container', '/containers/{{container_id}}'),
-        ('adelete_container', '/containers/{{container_id}}'),
-        ('aupload_container_file', '/containers/{{container_id}}/files'),
-        ('alist_container_files', '/containers/{{container_id}}/files'),
-        ('aretrieve_container_file', '/containers/{{container_id}}/files/{{file_id}}'),
-        ('adelete_container_file', '/containers/{{container_id}}/files/{{file_id}}'),
-        ('aretrieve_container_file_content', '/containers/{{container_id}}/files/{{file_id}}/content'),
-        ('acreate_skill', '/skills'),
-        ('alist_skills', '/skills'),
-        ('aget_skill', '/skills/{{skill_id}}'),
-        ('adelete_skill', '/skills/{{skill_id}}'),
-        ('aingest', '/rag/ingest'),
-        ('acreate_interaction', '/interactions'),
-        ('aget_interaction', '/interactions/{{interaction_id}}'),
-        ('adelete_interaction', '/interactions/{{interaction_id}}'),
-        ('acancel_interaction', '/interactions/{{interaction_id}}/cancel'),
-        ('acreate_agent', '/v1beta/agents'),
-        ('alist_agents', '/v1beta/agents'),
-        ('aget_agent', '/v1beta/agents/{{name}}'),
-        ('adelete_agent', '/v1beta/agents/{{name}}'),
-        ('alist_agent_versions', '/v1beta/agents/{{name}}/versions'),
-        ('acreate_eval', '/evals'),
-        ('alist_evals', '/evals'),
-        ('aget_eval', '/evals/{{eval_id}}'),
-        ('aupdate_eval', '/evals/{{eval_id}}'),
-        ('adelete_eval', '/evals/{{eval_id}}'),
-        ('acancel_eval', '/evals/{{eval_id}}/cancel'),
-        ('acreate_run', '/evals/{{eval_id}}/runs'),
-        ('alist_runs', '/evals/{{eval_id}}/runs'),
-        ('aget_run', '/evals/{{eval_id}}/runs/{{run_id}}'),
-        ('acancel_run', '/evals/{{eval_id}}/runs/{{run_id}}/cancel'),
-        ('adelete_run', '/evals/{{eval_id}}/runs/{{run_id}}'),
-        ('acreate_batch', '/batches'),
-        ('aretrieve_batch', '/batches')
+    -- include: daily/fragments/endpoint_map
 ),
 request AS (
     -- One spend log, reduced to what the daily tables take from it.
-    SELECT to_char(sl."startTime", 'YYYY-MM-DD') AS date,
-           sl.api_key,
-           coalesce(sl.model, '') AS model,
-           coalesce(sl.custom_llm_provider, '') AS custom_llm_provider,
-           coalesce(sl.mcp_namespaced_tool_name, '') AS mcp_namespaced_tool_name,
-           coalesce(em.endpoint, '') AS endpoint,
-           sl."user", sl.team_id, sl.organization_id, sl.end_user, sl.agent_id,
-           CASE WHEN jsonb_typeof(sl.request_tags) = 'array'
-                 AND (%(litellm_1110)s::boolean OR NOT sl.request_tags @? 'strict $[*] ? (@.type() != "string")')
-                THEN sl.request_tags END AS tags,
-           sl.prompt_tokens, sl.completion_tokens, sl.spend,
-           -- Python int(): numbers truncate toward zero, true is 1; a top-level count wins when non-zero.
-           CASE WHEN jsonb_typeof(u.read_top) = 'number' AND u.read_top <> '0' THEN trunc(u.read_top::numeric)
-                WHEN u.read_top = 'true' THEN 1
-                WHEN jsonb_typeof(u.read_detail) = 'number' THEN trunc(u.read_detail::numeric)
-                WHEN u.read_detail = 'true' THEN 1
-                ELSE 0 END::bigint AS cache_read_input_tokens,
-           CASE WHEN jsonb_typeof(u.write_top) = 'number' AND u.write_top <> '0' THEN trunc(u.write_top::numeric)
-                WHEN u.write_top = 'true' THEN 1
-                WHEN jsonb_typeof(u.write_detail) = 'number' AND u.write_detail <> '0' THEN trunc(u.write_detail::numeric)
-                WHEN u.write_detail = 'true' THEN 1
-                WHEN jsonb_typeof(u.create_detail) = 'number' AND u.create_detail <> '0' THEN trunc(u.create_detail::numeric)
-                WHEN u.create_detail = 'true' THEN 1
-                ELSE 0 END::bigint AS cache_creation_input_tokens,
-           -- compression_savings.tokens_saved plus each "headroom" guardrail entry's tokens_saved
-           -- (a bare object is one entry); non-numbers and negatives count 0, fractions truncate.
-           (CASE WHEN jsonb_typeof(m.compression_savings -> 'tokens_saved') = 'number'
-                 THEN greatest(trunc((m.compression_savings -> 'tokens_saved')::numeric), 0) ELSE 0 END
-            + CASE WHEN jsonb_typeof(m.guardrail_information) IN ('array', 'object')
-                        AND NOT (%(litellm_1110)s::boolean AND jsonb_typeof(m.guardrail_information) = 'array'
-                                 AND m.guardrail_information @? 'strict $[*] ? (@.type() != "object")')
-                   THEN coalesce((
-                  SELECT sum(greatest(trunc((g.entry -> 'guardrail_response' -> 'tokens_saved')::numeric), 0))
-                  FROM jsonb_array_elements(CASE jsonb_typeof(m.guardrail_information)
-                           WHEN 'object' THEN jsonb_build_array(m.guardrail_information)
-                           ELSE m.guardrail_information END) AS g(entry)
-                  WHERE g.entry ->> 'guardrail_provider' = 'headroom'
-                    AND jsonb_typeof(g.entry -> 'guardrail_response' -> 'tokens_saved') = 'number'), 0)
-              ELSE 0 END)::bigint AS compression_saved_tokens,
-           NOT f.internal AND NOT f.billed_retry AS api_request,
-           f.failed,
-           NOT f.failed AND NOT f.internal AND coalesce(sl.request_duration_ms >= 0, false) AS timed,
-           sl.request_duration_ms,
-           CASE WHEN %(first_writer)s
-                THEN ARRAY[to_char(sl."endTime", 'YYYYMMDDHH24MISSUS'), sl.request_id, sl.model_group] END AS writer
+    -- include: daily/fragments/request_columns
     FROM "LiteLLM_SpendLogs" AS sl
-    LEFT JOIN endpoint_map AS em ON em.call_type = sl.call_type
-    -- Each metadata key is read once (one detoast), as jsonb; a JSON null reads as SQL NULL.
-    CROSS JOIN LATERAL jsonb_to_record(CASE WHEN jsonb_typeof(sl.metadata) = 'object' THEN sl.metadata END)
-        AS m(usage_object jsonb, internal_call_origin jsonb, billed_retry_attempt jsonb, status jsonb,
-             compression_savings jsonb, guardrail_information jsonb)
-    CROSS JOIN LATERAL (
-        SELECT m.usage_object -> 'cache_read_input_tokens' AS read_top,
-               m.usage_object -> 'prompt_tokens_details' -> 'cached_tokens' AS read_detail,
-               m.usage_object -> 'cache_creation_input_tokens' AS write_top,
-               m.usage_object -> 'prompt_tokens_details' -> 'cache_write_tokens' AS write_detail,
-               m.usage_object -> 'prompt_tokens_details' -> 'cache_creation_tokens' AS create_detail
-    ) AS u
-    CROSS JOIN LATERAL (
-        SELECT coalesce(m.internal_call_origin NOT IN ('false', '0', '""', '[]', '{{}}'), false) AS internal,
-               coalesce(m.billed_retry_attempt = 'true', false) AS billed_retry,
-               coalesce(m.status = '"failure"', false) AS failed
-    ) AS f
+    -- include: daily/fragments/request_joins
     WHERE sl."startTime" >= %(since)s::date AND sl."startTime" < %(until)s::date
-      AND jsonb_typeof(sl.metadata) = 'object'
       AND NOT EXISTS (SELECT 1 FROM {deliveries} AS dl
                       WHERE dl.request_id = sl.request_id AND dl.state::text IN ('pending', 'parked'))
-      AND NOT coalesce(jsonb_typeof(m.usage_object) <> 'object'
-                       AND m.usage_object NOT IN ('false', '0', '""', '[]'), false)
+      -- include: daily/fragments/request_aggregable
     OFFSET 0  -- computed once per request, not once per daily row it feeds
 ),
 entry AS (
     -- What each request adds to one key of one daily table, and what each stored row subtracts.
-    SELECT ent.daily, ent.entity_id, rq.date, rq.api_key, rq.model, rq.custom_llm_provider,
-           rq.mcp_namespaced_tool_name, rq.endpoint, false AS stored, false AS legacy,
-           rq.prompt_tokens::float8 AS prompt_tokens, rq.completion_tokens::float8 AS completion_tokens,
-           rq.cache_read_input_tokens::float8 AS cache_read_input_tokens,
-           rq.cache_creation_input_tokens::float8 AS cache_creation_input_tokens,
-           rq.compression_saved_tokens::float8 AS compression_saved_tokens,
-           rq.api_request::int::float8 AS api_requests,
-           (rq.api_request AND NOT rq.failed)::int::float8 AS successful_requests,
-           (rq.api_request AND rq.failed)::int::float8 AS failed_requests,
-           CASE WHEN rq.timed THEN rq.request_duration_ms ELSE 0 END::float8 AS total_response_time_ms,
-           rq.timed::int::float8 AS timed_requests,
-           rq.spend, rq.writer
-    FROM request AS rq
-    CROSS JOIN LATERAL (
-        SELECT 'user' AS daily, coalesce(rq."user", '') AS entity_id WHERE 'user' = ANY(%(tables)s::text[])
-        UNION ALL
-        SELECT 'team', rq.team_id WHERE rq.team_id IS NOT NULL AND 'team' = ANY(%(tables)s::text[])
-        UNION ALL
-        SELECT 'org', rq.organization_id WHERE rq.organization_id <> '' AND 'org' = ANY(%(tables)s::text[])
-        UNION ALL
-        SELECT 'end_user', rq.end_user WHERE rq.end_user <> '' AND 'end_user' = ANY(%(tables)s::text[])
-        UNION ALL
-        SELECT 'agent', rq.agent_id WHERE rq.agent_id IS NOT NULL AND 'agent' = ANY(%(tables)s::text[])
-        UNION ALL
-        SELECT DISTINCT 'tag', t.element #>> '{{}}' FROM jsonb_array_elements(rq.tags) AS t(element)
-        WHERE jsonb_typeof(t.element) = 'string' AND 'tag' = ANY(%(tables)s::text[])
-    ) AS ent
+    -- include: daily/fragments/request_entries
     UNION ALL
     SELECT 'user', coalesce(dus.user_id, ''), dus.date, dus.api_key, coalesce(dus.model, ''),
            coalesce(dus.custom_llm_provider, ''), coalesce(dus.mcp_namespaced_tool_name, ''), coalesce(dus.endpoint, ''),

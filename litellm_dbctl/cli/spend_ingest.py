@@ -1,0 +1,99 @@
+"""`dbctl spend ingest`: registered by cli/spend.py (`app.command("ingest")(spend_ingest.ingest)`)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from litellm_dbctl.cli import common
+
+COLUMNS = ["records_read", "inserted", "already_present", "skipped_bad", "spend_added", "daily_rows", "deliveries"]
+
+
+class _Bar:
+    """A one-line progress bar on a TTY stderr: records written of records to write."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * min(done, total) / max(total, 1))
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} records   ")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 80 + "\r")
+            sys.stderr.flush()
+
+
+def ingest(
+    ctx: typer.Context,
+    path: str = typer.Argument(..., metavar="PATH|-",
+                               help="A JSONL file, a directory of .json/.jsonl files (a bucket logger's), or - "
+                                    "for stdin."),
+    fmt: str = typer.Option("standard", "--format", metavar="standard|spendlogs",
+                            help="standard: LiteLLM's StandardLoggingPayload; spendlogs: rows of "
+                                 "`spend export --source logs --format jsonl`."),
+    batch_size: int = typer.Option(5000, "--batch-size", metavar="N", help="Records per transaction."),
+    skip_bad: bool = typer.Option(False, "--skip-bad",
+                                  help="Write the good records and report the bad ones (default: a bad record "
+                                       "writes nothing, exit 2)."),
+    dry_run: bool = common.DRY_RUN,
+    lock_timeout: float = common.LOCK_TIMEOUT,
+) -> None:
+    """Write spend logs from outside the proxy (the S3/GCS bucket loggers' files, a custom logger's
+    JSON lines, another database's export) as the proxy writes its own: the LiteLLM_SpendLogs row
+    LiteLLM's get_logging_payload builds, and for each request not already there (by request_id) the
+    key, user, team, org, end-user and tag spend and the six daily tables, by the rules `daily check`
+    uses; on LiteLLM 1.110's outbox a pending delivery its worker applies instead. Every record is
+    checked first: a bad one is reported as file:line: field: message and nothing is written (exit 2),
+    unless --skip-bad. One transaction per --batch-size records: a killed run is resumed by running it
+    again, and a re-run writes nothing. Exit 3 when --dry-run would write.
+
+    Example: dbctl spend ingest ./s3-export/ --dry-run
+    """
+    from litellm_dbctl.common.errors import InvalidInput
+    from litellm_dbctl.spend import ingest as library
+
+    s = common.settings(ctx)
+    bar = _Bar() if sys.stderr.isatty() and not s.quiet and s.output == "table" else None
+    started = time.monotonic()
+
+    def run(files: list[Path], label: object = str) -> library.IngestResult:
+        try:
+            return library.ingest(common.target(ctx), files, fmt=fmt, batch_size=batch_size, skip_bad=skip_bad,
+                                  dry_run=dry_run, lock_timeout=lock_timeout, progress=bar,
+                                  label=label)  # type: ignore[arg-type]
+        finally:
+            if bar:
+                bar.close()
+
+    if path == "-":
+        with library.spooled(sys.stdin.buffer) as spool:
+            result = run([spool], lambda _p: "<stdin>")
+    else:
+        given = Path(path)
+        if not given.exists():
+            raise InvalidInput(f"PATH: no such file or directory: {path}")
+        files = library.input_files(given)
+        if not files:
+            raise InvalidInput(f"PATH: no .json or .jsonl files in {path}")
+        result = run(files)
+    summary = result.summary()
+    for bad in result.bad:
+        common.info(ctx, f"skipped {bad}")
+    common.emit(ctx, [{k: summary[k] for k in COLUMNS}], COLUMNS, json_payload=summary, report=True)
+    verb = "would insert" if dry_run else "inserted"
+    common.line(ctx, f"{verb} {result.inserted:,} of {result.read:,} records ({result.present:,} already present, "
+                     f"{result.skipped_bad:,} bad skipped), spend {result.spend:+.6f}"
+                     + (f", {result.deliveries:,} outbox deliveries" if result.outbox else "")
+                     + f" in {time.monotonic() - started:.1f} s")
+    if dry_run and result.inserted:
+        common.name_found(ctx, f"would insert {result.inserted} spend logs", [])
+        common.exit_with(3)
