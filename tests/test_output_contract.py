@@ -56,7 +56,8 @@ NOT_READ = {"db embedded status", "db embedded stop", "db embedded url", "migrat
             "key block", "key unblock", "key delete", "key update", "key rotate", "key prune", "provision apply",
             "provision validate", "budget sync", "spend export", "daily reconcile", "completions install",
             "accounting retry", "audit export", "budget reset", "logs archive", "logs prune", "logs scrub",
-            "logs partition", "spend ingest"} | (set() if redis_up() else {"spend buffer"})  # needs the machine's Redis (fix_redis)
+            "logs partition", "spend ingest"} | (
+    set() if redis_up() else {"spend buffer"})  # needs the machine's Redis (fix_redis)
 
 
 def test_the_walk_covers_every_read_command() -> None:
