@@ -2,7 +2,7 @@
 -- mode: read
 -- returns: rows
 -- The partitions of a partitioned LiteLLM_SpendLogs: name, bound expression ("FOR VALUES FROM
--- ('YYYY-MM-DD 00:00:00') TO ('2026-06-02 00:00:00')", or DEFAULT) and bytes on disk.
+-- ('YYYY-MM-DD 00:00:00') TO ('YYYY-MM-DD 00:00:00')", or DEFAULT) and bytes on disk.
 SELECT c.relname AS name,
        pg_get_expr(c.relpartbound, c.oid) AS bound,
        pg_total_relation_size(c.oid)::bigint AS bytes
