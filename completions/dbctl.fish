@@ -121,9 +121,9 @@ function __dbctl_candidates
         case 'provision'
             printf '%s\n' apply validate --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'provision apply'
-            printf '%s\n' --actor --allow-newer-schema --batch-size --budget-reset-time --database-url --dry-run --embedded --help --json --keys-out --litellm-version --lock-timeout --no-audit --no-color --output --proxy-config --quiet --redis-namespace --redis-url --timezone --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --batch-size --budget-reset-time --database-url --dry-run --embedded --exact-members --help --json --keys-out --litellm-version --lock-timeout --no-audit --no-color --output --proxy-config --prune --quiet --redis-namespace --redis-url --timezone --verbose --version --wide
         case 'provision validate'
-            printf '%s\n' --allow-newer-schema --budget-reset-time --database-url --embedded --help --json --litellm-version --no-color --output --proxy-config --quiet --timezone --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --budget-reset-time --database-url --embedded --exact-members --help --json --litellm-version --no-color --output --proxy-config --prune --quiet --timezone --verbose --version --wide
         case 'queries'
             printf '%s\n' check list show --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'queries check'

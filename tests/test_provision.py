@@ -19,7 +19,7 @@ def test_apply_writes_what_litellm_writes(cli, db, tmp_path) -> None:
 
     alice = db.query('SELECT * FROM "LiteLLM_UserTable" WHERE user_id = %s', ["alice"])[0]
     assert alice["teams"] == ["team-dev", "team-prod"] and alice["user_role"] == "proxy_admin"
-    assert alice["models"] == [] and alice["metadata"] == {} and alice["spend"] == 0
+    assert alice["models"] == [] and alice["metadata"] == {"dbctl_managed": True} and alice["spend"] == 0
     bob = db.query('SELECT * FROM "LiteLLM_UserTable" WHERE user_email = %s', ["Bob@Example.com"])[0]
     assert bob["user_role"] == "internal_user" and bob["teams"] == ["team-prod"]  # member defaults
     carol = db.query('SELECT * FROM "LiteLLM_UserTable" WHERE user_email = %s', ["carol@example.com"])[0]
@@ -51,7 +51,7 @@ def test_apply_writes_what_litellm_writes(cli, db, tmp_path) -> None:
     raw = next(line.split("\t")[1] for line in result.stdout.splitlines() if line.startswith("admin-cli\t"))
     assert hashlib.sha256(raw.encode()).hexdigest() == key["token"]  # LiteLLM's authentication rule
     assert key["key_name"] == "sk-..." + raw[-4:] and key["team_id"] == "team-prod"
-    assert (key["aliases"], key["config"], key["permissions"], key["metadata"]) == ({}, {}, {}, {})
+    assert (key["aliases"], key["config"], key["permissions"], key["metadata"]) == ({}, {}, {}, {"dbctl_managed": True})
     assert raw not in json.dumps(db.query('SELECT before_value, updated_values FROM "LiteLLM_AuditLog"'), default=str)
 
 

@@ -278,7 +278,7 @@ users:
 
     created = user(db, "env@example.com")
     assert (created["max_budget"], created["budget_duration"], created["metadata"]) == \
-        (42.5, "7d", {"cost_center": "cc-9931"})
+        (42.5, "7d", {"cost_center": "cc-9931", "dbctl_managed": True})  # marked: made from a spec
     assert created["teams"] == ["eng"]
     team = db.query('SELECT * FROM "LiteLLM_TeamTable" WHERE team_id = %s', ["eng"])[0]
     assert (team["tpm_limit"], team["budget_duration"]) == (2500, "7d")

@@ -8,7 +8,9 @@ import typer
 
 from litellm_dbctl.cli import common
 from litellm_dbctl.cli.provisioning import (
+    EXACT_MEMBERS,
     PROXY_CONFIG,
+    PRUNE,
     RESET_TIME,
     TIMEZONE,
     RunSettings,
@@ -32,6 +34,8 @@ def load_spec(path: str) -> Any:
 def apply(
     ctx: typer.Context,
     file: str = typer.Argument(..., metavar="FILE|-", help="The spec: YAML or JSON; - reads stdin."),
+    exact_members: bool = EXACT_MEMBERS,
+    prune: bool = PRUNE,
     *,
     settings: RunSettings,
 ) -> None:
@@ -39,9 +43,19 @@ def apply(
     shape; `virtual_keys` is accepted for `keys`). The whole file is validated first (exit 2, every
     problem with file:line, nothing written); then one transaction writes only what changed. A second
     run of the same spec writes nothing. --dry-run prints the plan, exit 3 when anything would change.
+    What it creates is marked (metadata.dbctl_managed): --prune deletes only marked objects the spec
+    no longer lists; --exact-members removes the spec's teams' and organizations' unlisted members.
 
-    Example: dbctl provision apply team.yaml --dry-run
+    Example: dbctl provision apply team.yaml --exact-members --prune --dry-run
     """
+    from dataclasses import replace
+
+    from litellm_dbctl.common.errors import InvalidInput
+
+    if (exact_members or prune) and settings.batch_size:
+        raise InvalidInput(f"--batch-size: {'--exact-members' if exact_members else '--prune'} plans the whole "
+                           "spec in one transaction; give no --batch-size")
+    settings = replace(settings, managed=True, exact_members=exact_members, prune=prune)
     with paused_gc():
         spec = load_spec(file)
         execute(ctx, spec, settings)
@@ -54,11 +68,15 @@ def validate(
     timezone: str = TIMEZONE,
     budget_reset_time: str = RESET_TIME,
     proxy_config: Optional[str] = PROXY_CONFIG,
+    exact_members: bool = EXACT_MEMBERS,
+    prune: bool = PRUNE,
 ) -> None:
     """Check a spec without writing: syntax, fields, types, emails, durations, roles, duplicates, and
     that every referenced team and organization exists in the file or the database; and the proxy's
     defaults for what it would create (--proxy-config, else the copy in LiteLLM_Config), including
-    that its default teams exist, as apply checks them. Exit 0 or 2.
+    that its default teams exist, as apply checks them. With --exact-members or --prune the count
+    of changes includes the removals and deletions apply would make (the spec is then planned whole).
+    Exit 0 or 2.
 
     Example: dbctl provision validate spec.yaml --proxy-config config.yaml
     """
@@ -67,14 +85,20 @@ def validate(
     from litellm_dbctl.provision import planner, specs
 
     settings = RunSettings(True, "dbctl", False, None, None, 0.0, timezone, budget_reset_time,
-                           proxy_config=proxy_config)
+                           proxy_config=proxy_config, managed=True, exact_members=exact_members, prune=prune)
     # Users are read and planned a chunk at a time (a 50 MB spec in bounded memory); tests make the
     # chunks tiny to show that the answer does not depend on them.
     chunk = int(os.environ.get("DBCTL_TEST_VALIDATE_CHUNK") or planner.CHUNK)
     with paused_gc():
-        spec = specs.load(file, defer=True, chunk=chunk)
-        with common.connect(ctx, read_only=True) as conn:
-            checked = planner.check(conn, spec, options(settings), chunk=chunk, target=common.target(ctx))
+        if exact_members or prune:  # removals depend on the whole spec's members: planned at once
+            spec = specs.load(file, defer=True)
+            with common.connect(ctx, read_only=True) as conn:
+                plan = planner.make_plan(conn, spec, options(settings), target=common.target(ctx))
+            checked = planner.Checked(len(plan.items), plan.summary().changed)
+        else:
+            spec = specs.load(file, defer=True, chunk=chunk)
+            with common.connect(ctx, read_only=True) as conn:
+                checked = planner.check(conn, spec, options(settings), chunk=chunk, target=common.target(ctx))
     if common.settings(ctx).output == "json":
         common.dump_json({"valid": True, "objects": checked.objects, "changed": checked.changed})
     else:

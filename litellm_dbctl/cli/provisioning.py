@@ -34,6 +34,12 @@ KEYS_OUT = typer.Option(None, "--keys-out", metavar="FILE", dir_okay=False,
                         help="Append the raw keys this run creates to FILE (mode 0600), written and fsynced "
                              "before the commit: a run killed after its commit loses no key. Use it in "
                              "automation.")
+EXACT_MEMBERS = typer.Option(False, "--exact-members",
+                             help="Remove the members of the spec's teams and organizations that it does not list "
+                                  "(from every place LiteLLM keeps a membership).")
+PRUNE = typer.Option(False, "--prune",
+                     help="Delete the keys, users, teams and organizations a spec created (metadata.dbctl_managed) "
+                          "that the spec no longer lists; nothing made otherwise.")
 PROXY_CONFIG = typer.Option(None, "--proxy-config", metavar="PATH",
                             help="The proxy's config.yaml: new users and teams get its litellm_settings defaults "
                                  "(default_internal_user_params, default_team_params, max_internal_user_budget, "
@@ -56,6 +62,9 @@ class RunSettings:
     batch_size: Optional[int] = None
     proxy_config: Optional[str] = None
     keys_out: Optional[str] = None
+    managed: bool = False  # mark what is created from a spec file (provision apply)
+    exact_members: bool = False
+    prune: bool = False
 
     def __post_init__(self) -> None:
         """A bad --timezone or --budget-reset-time is exit 2 naming the flag, before anything is read."""
@@ -110,7 +119,8 @@ def options(settings: RunSettings) -> Any:
 
     return plan.options(actor=settings.actor, audit=settings.audit, timezone=settings.timezone,
                         reset_time=settings.reset_time, proxy_config=settings.proxy_config,
-                        redis_url=settings.redis_url, redis_namespace=settings.redis_namespace)
+                        redis_url=settings.redis_url, redis_namespace=settings.redis_namespace,
+                        managed=settings.managed, exact_members=settings.exact_members, prune=settings.prune)
 
 
 def split_list(values: Optional[list[str]]) -> list[str]:

@@ -32,6 +32,7 @@ from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import DbctlError, ExitCode, OperationalError
 from litellm_dbctl.common.redaction import redact
 from litellm_dbctl.db import bulk, database, sqlfiles
+from litellm_dbctl.provision import prune_exec
 from litellm_dbctl.provision.keysout import KeysOut
 from litellm_dbctl.provision.plan import FAMILY, KINDS, UNCHANGED, Item, Options, Plan, Summary
 from litellm_dbctl.provision.planner import make_plan
@@ -66,6 +67,11 @@ def apply_plan(conn: psycopg.Connection, plan: Plan, options: Options) -> int:
         if count != step.expect:
             raise StalePlan(f"{step.query}: {count} of {step.expect} rows")
         written += count
+    if plan.prune:  # after the steps: the rows the plan keeps are written before what they pointed at goes
+        try:
+            written += prune_exec.execute(conn, plan.prune, now=now, actor=options.actor)
+        except prune_exec.Stale as exc:
+            raise StalePlan(str(exc)) from exc
     return written
 
 

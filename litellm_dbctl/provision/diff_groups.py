@@ -29,6 +29,8 @@ from litellm_dbctl.provision.plan import (
     audit_row,
     budget_fields,
     changes,
+    keep_mark,
+    marked,
     roster,
 )
 from litellm_dbctl.provision.proxy_settings import ProxySettings
@@ -67,13 +69,14 @@ def orgs(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Option
             budget_id = uuids.v4()
             budget_inserts.append({"budget_id": budget_id, **{k: budget.get(k) for k in BUDGET_COLUMNS}})
             new = {"organization_id": org_id, "organization_alias": org.organization_alias, "budget_id": budget_id,
-                   "models": own.get("models") or [], "metadata": own.get("metadata") or {}}
+                   "models": own.get("models") or [], "metadata": marked(own.get("metadata"), options)}
             inserts.append(new)
             items.append(Item("organization", org_id, label, CREATE,
                               tuple(Change(k, None, v) for k, v in {**own, **budget}.items())))
             if options.audit:
                 audits.append(audit_row("created", "organization", org_id, None, {**new, **budget}))
             continue
+        keep_mark(own, row)
         own_changes = changes(row, own)
         budget_changes = changes(row, budget)
         if budget_changes and row.get("budget_id"):
@@ -118,7 +121,7 @@ def team_drafts(snapshot: Snapshot, spec: Spec, resolution: Resolution, settings
             budget_fields(fields, row, now, options.policy)
         member_budget = {MEMBER_BUDGET_MAP[k]: v for k, v in team.member_budget.items()}
         if row is None:
-            metadata = dict(desired.get("metadata") or {})
+            metadata = marked(desired.get("metadata"), options)
             if member_budget:
                 budget_id = uuids.v4()
                 wanted = budget_fields(member_budget, None, now, options.policy)
@@ -132,6 +135,7 @@ def team_drafts(snapshot: Snapshot, spec: Spec, resolution: Resolution, settings
         link = (row.get("metadata") or {}).get("team_member_budget_id")
         if "metadata" in desired and link:  # a metadata rewrite keeps the member budget link
             desired["metadata"] = {**(desired["metadata"] or {}), "team_member_budget_id": link}
+        keep_mark(desired, row)
         merged = current_state(row)
         found = changes(row, desired)
         for change in found:

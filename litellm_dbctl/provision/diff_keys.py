@@ -25,7 +25,9 @@ from litellm_dbctl.provision.plan import (
     audit_row,
     budget_fields,
     changes,
+    keep_mark,
     key_row,
+    marked,
 )
 from litellm_dbctl.provision.resolve import Resolution
 from litellm_dbctl.provision.snapshot import Snapshot
@@ -60,6 +62,7 @@ def keys(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Option
         if row is None:
             new_key = tokens.make_key(key.raw_key, key.key_alias)
             new = key_row(new_key, desired, duration, now)
+            new["metadata"] = marked(new["metadata"], options)
             inserts.append(new)
             created.append(new_key)
             label = new_key.key_name if key.raw_key else key.key_alias  # a generated key's name is this run's
@@ -67,6 +70,7 @@ def keys(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Option
             if options.audit:
                 audits.append(audit_row("created", "key", new_key.token, None, dict(new)))
             continue
+        keep_mark(desired, row)
         found = changes(row, desired)
         label = row.get("key_name") or key.key_alias
         if found:

@@ -33,6 +33,8 @@ from litellm_dbctl.provision.plan import (
     audit_row,
     budget_fields,
     changes,
+    keep_mark,
+    marked,
     roster,
     same,
 )
@@ -75,11 +77,13 @@ def user_drafts(snapshot: Snapshot, spec: Spec, resolution: Resolution, settings
         if row is None:
             if user.implied:  # added as a member: LiteLLM's new-member defaults
                 desired.setdefault("user_role", "internal_user")
-            drafts[user_id] = UserDraft({"user_id": user_id, **USER_NULLS, "models": [], "metadata": {}, "teams": [],
-                                         **desired}, True, [Change(k, None, v) for k, v in desired.items()], label)
+            state = {"user_id": user_id, **USER_NULLS, "models": [], "metadata": {}, "teams": [], **desired}
+            state["metadata"] = marked(state["metadata"], options)
+            drafts[user_id] = UserDraft(state, True, [Change(k, None, v) for k, v in desired.items()], label)
             continue
         if user.implied:
             desired.pop("user_email", None)  # a member entry does not rewrite a known user's email
+        keep_mark(desired, row)
         merged = {"user_id": user_id, **{k: row.get(k) for k in USER_COLUMNS}}
         merged["teams"] = list(row.get("teams") or [])
         found = changes(row, desired)

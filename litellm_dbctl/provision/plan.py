@@ -47,7 +47,8 @@ KEY_COLUMNS = ("user_id", "team_id", "models", "max_budget", "budget_duration", 
 # The bulk statements in the order apply runs them: rows before the rows that point at them.
 WRITES = ("budget_row/copy_in", "org/insert_many", "team/copy_in", "user/copy_in", "budget_row/update_many",
           "org/update_many", "team/update_many", "user/update_many", "team/copy_memberships",
-          "team/update_memberships", "org/insert_memberships", "org/update_memberships", "key/insert_many",
+          "team/update_memberships", "org/insert_memberships", "org/update_memberships",
+          "provision/delete_memberships#team", "provision/delete_memberships#org", "key/insert_many",
           "key/update_many", "audit/copy_in")
 # The variants of provision/delete_memberships, by group kind.
 MEMBERSHIPS = {"team": {"table": "LiteLLM_TeamMembership", "group": "team_id"},
@@ -61,6 +62,9 @@ LOCKS = {"budget": "budget_row/lock_for_plan", "organization": "org/lock_for_pla
 PAIR_LOCKS = frozenset({"team_member", "org_member"})
 SEP = "\x1f"  # joins a composite lock id (user_id, team_id) as the lock queries return it
 LISTS = frozenset({"models", "allowed_routes", "teams", "team_member_permissions"})  # NULL and [] alike
+# The metadata key marking an object `provision apply` created from a spec: the only objects
+# `--prune` may delete (never one made by hand, by the proxy, or by dbctl's flag commands).
+MARK = "dbctl_managed"
 
 
 class Change(NamedTuple):
@@ -105,6 +109,22 @@ class LockSet:
 
 
 @dataclass(frozen=True)
+class Prune:
+    """--prune's deletions (ids), run after the plan's steps in LiteLLM's order: keys, teams, users,
+    organizations; `held`: (kind, id) of what the teams, users and organizations hold, as planned
+    (all of it among the deletions: apply re-reads it, and anything new there means a stale plan)."""
+
+    keys: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    orgs: tuple[str, ...] = ()
+    held: frozenset[tuple[str, str]] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.keys or self.teams or self.users or self.orgs)
+
+
+@dataclass(frozen=True)
 class Summary:
     create: int
     update: int
@@ -126,6 +146,7 @@ class Plan:
     created_keys: tuple[CreatedKey, ...] = ()
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     not_applied: tuple[str, ...] = ()  # proxy settings LiteLLM creates with that dbctl does not apply
+    prune: Prune | None = None  # --prune's deletions, run after the steps
 
     def summary(self) -> Summary:
         counts = Counter(map(attrgetter("action"), self.items))
@@ -144,6 +165,9 @@ class Options:
     proxy_config: proxy_settings.ConfigFile | None = None  # its litellm_settings: defaults for new rows
     redis_url: str | None = field(default=None, repr=False)  # the proxies' Redis: told after the commit
     redis_namespace: str | None = None
+    managed: bool = False  # mark what is created (MARK): `provision apply` from a spec file
+    exact_members: bool = False  # remove the spec's teams' and organizations' members it does not list
+    prune: bool = False  # delete the marked objects the spec does not list
 
     def with_release(self, line: str) -> Options:
         """These options under the reset rules of LiteLLM release `line` (the database's)."""
@@ -152,7 +176,8 @@ class Options:
 
 def options(*, actor: str = DEFAULT_ACTOR, audit: bool = True, timezone: str = "UTC",
             reset_time: str = "00:00", proxy_config: str | None = None, redis_url: str | None = None,
-            redis_namespace: str | None = None, release: str = durations.DEFAULT_RELEASE) -> Options:
+            redis_namespace: str | None = None, release: str = durations.DEFAULT_RELEASE, managed: bool = False,
+            exact_members: bool = False, prune: bool = False) -> Options:
     """Options with the reset policy checked and the proxy config read up front, once (InvalidInput
     for an unknown zone, time or release line, or a config file that cannot be read). `release`: the
     LiteLLM release line whose reset rules budget_reset_at follows."""
@@ -160,7 +185,7 @@ def options(*, actor: str = DEFAULT_ACTOR, audit: bool = True, timezone: str = "
     policy.zone()
     policy.time_of_day()
     config = proxy_settings.read_config(proxy_config) if proxy_config else None
-    return Options(actor, audit, policy, config, redis_url, redis_namespace)
+    return Options(actor, audit, policy, config, redis_url, redis_namespace, managed, exact_members, prune)
 
 
 @dataclass(frozen=True)
@@ -175,6 +200,7 @@ class Delta:
     refs: Sequence[EntityRef] = ()
     created_keys: Sequence[CreatedKey] = ()
     problems: Sequence[tuple[int, str]] = ()
+    prune: Prune | None = None
 
 
 def assemble(deltas: Sequence[Delta], now: datetime, not_applied: tuple[str, ...] = ()) -> Plan:
@@ -187,7 +213,9 @@ def assemble(deltas: Sequence[Delta], now: datetime, not_applied: tuple[str, ...
     rosters: set[str] = set()
     refs: list[EntityRef] = []
     created: list[CreatedKey] = []
+    prune = None
     for delta in deltas:
+        prune = delta.prune or prune
         items.extend(delta.items)
         for query, rows in delta.writes.items():
             writes[query].extend(rows)
@@ -200,9 +228,15 @@ def assemble(deltas: Sequence[Delta], now: datetime, not_applied: tuple[str, ...
     writes["budget_row/update_many"] = list(budget_updates.values())
     rank = {kind: n for n, kind in enumerate(KINDS)}
     return Plan(tuple(sorted(items, key=lambda i: rank[i.kind])),
-                tuple(Step(query, tuple(rows)) for query, rows in writes.items() if rows),
+                tuple(_step(query, rows) for query, rows in writes.items() if rows),
                 tuple(lock_set(name, expected) for name, expected in locks.items() if expected),
-                tuple(sorted(rosters)), tuple(dict.fromkeys(refs)), tuple(created), now, not_applied)
+                tuple(sorted(rosters)), tuple(dict.fromkeys(refs)), tuple(created), now, not_applied, prune)
+
+
+def _step(query: str, rows: Sequence[Row]) -> Step:
+    """The step of WRITES' `query` (`name#variant`: a variant of `name`, MEMBERSHIPS')."""
+    name, _, variant = query.partition("#")
+    return Step(name, tuple(rows), MEMBERSHIPS[variant] if variant else None)
 
 
 def lock_set(name: str, expected: Mapping[str, str]) -> LockSet:
@@ -248,6 +282,18 @@ def budget_fields(fields: Row, current: Row | None, now: datetime,
                 (duration and current.get("budget_reset_at") is None):
             desired["budget_reset_at"] = utc_naive(durations.next_reset(duration, now, policy)) if duration else None
     return desired
+
+
+def marked(metadata: Any, options: Options) -> dict[str, Any]:
+    """A new object's metadata, with MARK when `options` create managed objects."""
+    return {**(metadata or {}), MARK: True} if options.managed else dict(metadata or {})
+
+
+def keep_mark(desired: dict[str, Any], row: Row) -> None:
+    """A spec's metadata rewrite keeps the MARK of an object a spec created (so a second apply
+    changes nothing), and never adds it to one made otherwise."""
+    if "metadata" in desired and (row.get("metadata") or {}).get(MARK) is True:
+        desired["metadata"] = {**(desired["metadata"] or {}), MARK: True}
 
 
 def roster(value: Any) -> list[dict[str, Any]]:

@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.db import release
-from litellm_dbctl.provision import diff_groups, diff_keys, diff_members, proxy_settings, snapshot
-from litellm_dbctl.provision.plan import UNCHANGED, Options, Plan, assemble
+from litellm_dbctl.provision import diff_exact, diff_groups, diff_keys, diff_members, diff_prune, proxy_settings, snapshot
+from litellm_dbctl.provision.plan import UNCHANGED, Delta, Options, Plan, assemble
 from litellm_dbctl.provision.resolve import STEPS, USER_STEPS, Resolution, Shared, email_clashes, raise_problems, resolve
 from litellm_dbctl.provision.spec_records import Spec
 
@@ -38,7 +38,8 @@ def make_plan(conn: psycopg.Connection, spec: Spec, options: Options = Options()
     assert not spec.sealed, "a spec read in chunks is checked with `check`"
     settings = proxy_settings.load(conn, options.proxy_config)
     options = options.with_release(release.release_of(conn, target).line)
-    return build(snapshot.read(conn, spec, settings), spec, settings, options, now or datetime.now(timezone.utc))
+    current = snapshot.read(conn, spec, settings, exact=options.exact_members, prune=options.prune)
+    return build(current, spec, settings, options, now or datetime.now(timezone.utc))
 
 
 def build(current: snapshot.Snapshot, spec: Spec, settings: proxy_settings.ProxySettings, options: Options,
@@ -57,10 +58,13 @@ def diff(current: snapshot.Snapshot, spec: Spec, resolution: Resolution, setting
     users = diff_members.user_drafts(current, spec, resolution, settings, options, now)
     members = diff_members.memberships(current, resolution, users, teams, options)
     keys = diff_keys.keys(current, spec, resolution, options, now)
-    raise_problems(keys.problems, spec.source)
-    return assemble([orgs, team_budgets, members.delta, keys,
-                     diff_groups.team_delta(current, teams, members.rosters, options),
-                     diff_members.user_delta(current, users, members.user_teams, options)],
+    pruned = diff_prune.prune(current, spec, resolution, options) if options.prune else Delta()
+    raise_problems([*keys.problems, *pruned.problems], spec.source)
+    exact = diff_exact.removals(current, resolution, users, teams, members, options) if options.exact_members \
+        else diff_exact.Exact(Delta(), members.rosters, members.user_teams)
+    return assemble([orgs, team_budgets, members.delta, exact.delta, keys,
+                     diff_groups.team_delta(current, teams, exact.rosters, options),
+                     diff_members.user_delta(current, users, exact.user_teams, options), pruned],
                     now, settings.not_applied)
 
 

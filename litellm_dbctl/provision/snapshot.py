@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.common import keyrefs
 from litellm_dbctl.db import sqlfiles
-from litellm_dbctl.provision import lookup, team_keys
+from litellm_dbctl.provision import extras, lookup, team_keys
 from litellm_dbctl.provision.plan import BUDGET_COLUMNS
 from litellm_dbctl.provision.proxy_settings import ProxySettings
 from litellm_dbctl.provision.spec_records import Spec
@@ -46,6 +46,8 @@ class Snapshot:
     # the closest names its message offers
     names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     refs: Mapping[str, frozenset[str]] = field(default_factory=dict)  # kind -> the names its rows were read for
+    rosters: extras.Rosters | None = None  # --exact-members: every membership of the spec's teams and orgs
+    managed: extras.Managed | None = None  # --prune: the objects a spec created
 
     @classmethod
     def of(cls, *, orgs: Sequence[Row] = (), teams: Sequence[Row] = (), users: Sequence[Row] = (),
@@ -82,10 +84,13 @@ def _with_member_budget(team: Row, budgets: Mapping[str, Row]) -> dict[str, Any]
             "member_budget_seen": budget["seen"], "member_budget_id": budget_id}
 
 
-def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings, known: Snapshot | None = None) -> Snapshot:
+def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings, known: Snapshot | None = None, *,
+         exact: bool = False, prune: bool = False) -> Snapshot:
     """The rows `spec` may touch, with the proxy's defaults (`settings`: default teams and
     organization) among what it names. The organizations and teams `known` was read for are taken
-    from it, not read again (a chunked check: a team's big roster is read once)."""
+    from it, not read again (a chunked check: a team's big roster is read once). With `exact`, every
+    membership of the spec's teams and organizations (extras.Rosters); with `prune`, the objects a
+    spec created (extras.Managed)."""
     org_refs = {r for o in spec.organizations for r in (o.organization_id, o.organization_alias) if r}
     org_members = {m.target for m in spec.memberships if m.kind == "org"}
     org_refs |= org_members | {m.target for m in spec.references if m.kind == "org"}
@@ -146,6 +151,14 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings, known: S
     current = Snapshot.of(orgs=orgs, teams=teams, users=users, keys=keys, taken_tokens=taken, team_members=tms,
                           org_members=oms, budgets=budgets, team_keys=held, names=names)
     refs = {"org": frozenset(org_refs), "team": frozenset(team_refs)}
+    if exact:
+        own_teams = _named(all_teams, "team_id", "team_alias", {r for t in spec.teams for r in (t.team_id, t.team_alias) if r})
+        own_orgs = _named(all_orgs, "organization_id", "organization_alias",
+                          {r for o in spec.organizations for r in (o.organization_id, o.organization_alias) if r})
+        current = replace(current, rosters=extras.read_rosters(
+            conn, own_teams, own_orgs, [t for t in all_teams if t["team_id"] in set(own_teams)]))
+    if prune:
+        current = replace(current, managed=extras.read_managed(conn))
     if known is None:
         return replace(current, refs=refs)
     return replace(current, orgs=lookup.Groups.of("org", [*known.orgs.by_id.values(), *current.orgs.by_id.values()]),
