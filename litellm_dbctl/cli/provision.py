@@ -21,10 +21,14 @@ from litellm_dbctl.cli.provisioning import (
 app = typer.Typer(help="Apply one spec file of organizations, teams, users and keys.", no_args_is_help=True)
 
 
-def load_spec(path: str) -> Any:
+def load_spec(ctx: typer.Context, path: str, **how: Any) -> Any:
+    """The spec, its warnings said on stderr (one line each: a section skipped, ...)."""
     from litellm_dbctl.provision import specs
 
-    return specs.load(path, defer=True)
+    spec = specs.load(path, defer=True, **how)
+    for warning in spec.warnings:
+        common.info(ctx, f"dbctl: warning: {warning}")
+    return spec
 
 
 @app.command("apply")
@@ -43,7 +47,7 @@ def apply(
     Example: dbctl provision apply team.yaml --dry-run
     """
     with paused_gc():
-        spec = load_spec(file)
+        spec = load_spec(ctx, file)
         execute(ctx, spec, settings)
 
 
@@ -64,7 +68,7 @@ def validate(
     """
     import os
 
-    from litellm_dbctl.provision import planner, specs
+    from litellm_dbctl.provision import planner
 
     settings = RunSettings(True, "dbctl", False, None, None, 0.0, timezone, budget_reset_time,
                            proxy_config=proxy_config)
@@ -72,7 +76,7 @@ def validate(
     # chunks tiny to show that the answer does not depend on them.
     chunk = int(os.environ.get("DBCTL_TEST_VALIDATE_CHUNK") or planner.CHUNK)
     with paused_gc():
-        spec = specs.load(file, defer=True, chunk=chunk)
+        spec = load_spec(ctx, file, chunk=chunk)
         with common.connect(ctx, read_only=True) as conn:
             checked = planner.check(conn, spec, options(settings), chunk=chunk, target=common.target(ctx))
     if common.settings(ctx).output == "json":

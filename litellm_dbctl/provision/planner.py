@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.db import release
-from litellm_dbctl.provision import diff_groups, diff_keys, diff_members, proxy_settings, snapshot
+from litellm_dbctl.provision import diff_groups, diff_keys, diff_members, diff_tiers, proxy_settings, snapshot
 from litellm_dbctl.provision.plan import UNCHANGED, Options, Plan, assemble
 from litellm_dbctl.provision.resolve import STEPS, USER_STEPS, Resolution, Shared, email_clashes, raise_problems, resolve
 from litellm_dbctl.provision.spec_records import Spec
@@ -57,8 +57,8 @@ def diff(current: snapshot.Snapshot, spec: Spec, resolution: Resolution, setting
     users = diff_members.user_drafts(current, spec, resolution, settings, options, now)
     members = diff_members.memberships(current, resolution, users, teams, options)
     keys = diff_keys.keys(current, spec, resolution, options, now)
-    raise_problems(keys.problems, spec.source)
-    return assemble([orgs, team_budgets, members.delta, keys,
+    raise_problems([*diff_tiers.unknown_tiers(current, spec), *keys.problems], spec.source)
+    return assemble([diff_tiers.tiers(current, spec, options, now), orgs, team_budgets, members.delta, keys,
                      diff_groups.team_delta(current, teams, members.rosters, options),
                      diff_members.user_delta(current, users, members.user_teams, options)],
                     now, settings.not_applied)

@@ -30,9 +30,13 @@ from litellm_dbctl.provision.spec_builder import Builder
 from litellm_dbctl.provision.spec_fields import ORG_ROLES, TEAM_ROLES, USER_FIELDS, USER_KEYS
 from litellm_dbctl.provision.spec_records import Loc, Membership, Spec, UserSpec
 
-SECTIONS = ("organizations", "teams", "users", "keys")
+SECTIONS = ("budgets", "organizations", "teams", "users", "keys")
 SECTION_ALIASES = {"virtual_keys": "keys"}  # litellm-as-code's name for the keys section
 IGNORED_SECTIONS = ("config",)  # litellm-as-code accepts and ignores it; so does dbctl
+# litellm-as-code's sections for what LiteLLM keeps outside the rows dbctl provisions (its model,
+# credential, guardrail and policy tables, written through the proxy's API): skipped, one warning each.
+SKIPPED_SECTIONS = {"credentials": "credentials", "models": "models", "guardrails": "guardrails",
+                    "policies": "guardrail policies"}
 
 
 def read_text(path: str) -> tuple[str, str]:
@@ -108,6 +112,10 @@ def _read(entries: Entries, source: str, *, defer: bool, users_file: bool = Fals
         name = SECTION_ALIASES.get(key, key)
         if key in IGNORED_SECTIONS:
             continue
+        if key in SKIPPED_SECTIONS:
+            builder.warnings.append(f"{source}:{line}: {key}: section skipped: dbctl does not manage "
+                                    f"{SKIPPED_SECTIONS[key]} (apply it with litellm-as-code or the proxy's API)")
+            continue
         if name not in SECTIONS:
             p.add(line, key, f"unknown section (expected: {', '.join(SECTIONS)})")
             continue
@@ -118,8 +126,9 @@ def _read(entries: Entries, source: str, *, defer: bool, users_file: bool = Fals
         sections[name] = (key, line, None if name == "users" else value)
         if name == "users":
             _section(builder, key, line, value, builder.add_user)
-    adders = {"organizations": builder.add_org, "teams": builder.add_team, "keys": builder.add_key}
-    for name in ("organizations", "teams", "keys"):
+    adders = {"budgets": builder.add_budget, "organizations": builder.add_org, "teams": builder.add_team,
+              "keys": builder.add_key}
+    for name in ("budgets", "organizations", "teams", "keys"):
         if name in sections:
             _section(builder, *sections[name], adders[name])
     return builder.spec(defer=defer)
