@@ -21,8 +21,8 @@ def skipped_sections(path: Path) -> list[str]:
 
 
 def test_the_published_files_are_all_here() -> None:
-    assert FILES == ["examples-docker-compose-spec.yml", "examples-spec.yml", *(
-        f"tests-live-spec-variant-{v}.yml" for v in "abcd")]
+    assert ["examples-docker-compose-spec.yml", "examples-spec.yml", *(
+        f"tests-live-spec-variant-{v}.yml" for v in "abcd")] == FILES
     assert "MIT License" in (DATA / "LICENSE").read_text()
     assert "5e1b11b138ec6eea23a800a092a1d06a9fb8df5c" in (DATA / "README.md").read_text()
 

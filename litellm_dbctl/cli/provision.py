@@ -18,7 +18,8 @@ from litellm_dbctl.cli.provisioning import (
     with_settings,
 )
 
-app = typer.Typer(help="Apply one spec file of organizations, teams, users and keys.", no_args_is_help=True)
+app = typer.Typer(help="Apply one spec file of budget tiers, organizations, teams, users and keys.",
+                  no_args_is_help=True)
 
 
 def load_spec(ctx: typer.Context, path: str, **how: Any) -> Any:
@@ -39,8 +40,9 @@ def apply(
     *,
     settings: RunSettings,
 ) -> None:
-    """Make the database hold the spec: sections organizations, teams, users, keys (litellm-as-code's
-    shape; `virtual_keys` is accepted for `keys`). The whole file is validated first (exit 2, every
+    """Make the database hold the spec: sections budgets, organizations, teams, users, keys
+    (litellm-as-code's shape; `virtual_keys` is accepted for `keys`; its credentials, models,
+    guardrails and policies are skipped with one warning line each). The whole file is validated first (exit 2, every
     problem with file:line, nothing written); then one transaction writes only what changed. A second
     run of the same spec writes nothing. --dry-run prints the plan, exit 3 when anything would change.
 

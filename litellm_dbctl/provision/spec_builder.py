@@ -364,7 +364,8 @@ class Builder:
     def duplicates(self) -> None:
         """Two entries of one section naming the same object."""
         sections: tuple[tuple[Sequence[BudgetSpec | OrgSpec | TeamSpec | KeySpec], tuple[str, ...]], ...] = (
-            (self.budgets, ("budget_id",)), (self.orgs, ("organization_id", "organization_alias")), (self.teams, ("team_id", "team_alias")),
+            (self.budgets, ("budget_id",)), (self.orgs, ("organization_id", "organization_alias")),
+            (self.teams, ("team_id", "team_alias")),
             (self.keys, ("key_alias",)))
         for items, names in sections:
             for name in names:

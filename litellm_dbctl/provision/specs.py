@@ -1,7 +1,8 @@
 """Provisioning specs: the organizations, teams, users and keys an operator wants, validated whole.
 
-A spec comes from a YAML/JSON file (sections `organizations`, `teams`, `users`, `keys`, shaped
-like litellm-as-code's spec where they overlap, so its files load unchanged), a users-only file
+A spec comes from a YAML/JSON file (sections `budgets`, `organizations`, `teams`, `users`, `keys`,
+shaped like litellm-as-code's spec where they overlap; its sections for models, credentials,
+guardrails and policies are skipped with a warning each, so its files load as they are), a users-only file
 (YAML/JSON list or CSV) or command-line flags. Every problem is collected with `file:line` and the
 field before anything touches the database; `load` raises `InvalidSpec` listing all of them.
 
@@ -55,7 +56,7 @@ def read_text(path: str) -> tuple[str, str]:
 
 
 def load(path: str, *, defer: bool = False, chunk: int | None = None) -> Spec:
-    """A full spec file (`-` for stdin): sections organizations, teams, users, keys. With `chunk`, its
+    """A full spec file (`-` for stdin): sections budgets, organizations, teams, users, keys. With `chunk`, its
     users are sealed `chunk` at a time as they are read (Spec.user_chunks gives them back)."""
     with _opened(path) as (stream, source):
         return _read(yamldoc.entries(stream, source, lazy=("users",)), source, defer=defer, chunk=chunk)
