@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from fix_provision import fingerprint, write
 from helpers import ROOT
+from hypothesis import given
+from hypothesis import strategies as st
 
 DATA = ROOT / "tests" / "data" / "litellm-as-code"
 FILES = sorted(p.name for p in DATA.glob("*.yml"))
@@ -135,3 +137,25 @@ def test_auto_create_key_true_is_accepted_with_a_warning(cli, db, tmp_path) -> N
 def test_quiet_silences_the_warnings(cli, db) -> None:
     result = cli("-q", "provision", "apply", str(DATA / "examples-spec.yml"))
     assert result.code == 0 and "warning" not in result.stderr
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True) | st.integers())
+def test_a_number_spelt_as_a_string_is_that_number_or_refused(value: float) -> None:
+    from litellm_dbctl.common import checks
+
+    text = repr(value) if isinstance(value, float) else str(value)
+    try:
+        expected = checks.number(value)
+    except checks.InvalidValue:
+        with pytest.raises(checks.InvalidValue):
+            checks.number(checks.numeric_text(text))
+    else:
+        assert checks.number(checks.numeric_text(text)) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [("true", True), (" False ", False), ("yes", True), ("0", False),
+                                                ("maybe", "maybe"), ("", "")])
+def test_booleans_spelt_as_pydantic_takes_them(text: str, expected: object) -> None:
+    from litellm_dbctl.common import checks
+
+    assert checks.boolean_text(text) == expected

@@ -228,10 +228,10 @@ def to_located(value: Any, line: int = 0) -> Any:
 def from_records(records: Iterable[tuple[str, Mapping[str, Any]]], source: str) -> Spec:
     """A spec from plain mappings (command-line flags): [(section, mapping), ...]."""
     builder = Builder(source)
-    adders = {"organizations": builder.add_org, "teams": builder.add_team, "users": builder.add_user,
-              "keys": builder.add_key}
+    adders = {"budgets": builder.add_budget, "organizations": builder.add_org, "teams": builder.add_team,
+              "users": builder.add_user, "keys": builder.add_key}
     counts: dict[str, int] = {}
-    ordered = sorted(records, key=lambda r: ("users", "organizations", "teams", "keys").index(r[0]))
+    ordered = sorted(records, key=lambda r: ("users", "budgets", "organizations", "teams", "keys").index(r[0]))
     for section, mapping in ordered:
         n = counts.get(section, 0)
         counts[section] = n + 1
