@@ -567,10 +567,11 @@ def test_a_membership_named_twice_is_one_membership(cli, db, tmp_path, case) -> 
 
 def test_the_readme_spec_applies_and_reapplies(cli, db, tmp_path) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    spec = readme.split("```yaml\norganizations:", 1)[1].split("```", 1)[0]
-    path = write(tmp_path, "organizations:" + spec)
+    spec = readme.split("<!-- readme-test: file spec.yaml -->\n```yaml\n", 1)[1].split("```", 1)[0]
+    path = write(tmp_path, spec)
     result = cli("provision", "apply", path)
     assert result.code == 0, result
+    assert db.value("""SELECT budget_id FROM "LiteLLM_VerificationToken" WHERE key_alias = 'ci-bot'""") == "ci-tier"
     ada = db.value("""SELECT user_id FROM "LiteLLM_UserTable" WHERE user_email = 'ada@example.com'""")
     assert db.value('SELECT count(*) FROM "LiteLLM_OrganizationMembership" WHERE user_id = %s', [ada]) == 1
     assert db.value('SELECT count(*) FROM "LiteLLM_TeamMembership" WHERE user_id = %s', [ada]) == 1

@@ -289,7 +289,8 @@ def test_two_keys_with_one_alias_in_the_database_are_a_problem() -> None:
 
 
 def test_items_come_in_kind_order() -> None:
-    spec = spec_of(organizations=[{"organization_alias": "acme", "members_with_roles": [{"user_id": "u"}]}],
+    spec = spec_of(budgets=[{"budget_id": "b", "max_budget": 1}],
+                   organizations=[{"organization_alias": "acme", "members_with_roles": [{"user_id": "u"}]}],
                    teams=[{"team_id": "t", "members_with_roles": [{"user_id": "u"}]}], users=[{"user_id": "u"}],
                    keys=[{"key_alias": "k", "user_id": "u"}])
     kinds = [item.kind for item in build(Snapshot(), spec).items]

@@ -17,7 +17,7 @@ from litellm_dbctl.common.errors import InvalidSpec
 from litellm_dbctl.provision import spec_fields, specs
 
 BAD = {
-    "unknown section": ("budgets:\n  - budget_id: b\n", "spec.yaml:1: budgets: unknown section"),
+    "unknown section": ("widgets:\n  - widget_id: b\n", "spec.yaml:1: widgets: unknown section"),
     "unknown key": ("users:\n  - user_id: u\n    colour: blue\n", "spec.yaml:3: users[0].colour: unknown field"),
     "wrong type": ("teams:\n  - team_id: t\n    max_budget: lots\n", "spec.yaml:3: teams[0].max_budget: expected a number"),
     "unquoted number id": ("users:\n  - user_id: 1234\n", "spec.yaml:2: users[0].user_id: expected a string"),

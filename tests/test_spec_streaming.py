@@ -94,7 +94,7 @@ def test_a_second_document_is_refused() -> None:
 
 def test_a_spec_that_is_not_a_mapping_is_refused() -> None:
     assert problems("- user_id: a\n") == ["spec.yaml:1: spec: expected a mapping with sections "
-                                          "organizations, teams, users, keys"]
+                                          "budgets, organizations, teams, users, keys"]
 
 
 def test_a_users_file_streams_its_list_and_refuses_other_sections(tmp_path) -> None:

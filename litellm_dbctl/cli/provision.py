@@ -20,13 +20,18 @@ from litellm_dbctl.cli.provisioning import (
     with_settings,
 )
 
-app = typer.Typer(help="Apply one spec file of organizations, teams, users and keys.", no_args_is_help=True)
+app = typer.Typer(help="Apply one spec file of budget tiers, organizations, teams, users and keys.",
+                  no_args_is_help=True)
 
 
-def load_spec(path: str) -> Any:
+def load_spec(ctx: typer.Context, path: str, **how: Any) -> Any:
+    """The spec, its warnings said on stderr (one line each: a section skipped, ...)."""
     from litellm_dbctl.provision import specs
 
-    return specs.load(path, defer=True)
+    spec = specs.load(path, defer=True, **how)
+    for warning in spec.warnings:
+        common.info(ctx, f"dbctl: warning: {warning}")
+    return spec
 
 
 @app.command("apply")
@@ -39,8 +44,9 @@ def apply(
     *,
     settings: RunSettings,
 ) -> None:
-    """Make the database hold the spec: sections organizations, teams, users, keys (litellm-as-code's
-    shape; `virtual_keys` is accepted for `keys`). The whole file is validated first (exit 2, every
+    """Make the database hold the spec: sections budgets, organizations, teams, users, keys
+    (litellm-as-code's shape; `virtual_keys` is accepted for `keys`; its credentials, models,
+    guardrails and policies are skipped with one warning line each). The whole file is validated first (exit 2, every
     problem with file:line, nothing written); then one transaction writes only what changed. A second
     run of the same spec writes nothing. --dry-run prints the plan, exit 3 when anything would change.
     What it creates is marked (metadata.dbctl_managed): --prune deletes only marked objects the spec
@@ -57,7 +63,7 @@ def apply(
                            "spec in one transaction; give no --batch-size")
     settings = replace(settings, managed=True, exact_members=exact_members, prune=prune)
     with paused_gc():
-        spec = load_spec(file)
+        spec = load_spec(ctx, file)
         execute(ctx, spec, settings)
 
 
@@ -82,7 +88,7 @@ def validate(
     """
     import os
 
-    from litellm_dbctl.provision import planner, specs
+    from litellm_dbctl.provision import planner
 
     settings = RunSettings(True, "dbctl", False, None, None, 0.0, timezone, budget_reset_time,
                            proxy_config=proxy_config, managed=True, exact_members=exact_members, prune=prune)
@@ -91,12 +97,12 @@ def validate(
     chunk = int(os.environ.get("DBCTL_TEST_VALIDATE_CHUNK") or planner.CHUNK)
     with paused_gc():
         if exact_members or prune:  # removals depend on the whole spec's members: planned at once
-            spec = specs.load(file, defer=True)
+            spec = load_spec(ctx, file)
             with common.connect(ctx, read_only=True) as conn:
                 plan = planner.make_plan(conn, spec, options(settings), target=common.target(ctx))
             checked = planner.Checked(len(plan.items), plan.summary().changed)
         else:
-            spec = specs.load(file, defer=True, chunk=chunk)
+            spec = load_spec(ctx, file, chunk=chunk)
             with common.connect(ctx, read_only=True) as conn:
                 checked = planner.check(conn, spec, options(settings), chunk=chunk, target=common.target(ctx))
     if common.settings(ctx).output == "json":

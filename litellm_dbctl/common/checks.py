@@ -72,6 +72,37 @@ def whole(value: object, *, maximum: int = BIGINT_MAX) -> int:
     return value
 
 
+NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+WHOLE_TEXT = re.compile(r"^[+-]?\d+$")
+# The strings pydantic's lax mode (LiteLLM's request models) takes for a boolean.
+TRUE_TEXT = frozenset({"true", "t", "yes", "y", "on", "1"})
+FALSE_TEXT = frozenset({"false", "f", "no", "n", "off", "0"})
+
+
+def numeric_text(value: T, *, whole: bool = False) -> T | int | float:
+    """A number written as a string (`max_budget: "100"`, as litellm-as-code's files and LiteLLM's
+    request models take it) as that number; anything else unchanged, for the number checks to judge.
+    Only plain decimal spellings count: "nan", "inf", "1_000" and hex stay strings (and are refused)."""
+    if not isinstance(value, str):
+        return value
+    stripped = value.strip()
+    if (WHOLE_TEXT if whole else NUMBER_TEXT).match(stripped):
+        return int(stripped) if WHOLE_TEXT.match(stripped) else float(stripped)
+    return value
+
+
+def boolean_text(value: T) -> T | bool:
+    """A boolean written as a string ("true", "false", "yes", "0", ...: what pydantic, and so LiteLLM,
+    accepts) as that boolean; anything else unchanged."""
+    if isinstance(value, str):
+        folded = value.strip().lower()
+        if folded in TRUE_TEXT:
+            return True
+        if folded in FALSE_TEXT:
+            return False
+    return value
+
+
 def boolean(value: object) -> bool:
     if not isinstance(value, bool):
         raise InvalidValue(f"expected true or false, got {shown(value)}")

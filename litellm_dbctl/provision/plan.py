@@ -29,9 +29,9 @@ Row = Mapping[str, Any]
 FAMILY = "provision"  # the advisory lock every provisioning transaction holds
 DEFAULT_ACTOR = "dbctl"
 CREATE, UPDATE, UNCHANGED, DELETE = "create", "update", "unchanged", "delete"
-KINDS = ("organization", "team", "user", "team_member", "org_member", "key")
-TABLE = {"organization": "LiteLLM_OrganizationTable", "team": "LiteLLM_TeamTable", "user": "LiteLLM_UserTable",
-         "key": "LiteLLM_VerificationToken", "team_member": "LiteLLM_TeamMembership",
+KINDS = ("budget", "organization", "team", "user", "team_member", "org_member", "key")
+TABLE = {"budget": "LiteLLM_BudgetTable", "organization": "LiteLLM_OrganizationTable", "team": "LiteLLM_TeamTable",
+         "user": "LiteLLM_UserTable", "key": "LiteLLM_VerificationToken", "team_member": "LiteLLM_TeamMembership",
          "org_member": "LiteLLM_OrganizationMembership"}  # an item kind's table, as audit rows name it
 USER_COLUMNS = ("user_email", "sso_user_id", "user_alias", "user_role", "max_budget", "budget_duration",
                 "budget_reset_at", "models", "tpm_limit", "rpm_limit", "max_parallel_requests", "metadata", "teams")
@@ -43,11 +43,13 @@ KEY_TYPE = "default"  # LiteLLMKeyType.DEFAULT, GenerateKeyRequest.key_type's de
 BUDGET_COLUMNS = ("max_budget", "soft_budget", "tpm_limit", "rpm_limit", "budget_duration", "budget_reset_at")
 BUDGET_SET = ("max_budget", "soft_budget", "tpm_limit", "rpm_limit", "budget_duration")  # the ones a spec sets
 KEY_COLUMNS = ("user_id", "team_id", "models", "max_budget", "budget_duration", "budget_reset_at", "tpm_limit",
-               "rpm_limit", "max_parallel_requests", "metadata", "blocked", "allowed_routes")
+               "rpm_limit", "max_parallel_requests", "metadata", "blocked", "allowed_routes", "budget_id")
+TIER_COLUMNS = ("max_budget", "soft_budget", "max_parallel_requests", "tpm_limit", "rpm_limit", "model_max_budget",
+                "budget_duration", "budget_reset_at")  # a budget tier's (budgets section) columns
 # The bulk statements in the order apply runs them: rows before the rows that point at them.
-WRITES = ("budget_row/copy_in", "org/insert_many", "team/copy_in", "user/copy_in", "budget_row/update_many",
-          "org/update_many", "team/update_many", "user/update_many", "team/copy_memberships",
-          "team/update_memberships", "org/insert_memberships", "org/update_memberships",
+WRITES = ("tier/insert_many", "tier/update_many", "budget_row/copy_in", "org/insert_many", "team/copy_in",
+          "user/copy_in", "budget_row/update_many", "org/update_many", "team/update_many", "user/update_many",
+          "team/copy_memberships", "team/update_memberships", "org/insert_memberships", "org/update_memberships",
           "provision/delete_memberships#team", "provision/delete_memberships#org", "key/insert_many",
           "key/update_many", "audit/copy_in")
 # The variants of provision/delete_memberships, by group kind.
@@ -56,8 +58,8 @@ MEMBERSHIPS = {"team": {"table": "LiteLLM_TeamMembership", "group": "team_id"},
 # The row locks taken before writing, in the order apply takes them: what a diff names them by ->
 # the lock query, which returns each row's `seen` as its table's read query does (memberships are
 # locked by (user_id, group id) pairs).
-LOCKS = {"budget": "budget_row/lock_for_plan", "organization": "org/lock_for_plan", "team": "team/lock_for_plan",
-         "user": "user/lock_for_plan", "team_member": "team/lock_memberships_for_plan",
+LOCKS = {"tier": "tier/lock_for_plan", "budget": "budget_row/lock_for_plan", "organization": "org/lock_for_plan",
+         "team": "team/lock_for_plan", "user": "user/lock_for_plan", "team_member": "team/lock_memberships_for_plan",
          "org_member": "org/lock_memberships_for_plan", "key": "key/lock_for_plan"}
 PAIR_LOCKS = frozenset({"team_member", "org_member"})
 SEP = "\x1f"  # joins a composite lock id (user_id, team_id) as the lock queries return it
@@ -78,7 +80,7 @@ class Change(NamedTuple):
 class Item(NamedTuple):
     """One object of the plan: what happens to it and which fields change (a tuple, as Change)."""
 
-    kind: str  # organization | team | user | team_member | org_member | key
+    kind: str  # budget | organization | team | user | team_member | org_member | key
     id: str
     label: str
     action: str  # create | update | unchanged | delete
@@ -260,7 +262,7 @@ def same(name: str, old: Any, new: Any) -> bool:
         return old is not None and new is not None and float(old) == float(new)
     if name in LISTS and not old and not new:
         return True  # NULL and [] mean the same to LiteLLM
-    if name == "metadata" and not old and not new:
+    if name in ("metadata", "model_max_budget") and not old and not new:
         return True
     return bool(old == new)
 

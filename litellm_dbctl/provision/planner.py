@@ -17,7 +17,16 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.db import release
-from litellm_dbctl.provision import diff_exact, diff_groups, diff_keys, diff_members, diff_prune, proxy_settings, snapshot
+from litellm_dbctl.provision import (
+    diff_exact,
+    diff_groups,
+    diff_keys,
+    diff_members,
+    diff_prune,
+    diff_tiers,
+    proxy_settings,
+    snapshot,
+)
 from litellm_dbctl.provision.plan import UNCHANGED, Delta, Options, Plan, assemble
 from litellm_dbctl.provision.resolve import STEPS, USER_STEPS, Resolution, Shared, email_clashes, raise_problems, resolve
 from litellm_dbctl.provision.spec_records import Spec
@@ -59,11 +68,11 @@ def diff(current: snapshot.Snapshot, spec: Spec, resolution: Resolution, setting
     members = diff_members.memberships(current, resolution, users, teams, options)
     keys = diff_keys.keys(current, spec, resolution, options, now)
     pruned = diff_prune.prune(current, spec, resolution, options) if options.prune else Delta()
-    raise_problems([*keys.problems, *pruned.problems], spec.source)
+    raise_problems([*diff_tiers.unknown_tiers(current, spec), *keys.problems, *pruned.problems], spec.source)
     exact = diff_exact.removals(current, resolution, users, teams, members, options) if options.exact_members \
         else diff_exact.Exact(Delta(), members.rosters, members.user_teams)
-    return assemble([orgs, team_budgets, members.delta, exact.delta, keys,
-                     diff_groups.team_delta(current, teams, exact.rosters, options),
+    return assemble([diff_tiers.tiers(current, spec, options, now), orgs, team_budgets, members.delta, exact.delta,
+                     keys, diff_groups.team_delta(current, teams, exact.rosters, options),
                      diff_members.user_delta(current, users, exact.user_teams, options), pruned],
                     now, settings.not_applied)
 

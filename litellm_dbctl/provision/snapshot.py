@@ -48,6 +48,7 @@ class Snapshot:
     refs: Mapping[str, frozenset[str]] = field(default_factory=dict)  # kind -> the names its rows were read for
     rosters: extras.Rosters | None = None  # --exact-members: every membership of the spec's teams and orgs
     managed: extras.Managed | None = None  # --prune: the objects a spec created
+    tiers: Mapping[str, Row] = field(default_factory=dict)  # budget_id -> a budget tier the spec declares or names
 
     @classmethod
     def of(cls, *, orgs: Sequence[Row] = (), teams: Sequence[Row] = (), users: Sequence[Row] = (),
@@ -150,6 +151,11 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings, known: S
         if refs - own - {n for r in rows for n in (r[lookup.GROUP_KINDS[kind][0]], r[lookup.GROUP_KINDS[kind][1]])}}
     current = Snapshot.of(orgs=orgs, teams=teams, users=users, keys=keys, taken_tokens=taken, team_members=tms,
                           org_members=oms, budgets=budgets, team_keys=held, names=names)
+    tier_ids = sorted({b.budget_id for b in spec.budgets} | {k.fields["budget_id"] for k in spec.keys
+                                                             if k.fields.get("budget_id")})
+    if tier_ids:
+        current = replace(current, tiers={r["budget_id"]: r for r in _rows(conn, "tier/read_for_plan",
+                                                                           {"ids": tier_ids})})
     refs = {"org": frozenset(org_refs), "team": frozenset(team_refs)}
     if exact:
         own_teams = _named(all_teams, "team_id", "team_alias", {r for t in spec.teams for r in (t.team_id, t.team_alias) if r})

@@ -24,6 +24,8 @@ from litellm_dbctl.provision.spec_fields import (
     TEAM_KEYS,
     TEAM_MEMBER_BUDGET,
     TEAM_ROLES,
+    TIER_FIELDS,
+    TIER_KEYS,
     USER_FIELDS,
     USER_KEYS,
     USER_ORG_KEYS,
@@ -31,6 +33,7 @@ from litellm_dbctl.provision.spec_fields import (
     Collector,
 )
 from litellm_dbctl.provision.spec_records import (
+    BudgetSpec,
     KeySpec,
     Loc,
     Membership,
@@ -64,6 +67,8 @@ class Builder:
         self.teams: list[TeamSpec] = []
         self.users: list[UserSpec] = []
         self.keys: list[KeySpec] = []
+        self.budgets: list[BudgetSpec] = []
+        self.warnings: list[str] = []
         self.memberships: list[Membership] = []
         self.references: list[Reference] = []
         self._by_id: dict[str, int] = {}
@@ -81,9 +86,8 @@ class Builder:
         user_id = p.value(entry, "user_id", where, spec_fields.ident) if "user_id" in given else None
         email = p.value(entry, "user_email", where, spec_fields.email) if "user_email" in given else None
         sso = p.value(entry, "sso_user_id", where, spec_fields.ident) if "sso_user_id" in given else None
-        if given.get("auto_create_key") not in (None, False, "false", "False"):
-            p.add(entry.at("auto_create_key"), f"{where}.auto_create_key",
-                  "dbctl never creates keys implicitly: declare them in the keys section")
+        if given.get("auto_create_key") is not None:
+            self._auto_create_key(entry, where)
         if not (user_id or email or sso):
             if not any(k in entry.values for k in ("user_id", "user_email", "sso_user_id")):
                 p.add(entry.line, where, "needs user_id, user_email or sso_user_id")
@@ -109,6 +113,15 @@ class Builder:
             self._declares.append((HAS_ID if user_id else 0) | (HAS_EMAIL if email else 0))
             if len(self.users) >= self.chunk:
                 self._seal()
+
+    def _auto_create_key(self, entry: LMap, where: str) -> None:
+        """auto_create_key, a boolean as LiteLLM takes one ("true" too): false is what dbctl does;
+        true (/user/new's default) is said once per user, since dbctl creates no key with a user."""
+        at = f"{where}.auto_create_key"
+        wanted = self.problems.value(entry, "auto_create_key", where, spec_fields.boolean)
+        if wanted:
+            self.warnings.append(f"{self.source}:{entry.at('auto_create_key')}: {at}: true: dbctl creates no key "
+                                 "with a user (/user/new would); declare the user's keys under keys")
 
     @property
     def _count(self) -> int:
@@ -318,6 +331,17 @@ class Builder:
             if user is not None:
                 self.memberships.append(Membership(user, kind, target, role, budget, self.loc(item.line), at))
 
+    # budget tiers
+    def add_budget(self, entry: LMap, where: str) -> None:
+        p = self.problems
+        fields = p.check(entry, where, TIER_FIELDS, TIER_KEYS)
+        budget_id = p.value(entry, "budget_id", where, spec_fields.ident)
+        if budget_id is None:
+            if "budget_id" not in entry.values:  # /budget/new would make a new tier on every run
+                p.add(entry.line, where, "needs budget_id (a tier's identity in a spec)")
+            return
+        self.budgets.append(BudgetSpec(budget_id, fields, self.loc(entry.line), where, entry.lines))
+
     # keys
     def add_key(self, entry: LMap, where: str) -> None:
         p = self.problems
@@ -339,8 +363,9 @@ class Builder:
 
     def duplicates(self) -> None:
         """Two entries of one section naming the same object."""
-        sections: tuple[tuple[Sequence[OrgSpec | TeamSpec | KeySpec], tuple[str, ...]], ...] = (
-            (self.orgs, ("organization_id", "organization_alias")), (self.teams, ("team_id", "team_alias")),
+        sections: tuple[tuple[Sequence[BudgetSpec | OrgSpec | TeamSpec | KeySpec], tuple[str, ...]], ...] = (
+            (self.budgets, ("budget_id",)), (self.orgs, ("organization_id", "organization_alias")),
+            (self.teams, ("team_id", "team_alias")),
             (self.keys, ("key_alias",)))
         for items, names in sections:
             for name in names:
@@ -373,7 +398,8 @@ class Builder:
             self.problems.raise_if_any()
         return Spec(self.source, tuple(self.orgs), tuple(self.teams), tuple(self.users), tuple(self.memberships),
                     tuple(self.keys), tuple(self.problems.problems), tuple(self.references), tuple(self.sealed),
-                    self.sealed_users, self.sealed_memberships, frozenset(self._by_id) if self.chunk else ())
+                    self.sealed_users, self.sealed_memberships, frozenset(self._by_id) if self.chunk else (),
+                    tuple(self.budgets), tuple(self.warnings))
 
 
 def _folded(email: str) -> str:

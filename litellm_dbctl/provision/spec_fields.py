@@ -49,21 +49,21 @@ def email(value: Any) -> str:
 
 
 def number(value: Any) -> float:
-    return checks.number(scalar(value))
+    return checks.number(checks.numeric_text(scalar(value)))
 
 
 def count(value: Any) -> int:
     """A limit in a bigint column (tpm_limit, rpm_limit)."""
-    return checks.whole(scalar(value))
+    return checks.whole(checks.numeric_text(scalar(value), whole=True))
 
 
 def small_count(value: Any) -> int:
     """A limit in an integer column (max_parallel_requests)."""
-    return checks.whole(scalar(value), maximum=checks.INTEGER_MAX)
+    return checks.whole(checks.numeric_text(scalar(value), whole=True), maximum=checks.INTEGER_MAX)
 
 
 def boolean(value: Any) -> bool:
-    return checks.boolean(scalar(value))
+    return checks.boolean(checks.boolean_text(scalar(value)))
 
 
 def duration(value: Any) -> str:
@@ -118,6 +118,10 @@ USER_FIELDS: dict[str, Check] = {
 }
 USER_KEYS = {"user_id", "user_email", "sso_user_id", "teams", "organizations", "organization_id",
              "auto_create_key", *USER_FIELDS}
+TIER_FIELDS: dict[str, Check] = {  # a budgets entry: /budget/new's fields (BudgetNewRequest)
+    **BUDGET_FIELDS, "max_parallel_requests": small_count, "model_max_budget": mapping,
+}
+TIER_KEYS = {"budget_id", *TIER_FIELDS}
 TEAM_FIELDS: dict[str, Check] = {
     "team_alias": ident, "organization_id": ident, "max_budget": number, "soft_budget": number,
     "budget_duration": duration, "models": str_list, "tpm_limit": count, "rpm_limit": count,
@@ -134,7 +138,7 @@ ORG_KEYS = {"organization_id", "members_with_roles", "members", *ORG_FIELDS}
 KEY_FIELDS: dict[str, Check] = {
     "user_id": ident, "team_id": ident, "models": str_list, "max_budget": number,
     "budget_duration": duration, "tpm_limit": count, "rpm_limit": count, "max_parallel_requests": small_count,
-    "metadata": mapping, "blocked": boolean, "allowed_routes": str_list,
+    "metadata": mapping, "blocked": boolean, "allowed_routes": str_list, "budget_id": ident,
 }
 KEY_KEYS = {"key_alias", "key", "duration", *KEY_FIELDS}
 MEMBER_KEYS = {"user_id", "user_email", "role", "max_budget_in_team"}

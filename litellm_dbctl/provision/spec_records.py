@@ -79,6 +79,18 @@ def field_loc(record: Any, name: str) -> Loc:
 
 
 @dataclass(frozen=True)
+class BudgetSpec:
+    """A shared budget tier (a LiteLLM_BudgetTable row by budget_id, as /budget/new makes it), which
+    keys name by `budget_id`; `fields` holds only the limits the spec names."""
+
+    budget_id: str
+    fields: Mapping[str, Any]
+    loc: Loc
+    where: str
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class OrgSpec:
     organization_id: str | None
     organization_alias: str | None
@@ -126,6 +138,8 @@ class Spec:
     sealed_users: int = 0
     sealed_memberships: int = 0
     user_ids: Collection[str] = ()
+    budgets: tuple[BudgetSpec, ...] = ()
+    warnings: tuple[str, ...] = ()  # sections skipped, one line each (`file:line: section: ...`)
 
     def check(self) -> None:
         """Raise InvalidSpec listing the problems found while reading, if any."""

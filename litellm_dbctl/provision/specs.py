@@ -1,7 +1,8 @@
 """Provisioning specs: the organizations, teams, users and keys an operator wants, validated whole.
 
-A spec comes from a YAML/JSON file (sections `organizations`, `teams`, `users`, `keys`, shaped
-like litellm-as-code's spec where they overlap, so its files load unchanged), a users-only file
+A spec comes from a YAML/JSON file (sections `budgets`, `organizations`, `teams`, `users`, `keys`,
+shaped like litellm-as-code's spec where they overlap; its sections for models, credentials,
+guardrails and policies are skipped with a warning each, so its files load as they are), a users-only file
 (YAML/JSON list or CSV) or command-line flags. Every problem is collected with `file:line` and the
 field before anything touches the database; `load` raises `InvalidSpec` listing all of them.
 
@@ -30,9 +31,13 @@ from litellm_dbctl.provision.spec_builder import Builder
 from litellm_dbctl.provision.spec_fields import ORG_ROLES, TEAM_ROLES, USER_FIELDS, USER_KEYS
 from litellm_dbctl.provision.spec_records import Loc, Membership, Spec, UserSpec
 
-SECTIONS = ("organizations", "teams", "users", "keys")
+SECTIONS = ("budgets", "organizations", "teams", "users", "keys")
 SECTION_ALIASES = {"virtual_keys": "keys"}  # litellm-as-code's name for the keys section
 IGNORED_SECTIONS = ("config",)  # litellm-as-code accepts and ignores it; so does dbctl
+# litellm-as-code's sections for what LiteLLM keeps outside the rows dbctl provisions (its model,
+# credential, guardrail and policy tables, written through the proxy's API): skipped, one warning each.
+SKIPPED_SECTIONS = {"credentials": "credentials", "models": "models", "guardrails": "guardrails",
+                    "policies": "guardrail policies"}
 
 
 def read_text(path: str) -> tuple[str, str]:
@@ -51,7 +56,7 @@ def read_text(path: str) -> tuple[str, str]:
 
 
 def load(path: str, *, defer: bool = False, chunk: int | None = None) -> Spec:
-    """A full spec file (`-` for stdin): sections organizations, teams, users, keys. With `chunk`, its
+    """A full spec file (`-` for stdin): sections budgets, organizations, teams, users, keys. With `chunk`, its
     users are sealed `chunk` at a time as they are read (Spec.user_chunks gives them back)."""
     with _opened(path) as (stream, source):
         return _read(yamldoc.entries(stream, source, lazy=("users",)), source, defer=defer, chunk=chunk)
@@ -108,6 +113,10 @@ def _read(entries: Entries, source: str, *, defer: bool, users_file: bool = Fals
         name = SECTION_ALIASES.get(key, key)
         if key in IGNORED_SECTIONS:
             continue
+        if key in SKIPPED_SECTIONS:
+            builder.warnings.append(f"{source}:{line}: {key}: section skipped: dbctl does not manage "
+                                    f"{SKIPPED_SECTIONS[key]} (apply it with litellm-as-code or the proxy's API)")
+            continue
         if name not in SECTIONS:
             p.add(line, key, f"unknown section (expected: {', '.join(SECTIONS)})")
             continue
@@ -118,8 +127,9 @@ def _read(entries: Entries, source: str, *, defer: bool, users_file: bool = Fals
         sections[name] = (key, line, None if name == "users" else value)
         if name == "users":
             _section(builder, key, line, value, builder.add_user)
-    adders = {"organizations": builder.add_org, "teams": builder.add_team, "keys": builder.add_key}
-    for name in ("organizations", "teams", "keys"):
+    adders = {"budgets": builder.add_budget, "organizations": builder.add_org, "teams": builder.add_team,
+              "keys": builder.add_key}
+    for name in ("budgets", "organizations", "teams", "keys"):
         if name in sections:
             _section(builder, *sections[name], adders[name])
     return builder.spec(defer=defer)
@@ -218,10 +228,10 @@ def to_located(value: Any, line: int = 0) -> Any:
 def from_records(records: Iterable[tuple[str, Mapping[str, Any]]], source: str) -> Spec:
     """A spec from plain mappings (command-line flags): [(section, mapping), ...]."""
     builder = Builder(source)
-    adders = {"organizations": builder.add_org, "teams": builder.add_team, "users": builder.add_user,
-              "keys": builder.add_key}
+    adders = {"budgets": builder.add_budget, "organizations": builder.add_org, "teams": builder.add_team,
+              "users": builder.add_user, "keys": builder.add_key}
     counts: dict[str, int] = {}
-    ordered = sorted(records, key=lambda r: ("users", "organizations", "teams", "keys").index(r[0]))
+    ordered = sorted(records, key=lambda r: ("users", "budgets", "organizations", "teams", "keys").index(r[0]))
     for section, mapping in ordered:
         n = counts.get(section, 0)
         counts[section] = n + 1

@@ -7,7 +7,7 @@
 SELECT token AS id,
        md5(ROW(token, key_alias, key_name, user_id, team_id, models, max_budget, budget_duration,
                 budget_reset_at, tpm_limit, rpm_limit, max_parallel_requests, metadata, blocked,
-                allowed_routes, expires)::text) AS seen
+                allowed_routes, expires, budget_id)::text) AS seen
 FROM "LiteLLM_VerificationToken"
 WHERE token = ANY(%(ids)s::text[])
 ORDER BY token COLLATE "C"

@@ -5,9 +5,9 @@
 -- `seen` is the md5 of the columns a plan compares (never spend, which proxies increment): apply
 -- locks the rows and re-reads it with key/lock_for_plan; a different value means the plan went stale.
 SELECT token, key_alias, key_name, user_id, team_id, models, max_budget, budget_duration, budget_reset_at,
-       tpm_limit, rpm_limit, max_parallel_requests, metadata, blocked, allowed_routes, expires,
+       tpm_limit, rpm_limit, max_parallel_requests, metadata, blocked, allowed_routes, expires, budget_id,
        md5(ROW(token, key_alias, key_name, user_id, team_id, models, max_budget, budget_duration,
                 budget_reset_at, tpm_limit, rpm_limit, max_parallel_requests, metadata, blocked,
-                allowed_routes, expires)::text) AS seen
+                allowed_routes, expires, budget_id)::text) AS seen
 FROM "LiteLLM_VerificationToken"
 WHERE key_alias = ANY(%(aliases)s::text[])
