@@ -151,7 +151,7 @@ def export_rows(
     if fmt not in export.FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(export.FORMATS)}, not {fmt[:40]!r}")
     if to != "-":
-        _check_destination(to)
+        common.check_destination(to)
     with common.connect(ctx, read_only=True) as conn:
         if to == "-":
             try:
@@ -172,17 +172,3 @@ def export_rows(
                     os.unlink(partial)
     common.info(ctx, f"dbctl: exported {result.rows:,} audit rows" + (f" to {to}" if to != "-" else ""))
 
-
-def _check_destination(to: str) -> None:
-    """--to names a file in a writable directory: refused (exit 2) before the export, not after."""
-    from litellm_dbctl.common import checks
-    from litellm_dbctl.common.errors import InvalidInput
-
-    checks.flag("--to", to, checks.name)
-    directory = os.path.dirname(os.path.abspath(to))
-    if os.path.isdir(to):
-        raise InvalidInput(f"--to: {to} is a directory (name a file)")
-    if not os.path.isdir(directory):
-        raise InvalidInput(f"--to: no such directory {directory}")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise InvalidInput(f"--to: cannot write in {directory}")

@@ -12,6 +12,7 @@ import csv
 import functools
 import inspect
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, fields, is_dataclass, replace
@@ -355,3 +356,15 @@ def stale_names(refs: Sequence[Any]) -> str:
 def stale_records(refs: Iterable[Any]) -> list[dict[str, Any]]:
     """The JSON `redis.stale` list of the cache.EntityRefs a failed invalidation left stale."""
     return [{"entity": ref.kind, "id": ref.id, "team_id": ref.team_id} for ref in refs]
+
+
+def check_destination(to: str) -> None:
+    """--to names a file in a writable directory: refused (exit 2) before a long export, not after."""
+    checks.flag("--to", to, checks.name)
+    directory = os.path.dirname(os.path.abspath(to))
+    if os.path.isdir(to):
+        raise InvalidInput(f"--to: {to} is a directory (name a file)")
+    if not os.path.isdir(directory):
+        raise InvalidInput(f"--to: no such directory {directory}")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise InvalidInput(f"--to: cannot write in {directory}")

@@ -6,14 +6,12 @@ The library (`litellm_dbctl.logs`) is imported inside the command bodies.
 
 from __future__ import annotations
 
-import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from litellm_dbctl.cli import common
+from litellm_dbctl.cli import common, progress
 from litellm_dbctl.common.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -164,31 +162,6 @@ UNTIL_DAY_HELP = (common.UNTIL_HELP + " Whole UTC days only: the day given is th
                   "is rounded down to its day's midnight.")
 
 
-class _Bar:
-    """A one-line progress bar on a TTY stderr: rows done of rows counted, and the current day."""
-
-    def __init__(self) -> None:
-        self.shown = False
-
-    def __call__(self, done: int, total: int, day: Optional[date] = None) -> None:
-        width = 30
-        filled = int(width * min(done, total) / max(total, 1))
-        where = f" {day}" if day is not None else ""
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows{where}   ")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 80 + "\r")
-            sys.stderr.flush()
-
-
-def _bar(ctx: typer.Context) -> Optional[_Bar]:
-    s = common.settings(ctx)
-    return _Bar() if sys.stderr.isatty() and not s.quiet and s.output == "table" else None
-
-
 def _cutoff(older_than: Optional[float], until: Optional[str]) -> datetime:
     """The UTC midnight to prune or scrub before, from exactly one of --older-than / --until."""
     from litellm_dbctl.common import clock, periods
@@ -279,7 +252,7 @@ def prune(
         else:
             archiving.require_pyarrow(fmt)
     pace = _pace(batch_size, max_rate, pause)
-    bar = _bar(ctx)
+    bar = progress.bar(ctx, "rows")
     try:
         result = pruning.prune(common.target(ctx, direct=True), cutoff, force=force, dry_run=dry_run, pace=pace,
                                lock_timeout=lock_timeout, progress=bar, vacuum=vacuum, allow_day=allow_day)
@@ -363,7 +336,7 @@ def scrub(
 
     cutoff = _cutoff(older_than, until)
     pace = _pace(batch_size, max_rate, pause)
-    bar = _bar(ctx)
+    bar = progress.bar(ctx, "rows")
     try:
         result = scrubbing.scrub(common.target(ctx, direct=True), cutoff, dry_run=dry_run, pace=pace,
                                  lock_timeout=lock_timeout, progress=bar, vacuum=vacuum)

@@ -6,13 +6,12 @@ other groups do not pay for it.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from litellm_dbctl.cli import common
+from litellm_dbctl.cli import common, progress
 from litellm_dbctl.common.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -108,15 +107,15 @@ def deploy(
 
     target = common.target(ctx, direct=True)  # no database configured: say so before anything else
     source = _source(ctx, migrations_dir)
-    progress = _progress(ctx)
+    bar = progress.bar(ctx, "migrations")
     try:
         result = apply(target, source, to=to, dry_run=dry_run,
                        allow_modified=allow_modified, lock_timeout=lock_timeout,
                        statement_lock_timeout=statement_lock_timeout, statement_timeout=statement_timeout,
-                       progress=progress)
+                       progress=bar)
     finally:
-        if progress is not None:
-            progress.close()
+        if bar is not None:
+            bar.close()
     s = common.settings(ctx)
     if dry_run:
         head = f"{len(result.pending)} migration(s) would be applied"
@@ -348,26 +347,3 @@ def _size(rows: Optional[int], size_bytes: Optional[int]) -> str:
     return f"~{count} rows, {size:.0f} {unit}" if unit == "B" else f"~{count} rows, {size:.1f} {unit}"
 
 
-class _Bar:
-    """A one-line progress display on a TTY stderr."""
-
-    def __init__(self) -> None:
-        self.shown = False
-
-    def __call__(self, index: int, total: int, migration: object) -> None:
-        width = 30
-        done = int(width * (index - 1) / max(total, 1))
-        name = getattr(migration, "name", "")
-        sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {index}/{total} {name[:50]:<50}")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 100 + "\r")
-            sys.stderr.flush()
-
-
-def _progress(ctx: typer.Context) -> Optional[_Bar]:
-    s = common.settings(ctx)
-    return _Bar() if sys.stderr.isatty() and not s.quiet and s.output == "table" else None

@@ -453,7 +453,7 @@ def export(
 
     period = periods.period(since, until)
     if to is not None:
-        _check_destination(to)
+        common.check_destination(to)
     started = time.monotonic()
     with common.connect(ctx, read_only=True) as conn:
         if to is None:
@@ -480,19 +480,5 @@ def export(
     common.info(ctx, f"dbctl: exported {result.rows:,} rows ({result.bytes / 1e6:,.1f} MB) in {seconds:.1f} s"
                 + (f" to {to}" if to else ""))
 
-
-def _check_destination(to: str) -> None:
-    """--to names a file in a writable directory: refused (exit 2) before a long export, not after."""
-    from litellm_dbctl.common import checks
-    from litellm_dbctl.common.errors import InvalidInput
-
-    checks.flag("--to", to, checks.name)
-    directory = os.path.dirname(os.path.abspath(to))
-    if os.path.isdir(to):
-        raise InvalidInput(f"--to: {to} is a directory (name a file)")
-    if not os.path.isdir(directory):
-        raise InvalidInput(f"--to: no such directory {directory}")
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise InvalidInput(f"--to: cannot write in {directory}")
 app.command("buffer")(spend_buffer.buffer)
 app.command("ingest")(spend_ingest.ingest)

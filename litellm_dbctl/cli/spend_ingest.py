@@ -8,28 +8,9 @@ from pathlib import Path
 
 import typer
 
-from litellm_dbctl.cli import common
+from litellm_dbctl.cli import common, progress
 
 COLUMNS = ["records_read", "inserted", "already_present", "skipped_bad", "spend_added", "daily_rows", "deliveries"]
-
-
-class _Bar:
-    """A one-line progress bar on a TTY stderr: records written of records to write."""
-
-    def __init__(self) -> None:
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        width = 30
-        filled = int(width * min(done, total) / max(total, 1))
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} records   ")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 80 + "\r")
-            sys.stderr.flush()
 
 
 def ingest(
@@ -61,8 +42,7 @@ def ingest(
     from litellm_dbctl.common.errors import InvalidInput
     from litellm_dbctl.spend import ingest as library
 
-    s = common.settings(ctx)
-    bar = _Bar() if sys.stderr.isatty() and not s.quiet and s.output == "table" else None
+    bar = progress.bar(ctx, "records")
     started = time.monotonic()
 
     def run(files: list[Path], label: object = str) -> library.IngestResult:
