@@ -188,10 +188,10 @@ def test_a_delete_killed_before_its_commit_changes_nothing_and_reruns(cli, db: D
     child = subprocess.Popen(
         [sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "user", "delete", "ada"],
         stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_RETIRE_WRITTEN": "60"})
+        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_PROVISION_WRITTEN": "60"})
     assert child.stderr is not None
     for line in child.stderr:
-        if "test pause RETIRE_WRITTEN" in line:  # every statement run, no COMMIT yet
+        if "test pause PROVISION_WRITTEN" in line:  # every statement run, no COMMIT yet
             break
     else:
         raise AssertionError("the delete never reached its writes")

@@ -322,3 +322,33 @@ def _merged_items(plans: Sequence[Plan]) -> tuple[Item, ...]:
                 merged[item.kind, item.id] = item
     rank = {kind: n for n, kind in enumerate(KINDS)}
     return tuple(sorted(merged.values(), key=lambda i: rank[i.kind]))
+
+
+Build = Callable[["psycopg.Connection", datetime], tuple[Plan, int]]
+
+
+def transact(target: Target, what: str, build: Build, *, options: Options, dry_run: bool,
+             lock_timeout: float) -> Outcome:
+    """`build` (plan and write, returning the plan and the rows written) in one transaction under the
+    provisioning lock, re-run whole when its plan went stale; then the proxies are told."""
+    now = datetime.now(timezone.utc)
+    record = bool(options.redis_url) and not dry_run
+
+    def attempt(conn: psycopg.Connection) -> Outcome:
+        with conn.transaction(force_rollback=dry_run), \
+                database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
+                                       what="provisioning", scope="xact"):
+            plan, written = build(conn, now)
+            pausepoints.pause("PROVISION_WRITTEN")  # everything written, nothing committed
+            ids = owe(conn, what, plan.refs, options) if record and written else ()  # owed from the COMMIT on
+            return Outcome(plan, not dry_run, (), (), written, owed=ids)
+
+    with database.connect(target, command=what, lock_timeout=database.attempt_lock_timeout(lock_timeout)) as conn, \
+            database.LockWait(target, timeout=lock_timeout, what=what, command=what) as wait:
+        wait.attach(conn)
+        if record:
+            finish_earlier(conn, options)
+        outcome = database.retry(lambda: attempt(conn), what=what, replan=(StalePlan,), replans=REPLANS,
+                                 gave_up=kept_changing(what), wait=wait)
+        pausepoints.pause("AFTER_COMMIT")
+        return told(outcome, options, conn)

@@ -12,7 +12,7 @@
   nothing), its memberships, its keys (archived), the row. Users' organization_id is set NULL by the
   foreign key.
 Spend history (LiteLLM_SpendLogs, the daily tables) is never touched. Each is one transaction
-(`retire.run`): audit rows `deleted`, the proxies' cached copies owed and dropped after the COMMIT.
+(`apply.transact`): audit rows `deleted`, the proxies' cached copies owed and dropped after the COMMIT.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from litellm_dbctl.common.errors import IntegrityError
 from litellm_dbctl.db import sqlfiles
 from litellm_dbctl.keys.archive import archive
 from litellm_dbctl.provision import lookup, retire
-from litellm_dbctl.provision.apply import apply_plan
+from litellm_dbctl.provision.apply import apply_plan, transact
 from litellm_dbctl.provision.plan import DELETE, Change, Item, Plan
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def delete_user(target: Target, ref: str, *, options: Options, dry_run: bool = F
         _finish(conn, done, options, now)
         return done.plan(now, removals), done.written
 
-    return retire.run(target, "user delete", build, options=options, dry_run=dry_run, lock_timeout=lock_timeout)
+    return transact(target, "user delete", build, options=options, dry_run=dry_run, lock_timeout=lock_timeout)
 
 
 def delete_team(target: Target, ref: str, *, options: Options, dry_run: bool = False,
@@ -168,7 +168,7 @@ def delete_team(target: Target, ref: str, *, options: Options, dry_run: bool = F
         _finish(conn, done, options, now)
         return done.plan(now), done.written
 
-    return retire.run(target, "team delete", build, options=options, dry_run=dry_run, lock_timeout=lock_timeout)
+    return transact(target, "team delete", build, options=options, dry_run=dry_run, lock_timeout=lock_timeout)
 
 
 def delete_org(target: Target, ref: str, *, options: Options, dry_run: bool = False,
@@ -196,4 +196,4 @@ def delete_org(target: Target, ref: str, *, options: Options, dry_run: bool = Fa
         _finish(conn, done, options, now)
         return done.plan(now), done.written
 
-    return retire.run(target, "org delete", build, options=options, dry_run=dry_run, lock_timeout=lock_timeout)
+    return transact(target, "org delete", build, options=options, dry_run=dry_run, lock_timeout=lock_timeout)

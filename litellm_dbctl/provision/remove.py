@@ -5,27 +5,20 @@ recorded in its transaction as owed until Redis has it: cache/owed.py).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.audit import trail
 from litellm_dbctl.cache.invalidate import EntityRef
-from litellm_dbctl.common import pausepoints
-from litellm_dbctl.db import database, sqlfiles
+from litellm_dbctl.db import sqlfiles
 from litellm_dbctl.provision import lookup
 from litellm_dbctl.provision.apply import (
-    REPLANS,
     Outcome,
-    StalePlan,
     apply_plan,
-    finish_earlier,
-    kept_changing,
-    owe,
-    told,
+    transact,
 )
 from litellm_dbctl.provision.plan import (
     DELETE,
-    FAMILY,
     MEMBERSHIPS,
     TEAM_COLUMNS,
     UNCHANGED,
@@ -52,30 +45,14 @@ def remove_member(target: Target, kind: str, group: str, user: str, *, options: 
     (members_with_roles), UserTable.teams and the LiteLLM_TeamMembership row; for an organization the
     LiteLLM_OrganizationMembership row; and the member's own budget row, if nothing else points at it
     (else every add/remove cycle would leave one behind). Removing a non-member changes nothing."""
-    now = datetime.now(timezone.utc)
-    what = f"{kind} remove-member"
-    record = bool(options.redis_url) and not dry_run
+    def build(conn: psycopg.Connection, now: datetime) -> tuple[Plan, int]:
+        user_row = lookup.find_user(conn, user)
+        group_row = lookup.find_group(conn, kind, group)
+        plan = (team_removal if kind == "team" else org_removal)(conn, group_row, user_row, options, now)
+        return plan, apply_plan(conn, plan, options) if plan.changed else 0
 
-    def attempt(conn: psycopg.Connection) -> Outcome:
-        with conn.transaction(force_rollback=dry_run), \
-                database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
-                                       what="provisioning", scope="xact"):
-            user_row = lookup.find_user(conn, user)
-            group_row = lookup.find_group(conn, kind, group)
-            plan = (team_removal if kind == "team" else org_removal)(conn, group_row, user_row, options, now)
-            written = apply_plan(conn, plan, options) if plan.changed else 0
-            ids = owe(conn, what, plan.refs, options) if record and written else ()  # owed from the COMMIT on
-            return Outcome(plan, not dry_run, (), (), written, owed=ids)
-
-    with database.connect(target, command=what, lock_timeout=database.attempt_lock_timeout(lock_timeout)) as conn, \
-            database.LockWait(target, timeout=lock_timeout, what=what, command=what) as wait:
-        wait.attach(conn)
-        if record:
-            finish_earlier(conn, options)
-        outcome = database.retry(lambda: attempt(conn), what=what, replan=(StalePlan,), replans=REPLANS,
-                                 gave_up=kept_changing(what), wait=wait)
-        pausepoints.pause("AFTER_COMMIT")
-        return told(outcome, options, conn)
+    return transact(target, f"{kind} remove-member", build, options=options, dry_run=dry_run,
+                    lock_timeout=lock_timeout)
 
 
 def team_removal(conn: psycopg.Connection, team: dict[str, Any], user: dict[str, Any], options: Options,

@@ -10,28 +10,21 @@ A membership is undone everywhere LiteLLM keeps it (litellm-database.md ยง4.4, ย
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from litellm_dbctl.audit import trail
 from litellm_dbctl.cache.invalidate import EntityRef
-from litellm_dbctl.common import pausepoints
 from litellm_dbctl.common.clock import utc_naive
-from litellm_dbctl.db import database, sqlfiles
+from litellm_dbctl.db import sqlfiles
 from litellm_dbctl.provision import lookup, remove
 from litellm_dbctl.provision.apply import (
-    REPLANS,
     Outcome,
-    StalePlan,
     apply_plan,
-    finish_earlier,
-    kept_changing,
-    owe,
-    told,
+    transact,
 )
 from litellm_dbctl.provision.plan import (
-    FAMILY,
     LOCKS,
     MEMBERSHIPS,
     UNCHANGED,
@@ -50,36 +43,6 @@ if TYPE_CHECKING:
 
     from litellm_dbctl.db.config import Target
     from litellm_dbctl.provision.plan import Options
-
-Build = Callable[["psycopg.Connection", datetime], tuple[Plan, int]]
-
-
-def run(target: Target, what: str, build: Build, *, options: Options, dry_run: bool,
-        lock_timeout: float) -> Outcome:
-    """`build` (plan and write, returning the plan and the rows written) in one transaction under the
-    provisioning lock, re-run whole when its plan went stale; then the proxies are told."""
-    now = datetime.now(timezone.utc)
-    record = bool(options.redis_url) and not dry_run
-
-    def attempt(conn: psycopg.Connection) -> Outcome:
-        with conn.transaction(force_rollback=dry_run), \
-                database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
-                                       what="provisioning", scope="xact"):
-            plan, written = build(conn, now)
-            pausepoints.pause("RETIRE_WRITTEN")  # everything written, nothing committed
-            ids = owe(conn, what, plan.refs, options) if record and written else ()  # owed from the COMMIT on
-            return Outcome(plan, not dry_run, (), (), written, owed=ids)
-
-    with database.connect(target, command=what, lock_timeout=database.attempt_lock_timeout(lock_timeout)) as conn, \
-            database.LockWait(target, timeout=lock_timeout, what=what, command=what) as wait:
-        wait.attach(conn)
-        if record:
-            finish_earlier(conn, options)
-        outcome = database.retry(lambda: attempt(conn), what=what, replan=(StalePlan,), replans=REPLANS,
-                                 gave_up=kept_changing(what), wait=wait)
-        pausepoints.pause("AFTER_COMMIT")
-        return told(outcome, options, conn)
-
 
 def joined(plans: Sequence[Plan], now: datetime) -> Plan:
     """Several plans as one: items and steps in order, each lock query once (rows sorted, in the
@@ -170,7 +133,7 @@ def offboard(target: Target, ref: str, *, options: Options, dry_run: bool = Fals
         blocked, count = block_keys(conn, user["user_id"], options, now)
         return joined([plan, blocked], now), written + count
 
-    return run(target, "user offboard", build, options=options, dry_run=dry_run, lock_timeout=lock_timeout)
+    return transact(target, "user offboard", build, options=options, dry_run=dry_run, lock_timeout=lock_timeout)
 
 
 def block_keys(conn: psycopg.Connection, user_id: str, options: Options, now: datetime) -> tuple[Plan, int]:
