@@ -66,6 +66,7 @@ def test_unknown_names_the_reference_and_offers_the_closest_names() -> None:
     assert error.message == "no team 'Reserch'"
     assert error.hint == "closest: 'Research', 'research', 'Reserve' (a team is given by id or alias)"
     assert Unknown("org", "zzz", ["acme"]).hint == "no close match (an organization is given by id or alias)"
+    assert Unknown("user", "zzz", ["ada"]).hint == "no close match (a user is given by user_id, SSO id or email)"
 
 
 @given(st.text(min_size=1, max_size=20), st.lists(st.text(max_size=20), max_size=30))

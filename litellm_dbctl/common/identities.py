@@ -58,7 +58,7 @@ class Unknown(InvalidInput):
 
     def suggestion(self) -> str:
         noun = NOUNS[self.kind]
-        given = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun} is given by {GIVEN_BY[self.kind]}"
+        given = f"{'an' if noun[0] in 'aeio' else 'a'} {noun} is given by {GIVEN_BY[self.kind]}"
         if self.closest:
             return f"closest: {', '.join(map(repr, self.closest))} ({given})"
         return f"no close match ({given})"
