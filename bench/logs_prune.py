@@ -99,7 +99,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="spend logs to generate (default 1M)")
     parser.add_argument("--days", type=int, default=60, help="days they span (default 60); the oldest half go")
     parser.add_argument("--batch-size", type=int, default=5000)
-    parser.add_argument("--pause", type=float, default=0.01, help="seconds between batches (default 0.01)")
+    parser.add_argument("--pause", type=float, default=0.002, help="seconds between batches (default 0.002, as dbctl's)")
     parser.add_argument("--writer-rate", type=float, default=200.0, help="writer inserts per second (default 200)")
     parser.add_argument("--keep", action="store_true", help="keep the two databases afterwards")
     args = parser.parse_args()

@@ -200,7 +200,7 @@ UNTIL_DAY = typer.Option(None, "--until", metavar="DAY", help=UNTIL_DAY_HELP)
 BATCH_SIZE = typer.Option(5000, "--batch-size", metavar="N", min=1, max=MAX_BATCH,
                           help="Rows per batch, each its own short transaction (halved while batches run slow).")
 MAX_RATE = typer.Option(None, "--max-rate", metavar="ROWS/S", help="At most this many rows per second.")
-PAUSE = common.span_option("10ms", "--pause", maximum=MAX_PAUSE,
+PAUSE = common.span_option("2ms", "--pause", maximum=MAX_PAUSE,
                            help="Pause between batches, so a proxy's writes get the server between them.")
 VACUUM = typer.Option(False, "--vacuum", help="Run a plain VACUUM (ANALYZE) afterwards (never VACUUM FULL).")
 

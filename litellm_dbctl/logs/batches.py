@@ -63,7 +63,7 @@ class Pace:
 
     batch_size: int = 5000
     statement_timeout: str = "30s"
-    pause: float = 0.01
+    pause: float = 0.002  # bench/logs_prune.py: 2 ms keeps a writer's p99 where 10 ms did, at 1.26x the rate
     max_rate: float | None = None
     target_seconds: float = 1.0
 
