@@ -7,6 +7,7 @@ where the machine has no redis-server binary (or, for TLS, no openssl).
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -23,10 +24,24 @@ needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="no openssl binary to
 SLOTS = 16384
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free loopback ports: the probes are held open together, so no port repeats."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_ports(1)[0]
+
+
+class PortTaken(RuntimeError):
+    """A port chosen free was taken before redis-server bound it (another process's ephemeral port)."""
 
 
 class Servers:
@@ -37,8 +52,15 @@ class Servers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self, *args: str, port: int | None = None, config: str | None = None) -> int:
-        """A redis-server with `args` (or `config`, a file's text, e.g. a sentinel's); its port once it listens."""
-        port = port or free_port()
+        """A redis-server with `args` (or `config`, a file's text, e.g. a sentinel's); its port once it listens.
+
+        Without `port`, a free one, chosen again if another process takes it before the server binds it.
+        """
+        if port is None:
+            for _ in range(4):
+                with contextlib.suppress(PortTaken):
+                    return self.start(*args, port=free_port(), config=config)
+            port = free_port()
         if config is not None:  # a sentinel rewrites its file, and takes no server options
             path = self.directory / f"redis-{port}.conf"
             path.write_text(f"port {port}\nbind 127.0.0.1\ndir {self.directory}\n{config}")
@@ -56,6 +78,9 @@ class Servers:
                 return port
             except OSError:
                 if time.monotonic() > deadline or self.processes[-1].poll() is not None:
+                    log_text = (self.directory / f"redis-{port}.log").read_text()
+                    if "Address already in use" in log_text:
+                        raise PortTaken(f"redis-server could not bind: {log_text[-500:]}") from None
                     raise RuntimeError(f"redis-server {command} did not start: "
                                        f"{(self.directory / f'redis-{port}.log').read_text()[-2000:]}") from None
                 time.sleep(0.02)
@@ -78,10 +103,23 @@ def client(port: int, **options: object) -> redis.Redis:
 def cluster(servers: Servers, nodes: int = 3) -> list[int]:
     """A Redis Cluster of `nodes` primaries, the slots split evenly; its ports once every node says ok."""
     # Each node's bus port is chosen free too: the default, port + 10000, may be taken or past 65535
-    # for an ephemeral port, and the node then fails to join ("connection refused" mid-test).
-    buses = [free_port() for _ in range(nodes)]
-    ports = [servers.start("--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{n}-{time.monotonic_ns()}.conf",
-                           "--cluster-node-timeout", "5000", "--cluster-port", str(bus)) for n, bus in enumerate(buses)]
+    # for an ephemeral port, and the node then fails to join ("connection refused" mid-test). The two
+    # ports are chosen together (so they differ), and chosen again if another process took one first.
+    ports: list[int] = []
+    buses: list[int] = []
+    for number in range(nodes):
+        for attempt in range(5):
+            port, bus = free_ports(2)
+            try:
+                servers.start("--cluster-enabled", "yes", "--cluster-config-file",
+                              f"nodes-{number}-{time.monotonic_ns()}.conf", "--cluster-node-timeout", "5000",
+                              "--cluster-port", str(bus), port=port)
+                break
+            except PortTaken:
+                if attempt == 4:
+                    raise
+        ports.append(port)
+        buses.append(bus)
     for number, port in enumerate(ports):
         with client(port) as node:
             node.execute_command("CLUSTER", "ADDSLOTSRANGE", SLOTS * number // nodes, SLOTS * (number + 1) // nodes - 1)
