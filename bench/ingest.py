@@ -87,7 +87,7 @@ def baseline(url: str, source: Path) -> float:
     columns = ", ".join(f'"{c}"' for c in payloads.COLUMNS)
     with copy_file.open("wb") as out:
         chunk: list[dict[str, Any]] = []
-        for _place, item in ingest.records([source], "standard"):
+        for _place, item, _size in ingest.records([source], "standard"):
             assert isinstance(item, dict)
             chunk.append(item)
             if len(chunk) == 10000:

@@ -141,6 +141,32 @@ def test_bad_records_name_file_line_and_field_and_nothing_is_written(cli, db: Da
     assert [b.split(": ")[0] for b in body["bad"]] == [f"{source}:2", f"{source}:3", f"{source}:4"]
 
 
+def test_a_request_repeated_within_and_across_chunks_is_written_and_counted_once(cli, db: Database,
+                                                                               tmp_path: Path) -> None:
+    seed_entities(db)
+    records = PAYLOADS.read_text().splitlines()
+    source = tmp_path / "repeats.jsonl"
+    # chunks of 2: record 0 twice in the first chunk, again in the second, and again at the end
+    source.write_text("\n".join([records[0], records[0], records[1], records[0], records[2], "", records[0]]) + "\n")
+    result = cli("spend", "ingest", str(source), "--batch-size", "2", "--json")
+    assert result.code == 0, result
+    body = result.json()
+    assert (body["records_read"], body["inserted"], body["already_present"]) == (6, 3, 3), body
+    first = payloads.row(json.loads(records[0]), "standard")
+    assert db.value('SELECT count(*) FROM "LiteLLM_SpendLogs" WHERE request_id = %s', (first["request_id"],)) == 1
+    assert body["spend_added"] == pytest.approx(sum(payloads.row(json.loads(r), "standard")["spend"]
+                                                    for r in records[:3]))
+    assert cli("daily", "check", "--since", "2026-01-01", "--until", "today", "-q").code == 0
+
+
+def test_a_bad_record_on_stdin_is_named_by_its_line(cli, db: Database) -> None:
+    records = PAYLOADS.read_text().splitlines()
+    result = cli("spend", "ingest", "-", input="\n".join([records[0], "[1, 2", records[1]]) + "\n")
+    assert result.code == 2, result
+    assert "<stdin>:2: record: not JSON" in result.stderr
+    assert db.value('SELECT count(*) FROM "LiteLLM_SpendLogs"') == 0
+
+
 def test_stdin_and_a_directory_of_bucket_objects(cli, db: Database, tmp_path: Path) -> None:
     records = PAYLOADS.read_text().splitlines()
     via_stdin = cli("spend", "ingest", "-", "--json", input="\n".join(records[:3]) + "\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import typer
 
@@ -42,29 +43,31 @@ def ingest(
     from litellm_dbctl.common.errors import InvalidInput
     from litellm_dbctl.spend import ingest as library
 
-    bar = progress.bar(ctx, "records")
+    bars = {"read": progress.bar(ctx, "bytes read"), "written": progress.bar(ctx, "records written")}
     started = time.monotonic()
 
-    def run(files: list[Path], label: object = str) -> library.IngestResult:
-        try:
-            return library.ingest(common.target(ctx), files, fmt=fmt, batch_size=batch_size, skip_bad=skip_bad,
-                                  dry_run=dry_run, lock_timeout=lock_timeout, progress=bar,
-                                  label=label)  # type: ignore[arg-type]
-        finally:
-            if bar:
-                bar.close()
+    def show(done: int, total: int, phase: object) -> None:
+        bar = bars[str(phase)]
+        if bar:
+            bar(done, total)
 
+    files: list[Path | IO[bytes]]
     if path == "-":
-        with library.spooled(sys.stdin.buffer) as spool:
-            result = run([spool], lambda _p: "<stdin>")
+        files = [sys.stdin.buffer]
     else:
         given = Path(path)
         if not given.exists():
             raise InvalidInput(f"PATH: no such file or directory: {path}")
-        files = library.input_files(given)
+        files = list(library.input_files(given))
         if not files:
             raise InvalidInput(f"PATH: no .json or .jsonl files in {path}")
-        result = run(files)
+    try:
+        result = library.ingest(common.target(ctx), files, fmt=fmt, batch_size=batch_size, skip_bad=skip_bad,
+                                dry_run=dry_run, lock_timeout=lock_timeout, progress=show)
+    finally:
+        for bar in bars.values():
+            if bar:
+                bar.close()
     summary = result.summary()
     for bad in result.bad:
         common.info(ctx, f"skipped {bad}")

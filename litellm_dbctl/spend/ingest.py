@@ -1,20 +1,20 @@
 """`dbctl spend ingest`: spend logs from outside the proxy (LiteLLM's StandardLoggingPayload files, or
 rows of `spend export --format jsonl`) written as the proxy writes its own.
 
-Two passes. The first reads every record and builds its row (spend.payloads) without writing: one bad
+One pass over the input, then the writes. The pass reads each record once, builds its row
+(spend.payloads) and encodes it as a COPY line into a temporary spool, `batch_size` rows a chunk (a
+request_id repeated within a chunk kept once, the first), writing nothing to the database: one bad
 record is reported as `file:line: field: message` and nothing is written (or, with `skip_bad`, it is
-left out). The second reads again and writes chunks of `batch_size` records, one transaction each:
-COPY into dbctl's staging table, insert into LiteLLM_SpendLogs what is not there yet (by request_id),
-and only for those rows add the spend to the counters and the daily tables (or, on LiteLLM 1.110's
-outbox, write the pending deliveries its worker applies). A run killed midway has committed whole
-chunks; running it again skips what they inserted, so nothing counts twice. Memory is one chunk:
-stdin is spooled to a temporary file, so it is read twice like a file.
+left out). Then each chunk is one transaction: its bytes COPYed into dbctl's staging table, inserted
+into LiteLLM_SpendLogs where not there yet (by request_id), and only for those rows the spend added to
+the counters and the daily tables (or, on LiteLLM 1.110's outbox, the pending deliveries its worker
+applies). A run killed midway has committed whole chunks; running it again skips what they inserted,
+so nothing counts twice. Memory is one chunk; the spool is on disk, as large as the rows it holds.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -58,7 +58,7 @@ class Bad:
 class IngestResult:
     read: int = 0
     inserted: int = 0
-    present: int = 0  # already in LiteLLM_SpendLogs (an earlier run, the proxy): skipped
+    present: int = 0  # already in LiteLLM_SpendLogs (an earlier run, the proxy) or earlier in its chunk: skipped
     skipped_bad: int = 0
     spend: float = 0.0  # of the inserted rows
     daily_rows: int = 0
@@ -94,42 +94,46 @@ def input_files(path: Path) -> list[Path]:
     return [path]
 
 
-@contextmanager
-def spooled(stream: IO[bytes]) -> Iterator[Path]:
-    """stdin copied to a temporary file (read twice, never held in memory), removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="dbctl-ingest-") as scratch:
-        spool = Path(scratch) / "stdin.jsonl"
-        with spool.open("wb") as out:
-            shutil.copyfileobj(stream, out, 1 << 20)
-        yield spool
-
-
-def records(files: Sequence[Path], fmt: str, *, label: Callable[[Path], str] = str
-            ) -> Iterator[tuple[str, dict[str, Any] | Bad]]:
-    """(file:line, row or Bad) for every record: a .jsonl line (blank lines skipped), or a .json file
-    holding one object (a bucket logger's object) or an array of them."""
-    for path in files:
-        name = label(path)
-        if path.name.endswith(".json"):
-            try:
-                whole = json.loads(path.read_bytes())
-            except (ValueError, RecursionError) as exc:
-                yield f"{name}:1", Bad(f"{name}:1", "record", f"not JSON: {exc}")
-                continue
-            for n, item in enumerate(whole if isinstance(whole, list) else [whole]):
-                yield _one(f"{name}:1" if not isinstance(whole, list) else f"{name}:1[{n}]", item, fmt)
+def records(files: Sequence[Path | IO[bytes]], fmt: str, *, label: Callable[[Path], str] = str
+            ) -> Iterator[tuple[str, dict[str, Any] | Bad, int]]:
+    """(file:line, row or Bad, bytes of input it took) for every record: a .jsonl line (blank lines
+    skipped), or a .json file holding one object (a bucket logger's object) or an array of them. A
+    stream (stdin) is read as JSON lines and named `<stdin>`."""
+    for source in files:
+        if not isinstance(source, Path):
+            yield from _lines(source, "<stdin>", fmt)
             continue
-        with path.open("rb") as lines:
-            for number, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                place = f"{name}:{number}"
-                try:
-                    parsed = json.loads(line)
-                except (ValueError, RecursionError) as exc:
-                    yield place, Bad(place, "record", f"not JSON: {str(exc).splitlines()[0]}")
-                    continue
-                yield _one(place, parsed, fmt, deep=not payloads.plain_line(line))
+        name = label(source)
+        if source.name.endswith(".json"):
+            text = source.read_bytes()
+            try:
+                whole = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                yield f"{name}:1", Bad(f"{name}:1", "record", f"not JSON: {exc}"), len(text)
+                continue
+            items = whole if isinstance(whole, list) else [whole]
+            for n, item in enumerate(items):
+                place, built = _one(f"{name}:1" if not isinstance(whole, list) else f"{name}:1[{n}]", item, fmt)
+                yield place, built, len(text) if n == len(items) - 1 else 0
+            continue
+        with source.open("rb") as stream:
+            yield from _lines(stream, name, fmt)
+
+
+def _lines(stream: IO[bytes], name: str, fmt: str) -> Iterator[tuple[str, dict[str, Any] | Bad, int]]:
+    skipped = 0  # the bytes of blank lines, counted with the next record
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            skipped += len(line)
+            continue
+        place = f"{name}:{number}"
+        size, skipped = len(line) + skipped, 0
+        try:
+            parsed = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            yield place, Bad(place, "record", f"not JSON: {str(exc).splitlines()[0]}"), size
+            continue
+        yield (*_one(place, parsed, fmt, deep=not payloads.plain_line(line)), size)
 
 
 def _one(place: str, parsed: object, fmt: str, *, deep: bool = True) -> tuple[str, dict[str, Any] | Bad]:
@@ -139,78 +143,120 @@ def _one(place: str, parsed: object, fmt: str, *, deep: bool = True) -> tuple[st
         return place, Bad(place, exc.field, exc.message)
 
 
-def validate(files: Sequence[Path], fmt: str, *, label: Callable[[Path], str] = str) -> tuple[int, list[Bad], int]:
-    """The first pass: (records read, the first SHOWN_BAD bad ones, how many are bad)."""
-    read = bad_count = 0
-    bad: list[Bad] = []
-    for _place, item in records(files, fmt, label=label):
-        read += 1
-        if isinstance(item, Bad):
-            bad_count += 1
-            if len(bad) < SHOWN_BAD:
-                bad.append(item)
-    return read, bad, bad_count
+@dataclass
+class Spool:
+    """The encoded chunks of one pass over the input (a temporary file), and what the pass found."""
+
+    path: Path
+    chunks: list[tuple[int, int]] = field(default_factory=list)  # (offset, rows) of each chunk's bytes
+    read: int = 0
+    bad: list[Bad] = field(default_factory=list)  # the first SHOWN_BAD
+    bad_count: int = 0
+    repeated: int = 0  # records whose request_id came earlier in the same chunk: left out, as present
+    end: int = 0  # the spool's size
+
+    @property
+    def rows(self) -> int:
+        return sum(rows for _offset, rows in self.chunks)
+
+    def blocks(self) -> Iterator[tuple[bytes, int]]:
+        """Each chunk's COPY bytes and its row count."""
+        bounds = [offset for offset, _rows in self.chunks] + [self.end]
+        with self.path.open("rb") as data:
+            for (offset, rows), stop in zip(self.chunks, bounds[1:]):
+                data.seek(offset)
+                yield data.read(stop - offset), rows
 
 
-def ingest(target: Target, files: Sequence[Path], *, fmt: str = "standard", batch_size: int = DEFAULT_BATCH,
-           skip_bad: bool = False, dry_run: bool = False, lock_timeout: float = 30.0,
-           label: Callable[[Path], str] = str, progress: Callable[[int, int], None] | None = None) -> IngestResult:
-    """Validate every record, then write them in chunks (see the module docstring). Raises BadRecords
-    (nothing written) unless `skip_bad`; LockBusy when another ingest holds the lock."""
+@contextmanager
+def spooled(files: Sequence[Path | IO[bytes]], fmt: str, batch_size: int, *, outbox: bool, skip_bad: bool,
+            label: Callable[[Path], str] = str, progress: Callable[[int, int, object], None] | None = None
+            ) -> Iterator[Spool]:
+    """The one pass: every record read, checked, built and encoded once into a temporary spool of
+    COPY chunks (removed afterwards). `progress(bytes read, bytes in all, "read")` per chunk."""
+    total = sum(f.stat().st_size for f in files if isinstance(f, Path))
+    with tempfile.TemporaryDirectory(prefix="dbctl-ingest-") as scratch:
+        spool = Spool(Path(scratch) / "chunks.copy")
+        consumed = 0
+        with spool.path.open("wb") as out:
+            chunk: dict[str, dict[str, Any]] = {}
+
+            def flush() -> None:
+                spool.chunks.append((out.tell(), len(chunk)))
+                out.write(encode(list(chunk.values()), outbox=outbox))
+                chunk.clear()
+                if progress:
+                    progress(consumed, max(total, consumed), "read")
+
+            for _place, item, size in records(files, fmt, label=label):
+                spool.read += 1
+                consumed += size
+                if isinstance(item, Bad):
+                    spool.bad_count += 1
+                    if len(spool.bad) < SHOWN_BAD:
+                        spool.bad.append(item)
+                    continue
+                if spool.bad_count and not skip_bad:
+                    continue  # nothing will be written: the rest is only checked
+                if item["request_id"] in chunk:
+                    spool.repeated += 1
+                    continue
+                chunk[item["request_id"]] = item
+                if len(chunk) >= batch_size:
+                    flush()
+            if chunk:
+                flush()
+            spool.end = out.tell()
+        yield spool
+
+
+def ingest(target: Target, files: Sequence[Path | IO[bytes]], *, fmt: str = "standard",
+           batch_size: int = DEFAULT_BATCH, skip_bad: bool = False, dry_run: bool = False, lock_timeout: float = 30.0,
+           label: Callable[[Path], str] = str, progress: Callable[[int, int, object], None] | None = None
+           ) -> IngestResult:
+    """Read every record into a spool, then write its chunks (see the module docstring). Raises
+    BadRecords (nothing written) unless `skip_bad`; LockBusy when another ingest holds the lock.
+    `progress(done, total, phase)`: bytes "read", then records "written"."""
     if fmt not in payloads.FORMATS:
         raise InvalidInput(f"--format must be one of {', '.join(payloads.FORMATS)}, not {fmt!r}")
     if not 1 <= batch_size <= MAX_BATCH:
         raise InvalidInput(f"--batch-size must be between 1 and {MAX_BATCH}, not {batch_size}")
-    read, bad, bad_count = validate(files, fmt, label=label)
-    if bad_count and not skip_bad:
-        raise BadRecords(bad, bad_count)
     totals = {"inserted": 0, "present": 0, "spend": 0.0, "daily_rows": 0, "deliveries": 0}
     with (database.connect(target, command="spend ingest", autocommit=True) as conn,
           database.advisory_lock(conn, database.family_key(LOCK_FAMILY), timeout=lock_timeout, what="spend ingest")):
         sqlfiles.check_requires(conn, sqlfiles.get("spend/ingest_copy"))  # exit 6 before the staging table
         outbox = bool(sqlfiles.run(conn, "accounting/outbox_exists"))
-        done = 0
-        for chunk in _chunks(files, fmt, batch_size, label):
-            counts = database.retry(partial(_write_chunk, conn, chunk, outbox=outbox, dry_run=dry_run),
-                                    what="spend ingest chunk")
-            for name, value in counts.items():
-                totals[name] += value
-            done += len(chunk)
-            if progress:
-                progress(done, read - bad_count)
-            pausepoints.pause("SPEND_INGEST_CHUNK")
+        with spooled(files, fmt, batch_size, outbox=outbox, skip_bad=skip_bad, label=label,
+                     progress=progress) as spool:
+            if spool.bad_count and not skip_bad:
+                raise BadRecords(spool.bad, spool.bad_count)
+            done, rows = 0, spool.rows
+            for block, count in spool.blocks():
+                counts = database.retry(partial(_write_chunk, conn, block, outbox=outbox, dry_run=dry_run),
+                                        what="spend ingest chunk")
+                for name, value in counts.items():
+                    totals[name] += value
+                done += count
+                if progress:
+                    progress(done, rows, "written")
+                pausepoints.pause("SPEND_INGEST_CHUNK")
         if not dry_run:
             with conn.transaction():
                 sqlfiles.run(conn, "spend/ingest_create_stage")
                 sqlfiles.run(conn, "spend/ingest_clear_stage")
-    return IngestResult(read=read, skipped_bad=bad_count, outbox=outbox, dry_run=dry_run, bad=tuple(bad),
-                        inserted=int(totals["inserted"]), present=int(totals["present"]), spend=float(totals["spend"]),
+    return IngestResult(read=spool.read, skipped_bad=spool.bad_count, outbox=outbox, dry_run=dry_run,
+                        bad=tuple(spool.bad), inserted=int(totals["inserted"]),
+                        present=int(totals["present"]) + spool.repeated, spend=float(totals["spend"]),
                         daily_rows=int(totals["daily_rows"]), deliveries=int(totals["deliveries"]))
 
 
-def _chunks(files: Sequence[Path], fmt: str, size: int, label: Callable[[Path], str]) -> Iterator[list[dict[str, Any]]]:
-    """The good records' rows, `size` at a time; a request_id repeated within a chunk is kept once
-    (the first), as the table keeps the first writer across chunks."""
-    chunk: dict[str, dict[str, Any]] = {}
-    for _place, item in records(files, fmt, label=label):
-        if isinstance(item, Bad):
-            continue
-        chunk.setdefault(item["request_id"], item)
-        if len(chunk) >= size:
-            yield list(chunk.values())
-            chunk = {}
-    if chunk:
-        yield list(chunk.values())
-
-
-def _write_chunk(conn: psycopg.Connection, rows: list[dict[str, Any]], *, outbox: bool,
-                 dry_run: bool) -> dict[str, float]:
+def _write_chunk(conn: psycopg.Connection, block: bytes, *, outbox: bool, dry_run: bool) -> dict[str, float]:
     """One chunk in one transaction (rolled back in a dry run)."""
     with conn.transaction(force_rollback=dry_run):
         sqlfiles.run(conn, "spend/ingest_create_stage")
         sqlfiles.run(conn, "spend/ingest_clear_stage")
         with sqlfiles.copy(conn, "spend/ingest_copy") as copy:
-            copy.write(encode(rows, outbox=outbox))
+            copy.write(block)
         moved = sqlfiles.run(conn, "spend/ingest_insert")
         counts: dict[str, float] = {"inserted": moved["inserted"], "present": moved["present"],
                                     "spend": moved["spend"], "daily_rows": 0, "deliveries": 0}
