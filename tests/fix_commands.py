@@ -82,7 +82,17 @@ def _whole_quick_suite(session: pytest.Session) -> bool:
             and all((config.invocation_params.dir / arg).resolve() == TESTS for arg in config.args))
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """Under pytest-xdist, the controller gathers what each worker's tests ran."""
+    covered.update(getattr(node, "workeroutput", {}).get("dbctl_commands", ()))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller checks the whole run
+        workeroutput["dbctl_commands"] = sorted(covered)
+        return
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and _whole_quick_suite(session):
         uncovered[:] = sorted(every_command() - covered)
         if uncovered:

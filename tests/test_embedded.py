@@ -159,6 +159,7 @@ def test_an_empty_setting_is_an_error_naming_it(tmp_path, env, args, named) -> N
 ])
 def test_the_embedded_server_when_chosen_is_said_every_time(embedded_dir, args, env, why) -> None:
     env = {**env, "DBCTL_EMBEDDED_DIR": str(embedded_dir)}
+    embedded.ensure_running(embedded_dir)  # started, whichever test of the module ran first ("started" then)
     for _ in range(2):  # every run says it, not only the first one of a process
         result = invoke([*args, "db", "status", "--json"], env=env)
         assert result.code == 0, result
