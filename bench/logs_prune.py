@@ -102,6 +102,8 @@ def main() -> int:
     parser.add_argument("--pause", type=float, default=0.002, help="seconds between batches (default 0.002, as dbctl's)")
     parser.add_argument("--writer-rate", type=float, default=200.0, help="writer inserts per second (default 200)")
     parser.add_argument("--keep", action="store_true", help="keep the two databases afterwards")
+    parser.add_argument("--template", metavar="DATABASE",
+                        help="copy this database (filled by datagen.py with --rows over --days) instead of generating")
     args = parser.parse_args()
 
     import datagen
@@ -114,11 +116,13 @@ def main() -> int:
     copy = name + "_copy"
     url, copy_url = database_url(args.server_url, name), database_url(args.server_url, copy)
     with psycopg.connect(args.server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)) if not args.template else
+                      sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(args.template)))
     try:
-        print(f"generating {args.rows:,} spend logs over {args.days} days ...", flush=True)
-        seconds, _ = timed(lambda: datagen.generate(url, rows=args.rows, days=args.days))
-        print(f"  {seconds:.1f} s", flush=True)
+        if not args.template:
+            print(f"generating {args.rows:,} spend logs over {args.days} days ...", flush=True)
+            seconds, _ = timed(lambda: datagen.generate(url, rows=args.rows, days=args.days))
+            print(f"  {seconds:.1f} s", flush=True)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute('VACUUM ANALYZE "LiteLLM_SpendLogs"')
             first = conn.execute('SELECT min("startTime") FROM "LiteLLM_SpendLogs"').fetchone()[0]
