@@ -141,7 +141,7 @@ function __dbctl_candidates
         case 'spend export'
             printf '%s\n' --agent --allow-newer-schema --by --database-url --embedded --end-user --format --help --json --key --litellm-version --model --no-color --org --output --provider --quiet --since --source --tag --team --to --until --user --verbose --version --wide --with-metadata
         case 'spend ingest'
-            printf '%s\n' --allow-newer-schema --batch-size --database-url --dry-run --embedded --format --help --json --litellm-version --lock-timeout --no-color --output --quiet --skip-bad --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --batch-size --database-url --dry-run --embedded --format --help --jobs --json --litellm-version --lock-timeout --no-color --output --quiet --skip-bad --verbose --version --wide
         case 'spend logs'
             printf '%s\n' --agent --allow-newer-schema --database-url --embedded --end-user --help --json --key --limit --litellm-version --model --no-color --org --output --provider --quiet --request-id --show-payload --since --tag --team --timezone --until --user --verbose --version --wide
         case 'spend summary'

@@ -159,6 +159,18 @@ def test_a_request_repeated_within_and_across_chunks_is_written_and_counted_once
     assert cli("daily", "check", "--since", "2026-01-01", "--until", "today", "-q").code == 0
 
 
+def test_worker_processes_write_what_one_process_writes(cli, db: Database, tmp_path: Path) -> None:
+    seed_entities(db)
+    result = cli("spend", "ingest", str(PAYLOADS), "--jobs", "2", "--batch-size", "2", "--json")
+    assert result.code == 0, result
+    assert (result.json()["inserted"], result.json()["records_read"]) == (6, 6)
+    assert cli("daily", "check", "--since", "2026-01-01", "--until", "today", "-q").code == 0
+    for jobs in ("0", "65", "many"):
+        refused = cli("spend", "ingest", str(PAYLOADS), "--jobs", jobs)
+        assert refused.code == 2 and "--jobs" in refused.stderr, refused
+    assert db.value('SELECT count(*) FROM "LiteLLM_SpendLogs"') == 6
+
+
 def test_a_bad_record_on_stdin_is_named_by_its_line(cli, db: Database) -> None:
     records = PAYLOADS.read_text().splitlines()
     result = cli("spend", "ingest", "-", input="\n".join([records[0], "[1, 2", records[1]]) + "\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Optional
 
 import typer
 
@@ -26,6 +26,9 @@ def ingest(
     skip_bad: bool = typer.Option(False, "--skip-bad",
                                   help="Write the good records and report the bad ones (default: a bad record "
                                        "writes nothing, exit 2)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", metavar="N",
+                                       help="Processes that read and check the records (default: one per core, "
+                                            "at most 4, for an input over 32 MB or stdin; else 1, in-process)."),
     dry_run: bool = common.DRY_RUN,
     lock_timeout: float = common.LOCK_TIMEOUT,
 ) -> None:
@@ -42,6 +45,7 @@ def ingest(
     """
     from litellm_dbctl.common.errors import InvalidInput
     from litellm_dbctl.spend import ingest as library
+    from litellm_dbctl.spend import spool
 
     bars = {"read": progress.bar(ctx, "bytes read"), "written": progress.bar(ctx, "records written")}
     started = time.monotonic()
@@ -58,12 +62,12 @@ def ingest(
         given = Path(path)
         if not given.exists():
             raise InvalidInput(f"PATH: no such file or directory: {path}")
-        files = list(library.input_files(given))
+        files = list(spool.input_files(given))
         if not files:
             raise InvalidInput(f"PATH: no .json or .jsonl files in {path}")
     try:
         result = library.ingest(common.target(ctx), files, fmt=fmt, batch_size=batch_size, skip_bad=skip_bad,
-                                dry_run=dry_run, lock_timeout=lock_timeout, progress=show)
+                                dry_run=dry_run, lock_timeout=lock_timeout, jobs=jobs, progress=show)
     finally:
         for bar in bars.values():
             if bar:
