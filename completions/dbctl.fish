@@ -61,7 +61,7 @@ function __dbctl_candidates
         case 'key block'
             printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'key create'
-            printf '%s\n' --actor --alias --allow-newer-schema --budget-duration --budget-reset-time --database-url --dry-run --duration --embedded --help --json --key-stdin --litellm-version --lock-timeout --max-budget --metadata --models --no-audit --no-color --output --quiet --rpm-limit --team --timezone --tpm-limit --user --verbose --version --wide
+            printf '%s\n' --actor --alias --allow-newer-schema --budget-duration --budget-reset-time --database-url --dry-run --duration --embedded --help --json --key-stdin --keys-out --litellm-version --lock-timeout --max-budget --metadata --models --no-audit --no-color --output --quiet --rpm-limit --team --timezone --tpm-limit --user --verbose --version --wide
         case 'key delete'
             printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'key info'
@@ -71,7 +71,7 @@ function __dbctl_candidates
         case 'key prune'
             printf '%s\n' --actor --allow-newer-schema --batch-size --database-url --dry-run --embedded --expired-before --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --unused-since --verbose --version --wide
         case 'key rotate'
-            printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
+            printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --keys-out --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'key unblock'
             printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'key update'

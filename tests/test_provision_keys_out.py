@@ -1,4 +1,5 @@
-"""`provision apply --keys-out FILE`: created raw keys on disk before the commit (issue 17 item 4)."""
+"""`provision apply|key create|key rotate --keys-out FILE`: created raw keys on disk before the commit
+(issue 17 item 4)."""
 
 from __future__ import annotations
 
@@ -78,3 +79,38 @@ def test_a_keys_file_others_can_read_is_refused_before_anything_is_written(
     assert db.value("""SELECT count(*) FROM "LiteLLM_VerificationToken" """) == 0
     missing = cli("provision", "apply", str(spec), "--keys-out", str(tmp_path / "no" / "keys.jsonl"))
     assert missing.code == 2 and "--keys-out" in missing.stderr
+
+
+def test_key_create_and_rotate_killed_after_their_commit_have_written_the_key(db: Database, tmp_path: Path) -> None:
+    db.execute("""INSERT INTO "LiteLLM_UserTable" (user_id) VALUES ('alice')""")
+    out = tmp_path / "keys.jsonl"
+    stdout = killed_after_commit(["--database-url", db.url, "key", "create", "--user", "alice", "--alias", "ci-bot",
+                                  "--keys-out", str(out)])
+    assert "sk-" not in stdout
+    [created] = lines(out)
+    assert stored(db, created["key"]) == "ci-bot"
+    stdout = killed_after_commit(["--database-url", db.url, "key", "rotate", "ci-bot", "--keys-out", str(out)])
+    assert "sk-" not in stdout  # killed before the new key was shown: the file has it
+    first, rotated = lines(out)
+    assert first == created and rotated["key"] != created["key"]
+    assert stored(db, rotated["key"]) == "ci-bot" and stored(db, created["key"]) is None  # the old one is gone
+    assert rotated["token"] == hashlib.sha256(rotated["key"].encode()).hexdigest()
+
+
+def test_key_create_and_rotate_rolled_back_take_their_key_back_out(cli, db: Database, tmp_path: Path) -> None:
+    db.execute("""INSERT INTO "LiteLLM_UserTable" (user_id) VALUES ('alice')""")
+    out = tmp_path / "keys.jsonl"
+    made = cli("key", "create", "--user", "alice", "--alias", "ci-bot", "--keys-out", str(out), "--json")
+    assert made.code == 0, made
+    assert lines(out) == [{"key_alias": "ci-bot", "key_name": made.json()["key_name"], "token": made.json()["token"],
+                           "key": made.json()["key"]}]
+    db.execute("""CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                  BEGIN RAISE EXCEPTION 'refused'; END $$;
+                  CREATE CONSTRAINT TRIGGER refuse AFTER INSERT OR UPDATE ON "LiteLLM_VerificationToken"
+                  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse()""")
+    assert cli("key", "create", "--user", "alice", "--alias", "other", "--keys-out", str(out)).code == 1
+    rotated = cli("key", "rotate", "ci-bot", "--keys-out", str(out))
+    assert rotated.code == 1, rotated
+    assert len(lines(out)) == 1 and stored(db, made.json()["key"]) == "ci-bot"  # nothing committed, nothing kept
+    dry = cli("key", "rotate", "ci-bot", "--keys-out", str(tmp_path / "dry.jsonl"), "--dry-run")
+    assert dry.code == 3 and not (tmp_path / "dry.jsonl").exists()

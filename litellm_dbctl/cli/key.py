@@ -21,7 +21,7 @@ MAX_STDIN_KEY = 4096  # bytes --key-stdin reads: a key is short; more is a wrong
 
 
 @app.command("create")
-@provisioning.with_settings(redis=False, windows=True)
+@provisioning.with_settings(redis=False, windows=True, keys=True)
 def create(
     ctx: typer.Context,
     user: Optional[str] = typer.Option(None, "--user", help="Owner (user_id, SSO id or email)."),
@@ -59,8 +59,9 @@ def create(
                         max_budget=max_budget, budget_duration=budget_duration, duration=duration, tpm_limit=tpm_limit,
                         rpm_limit=rpm_limit, metadata=meta, raw_key=raw)
     dry_run = settings.dry_run
-    created = manage.create(common.target(ctx), new, options=provisioning.options(settings), dry_run=dry_run,
-                            lock_timeout=settings.lock_timeout)
+    with provisioning.keys_file(settings) as keys_out:
+        created = manage.create(common.target(ctx), new, options=provisioning.options(settings), dry_run=dry_run,
+                                lock_timeout=settings.lock_timeout, keys_out=keys_out)
     row = {k: v for k, v in created.row.items() if k != "metadata" or v}
     if dry_run and raw is None:  # the key a real run generates is not this dry run's: no token or name yet
         row |= {"token": None, "key_name": None}
@@ -72,7 +73,8 @@ def create(
     else:
         sys.stdout.write(created.key.raw + "\n")
         common.info(ctx, f"created key {created.key.key_alias or created.key.key_name} (token "
-                         f"{created.key.token[:12]}…); store it now: dbctl cannot show it again")
+                         f"{created.key.token[:12]}…); " + (f"also in {settings.keys_out}" if settings.keys_out else
+                                                           "store it now: dbctl cannot show it again"))
     if dry_run:
         raise typer.Exit(3)
 

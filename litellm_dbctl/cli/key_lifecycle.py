@@ -84,20 +84,21 @@ def _shown(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
-@provisioning.with_settings()
+@provisioning.with_settings(keys=True)
 def rotate(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.RunSettings) -> None:
     """Give a key a new raw key, as /key/regenerate does: the same row keeps its alias, owner, budgets,
     spend and limits; the old token stops working at once and is kept in LiteLLM_DeletedVerificationToken.
-    The new key is printed once on stdout (even with -q). JSON: {dry_run, key, token, old_token,
-    key_name, key_alias, action, redis}.
+    The new key is printed once on stdout (even with -q), and with --keys-out appended to FILE before
+    the commit. JSON: {dry_run, key, token, old_token, key_name, key_alias, action, redis}.
 
     Example: dbctl key rotate ci-bot --redis-url redis://cache:6379
     """
     from litellm_dbctl.keys import rotate as rotating
 
     dry_run = settings.dry_run
-    done = rotating.rotate(common.target(ctx), key, options=provisioning.options(settings), dry_run=dry_run,
-                           lock_timeout=settings.lock_timeout)
+    with provisioning.keys_file(settings) as keys_out:
+        done = rotating.rotate(common.target(ctx), key, options=provisioning.options(settings), dry_run=dry_run,
+                               lock_timeout=settings.lock_timeout, keys_out=keys_out)
     change, new = done.change, done.key
     published = provisioning.published(ctx, change.invalidated, 0 if dry_run else 1)
     name = change.key_alias or change.token[:12] + "…"
@@ -110,7 +111,8 @@ def rotate(ctx: typer.Context, key: str = KEY_REF, *, settings: provisioning.Run
     else:
         sys.stdout.write(new.raw + "\n")
         common.info(ctx, f"rotated key {name} (token {change.token[:12]}… -> {new.token[:12]}…); the old key no "
-                         "longer works; store the new one now: dbctl cannot show it again")
+                         "longer works; " + (f"the new one is also in {settings.keys_out}" if settings.keys_out else
+                                             "store the new one now: dbctl cannot show it again"))
     published.raise_failure()
     if dry_run:
         raise typer.Exit(3)

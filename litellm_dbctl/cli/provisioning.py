@@ -93,7 +93,7 @@ def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = Fals
     """Give a command the shared options (--dry-run, --actor, --no-audit; --redis-url and
     --redis-namespace with `redis`; --lock-timeout with `lock`; --timezone and --budget-reset-time
     with `windows`; --batch-size with `batches`; --proxy-config with `creates`, for commands that
-    create users or teams; --keys-out with `keys`, for commands that create keys from a file) and call
+    create users or teams; --keys-out with `keys`, for commands that create keys) and call
     it with them as `settings: RunSettings`."""
     wanted = {"batch_size": batches, "redis_url": redis, "redis_namespace": redis, "lock_timeout": lock,
               "timezone": windows, "budget_reset_time": windows, "proxy_config": creates, "keys_out": keys}
@@ -111,6 +111,22 @@ def with_settings(*, redis: bool = True, lock: bool = True, windows: bool = Fals
 
     return common.option_group("settings", {name: option for name, option in SHARED_OPTIONS.items()
                                             if wanted.get(name, True)}, build)
+
+
+@contextmanager
+def keys_file(settings: RunSettings) -> Iterator[Any]:
+    """The --keys-out file (`provision.keysout.KeysOut`) open for the run, closed after; None without
+    --keys-out or in a dry run (which creates no key)."""
+    if not settings.keys_out or settings.dry_run:
+        yield None
+        return
+    from litellm_dbctl.provision.keysout import KeysOut
+
+    keys_out = KeysOut(settings.keys_out)
+    try:
+        yield keys_out
+    finally:
+        keys_out.close()
 
 
 def options(settings: RunSettings) -> Any:
@@ -203,32 +219,27 @@ def execute(ctx: typer.Context, spec: Any, settings: RunSettings) -> None:
     """Plan and apply (or dry-run) `spec`, report; exit 3 on a dry run with changes."""
     from litellm_dbctl.common.errors import InvalidSpec
     from litellm_dbctl.provision import apply
-    from litellm_dbctl.provision.keysout import KeysOut
-
     progress = None
     if settings.batch_size and not settings.dry_run:
         def progress(chunk: Any, total: int) -> None:
             s = chunk.summary
             common.info(ctx, f"chunk {chunk.number}/{total}: {chunk.users} users, {s.create} created, "
                              f"{s.update} updated, {s.unchanged} unchanged")
-    keys_out = KeysOut(settings.keys_out) if settings.keys_out and not settings.dry_run else None
-    try:
-        outcome = apply.run(common.target(ctx), spec, options=options(settings), dry_run=settings.dry_run,
-                            batch_size=settings.batch_size, lock_timeout=settings.lock_timeout,
-                            command=common.command_name(ctx), on_chunk=progress, keys_out=keys_out)
-    except InvalidSpec as exc:
-        if spec.source != "flags":
+    with keys_file(settings) as keys_out:
+        try:
+            outcome = apply.run(common.target(ctx), spec, options=options(settings), dry_run=settings.dry_run,
+                                batch_size=settings.batch_size, lock_timeout=settings.lock_timeout,
+                                command=common.command_name(ctx), on_chunk=progress, keys_out=keys_out)
+        except InvalidSpec as exc:
+            if spec.source != "flags":
+                raise
+            raise flag_problems(ctx, exc) from None
+        except apply.ChunkFailed as failed:  # the chunks before it are committed: report them, then fail
+            if failed.outcome.chunks:
+                stale = report(ctx, failed.outcome, settings).failure
+                if stale is not None:  # the chunk's error is raised: Redis's must not be lost under it
+                    typer.echo(f"dbctl: error: {stale.message}", err=True)
             raise
-        raise flag_problems(ctx, exc) from None
-    except apply.ChunkFailed as failed:  # the chunks before it are committed: report them, then fail
-        if failed.outcome.chunks:
-            stale = report(ctx, failed.outcome, settings).failure
-            if stale is not None:  # the chunk's error is raised: Redis's must not be lost under it
-                typer.echo(f"dbctl: error: {stale.message}", err=True)
-        raise
-    finally:
-        if keys_out is not None:
-            keys_out.close()
     if keys_out is not None and outcome.created_keys:
         common.info(ctx, f"{len(outcome.created_keys)} created key(s) appended to {settings.keys_out}")
     published = report(ctx, outcome, settings)

@@ -24,7 +24,7 @@ from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.db import database, release, sqlfiles
 from litellm_dbctl.keys.archive import archive
-from litellm_dbctl.provision import lookup, team_keys, tokens
+from litellm_dbctl.provision import keysout, lookup, team_keys, tokens
 from litellm_dbctl.provision.apply import (
     REPLANS,
     Invalidated,
@@ -35,7 +35,9 @@ from litellm_dbctl.provision.apply import (
     owe,
     tell,
 )
+from litellm_dbctl.provision.keysout import KeysOut
 from litellm_dbctl.provision.plan import CREATE, FAMILY, Item, Options, Plan, Step, key_row
+from litellm_dbctl.provision.tokens import CreatedKey
 
 if TYPE_CHECKING:
     import psycopg
@@ -104,15 +106,15 @@ def _check(new: NewKey) -> None:
 
 
 def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run: bool = False,
-           lock_timeout: float = 30.0, now: datetime | None = None) -> Created:
+           lock_timeout: float = 30.0, now: datetime | None = None, keys_out: KeysOut | None = None) -> Created:
     """Insert one key after LiteLLM's checks (alias unused, team exists, owner exists, a team key
     within its team's models and limits: `team_keys`) and, for a chosen raw key, that no key holds
-    its value yet."""
+    its value yet. With `keys_out`, the raw key is written there before the COMMIT."""
     _check(new)
     moment = now or datetime.now(timezone.utc)
 
     def attempt(conn: psycopg.Connection) -> Created:
-        with conn.transaction(force_rollback=dry_run), \
+        with keysout.until_commit(keys_out, conn) as keep, conn.transaction(force_rollback=dry_run), \
                 database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
                                        what="key create", scope="xact"):
             if new.key_alias and sqlfiles.run(conn, "key/alias_taken", {"alias": new.key_alias}):
@@ -143,10 +145,14 @@ def create(target: Target, new: NewKey, *, options: Options = Options(), dry_run
                         tuple(Step(q, rows) for q, rows in (("key/insert_many", (row,)), ("audit/copy_in", audits))
                               if rows), now=moment)
             apply_plan(conn, plan, options)
+            if not dry_run:
+                keep([key])
             return Created(key, row, dry_run)
 
-    return _bounded(target, "key create", lock_timeout, attempt, replan=(StalePlan,), replans=REPLANS,
-                    gave_up=kept_changing("key create"))
+    created = _bounded(target, "key create", lock_timeout, attempt, replan=(StalePlan,), replans=REPLANS,
+                       gave_up=kept_changing("key create"))
+    pausepoints.pause("AFTER_COMMIT")
+    return created
 
 
 @dataclass(frozen=True)
@@ -159,17 +165,21 @@ class KeyChange:
 
 
 def _changed(target: Target, command: str, attempt: Callable[[psycopg.Connection], KeyChange], *,
-             options: Options, dry_run: bool, lock_timeout: float) -> KeyChange:
+             options: Options, dry_run: bool, lock_timeout: float, keys_out: KeysOut | None = None,
+             made: Callable[[], Sequence[CreatedKey]] = tuple) -> KeyChange:
     """Run `attempt` (one key's change) in one transaction and tell the proxies once it is committed.
     With a Redis URL, the invalidations earlier runs owe go first, and the one this change owes is
-    recorded in its transaction, deleted once Redis has it (`provision.apply.owe`, `tell`)."""
+    recorded in its transaction, deleted once Redis has it (`provision.apply.owe`, `tell`). With
+    `keys_out`, the raw keys `made` returns after `attempt` are written there before the COMMIT."""
     record = bool(options.redis_url) and not dry_run
 
     def once(conn: psycopg.Connection) -> tuple[KeyChange, tuple[int, ...]]:
-        with conn.transaction(force_rollback=dry_run):
+        with keysout.until_commit(keys_out, conn) as keep, conn.transaction(force_rollback=dry_run):
             change = attempt(conn)
             ids = owe(conn, command, [EntityRef("key", change.token)], options) \
                 if record and change.action != "unchanged" else ()
+            if not dry_run:
+                keep(made())
         return change, ids
 
     with _session(target, command, lock_timeout) as (conn, wait):

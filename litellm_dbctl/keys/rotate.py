@@ -22,6 +22,7 @@ from litellm_dbctl.db import sqlfiles
 from litellm_dbctl.keys.archive import archive
 from litellm_dbctl.keys.manage import KeyChange, _changed
 from litellm_dbctl.provision import lookup, tokens
+from litellm_dbctl.provision.keysout import KeysOut
 from litellm_dbctl.provision.plan import Options
 
 if TYPE_CHECKING:
@@ -39,8 +40,9 @@ class Rotated:
 
 
 def rotate(target: Target, ref: str, *, options: Options = Options(), dry_run: bool = False,
-           lock_timeout: float = 30.0, now: datetime | None = None) -> Rotated:
-    """Give the key `ref` names a new raw key, in one transaction (see the module docstring)."""
+           lock_timeout: float = 30.0, now: datetime | None = None, keys_out: KeysOut | None = None) -> Rotated:
+    """Give the key `ref` names a new raw key, in one transaction (see the module docstring); with
+    `keys_out`, the new raw key is written there before the COMMIT."""
     stamp = utc_naive(now or datetime.now(timezone.utc))
     made: dict[str, tokens.CreatedKey] = {}
 
@@ -66,5 +68,6 @@ def rotate(target: Target, ref: str, *, options: Options = Options(), dry_run: b
                         actor=options.actor, now=stamp)
         return KeyChange(old, row["key_alias"], "rotated", dry_run)
 
-    change = _changed(target, "key rotate", attempt, options=options, dry_run=dry_run, lock_timeout=lock_timeout)
+    change = _changed(target, "key rotate", attempt, options=options, dry_run=dry_run, lock_timeout=lock_timeout,
+                      keys_out=keys_out, made=lambda: [made["key"]])
     return Rotated(change, None if dry_run else made["key"])

@@ -32,7 +32,7 @@ from litellm_dbctl.common.clock import utc_naive
 from litellm_dbctl.common.errors import DbctlError, ExitCode, OperationalError
 from litellm_dbctl.common.redaction import redact
 from litellm_dbctl.db import bulk, database, sqlfiles
-from litellm_dbctl.provision import prune_exec
+from litellm_dbctl.provision import keysout, prune_exec
 from litellm_dbctl.provision.keysout import KeysOut
 from litellm_dbctl.provision.plan import FAMILY, KINDS, UNCHANGED, Item, Options, Plan, Summary
 from litellm_dbctl.provision.planner import make_plan
@@ -236,25 +236,17 @@ def run(
             """Plan `sub` under the provisioning lock; execute it (dry run: then roll back). Run
             again, whole, when the plan went stale or hit a deadlock or lock timeout."""
             def once() -> tuple[Plan, int, tuple[int, ...]]:
-                mark, committing, ids = None, False, tuple[int, ...]()
-                try:
-                    with conn.transaction(force_rollback=not commit), database.advisory_lock(
-                            conn, database.family_key(FAMILY), timeout=lock_timeout, what="provisioning",
-                            scope="xact"):
-                        plan = make_plan(conn, sub, options, moment, target)
-                        written = apply_plan(conn, plan, options) if execute and plan.changed else 0
-                        if record and commit and written:  # owed from the COMMIT on
-                            ids = owe(conn, command, plan.refs, options)
-                        if keys_out is not None and commit and plan.created_keys:
-                            mark = keys_out.write(plan.created_keys)
-                        committing = True
-                    return plan, written, ids
-                except BaseException:
-                    # rolled back (before COMMIT, or the server refused it): those keys never existed;
-                    # a COMMIT that got no answer may have committed them, so they stay
-                    if keys_out is not None and mark is not None and not (committing and conn.broken):
-                        keys_out.undo(mark)
-                    raise
+                ids = tuple[int, ...]()
+                with keysout.until_commit(keys_out, conn) as keep, conn.transaction(force_rollback=not commit), \
+                        database.advisory_lock(conn, database.family_key(FAMILY), timeout=lock_timeout,
+                                               what="provisioning", scope="xact"):
+                    plan = make_plan(conn, sub, options, moment, target)
+                    written = apply_plan(conn, plan, options) if execute and plan.changed else 0
+                    if record and commit and written:  # owed from the COMMIT on
+                        ids = owe(conn, command, plan.refs, options)
+                    if commit:
+                        keep(plan.created_keys)
+                return plan, written, ids
 
             return database.retry(once, what="provisioning", replan=(StalePlan,), replans=REPLANS,
                                   gave_up=kept_changing("provisioning"), wait=wait)

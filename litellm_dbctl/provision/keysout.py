@@ -12,11 +12,16 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from litellm_dbctl.common.errors import InvalidInput
 from litellm_dbctl.provision.tokens import CreatedKey
+
+if TYPE_CHECKING:
+    import psycopg
 
 FLAG = "--keys-out"
 
@@ -55,6 +60,26 @@ class KeysOut:
 
     def close(self) -> None:
         os.close(self.fd)
+
+
+@contextmanager
+def until_commit(keys_out: KeysOut | None, conn: psycopg.Connection
+                 ) -> Iterator[Callable[[Sequence[CreatedKey]], None]]:
+    """Around a transaction (entered before it, so it ends after the COMMIT): `keep(keys)`, the
+    transaction's last step, appends its raw keys. When the transaction then fails they are taken back
+    out, unless the connection broke during the COMMIT (it may have committed them)."""
+    marks: list[int] = []
+
+    def keep(keys: Sequence[CreatedKey]) -> None:
+        if keys_out is not None and keys:
+            marks.append(keys_out.write(keys))
+
+    try:
+        yield keep
+    except BaseException:
+        if keys_out is not None and marks and not conn.broken:
+            keys_out.undo(marks[0])
+        raise
 
 
 def _fsync_dir(directory: Path) -> None:
