@@ -1,14 +1,20 @@
 """dbctl logs scrub: the prompts and responses of whole UTC days before a cutoff are blanked (columns
 to their '{}' default, bodies out of metadata), the accounting stays (the daily tables still match),
-re-runs change nothing, and a proxy writing meanwhile loses nothing."""
+re-runs change nothing, a run killed midway is finished by the next, and a proxy writing meanwhile loses
+nothing."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from datetime import timedelta
 
 import logs_data
 import pytest
+from helpers import ROOT
 from logs_data import FIRST, edge_logs, insert, request_ids
 
 DAYS = [FIRST + timedelta(days=n) for n in range(3)]  # scrubbed: DAYS[0..1]; kept: DAYS[2]
@@ -59,6 +65,37 @@ def test_scrub_blanks_bodies_and_keeps_the_accounting(logged, cli) -> None:
     again = cli("--json", "logs", "scrub", *UNTIL)
     assert again.code == 0 and again.json()["rows"] == 0 and again.json()["scanned"] == 6
     assert cli("logs", "scrub", *UNTIL, "--dry-run").code == 0
+
+
+@pytest.mark.slow
+def test_a_scrub_killed_midway_is_finished_by_the_next_run_each_row_once(logged, cli) -> None:
+    many = [logs_data.log_row(f"bulk-{n}", logs_data.midnight(DAYS[1]) + timedelta(seconds=n)) for n in range(300)]
+    insert(logged.url, many)
+    assert cli("daily", "reconcile", "--since", str(DAYS[1]), "--until", str(DAYS[1]), "-q").code == 0
+    cut = f"\"startTime\" < '{DAYS[2]}'"
+    kept_before = _rows(logged, f"NOT ({cut})")
+    child = subprocess.Popen(
+        [sys.executable, "-m", "litellm_dbctl", "--database-url", logged.url, "logs", "scrub", *UNTIL,
+         "--batch-size", "50"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_LOGS_BATCH": "0.5"})
+    assert child.stderr is not None
+    paused = 0
+    for line in child.stderr:
+        if "test pause LOGS_BATCH" in line:
+            paused += 1
+            if paused == 3:  # three batches committed, the rest not begun
+                break
+    os.kill(child.pid, signal.SIGKILL)
+    child.communicate()
+    blank = "messages = '{}'::jsonb AND response = '{}'::jsonb AND proxy_server_request = '{}'::jsonb"
+    done = logged.value(f'SELECT count(*) FROM "LiteLLM_SpendLogs" WHERE {cut} AND {blank}')
+    assert 0 < done < 306  # a batch is whole or not at all: some rows scrubbed, some not yet
+    resumed = cli("--json", "logs", "scrub", *UNTIL)
+    assert resumed.code == 0, resumed
+    assert resumed.json()["rows"] == 306 - done  # each row scrubbed once over the two runs
+    assert logged.value(f'SELECT count(*) FROM "LiteLLM_SpendLogs" WHERE {cut} AND NOT ({blank})') == 0
+    assert _rows(logged, f"NOT ({cut})") == kept_before
+    assert cli("daily", "check", "--since", str(DAYS[0]), "--until", str(DAYS[-1]), "-q").code == 0
 
 
 def test_odd_metadata_shapes_are_scrubbed_or_left_as_they_are(db, cli) -> None:
