@@ -17,16 +17,18 @@ import sys
 import threading
 import time
 import types
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import psycopg.rows
 import pytest
-from helpers import ROOT, Database
+from helpers import ROOT, Database, invoke
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -145,6 +147,50 @@ def test_conversion_puts_each_row_in_its_utc_day_and_migrate_diff_stays_clean(cl
     assert totals(db) == (before[0] + 1, before[1] + 2.0)
     again = cli("logs", "partition", "--json")
     assert again.code == 0 and again.json()["outcome"] == "already partitioned", again
+
+
+@pytest.fixture
+def proxy_roles(db: Database):
+    """The proxy's role owning LiteLLM's tables (it ran the migrations) and a read-only role, while
+    dbctl connects as a superuser: unique names (roles are the whole server's), dropped after."""
+    suffix = uuid.uuid4().hex[:8]
+    owner, reader = f"dbctl_proxy_{suffix}", f"dbctl_reader_{suffix}"
+    for role in (owner, reader):
+        db.execute(f'CREATE ROLE "{role}" LOGIN')
+    db.execute(f'GRANT ALL ON SCHEMA public TO "{owner}"')
+    for row in db.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"):
+        db.execute(f'ALTER TABLE "{row["tablename"]}" OWNER TO "{owner}"')
+    db.execute(f'GRANT USAGE ON SCHEMA public TO "{reader}"')
+    db.execute(f'GRANT SELECT ON "LiteLLM_SpendLogs" TO "{reader}"')
+    yield owner, reader
+    for role in (owner, reader):
+        db.execute(f'REASSIGN OWNED BY "{role}" TO CURRENT_USER')
+        db.execute(f'DROP OWNED BY "{role}"')
+        db.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.mark.parametrize("dbctl_as", ["superuser", "owner"])
+def test_the_proxys_role_keeps_owning_and_writing_and_grants_follow(db, proxy_roles, dbctl_as: str) -> None:
+    owner, reader = proxy_roles
+    add_logs(db, edge_rows())
+    url = db.url if dbctl_as == "superuser" else role_url(db.url, owner)  # dbctl with the proxy's own URL
+    result = invoke(["--database-url", url, "logs", "partition", "--json"])
+    assert result.code == 0 and result.json()["outcome"] == "converted", result
+    owners = db.query("""SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c
+                         WHERE c.relname LIKE 'LiteLLM\\_SpendLogs%' AND c.relkind IN ('r', 'p')""")
+    assert len(owners) > 10 and {r["owner"] for r in owners} == {owner}, owners  # the table and each partition
+    assert db.value(f"SELECT has_table_privilege('{reader}', '\"LiteLLM_SpendLogs\"', 'SELECT')") is True
+    assert db.value(f"SELECT has_table_privilege('{reader}', '\"LiteLLM_SpendLogs\"', 'INSERT')") is False
+    as_owner = Database(role_url(db.url, owner))
+    add_logs(as_owner, [("after", 2.0, datetime.utcnow())])  # the proxy writes on, into today's partition
+    as_reader = Database(role_url(db.url, reader))
+    assert as_reader.value("""SELECT spend FROM "LiteLLM_SpendLogs" WHERE request_id = 'after'""") == 2.0
+    assert db.value("SELECT count(*) FROM pg_proc WHERE proname LIKE 'dbctl%'") == 0  # the mirror trigger is gone
+
+
+def role_url(url: str, role: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, f"{role}@{parts.netloc.rsplit('@', 1)[-1]}", parts.path, parts.query, ""))
 
 
 def test_dry_run_changes_nothing(cli, db) -> None:
