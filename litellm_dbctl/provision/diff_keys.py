@@ -55,6 +55,8 @@ def keys(snapshot: Snapshot, spec: Spec, resolution: Resolution, options: Option
         fields = dict(key.fields)
         if fields.get("team_id"):
             fields["team_id"] = resolution.teams.find(fields["team_id"])
+        if fields.get("user_id"):
+            fields["user_id"] = resolution.key_owners.get(fields["user_id"], fields["user_id"])
         duration = fields.pop("duration", None)
         row = rows[0] if rows else None
         desired = {k: v for k, v in fields.items() if k in KEY_COLUMNS} | \

@@ -28,7 +28,16 @@ from litellm_dbctl.provision import (
     snapshot,
 )
 from litellm_dbctl.provision.plan import UNCHANGED, Delta, Options, Plan, assemble
-from litellm_dbctl.provision.resolve import STEPS, USER_STEPS, Resolution, Shared, email_clashes, raise_problems, resolve
+from litellm_dbctl.provision.resolve import (
+    STEPS,
+    USER_STEPS,
+    Resolution,
+    Shared,
+    email_clashes,
+    raise_problems,
+    resolve,
+    user_refs,
+)
 from litellm_dbctl.provision.spec_records import Spec
 
 if TYPE_CHECKING:
@@ -94,7 +103,7 @@ def check(conn: psycopg.Connection, spec: Spec, options: Options = Options(), no
     moment = now or datetime.now(timezone.utc)
     groups = spec.groups()
     current = snapshot.read(conn, groups, settings)
-    shared = Shared(spec.user_ids or {u.user_id for u in spec.users if u.user_id})
+    shared = Shared(spec.user_refs or user_refs(spec.users))
     resolution = resolve(current, groups, settings, shared)
     found: dict[str, list[Any]] = {step: list(resolution.steps[step]) for step in STEPS}
     members: list[tuple[tuple[int, int, int], tuple[int, str]]] = []  # (whole-spec order, problem)

@@ -80,15 +80,17 @@ class Resolution:
     # of each `memberships` problem, the membership it is about: its index in spec.memberships (past
     # them: the default memberships, as made for the spec's users in order)
     membership_at: tuple[int, ...] = ()
+    # each key's `user_id` as the spec gives it (a user_id, SSO id or email) -> the user_id it names
+    key_owners: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Shared:
     """What the user chunks of one spec share, so that each cross-user check sees every user: the
     existing users entries name, what email they are given, the email moves to check once all are
-    read, and every user_id the spec declares (a key's owner)."""
+    read, and every user_id, SSO id and lower-cased email the spec declares (what names a key's owner)."""
 
-    user_ids: Collection[str] = ()
+    user_refs: Collection[str] = ()
     claimed: dict[str, int] = field(default_factory=dict)  # existing user_id -> the line of the entry naming it last
     declared: dict[str, str] = field(default_factory=dict)  # existing user_id -> the other email the spec gives it
     moves: list[EmailMove] = field(default_factory=list)
@@ -129,7 +131,8 @@ def resolve(snapshot: Snapshot, spec: Spec, settings: ProxySettings, shared: Sha
                for kind, target in {(m.kind, m.target) for m in memberships}}
     membership_at: list[int] = []
     distinct = _distinct(memberships, targets, spec.users, teams, orgs, found["memberships"], membership_at)
-    _check_keys(spec, snapshot, teams, set(user_ids) if shared is None else shared.user_ids, found["keys"])
+    key_owners = _key_owners(spec, snapshot, user_ids, () if shared is None else shared.user_refs, found["keys"])
+    _check_keys(spec, snapshot, teams, found["keys"])
     _check_team_keys(spec, snapshot, teams, {team_id: team.fields for team, team_id in zip(spec.teams, team_ids)},
                      found["team_keys"])
     for org, org_id in zip(spec.organizations, org_ids):
@@ -137,7 +140,7 @@ def resolve(snapshot: Snapshot, spec: Spec, settings: ProxySettings, shared: Sha
             _problem(found["new_orgs"], org.loc, org.where, "organization_alias is required to create it")
     return Resolution(tuple(org_ids), tuple(team_ids), tuple(user_ids), orgs, teams, targets, tuple(distinct),
                       tuple(p for step in STEPS for p in found[step]),
-                      {step: tuple(problems) for step, problems in found.items()}, tuple(membership_at))
+                      {step: tuple(problems) for step, problems in found.items()}, tuple(membership_at), key_owners)
 
 
 def _problem(problems: Problems, loc: Loc, where: str, message: str) -> None:
@@ -334,9 +337,59 @@ def _distinct(memberships: Sequence[Membership], targets: Mapping[tuple[str, str
     return out
 
 
-def _check_keys(spec: Spec, snapshot: Snapshot, teams: Names, spec_users: Collection[str],
-                problems: Problems) -> None:
-    """A key's chosen value some key already has, and owners that exist nowhere."""
+def user_refs(users: Sequence[UserSpec]) -> frozenset[str]:
+    """What names each of `users`: its user_id, SSO id and lower-cased email."""
+    return frozenset(name for u in users
+                     for name in (u.user_id, u.sso_user_id, u.user_email.lower() if u.user_email else None) if name)
+
+
+def _key_owners(spec: Spec, snapshot: Snapshot, user_ids: Sequence[str], declared: Collection[str],
+                problems: Problems) -> dict[str, str]:
+    """Each key's owner reference -> the user_id it names. A user is given as everywhere (`key create
+    --user`, memberships): by user_id, else SSO id, else email (case-insensitive), each looked up in
+    the spec's users and then the database's. `declared`: what names the users of a spec read in
+    chunks, whose other chunks are not in `spec` (the reference stands for the id then: checking only)."""
+    tiers: tuple[dict[str, str], dict[str, str], dict[str, str]] = ({}, {}, {})
+    for user, user_id in zip(spec.users, user_ids):
+        for tier, name in zip(tiers, (user.user_id, user.sso_user_id, (user.user_email or "").lower())):
+            if name:
+                tier.setdefault(name, user_id)
+    owners: dict[str, str] = {}
+    for key in spec.keys:
+        ref = key.fields.get("user_id")
+        if not ref or ref in owners:
+            continue
+        try:
+            found = _owner(ref, tiers, snapshot.users)
+        except lookup.Ambiguous as exc:
+            ids = ", ".join(sorted(r["user_id"] for r in exc.rows))
+            _problem(problems, field_loc(key, "user_id"), f"{key.where}.user_id",
+                     f"email {ref!r} matches {len(exc.rows)} users in the database: {ids}; give the user_id")
+            continue
+        if found is None and (ref in declared or ref.lower() in declared):
+            found = ref
+        if found is None:
+            _problem(problems, field_loc(key, "user_id"), f"{key.where}.user_id",
+                     f"user {ref!r} exists neither in the file nor in the database")
+            continue
+        owners[ref] = found
+    return owners
+
+
+def _owner(ref: str, tiers: tuple[dict[str, str], ...], known: lookup.Users) -> str | None:
+    """The user_id `ref` names: by user_id, SSO id, then email, at each step the spec's users first."""
+    for number, in_spec in enumerate(tiers):
+        name = ref.lower() if number == 2 else ref
+        if name in in_spec:
+            return in_spec[name]
+        match = known.match(*(ref if n == number else None for n in range(3)))
+        if match is not None:
+            return str(match[0]["user_id"])
+    return None
+
+
+def _check_keys(spec: Spec, snapshot: Snapshot, teams: Names, problems: Problems) -> None:
+    """A key's chosen value some key already has, and teams that exist nowhere."""
     for key in spec.keys:
         holder = snapshot.taken_tokens.get(keyrefs.hash_key(key.raw_key)) if key.raw_key else None
         if holder is not None and key.key_alias not in snapshot.keys:  # an existing alias is never re-keyed
@@ -344,10 +397,6 @@ def _check_keys(spec: Spec, snapshot: Snapshot, teams: Names, spec_users: Collec
         team_ref = key.fields.get("team_id")
         if team_ref and teams.find(team_ref) is None:
             _problem(problems, field_loc(key, "team_id"), f"{key.where}.team_id", teams.missing(team_ref))
-        user_ref = key.fields.get("user_id")
-        if user_ref and user_ref not in spec_users and user_ref not in snapshot.users.by_id:
-            _problem(problems, field_loc(key, "user_id"), f"{key.where}.user_id",
-                     f"user {user_ref!r} exists neither in the file nor in the database")
 
 
 def _check_team_keys(spec: Spec, snapshot: Snapshot, teams: Names, declared: Mapping[str, Mapping[str, Any]],

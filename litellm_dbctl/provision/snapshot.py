@@ -105,8 +105,8 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings, known: S
     team_refs |= {k.fields["team_id"] for k in spec.keys if k.fields.get("team_id")}
     keys = _rows(conn, "key/read_for_plan", {"aliases": sorted({k.key_alias for k in spec.keys})}) if spec.keys else []
     team_refs |= {k["team_id"] for k in keys if k["team_id"]}  # the limits a team key is held to (team_keys)
-    user_ids = {u.user_id for u in spec.users if u.user_id} | {k.fields["user_id"] for k in spec.keys
-                                                              if k.fields.get("user_id")}
+    owners = {k.fields["user_id"] for k in spec.keys if k.fields.get("user_id")}  # a user_id, SSO id or email
+    user_ids = {u.user_id for u in spec.users if u.user_id} | owners
     org_reads, team_reads = (org_refs, team_refs) if known is None else \
         (org_refs - known.refs.get("org", frozenset()), team_refs - known.refs.get("team", frozenset()))
     orgs = _rows(conn, "org/read_for_plan", {"ids": sorted(org_reads), "aliases": sorted(org_reads)}) \
@@ -117,9 +117,9 @@ def read(conn: psycopg.Connection, spec: Spec, settings: ProxySettings, known: S
         orgs = [r for r in orgs if r["organization_id"] not in known.orgs.by_id]
         teams = [r for r in teams if r["team_id"] not in known.teams.by_id]
     users = _rows(conn, "user/read_for_plan", {
-        "ids": sorted(user_ids), "sso_ids": sorted({u.sso_user_id for u in spec.users if u.sso_user_id}),
-        "emails": sorted({u.user_email.lower() for u in spec.users if u.user_email})}) if spec.users or user_ids \
-        else []
+        "ids": sorted(user_ids), "sso_ids": sorted({u.sso_user_id for u in spec.users if u.sso_user_id} | owners),
+        "emails": sorted({u.user_email.lower() for u in spec.users if u.user_email} |
+                         {o.lower() for o in owners if "@" in o})}) if spec.users or user_ids else []
     raw_tokens = sorted({keyrefs.hash_key(k.raw_key) for k in spec.keys if k.raw_key})
     taken = _rows(conn, "key/tokens_taken", {"tokens": raw_tokens}) if raw_tokens else []
 

@@ -398,7 +398,8 @@ class Builder:
             self.problems.raise_if_any()
         return Spec(self.source, tuple(self.orgs), tuple(self.teams), tuple(self.users), tuple(self.memberships),
                     tuple(self.keys), tuple(self.problems.problems), tuple(self.references), tuple(self.sealed),
-                    self.sealed_users, self.sealed_memberships, frozenset(self._by_id) if self.chunk else (),
+                    self.sealed_users, self.sealed_memberships,
+                    frozenset((*self._by_id, *self._by_email, *self._by_sso)) if self.chunk else (),
                     tuple(self.budgets), tuple(self.warnings))
 
 

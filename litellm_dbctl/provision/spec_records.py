@@ -133,11 +133,12 @@ class Spec:
     references: tuple[Reference, ...] = ()  # of entries with problems, checked when deferred
     # Read in chunks (`specs.load(..., chunk=N)`, for validate): the first users, N at a time, packed
     # (`seal`) as they were read; `users` holds the rest, numbered from `sealed_users` on, as
-    # memberships number them. `user_ids`: every user_id the file declares (a key's owner).
+    # memberships number them. `user_refs`: every user_id, SSO id and (lower-cased) email the file
+    # declares, what a key's owner may be given by.
     sealed: tuple[bytes, ...] = ()
     sealed_users: int = 0
     sealed_memberships: int = 0
-    user_ids: Collection[str] = ()
+    user_refs: Collection[str] = ()
     budgets: tuple[BudgetSpec, ...] = ()
     warnings: tuple[str, ...] = ()  # sections skipped, one line each (`file:line: section: ...`)
 
