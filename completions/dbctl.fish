@@ -75,7 +75,7 @@ function __dbctl_candidates
         case 'key unblock'
             printf '%s\n' --actor --allow-newer-schema --database-url --dry-run --embedded --help --json --litellm-version --lock-timeout --no-audit --no-color --output --quiet --redis-namespace --redis-url --verbose --version --wide
         case 'key update'
-            printf '%s\n' --actor --alias --allow-newer-schema --blocked --budget-duration --budget-reset-time --database-url --dry-run --duration --embedded --help --json --litellm-version --lock-timeout --max-budget --metadata --models --no-audit --no-color --output --quiet --redis-namespace --redis-url --rpm-limit --team --timezone --tpm-limit --unblocked --verbose --version --wide
+            printf '%s\n' --actor --alias --allow-newer-schema --blocked --budget-duration --budget-reset-time --database-url --dry-run --duration --embedded --help --json --litellm-version --lock-timeout --max-budget --metadata --models --no-audit --no-color --no-team --output --quiet --redis-namespace --redis-url --rpm-limit --team --timezone --tpm-limit --unblocked --verbose --version --wide
         case 'logs'
             printf '%s\n' archive partition prune scrub size --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'logs archive'

@@ -124,6 +124,23 @@ def test_update_holds_a_team_key_to_its_team(cli, db: Database, raw: str) -> Non
     assert row(db)["team_id"] == "t1" and row(db)["max_budget"] == 10
 
 
+def test_update_no_team_takes_a_key_out_of_its_team_as_an_explicit_null_team_id_does(
+        cli, db: Database, raw: str) -> None:
+    assert cli("key", "create", "--user", "ada", "--team", "research", "--alias", "k2").code == 0
+    out = cli("key", "update", "k2", "--no-team", "--json")
+    assert out.code == 0 and out.json()["changed"] == {"team_id": {"before": "t1", "after": None}}, out
+    assert (row(db, "k2")["team_id"], row(db, "k2")["user_id"]) == (None, "ada")
+    assert cli("key", "update", "k2", "--no-team", "--json").json()["action"] == "unchanged"
+    service = cli("key", "update", "k1", "--no-team")  # LiteLLM: team_id is required for service account keys
+    assert service.code == 2 and "service account key keeps its team" in service.stderr, service
+    assert cli("key", "create", "--team", "ops", "--alias", "k3").code == 0
+    ownerless = cli("key", "update", "k3", "--no-team")
+    assert ownerless.code == 2 and "would have no owner" in ownerless.stderr, ownerless
+    both = cli("key", "update", "k2", "--team", "labs", "--no-team")
+    assert both.code == 2 and "--team and --no-team: give one" in both.stderr
+    assert (row(db)["team_id"], row(db, "k3")["team_id"]) == ("t1", "t3")
+
+
 def test_update_alias_must_be_unused(cli, db: Database, raw: str) -> None:
     assert cli("key", "create", "--user", "ada", "--alias", "k2").code == 0
     taken = cli("key", "update", "k1", "--alias", "k2")

@@ -34,6 +34,7 @@ def update(
     metadata: Optional[str] = typer.Option(None, "--metadata", metavar="JSON",
                                            help="A JSON object; replaces the stored one (as /key/update)."),
     team: Optional[str] = typer.Option(None, "--team", help="Move the key to this team (id or alias)."),
+    no_team: bool = typer.Option(False, "--no-team", help="Take the key out of its team (its user keeps it)."),
     blocked: Optional[bool] = typer.Option(None, "--blocked/--unblocked", help="Block or unblock the key."),
     *,
     settings: provisioning.RunSettings,
@@ -52,7 +53,8 @@ def update(
         raise InvalidInput("--metadata: expected a JSON object")
     wanted = updating.KeyUpdate(key_alias=alias, models=provisioning.split_list(models) if models is not None else None,
                                 max_budget=max_budget, budget_duration=budget_duration, tpm_limit=tpm_limit,
-                                rpm_limit=rpm_limit, metadata=meta, duration=duration, team=team, blocked=blocked)
+                                rpm_limit=rpm_limit, metadata=meta, duration=duration, team=team,
+                                leave_team=True if no_team else None, blocked=blocked)
     dry_run = settings.dry_run
     done = updating.update(common.target(ctx), key, wanted, options=provisioning.options(settings), dry_run=dry_run,
                            lock_timeout=settings.lock_timeout)

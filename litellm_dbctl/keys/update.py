@@ -8,7 +8,9 @@ What /key/update (prepare_key_update_data, 1.109.1) writes, field by field:
   and may not change (LiteLLM_Reserved_Metadata_Fields);
 - a new `key_alias` must be unused (exact match, as /key/generate checks);
 - a move to another team (validate_key_team_change) needs the key's owner to be a member of it and the
-  key's models and limits within the team's, as `key create` holds a team key (`team_keys`);
+  key's models and limits within the team's, as `key create` holds a team key (`team_keys`); an explicit
+  `team_id: null` takes the key out of its team, refused for a service account key (which needs its
+  team) and, dbctl's rule as in `key create`, for a key with no user to own it then;
 - `updated_at` and `settings_updated_at` are stamped (with_settings_updated_at).
 A value equal to the stored one is no change: a repeat writes nothing and audits nothing.
 """
@@ -55,6 +57,7 @@ class KeyUpdate:
     metadata: dict[str, Any] | None = None
     duration: str | None = None  # the key's lifetime from now, or NEVER
     team: str | None = None  # team_id or team_alias
+    leave_team: bool | None = None  # True: out of its team (team_id NULL)
     blocked: bool | None = None
 
     def given(self) -> bool:
@@ -72,7 +75,9 @@ def check(update: KeyUpdate) -> None:
     if not update.given():
         raise InvalidInput("nothing to update: give at least one of --alias, --models, --max-budget, "
                            "--budget-duration, --tpm-limit, --rpm-limit, --metadata, --duration, --team, "
-                           "--blocked/--unblocked")
+                           "--no-team, --blocked/--unblocked")
+    if update.team is not None and update.leave_team:
+        raise InvalidInput("--team and --no-team: give one")
     checks.flag("--alias", update.key_alias, checks.name)
     for model in update.models or ():
         checks.flag("--models", model, checks.name)
@@ -144,6 +149,13 @@ def _apply(conn: psycopg.Connection, target: Target, row: Mapping[str, Any], upd
     if update.team is not None:
         team = lookup.find_group(conn, "team", update.team)
         new["team_id"] = team["team_id"]
+    if update.leave_team and row["team_id"] is not None:
+        if (new["metadata"] or {}).get("service_account_id") is not None:
+            raise InvalidInput("--no-team: a service account key keeps its team (LiteLLM: team_id is required for "
+                               "service account keys)")
+        if not row["user_id"]:
+            raise InvalidInput("--no-team: the key has no user_id: out of its team it would have no owner")
+        new["team_id"] = None
     moved = new["team_id"] != row["team_id"]
     if moved and team is not None and row["user_id"] and not _member(team, row["user_id"]):
         raise InvalidInput(f"--team: user {row['user_id']!r} (the key's owner) is not a member of team "
