@@ -96,6 +96,7 @@ class Writer(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.interval = url, 1.0 / rate
         self.waits: list[float] = []
+        self.starts: list[float] = []  # each insert's start (time.monotonic())
         self.errors: list[str] = []
         self.ids: list[str] = []
         self.stop = threading.Event()
@@ -115,8 +116,33 @@ class Writer(threading.Thread):
                 except psycopg.Error as exc:
                     self.errors.append(str(exc).splitlines()[0])
                 self.waits.append(time.monotonic() - started)
+                self.starts.append(started)
                 due += self.interval
                 time.sleep(max(due - time.monotonic(), 0))
+
+
+class Watcher(threading.Thread):
+    """What dbctl's connection is running, sampled every 20 ms: to say what the slowest inserts waited on."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.samples: list[tuple[float, str]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True, application_name="bench watcher") as conn:
+            while not self.stop.is_set():
+                row = conn.execute("SELECT coalesce(string_agg(state || ': ' || left(regexp_replace(query, '\\s+', ' ', "
+                                   "'g'), 70), ' | '), '') FROM pg_stat_activity WHERE application_name LIKE 'dbctl%' "
+                                   "AND pid <> pg_backend_pid()").fetchone()
+                self.samples.append((time.monotonic(), row[0] if row else ""))
+                time.sleep(0.02)
+
+    def at(self, moment: float) -> str:
+        """The last sample taken at or before `moment`."""
+        seen = [text for at, text in self.samples if at <= moment]
+        return seen[-1] if seen else "?"
 
 
 def main() -> int:
@@ -128,6 +154,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="writer inserts per second (default 200)")
     parser.add_argument("--batch-rows", type=int, default=converter.DEFAULT_BATCH_ROWS)
     parser.add_argument("--interval", default="day", choices=plan.INTERVALS)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline (no ratio printed)")
     args = parser.parse_args()
     url = database_url(args.server_url, args.database)
     if not prepared(url, args.rows):
@@ -141,12 +168,15 @@ def main() -> int:
         size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('\"LiteLLM_SpendLogs\"'))").fetchone()
     print(f"LiteLLM_SpendLogs: {args.rows} rows, {size[0] if size else '?'} with indexes", flush=True)
 
-    base_seconds, base_rows = baseline(url, args.interval)
-    print(f"baseline INSERT INTO partitioned SELECT * FROM old: {base_rows} rows in {base_seconds:.2f} s "
-          f"({base_rows / base_seconds:,.0f} rows/s)", flush=True)
+    base_seconds = 0.0
+    if not args.no_baseline:
+        base_seconds, base_rows = baseline(url, args.interval)
+        print(f"baseline INSERT INTO partitioned SELECT * FROM old: {base_rows} rows in {base_seconds:.2f} s "
+              f"({base_rows / base_seconds:,.0f} rows/s)", flush=True)
 
-    writer = Writer(url, args.rate)
+    writer, watcher = Writer(url, args.rate), Watcher(url)
     writer.start()
+    watcher.start()
     time.sleep(1.0)
     started = time.monotonic()
     result = converter.partition(config.parse(url, "bench"), converter.Options(
@@ -154,7 +184,9 @@ def main() -> int:
     seconds = time.monotonic() - started
     time.sleep(1.0)
     writer.stop.set()
+    watcher.stop.set()
     writer.join()
+    watcher.join()
 
     with psycopg.connect(url) as conn:
         total = conn.execute('SELECT count(*) FROM "LiteLLM_SpendLogs"').fetchone()
@@ -165,10 +197,13 @@ def main() -> int:
     print(f"logs partition: {result.outcome}, {result.rows_copied} rows copied in {result.batches} batches, "
           f"{len(result.partitions_created)} partitions, {result.swap_attempts} swap attempt(s), "
           f"{seconds:.2f} s ({result.rows_copied / seconds:,.0f} rows/s)")
-    print(f"  ratio to baseline: {seconds / base_seconds:.2f}x (target <= 3x)")
+    if base_seconds:
+        print(f"  ratio to baseline: {seconds / base_seconds:.2f}x (target <= 3x)")
     print(f"writer: {len(writer.waits)} inserts at {args.rate:g}/s, {len(writer.errors)} failed; wait median "
           f"{statistics.median(waits) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {waits[-1] * 1000:.0f} ms "
           f"(target <= 1000 ms)")
+    for wait, start in sorted(zip(writer.waits, writer.starts), reverse=True)[:3]:
+        print(f"  {wait * 1000:6.0f} ms at +{start - started:6.1f} s; dbctl was running: {watcher.at(start + wait / 2)}")
     ok_rows = total is not None and kept is not None and total[0] == args.rows + len(writer.ids) \
         and kept[0] == len(writer.ids)
     print(f"rows after: {total[0] if total else '?'} = {args.rows} old + {len(writer.ids)} written: "

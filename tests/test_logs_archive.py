@@ -87,6 +87,21 @@ def test_parquet_files_read_back_by_duckdb_hold_each_days_rows_and_spend(cli, db
     assert json.loads((tmp_path / "manifest.json").read_text())["days"]["2026-10-01"]["dbctl_version"]
 
 
+def test_a_parquet_row_group_is_bounded_by_its_bytes(cli, db: Database, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    for n in range(40):
+        spend_log(db, f"r{n:02d}", datetime(2026, 10, 2, 1, n), 0.5, model="gpt-4o", metadata=json.dumps({"n": n}))
+    monkeypatch.setattr(archive, "CSV_BLOCK", 2048)  # a few rows per parsed batch
+    monkeypatch.setattr(archive, "ROW_GROUP_BYTES", 1)  # so each batch closes its row group
+    result = cli("logs", "archive", "--since", "2026-10-02", "--until", "2026-10-02", "--to", str(tmp_path))
+    assert result.code == 0, result
+    parquet = pq.ParquetFile(tmp_path / "spendlogs-2026-10-02.parquet")
+    groups = [parquet.metadata.row_group(i).num_rows for i in range(parquet.metadata.num_row_groups)]
+    assert len(groups) > 3 and sum(groups) == 40, groups
+    assert sorted(parquet.read(columns=["request_id"]).column(0).to_pylist()) == [f"r{n:02d}" for n in range(40)]
+
+
 @pytest.mark.parametrize("fmt", ["jsonl.gz", "csv.gz"])
 def test_jsonl_and_csv_files_read_back_with_python(cli, db: Database, tmp_path: Path, fmt: str) -> None:
     edge_logs(db)

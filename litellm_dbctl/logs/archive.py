@@ -43,7 +43,11 @@ FORMATS = ("parquet", "jsonl.gz", "csv.gz")
 LOCK_FAMILY = "logs"
 TABLE = "LiteLLM_SpendLogs"
 NO_PYARROW = "--format parquet needs pyarrow: pip install 'litellm-dbctl[parquet]' (or use --format jsonl.gz)"
-ROW_GROUP_ROWS = 65_536  # rows per Parquet row group: big enough for good compression, ~100 MB at most
+# A Parquet row group is held whole while it is encoded: at most this many rows, and at most this much
+# Arrow data (peak memory follows it, ~3x; bench/logs_archive.py at 10M rows: 434 MB with 64k-row groups of
+# 1.3 KB rows). Big enough for good compression.
+ROW_GROUP_ROWS = 65_536
+ROW_GROUP_BYTES = 24 << 20
 CSV_BLOCK = 4 << 20  # bytes pyarrow's CSV reader parses at a time
 GZIP_LEVEL = 1  # gzip's fastest: JSON and CSV of spend logs still shrink ~8x, at ~5x the speed of level 6
 
@@ -165,13 +169,14 @@ def _write_parquet(conn: psycopg.Connection, params: dict[str, Any], path: Path)
                                 parse_options=pacsv.ParseOptions(newlines_in_values=True), convert_options=convert)
         with pq.ParquetWriter(raw, schema, compression="zstd") as writer:
             pending: list[Any] = []
-            size = 0
+            size = held = 0
             for batch in reader:
                 pending.append(batch)
                 size += batch.num_rows
-                if size >= ROW_GROUP_ROWS:
+                held += batch.nbytes
+                if size >= ROW_GROUP_ROWS or held >= ROW_GROUP_BYTES:
                     writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=size)
-                    rows, pending, size = rows + size, [], 0
+                    rows, pending, size, held = rows + size, [], 0, 0
             if pending or rows == 0:
                 writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=max(size, 1))
                 rows += size
