@@ -96,21 +96,25 @@ def run_process(args: list[str], *, env: dict[str, str] | None = None, input: st
                           env=full_env, input=input, timeout=timeout)
 
 
-def killed_after_commit(args: list[str], *, while_paused: Callable[[], None] | None = None) -> str:
-    """Run `python -m litellm_dbctl ARGS` in a child that pauses right after its COMMIT
-    (DBCTL_TEST_PAUSE_AFTER_COMMIT), call `while_paused`, then kill -9 it: the window in which work
-    owed after a commit is lost unless it was recorded before. Returns what the child printed."""
+def killed_at(point: str, args: list[str], *, count: int = 1, seconds: float = 60,
+              while_paused: Callable[[], None] | None = None) -> str:
+    """Run `python -m litellm_dbctl ARGS` in a child that pauses `seconds` at each pass of the pause
+    point POINT (DBCTL_TEST_PAUSE_<POINT>), and kill -9 it in its `count`-th pause, after calling
+    `while_paused`: a run killed midway. Returns what the child printed on stdout."""
     invocations.append(list(args))
     child = subprocess.Popen([sys.executable, "-m", "litellm_dbctl", *args], stderr=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_AFTER_COMMIT": "60"})
+                             env={**os.environ, "PYTHONPATH": str(ROOT), f"DBCTL_TEST_PAUSE_{point}": str(seconds)})
     assert child.stderr is not None
     try:
+        paused = 0
         for line in child.stderr:
-            if "test pause AFTER_COMMIT" in line:
-                break
+            if f"test pause {point}" in line:
+                paused += 1
+                if paused == count:
+                    break
         else:
-            raise AssertionError("the run never reached its commit")
+            raise AssertionError(f"the run reached {point} {paused} time(s), not {count}")
         if while_paused is not None:
             while_paused()
     finally:
@@ -118,3 +122,9 @@ def killed_after_commit(args: list[str], *, while_paused: Callable[[], None] | N
         stdout, _ = child.communicate()
     assert child.returncode == -signal.SIGKILL
     return stdout
+
+
+def killed_after_commit(args: list[str], *, while_paused: Callable[[], None] | None = None) -> str:
+    """`killed_at` right after the run's COMMIT (DBCTL_TEST_PAUSE_AFTER_COMMIT): the window in which work
+    owed after a commit is lost unless it was recorded before."""
+    return killed_at("AFTER_COMMIT", args, while_paused=while_paused)

@@ -7,16 +7,12 @@ next run."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from fix_provision import fingerprint, write
 from fix_redis import REDIS, Subscriber, needs_redis, plain
-from helpers import ROOT, Database, killed_after_commit
+from helpers import Database, killed_after_commit, killed_at
 
 from litellm_dbctl.cache import invalidate as cache
 
@@ -185,18 +181,7 @@ def test_org_delete_deletes_its_teams_memberships_and_keys(cli, db: Database, wo
 
 def test_a_delete_killed_before_its_commit_changes_nothing_and_reruns(cli, db: Database, world) -> None:
     before = fingerprint(db)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "user", "delete", "ada"],
-        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_PROVISION_WRITTEN": "60"})
-    assert child.stderr is not None
-    for line in child.stderr:
-        if "test pause PROVISION_WRITTEN" in line:  # every statement run, no COMMIT yet
-            break
-    else:
-        raise AssertionError("the delete never reached its writes")
-    os.kill(child.pid, signal.SIGKILL)
-    child.communicate()
+    killed_at("PROVISION_WRITTEN", ["--database-url", db.url, "user", "delete", "ada"])  # all written, no COMMIT
     deadline = time.monotonic() + 10
     while db.value("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'dbctl user delete%%'") \
             and time.monotonic() < deadline:  # the server notices the dead client

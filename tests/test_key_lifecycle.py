@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
-import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 
 import fix_budget as fx
 import pytest
 from fix_redis import REDIS, needs_redis, plain
-from helpers import ROOT, Database, killed_after_commit
+from helpers import Database, killed_after_commit, killed_at
 
 VOLATILE = {"updated_at", "updated_by", "settings_updated_at"}  # stamped by every write
 
@@ -294,16 +290,8 @@ def test_prune_killed_midway_is_finished_by_a_rerun(cli, db: Database) -> None:
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     doomed = keys(db, 25, "old", expires=now - timedelta(days=60))
     keys(db, 3, "live", expires=now + timedelta(days=60))
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "key", "prune", "--expired-before", "30d",
-         "--batch-size", "10"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_KEY_PRUNE_BATCH": "60"})
-    assert child.stderr is not None
-    for line in child.stderr:
-        if "test pause KEY_PRUNE_BATCH" in line:  # the first batch is committed
-            break
-    os.kill(child.pid, signal.SIGKILL)
-    child.communicate()
+    killed_at("KEY_PRUNE_BATCH", ["--database-url", db.url, "key", "prune", "--expired-before", "30d",
+                                   "--batch-size", "10"])  # the first batch is committed
     assert db.value('SELECT count(*) FROM "LiteLLM_VerificationToken"') == 28 - 10
     assert db.value('SELECT count(*) FROM "LiteLLM_DeletedVerificationToken"') == 10  # each with its row gone
     again = cli("key", "prune", "--expired-before", "30d", "--batch-size", "10", "--json")

@@ -8,9 +8,6 @@ import csv
 import gzip
 import io
 import json
-import os
-import signal
-import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +15,7 @@ from typing import Any
 
 import pytest
 from fix_budget import spend_log
-from helpers import ROOT, Database
+from helpers import Database, killed_at
 
 from litellm_dbctl.db import database
 from litellm_dbctl.logs import archive, manifest
@@ -137,21 +134,8 @@ def many_logs(db: Database, days: int, per_day: int) -> None:
 
 def _run_until_paused(url: str, directory: Path, pause: str) -> None:
     """Run the archive in a child process that pauses at `pause`, and kill -9 it there."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litellm_dbctl", "--database-url", url, "logs", "archive", "--until", "2026-10-04",
-         "--to", str(directory), "--format", "parquet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), f"DBCTL_TEST_PAUSE_{pause}": "60"})
-    assert child.stderr is not None
-    try:
-        for line in child.stderr:
-            if f"test pause {pause}" in line:
-                break
-        else:
-            raise AssertionError(f"the run never reached {pause}: {child.communicate()}")
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.communicate()
+    killed_at(pause, ["--database-url", url, "logs", "archive", "--until", "2026-10-04", "--to", str(directory),
+                      "--format", "parquet"])
 
 
 @pytest.mark.slow

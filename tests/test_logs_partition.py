@@ -11,8 +11,6 @@ import itertools
 import logging
 import os
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -28,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import psycopg.rows
 import pytest
-from helpers import ROOT, Database, invoke
+from helpers import Database, invoke, killed_at
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -275,25 +273,10 @@ def test_a_concurrent_writer_loses_nothing_and_never_waits_a_second(cli, db) -> 
     assert len(written) > 20 and max(waits) <= 1.0, max(waits)
 
 
-def _run_until_paused(db: Database, pause: str, args: list[str]) -> subprocess.Popen[str]:
-    child = subprocess.Popen([sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, *args],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(ROOT), f"DBCTL_TEST_PAUSE_{pause}": "60"})
-    assert child.stderr is not None
-    for line in child.stderr:
-        if f"test pause {pause}" in line:
-            break
-    else:
-        raise AssertionError("the run never reached " + pause)
-    os.kill(child.pid, signal.SIGKILL)
-    child.communicate()
-    return child
-
-
 def test_killed_midway_the_proxy_still_writes_and_the_next_run_resumes(cli, db) -> None:
     rows = edge_rows()
     add_logs(db, rows)
-    _run_until_paused(db, "PARTITION_BATCH", ["logs", "partition", "--batch-rows", "9"])
+    killed_at("PARTITION_BATCH", ["--database-url", db.url, "logs", "partition", "--batch-rows", "9"])
     state = db.query("SELECT phase, batches, rows_copied FROM dbctl_logs_partition")[0]
     assert state["phase"] == "copying" and state["batches"] == 1 and state["rows_copied"] == 9
     assert kind(db) == "r"
@@ -311,7 +294,7 @@ def test_killed_midway_the_proxy_still_writes_and_the_next_run_resumes(cli, db) 
 def test_killed_after_the_swap_the_next_run_drops_the_old_table(cli, db) -> None:
     add_logs(db, edge_rows())
     before = totals(db)
-    _run_until_paused(db, "PARTITION_SWAPPED", ["logs", "partition"])
+    killed_at("PARTITION_SWAPPED", ["--database-url", db.url, "logs", "partition"])
     assert kind(db) == "p" and db.value("SELECT to_regclass('\"LiteLLM_SpendLogs_old\"')") is not None
     add_logs(db, [("meanwhile", 3.0, datetime.utcnow())])
     result = cli("logs", "partition", "--json")

@@ -4,15 +4,11 @@ a run killed midway is finished by the next; a proxy writing meanwhile loses not
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from datetime import date, datetime, timedelta, timezone
 
 import logs_data
 import pytest
-from helpers import ROOT
+from helpers import killed_at
 from hypothesis import given
 from hypothesis import strategies as st
 from logs_data import FIRST, edge_logs, insert, request_ids, tool_ids
@@ -161,19 +157,9 @@ def test_a_prune_killed_midway_is_finished_by_the_next_run_nothing_lost_nothing_
     insert(reconciled.url, many)
     assert cli("daily", "reconcile", "--since", str(DAYS[1]), "--until", str(DAYS[1]), "-q").code == 0
     doomed = request_ids(reconciled.url) - _kept_ids()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litellm_dbctl", "--database-url", reconciled.url, "logs", "prune", *UNTIL,
-         "--batch-size", "100"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_LOGS_BATCH": "0.5"})
-    assert child.stderr is not None
-    paused = 0
-    for line in child.stderr:
-        if "test pause LOGS_BATCH" in line:
-            paused += 1
-            if paused == 4:  # DAYS[0] is gone (1 batch), DAYS[1] is 3 batches in
-                break
-    os.kill(child.pid, signal.SIGKILL)
-    child.communicate()
+    # killed in its fourth pause: DAYS[0] is gone (1 batch), DAYS[1] is 3 batches in
+    killed_at("LOGS_BATCH", ["--database-url", reconciled.url, "logs", "prune", *UNTIL, "--batch-size", "100"],
+              count=4, seconds=0.5)
     left = request_ids(reconciled.url)
     assert _kept_ids() <= left and len(left & doomed) == len(doomed) - 3 - 200
     assert reconciled.value("SELECT count(*) FROM dbctl_logs_prune_days") == 1  # DAYS[1] begun

@@ -6,15 +6,11 @@ nothing."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from datetime import timedelta
 
 import logs_data
 import pytest
-from helpers import ROOT
+from helpers import killed_at
 from logs_data import FIRST, edge_logs, insert, request_ids
 
 DAYS = [FIRST + timedelta(days=n) for n in range(3)]  # scrubbed: DAYS[0..1]; kept: DAYS[2]
@@ -74,19 +70,9 @@ def test_a_scrub_killed_midway_is_finished_by_the_next_run_each_row_once(logged,
     assert cli("daily", "reconcile", "--since", str(DAYS[1]), "--until", str(DAYS[1]), "-q").code == 0
     cut = f"\"startTime\" < '{DAYS[2]}'"
     kept_before = _rows(logged, f"NOT ({cut})")
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litellm_dbctl", "--database-url", logged.url, "logs", "scrub", *UNTIL,
-         "--batch-size", "50"], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_LOGS_BATCH": "0.5"})
-    assert child.stderr is not None
-    paused = 0
-    for line in child.stderr:
-        if "test pause LOGS_BATCH" in line:
-            paused += 1
-            if paused == 3:  # three batches committed, the rest not begun
-                break
-    os.kill(child.pid, signal.SIGKILL)
-    child.communicate()
+    # killed in its third pause: three batches committed, the rest not begun
+    killed_at("LOGS_BATCH", ["--database-url", logged.url, "logs", "scrub", *UNTIL, "--batch-size", "50"],
+              count=3, seconds=0.5)
     blank = "messages = '{}'::jsonb AND response = '{}'::jsonb AND proxy_server_request = '{}'::jsonb"
     done = logged.value(f'SELECT count(*) FROM "LiteLLM_SpendLogs" WHERE {cut} AND {blank}')
     assert 0 < done < 306  # a batch is whole or not at all: some rows scrubbed, some not yet

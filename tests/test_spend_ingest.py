@@ -6,16 +6,12 @@ spendlogs round trip, stdin, a directory, LiteLLM 1.110's outbox."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ROOT, Database
+from helpers import Database, killed_at
 
 from litellm_dbctl.spend import payloads
 
@@ -223,21 +219,7 @@ def test_killed_midway_then_resumed_counts_nothing_twice(cli, db: Database, tmp_
     with source.open("w") as out:
         for n in range(50):
             out.write(json.dumps({**template, "id": f"req-{n:03d}", "response_cost": 0.5}) + "\n")
-    child = subprocess.Popen(
-        [sys.executable, "-m", "litellm_dbctl", "--database-url", db.url, "spend", "ingest", str(source),
-         "--batch-size", "10"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "DBCTL_TEST_PAUSE_SPEND_INGEST_CHUNK": "60"})
-    assert child.stderr is not None
-    try:
-        for line in child.stderr:
-            if "test pause SPEND_INGEST_CHUNK" in line:
-                break
-        else:
-            raise AssertionError(f"the run never reached a chunk: {child.communicate()}")
-    finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.communicate()
+    killed_at("SPEND_INGEST_CHUNK", ["--database-url", db.url, "spend", "ingest", str(source), "--batch-size", "10"])
     assert db.value('SELECT count(*) FROM "LiteLLM_SpendLogs"') == 10  # the first chunk committed
     assert db.value('SELECT spend FROM "LiteLLM_VerificationToken"') == pytest.approx(5.0)
     result = cli("spend", "ingest", str(source), "--batch-size", "10", "--json")
