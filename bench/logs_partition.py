@@ -1,10 +1,11 @@
 """Benchmark `dbctl logs partition` (issue 20 targets) against a baseline measured in the same run.
 
     python bench/logs_partition.py [--server-url postgresql://postgres@127.0.0.1/postgres] [--rows 1000000]
+        [--template DATABASE]
 
 Fills a database of its own (`--database`, default dbctl_bench_logs_partition) with `--rows` spend logs
 over `--days` UTC days from bench/datagen.py (kept between runs when it already holds that many rows and
-is still plain), then:
+is still plain; `--template` copies a datagen database instead), then:
 1. baseline: a partitioned copy of the table's layout (same partitions, primary key and indexes, made
    beforehand and not timed), filled by one plain `INSERT INTO partitioned SELECT * FROM old`; dropped.
 2. `logs partition` through the library (everything timed: prepare, trigger, batched copy, reconcile,
@@ -21,7 +22,7 @@ import statistics
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -122,27 +123,39 @@ class Writer(threading.Thread):
 
 
 class Watcher(threading.Thread):
-    """What dbctl's connection is running, sampled every 20 ms: to say what the slowest inserts waited on."""
+    """Every 20 ms: what dbctl's connection runs, what the writer waits on (pg_stat_activity's
+    wait_event) and what the checkpointer does, to say what the slowest inserts waited for."""
+
+    QUERY = ("SELECT coalesce(string_agg(CASE WHEN application_name LIKE 'dbctl%%' THEN state || ': ' || "
+             "left(regexp_replace(query, '\\s+', ' ', 'g'), 60) END, ' | '), ''), "
+             "coalesce(max(CASE WHEN application_name = 'bench writer' AND state = 'active' "
+             "THEN concat_ws(':', wait_event_type, wait_event) END), ''), "
+             "coalesce(max(CASE WHEN backend_type = 'checkpointer' THEN coalesce(wait_event, 'running') END), '') "
+             "FROM pg_stat_activity WHERE pid <> pg_backend_pid()")
 
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
         self.url = url
-        self.samples: list[tuple[float, str]] = []
+        self.samples: list[tuple[float, str, str, str]] = []  # (when, dbctl, writer's wait, checkpointer)
         self.stop = threading.Event()
 
     def run(self) -> None:
         with psycopg.connect(self.url, autocommit=True, application_name="bench watcher") as conn:
             while not self.stop.is_set():
-                row = conn.execute("SELECT coalesce(string_agg(state || ': ' || left(regexp_replace(query, '\\s+', ' ', "
-                                   "'g'), 70), ' | '), '') FROM pg_stat_activity WHERE application_name LIKE 'dbctl%' "
-                                   "AND pid <> pg_backend_pid()").fetchone()
-                self.samples.append((time.monotonic(), row[0] if row else ""))
+                row = conn.execute(self.QUERY).fetchone()
+                self.samples.append((time.monotonic(), *(row or ("", "", ""))))
                 time.sleep(0.02)
 
-    def at(self, moment: float) -> str:
-        """The last sample taken at or before `moment`."""
-        seen = [text for at, text in self.samples if at <= moment]
-        return seen[-1] if seen else "?"
+    def during(self, start: float, end: float) -> str:
+        """What was seen between `start` and `end`: dbctl's statement at the middle, and every wait of
+        the writer and state of the checkpointer sampled in between."""
+        middle = (start + end) / 2
+        before = [s for s in self.samples if s[0] <= middle]
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        waits = sorted({s[2] for s in inside if s[2]})
+        checkpointer = sorted({s[3] for s in inside if s[3]})
+        return (f"dbctl: {before[-1][1] if before else '?'}; writer waited on: {', '.join(waits) or '-'}; "
+                f"checkpointer: {', '.join(checkpointer) or '-'}")
 
 
 def main() -> int:
@@ -155,8 +168,15 @@ def main() -> int:
     parser.add_argument("--batch-rows", type=int, default=converter.DEFAULT_BATCH_ROWS)
     parser.add_argument("--interval", default="day", choices=plan.INTERVALS)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline (no ratio printed)")
+    parser.add_argument("--template", metavar="DATABASE",
+                        help="start from a copy of this database (filled by datagen.py with --rows) instead")
     args = parser.parse_args()
     url = database_url(args.server_url, args.database)
+    if args.template:
+        with psycopg.connect(args.server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(args.database)))
+            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(args.database),
+                                                                          sql.Identifier(args.template)))
     if not prepared(url, args.rows):
         with psycopg.connect(args.server_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(args.database)))
@@ -203,7 +223,9 @@ def main() -> int:
           f"{statistics.median(waits) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {waits[-1] * 1000:.0f} ms "
           f"(target <= 1000 ms)")
     for wait, start in sorted(zip(writer.waits, writer.starts), reverse=True)[:3]:
-        print(f"  {wait * 1000:6.0f} ms at +{start - started:6.1f} s; dbctl was running: {watcher.at(start + wait / 2)}")
+        clock = datetime.now() - timedelta(seconds=time.monotonic() - start)
+        print(f"  {wait * 1000:6.0f} ms at +{start - started:6.1f} s ({clock:%H:%M:%S}, to match with the server "
+              f"log's checkpoints): {watcher.during(start, start + wait)}")
     ok_rows = total is not None and kept is not None and total[0] == args.rows + len(writer.ids) \
         and kept[0] == len(writer.ids)
     print(f"rows after: {total[0] if total else '?'} = {args.rows} old + {len(writer.ids)} written: "
