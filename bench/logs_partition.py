@@ -60,36 +60,6 @@ def prepared(url: str, rows: int) -> bool:
         return False
 
 
-def baseline(url: str, interval: str) -> tuple[float, int]:
-    """The same layout filled by one INSERT ... SELECT; returns (seconds, rows)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS bench_partitioned")
-        conn.execute('CREATE TABLE bench_partitioned (LIKE "LiteLLM_SpendLogs" INCLUDING DEFAULTS) '
-                     'PARTITION BY RANGE ("startTime")')
-        conn.execute('ALTER TABLE bench_partitioned ADD PRIMARY KEY ("request_id", "startTime")')
-        indexes = conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'LiteLLM_SpendLogs' "
-                               "AND indexname <> 'LiteLLM_SpendLogs_pkey'").fetchall()
-        for (definition,) in indexes:
-            method = definition[definition.index(" USING "):]
-            conn.execute(sql.SQL("CREATE INDEX ON bench_partitioned") + sql.SQL(method))
-        first, last = conn.execute('SELECT min("startTime")::date, max("startTime")::date '
-                                   'FROM "LiteLLM_SpendLogs"').fetchone() or (None, None)
-        assert first is not None and last is not None
-        for part in plan.covering(first, max(last, datetime.utcnow().date()), interval, 7):
-            conn.execute(sql.SQL("CREATE TABLE {} PARTITION OF bench_partitioned FOR VALUES FROM ({}) TO ({})").format(
-                sql.Identifier("bench_" + part.name), sql.Literal(part.lower.isoformat()),
-                sql.Literal(part.upper.isoformat())))
-        conn.execute("CREATE TABLE bench_pdefault PARTITION OF bench_partitioned DEFAULT")
-        conn.execute("CHECKPOINT")
-        started = time.monotonic()
-        cur = conn.execute('INSERT INTO bench_partitioned SELECT * FROM "LiteLLM_SpendLogs"')
-        seconds = time.monotonic() - started
-        rows = cur.rowcount
-        conn.execute("DROP TABLE bench_partitioned")
-        conn.execute("CHECKPOINT")
-    return seconds, rows
-
-
 class Writer(threading.Thread):
     """A proxy's spend-log flush at `rate` inserts per second, each insert's wait recorded."""
 
@@ -101,6 +71,14 @@ class Writer(threading.Thread):
         self.errors: list[str] = []
         self.ids: list[str] = []
         self.stop = threading.Event()
+
+    def summary(self) -> str:
+        waits = sorted(self.waits)
+        if not waits:
+            return "no inserts"
+        p99 = waits[max(int(len(waits) * 0.99) - 1, 0)]
+        return (f"{len(waits)} inserts, {len(self.errors)} failed; wait median {statistics.median(waits) * 1000:.1f} "
+                f"ms, p99 {p99 * 1000:.1f} ms, max {waits[-1] * 1000:.0f} ms")
 
     def run(self) -> None:
         with psycopg.connect(self.url, autocommit=True, application_name="bench writer") as conn:
@@ -120,6 +98,40 @@ class Writer(threading.Thread):
                 self.starts.append(started)
                 due += self.interval
                 time.sleep(max(due - time.monotonic(), 0))
+
+
+def baseline(url: str, interval: str, probe: Writer) -> tuple[float, int]:
+    """The same layout filled by one INSERT ... SELECT, with `probe` writing during the INSERT only;
+    returns (seconds, rows)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_partitioned")
+        conn.execute('CREATE TABLE bench_partitioned (LIKE "LiteLLM_SpendLogs" INCLUDING DEFAULTS) '
+                     'PARTITION BY RANGE ("startTime")')
+        conn.execute('ALTER TABLE bench_partitioned ADD PRIMARY KEY ("request_id", "startTime")')
+        indexes = conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'LiteLLM_SpendLogs' "
+                               "AND indexname <> 'LiteLLM_SpendLogs_pkey'").fetchall()
+        for (definition,) in indexes:
+            method = definition[definition.index(" USING "):]
+            conn.execute(sql.SQL("CREATE INDEX ON bench_partitioned") + sql.SQL(method))
+        first, last = conn.execute('SELECT min("startTime")::date, max("startTime")::date '
+                                   'FROM "LiteLLM_SpendLogs"').fetchone() or (None, None)
+        assert first is not None and last is not None
+        for part in plan.covering(first, max(last, datetime.utcnow().date()), interval, 7):
+            conn.execute(sql.SQL("CREATE TABLE {} PARTITION OF bench_partitioned FOR VALUES FROM ({}) TO ({})").format(
+                sql.Identifier("bench_" + part.name), sql.Literal(part.lower.isoformat()),
+                sql.Literal(part.upper.isoformat())))
+        conn.execute("CREATE TABLE bench_pdefault PARTITION OF bench_partitioned DEFAULT")
+        conn.execute("CHECKPOINT")
+        probe.start()
+        started = time.monotonic()
+        cur = conn.execute('INSERT INTO bench_partitioned SELECT * FROM "LiteLLM_SpendLogs"')
+        seconds = time.monotonic() - started
+        probe.stop.set()
+        probe.join()
+        rows = cur.rowcount
+        conn.execute("DROP TABLE bench_partitioned")
+        conn.execute("CHECKPOINT")
+    return seconds, rows
 
 
 class Watcher(threading.Thread):
@@ -165,7 +177,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--rate", type=float, default=200.0, help="writer inserts per second (default 200)")
-    parser.add_argument("--batch-rows", type=int, default=converter.DEFAULT_BATCH_ROWS)
+    parser.add_argument("--batch-size", type=int, default=converter.DEFAULT_BATCH_SIZE)
+    parser.add_argument("--pause", type=float, default=converter.Options.pause, help="seconds between batches")
+    parser.add_argument("--max-rate", type=float, help="copied rows per second at most")
     parser.add_argument("--interval", default="day", choices=plan.INTERVALS)
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline (no ratio printed)")
     parser.add_argument("--template", metavar="DATABASE",
@@ -190,9 +204,12 @@ def main() -> int:
 
     base_seconds = 0.0
     if not args.no_baseline:
-        base_seconds, base_rows = baseline(url, args.interval)
+        probe = Writer(url, args.rate)  # what the same writer waits beside the plain INSERT: the server's own stalls
+        base_seconds, base_rows = baseline(url, args.interval, probe)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute('DELETE FROM "LiteLLM_SpendLogs" WHERE request_id = ANY(%s)', (probe.ids,))
         print(f"baseline INSERT INTO partitioned SELECT * FROM old: {base_rows} rows in {base_seconds:.2f} s "
-              f"({base_rows / base_seconds:,.0f} rows/s)", flush=True)
+              f"({base_rows / base_seconds:,.0f} rows/s); writer beside it: {probe.summary()}", flush=True)
 
     writer, watcher = Writer(url, args.rate), Watcher(url)
     writer.start()
@@ -200,7 +217,8 @@ def main() -> int:
     time.sleep(1.0)
     started = time.monotonic()
     result = converter.partition(config.parse(url, "bench"), converter.Options(
-        interval=args.interval, batch_rows=args.batch_rows, lock_timeout=120.0))
+        interval=args.interval, batch_size=args.batch_size, pause=args.pause, max_rate=args.max_rate,
+        lock_timeout=120.0))
     seconds = time.monotonic() - started
     time.sleep(1.0)
     writer.stop.set()
@@ -212,16 +230,12 @@ def main() -> int:
         total = conn.execute('SELECT count(*) FROM "LiteLLM_SpendLogs"').fetchone()
         kept = conn.execute('SELECT count(*) FROM "LiteLLM_SpendLogs" WHERE request_id = ANY(%s)',
                             (writer.ids,)).fetchone()
-    waits = sorted(writer.waits)
-    p99 = waits[int(len(waits) * 0.99) - 1] if waits else 0.0
     print(f"logs partition: {result.outcome}, {result.rows_copied} rows copied in {result.batches} batches, "
           f"{len(result.partitions_created)} partitions, {result.swap_attempts} swap attempt(s), "
           f"{seconds:.2f} s ({result.rows_copied / seconds:,.0f} rows/s)")
     if base_seconds:
         print(f"  ratio to baseline: {seconds / base_seconds:.2f}x (target <= 3x)")
-    print(f"writer: {len(writer.waits)} inserts at {args.rate:g}/s, {len(writer.errors)} failed; wait median "
-          f"{statistics.median(waits) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, max {waits[-1] * 1000:.0f} ms "
-          f"(target <= 1000 ms)")
+    print(f"writer at {args.rate:g}/s: {writer.summary()} (target: max <= 1000 ms)")
     for wait, start in sorted(zip(writer.waits, writer.starts), reverse=True)[:3]:
         clock = datetime.now() - timedelta(seconds=time.monotonic() - start)
         print(f"  {wait * 1000:6.0f} ms at +{start - started:6.1f} s ({clock:%H:%M:%S}, to match with the server "

@@ -121,7 +121,7 @@ def test_conversion_puts_each_row_in_its_utc_day_and_migrate_diff_stays_clean(cl
     rows = edge_rows()
     add_logs(db, rows)
     before = totals(db)
-    result = cli("logs", "partition", "--batch-rows", "4", "--json")
+    result = cli("logs", "partition", "--batch-size", "4", "--json")
     assert result.code == 0, result
     out = result.json()
     assert out["outcome"] == "converted" and out["rows_copied"] == len(rows) and out["batches"] >= 7
@@ -206,6 +206,22 @@ def test_dry_run_changes_nothing(cli, db) -> None:
     assert cli("logs", "partition", "--dry-run").code == 0  # partitioned, premade: nothing to do
 
 
+def test_the_copy_is_paced_as_prune_is_and_the_old_batch_flag_still_works(cli, db) -> None:
+    """--max-rate bounds the copied rows per second (the 20 rows before the last batch of 10, at 20 rows/s,
+    take 1 s at least); --batch-rows is --batch-size's old spelling, with one deprecation line."""
+    rows = edge_rows()
+    add_logs(db, rows)
+    started = time.monotonic()
+    result = cli("logs", "partition", "--batch-rows", "10", "--max-rate", "20", "--pause", "0s", "--json")
+    assert result.code == 0, result
+    assert result.json()["batches"] == 3 and result.json()["rows_copied"] == len(rows)
+    assert time.monotonic() - started >= 1.0
+    assert "--batch-rows is deprecated; use --batch-size" in result.stderr
+    for bad in (["--max-rate", "0"], ["--max-rate", "nan"], ["--pause", "-1s"], ["--batch-size", "0"]):
+        refused = cli("logs", "partition", "--dry-run", *bad)
+        assert refused.code == 2 and refused.stderr.count("\n") <= 2, (bad, refused)
+
+
 def test_views_follow_and_keep_old_and_month_interval(cli, db) -> None:
     add_logs(db, edge_rows())
     db.execute('CREATE VIEW "MonthlyGlobalSpend" AS SELECT date_trunc(\'day\', "startTime") AS date, '
@@ -255,7 +271,7 @@ def test_a_concurrent_writer_loses_nothing_and_never_waits_a_second(cli, db) -> 
     thread.start()
     try:
         time.sleep(0.2)
-        result = cli("logs", "partition", "--batch-rows", "200", "--json")
+        result = cli("logs", "partition", "--batch-size", "200", "--json")
         time.sleep(0.2)
     finally:
         stop.set()
@@ -276,7 +292,7 @@ def test_a_concurrent_writer_loses_nothing_and_never_waits_a_second(cli, db) -> 
 def test_killed_midway_the_proxy_still_writes_and_the_next_run_resumes(cli, db) -> None:
     rows = edge_rows()
     add_logs(db, rows)
-    killed_at("PARTITION_BATCH", ["--database-url", db.url, "logs", "partition", "--batch-rows", "9"])
+    killed_at("PARTITION_BATCH", ["--database-url", db.url, "logs", "partition", "--batch-size", "9"])
     state = db.query("SELECT phase, batches, rows_copied FROM dbctl_logs_partition")[0]
     assert state["phase"] == "copying" and state["batches"] == 1 and state["rows_copied"] == 9
     assert kind(db) == "r"

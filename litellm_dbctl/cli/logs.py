@@ -356,10 +356,9 @@ def scrub(
 
 PARTITION_INTERVALS = ("day", "week", "month")
 MAX_PREMAKE = 3660  # ten years of days
-MAX_BATCH_ROWS = 10_000_000
 
 
-@app.command("partition")
+@app.command("partition", cls=common.renamed({"--batch-rows": "--batch-size"}))
 def partition(
     ctx: typer.Context,
     interval: str = typer.Option("day", "--interval", metavar="day|week|month",
@@ -367,8 +366,10 @@ def partition(
     premake: int = typer.Option(7, "--premake", metavar="N",
                                 help="Create the current period's partition and N more ahead (LiteLLM's "
                                      "SPEND_LOG_PARTITION_PRECREATE_AHEAD is 7)."),
-    batch_rows: int = typer.Option(50_000, "--batch-rows", metavar="N",
+    batch_size: int = typer.Option(50_000, "--batch-size", metavar="N", min=1, max=MAX_BATCH,
                                    help="Rows copied per batch, each its own short transaction."),
+    max_rate: Optional[float] = MAX_RATE,
+    pause: float = PAUSE,
     keep_old: bool = typer.Option(False, "--keep-old",
                                   help="Keep the plain table as LiteLLM_SpendLogs_old after the swap (dropped "
                                        "by default)."),
@@ -394,10 +395,10 @@ def partition(
         raise InvalidInput(f"--interval: {interval!r} is not one of day, week, month")
     if not 0 <= premake <= MAX_PREMAKE:
         raise InvalidInput(f"--premake: {premake} is not between 0 and {MAX_PREMAKE}")
-    if not 1 <= batch_rows <= MAX_BATCH_ROWS:
-        raise InvalidInput(f"--batch-rows: {batch_rows} is not between 1 and {MAX_BATCH_ROWS}")
-    options = converter.Options(interval=interval, premake=premake, batch_rows=batch_rows, keep_old=keep_old,
-                                dry_run=dry_run, lock_timeout=lock_timeout)
+    pace = _pace(batch_size, max_rate, pause)
+    options = converter.Options(interval=interval, premake=premake, batch_size=pace.batch_size, pause=pace.pause,
+                                max_rate=pace.max_rate, keep_old=keep_old, dry_run=dry_run,
+                                lock_timeout=lock_timeout)
     shown = {"at": 0}
 
     def progress(copied: int, estimate: int) -> None:

@@ -9,8 +9,9 @@ keeps writing the old:
    ahead, and LiteLLM's DEFAULT partition; dbctl's state tables record the phase.
 2. trigger (CREATE TRIGGER waits for the proxy's open inserts: 500 ms lock_timeout, retried):
    statement-level triggers on the old table mirror every insert, update and delete into the new one.
-3. copy: the old rows in batches by "startTime" (`--batch-rows`), one short transaction each, the
-   state row advanced in the same transaction, so a killed run resumes at the batch it lost.
+3. copy: the old rows in batches by "startTime" (`--batch-size`), one short transaction each, the
+   state row advanced in the same transaction, so a killed run resumes at the batch it lost; paced
+   as prune's batches are (`--pause` between batches, `--max-rate` rows/s at most).
 4. reconcile: rows updated or deleted during the copy (their keys recorded by the trigger) are copied
    again, so no stale copy a batch read before the change survives.
 5. swap (one transaction under a 500 ms lock_timeout, retried up to `--lock-timeout`): lock both
@@ -36,6 +37,7 @@ from litellm_dbctl.common import pausepoints
 from litellm_dbctl.common.errors import IntegrityError
 from litellm_dbctl.db import database, sqlfiles
 from litellm_dbctl.logs import partition_plan as plan
+from litellm_dbctl.logs.batches import Pace, Throttle
 
 if TYPE_CHECKING:
     import psycopg
@@ -46,7 +48,7 @@ log = logging.getLogger("dbctl")
 COMMAND = "logs partition"
 LOCK_FAMILY = "logs"
 ATTEMPT_LOCK_TIMEOUT = "500ms"  # a trigger or swap attempt: the longest the proxy's inserts queue behind it
-DEFAULT_BATCH_ROWS = 50_000
+DEFAULT_BATCH_SIZE = 50_000
 Progress = Callable[[int, int], None]  # (rows copied so far, rows estimated in all)
 
 
@@ -54,7 +56,9 @@ Progress = Callable[[int, int], None]  # (rows copied so far, rows estimated in 
 class Options:
     interval: str = plan.DEFAULT_INTERVAL
     premake: int = plan.DEFAULT_PREMAKE
-    batch_rows: int = DEFAULT_BATCH_ROWS
+    batch_size: int = DEFAULT_BATCH_SIZE
+    pause: float = Pace.pause  # seconds between copy batches
+    max_rate: float | None = None  # copied rows per second at most
     keep_old: bool = False
     dry_run: bool = False
     lock_timeout: float = 30.0  # advisory lock, and all the attempts of one locking step together
@@ -215,17 +219,21 @@ class _Run:
         """The old rows in batches by "startTime", each batch and its progress one transaction. The
         start is read after the trigger is in place: an older row inserted since is mirrored."""
         lower = copied_until or sqlfiles.run(self.conn, "logs/partition_bounds")["first"]
+        throttle = Throttle(Pace(pause=self.options.pause, max_rate=self.options.max_rate))
         while lower is not None:
             upper = sqlfiles.run(self.conn, "logs/partition_copy_boundary",
-                                 {"lower": lower, "rows": self.options.batch_rows})
+                                 {"lower": lower, "rows": self.options.batch_size})
             if upper is not None and upper <= lower:  # more than a batch share one instant
                 upper = sqlfiles.run(self.conn, "logs/partition_next_time", {"after": lower})
             batch = plan.Batch(lower, upper)
+            before = self.rows_copied
             self._retried("copy a batch", partial(self._copy_batch, batch))
             pausepoints.pause("PARTITION_BATCH")
             if self.progress:
                 self.progress(self.rows_copied, max(estimate, self.rows_copied))
             lower = upper
+            if lower is not None:
+                throttle.after(self.rows_copied - before)
         if copied_until is None and lower is None and not self.batches:
             sqlfiles.run(self.conn, "logs/partition_state_phase", {"phase": plan.COPIED})
 
