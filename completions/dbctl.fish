@@ -81,7 +81,7 @@ function __dbctl_candidates
         case 'logs archive'
             printf '%s\n' --allow-newer-schema --database-url --dry-run --embedded --format --help --json --litellm-version --lock-timeout --no-color --output --quiet --since --to --until --verbose --version --wide
         case 'logs partition'
-            printf '%s\n' --allow-newer-schema --batch-rows --database-url --dry-run --embedded --help --interval --json --keep-old --litellm-version --lock-timeout --no-color --output --premake --quiet --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --batch-size --database-url --dry-run --embedded --help --interval --json --keep-old --litellm-version --lock-timeout --max-rate --no-color --output --pause --premake --quiet --verbose --version --wide
         case 'logs prune'
             printf '%s\n' --allow-newer-schema --archive-to --batch-size --database-url --dry-run --embedded --force --format --help --json --litellm-version --lock-timeout --max-rate --no-color --older-than --output --pause --quiet --until --vacuum --verbose --version --wide
         case 'logs scrub'
