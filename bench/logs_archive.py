@@ -49,11 +49,11 @@ def baseline(url: str, days: list, fmt_rows: int) -> tuple[float, int]:
     return time.perf_counter() - started, written
 
 
-def archive(url: str, until: str, directory: Path, fmt: str) -> tuple[float, float]:
-    """Seconds and peak resident MB of `dbctl logs archive` in a child process."""
+def archive(url: str, until: str, directory: Path, fmt: str, jobs: int) -> tuple[float, float]:
+    """Seconds and peak resident MB of `dbctl logs archive` in a child process (its threads included)."""
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, "-m", "litellm_dbctl", "--database-url", url, "-q", "logs", "archive",
-                              "--until", until, "--to", str(directory), "--format", fmt],
+                              "--until", until, "--to", str(directory), "--format", fmt, "--jobs", str(jobs)],
                              env={**os.environ, "PYTHONPATH": str(ROOT)})
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
@@ -69,6 +69,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="with --generate: spend logs (default 1M)")
     parser.add_argument("--days", type=int, default=60, help="closed days to archive (default 60)")
     parser.add_argument("--format", default="parquet", choices=["parquet", "jsonl.gz", "csv.gz"])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1], metavar="N",
+                        help="archive with --jobs N, once per N given (default 1), each into a fresh directory")
     parser.add_argument("--keep", metavar="DIR", help="archive here and keep the files (default: a scratch directory)")
     args = parser.parse_args()
     url = args.database_url
@@ -91,12 +93,14 @@ def main() -> int:
         base_seconds, base_bytes = baseline(url, days, rows)
         print(f"baseline COPY to /dev/null: {base_seconds:.2f} s, {rows / base_seconds:,.0f} rows/s, "
               f"{base_bytes / 2**20:,.0f} MB of CSV", flush=True)
-        seconds, peak = archive(url, last.isoformat(), directory, args.format)
-        files = [p for p in directory.iterdir() if p.name.startswith("spendlogs-")]
-        size = sum(p.stat().st_size for p in files)
-        print(f"dbctl logs archive --format {args.format}: {seconds:.2f} s, {rows / seconds:,.0f} rows/s, "
-              f"peak {peak:,.0f} MB, {len(files)} files, {size / 2**20:,.0f} MB", flush=True)
-        print(f"ratio archive/baseline time: {seconds / base_seconds:.2f}x")
+        for jobs in args.jobs:
+            shutil.rmtree(directory, ignore_errors=True)
+            seconds, peak = archive(url, last.isoformat(), directory, args.format, jobs)
+            files = [p for p in directory.iterdir() if p.name.startswith("spendlogs-")]
+            size = sum(p.stat().st_size for p in files)
+            print(f"dbctl logs archive --format {args.format} --jobs {jobs}: {seconds:.2f} s, {rows / seconds:,.0f} "
+                  f"rows/s, peak {peak:,.0f} MB, {len(files)} files, {size / 2**20:,.0f} MB", flush=True)
+            print(f"ratio archive/baseline time (--jobs {jobs}): {seconds / base_seconds:.2f}x", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(directory, ignore_errors=True)

@@ -79,7 +79,7 @@ function __dbctl_candidates
         case 'logs'
             printf '%s\n' archive partition prune scrub size --allow-newer-schema --database-url --embedded --help --json --litellm-version --no-color --output --quiet --verbose --version --wide
         case 'logs archive'
-            printf '%s\n' --allow-newer-schema --database-url --dry-run --embedded --format --help --json --litellm-version --lock-timeout --no-color --output --quiet --since --to --until --verbose --version --wide
+            printf '%s\n' --allow-newer-schema --database-url --dry-run --embedded --format --help --jobs --json --litellm-version --lock-timeout --no-color --output --quiet --since --to --until --verbose --version --wide
         case 'logs partition'
             printf '%s\n' --allow-newer-schema --batch-size --database-url --dry-run --embedded --help --interval --json --keep-old --litellm-version --lock-timeout --max-rate --no-color --output --pause --premake --quiet --verbose --version --wide
         case 'logs prune'

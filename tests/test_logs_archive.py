@@ -163,6 +163,40 @@ def test_killed_midway_then_resumed_nothing_is_lost_or_duplicated(cli, db: Datab
     assert {d["status"] for d in again["days"]} == {"skipped"}
 
 
+def test_jobs_write_the_same_files_and_manifest_as_one_day_at_a_time(cli, db: Database, tmp_path: Path) -> None:
+    many_logs(db, days=5, per_day=300)
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    one = cli("logs", "archive", "--until", "2026-10-05", "--to", str(serial), "--json")
+    three = cli("logs", "archive", "--until", "2026-10-05", "--to", str(parallel), "-j", "3", "--json")
+    assert one.code == 0 and three.code == 0, (one, three)
+    assert [d["day"] for d in three.json()["days"]] == [f"2026-10-0{n}" for n in range(1, 6)]
+    assert {d["status"] for d in three.json()["days"]} == {"archived"}
+    expected = per_day_sql(db, date(2026, 10, 6))
+    a, b = manifest.verified_days(serial), manifest.verified_days(parallel)
+    assert {d: e.rows for d, e in b.items()} == {d: n for d, (n, _) in expected.items()}
+    assert {d: (e.rows, e.spend, e.sha256) for d, e in a.items()} == {d: (e.rows, e.spend, e.sha256) for d, e in b.items()}
+    again = cli("logs", "archive", "--until", "2026-10-05", "--to", str(parallel), "--jobs", "2", "--json")
+    assert {d["status"] for d in again.json()["days"]} == {"skipped"}
+    assert cli("logs", "archive", "--until", "2026-10-05", "--to", str(parallel), "--jobs", "0").code == 2
+
+
+@pytest.mark.slow
+def test_killed_with_two_days_in_flight_then_resumed_nothing_is_lost_or_duplicated(cli, db: Database,
+                                                                                  tmp_path: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    many_logs(db, days=4, per_day=3000)
+    killed_at("LOGS_ARCHIVE_WRITTEN", ["--database-url", db.url, "logs", "archive", "--until", "2026-10-04",
+                                       "--to", str(tmp_path), "--jobs", "2"], count=2)  # two files not yet renamed
+    assert len(manifest.stale_partials(tmp_path)) == 2 and not (tmp_path / manifest.NAME).exists()
+    result = cli("logs", "archive", "--until", "2026-10-04", "--to", str(tmp_path), "--jobs", "2", "--json")
+    assert result.code == 0, result
+    assert len(result.json()["removed_partials"]) == 2 and manifest.stale_partials(tmp_path) == []
+    expected = per_day_sql(db, date(2026, 10, 5))
+    assert {d: e.rows for d, e in manifest.verified_days(tmp_path).items()} == {d: n for d, (n, _) in expected.items()}
+    total, distinct = duckdb.sql(f"SELECT count(*), count(DISTINCT request_id) FROM '{tmp_path}/*.parquet'").fetchall()[0]
+    assert total == distinct == sum(n for n, _ in expected.values())
+
+
 def test_a_changed_file_is_not_verified_and_a_cut_one_is_archived_again(cli, db: Database, tmp_path: Path) -> None:
     edge_logs(db)
     assert cli("logs", "archive", "--until", "2026-10-03", "--to", str(tmp_path), "--format", "csv.gz").code == 0

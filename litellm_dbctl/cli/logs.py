@@ -100,6 +100,9 @@ def _size_payload(result: Any) -> dict[str, Any]:
 FORMAT_HELP = "parquet (needs pip install 'litellm-dbctl[parquet]'), jsonl.gz or csv.gz."
 
 
+MAX_ARCHIVE_JOBS = 32
+
+
 @app.command("archive")
 def archive(
     ctx: typer.Context,
@@ -110,6 +113,9 @@ def archive(
     fmt: str = typer.Option("parquet", "--format", metavar="FORMAT", help=FORMAT_HELP),
     since: Optional[str] = typer.Option(None, "--since", metavar="WHEN",
                                         help=common.SINCE_HELP + " Default: the oldest spend log."),
+    jobs: int = typer.Option(1, "--jobs", "-j", metavar="N", min=1, max=MAX_ARCHIVE_JOBS,
+                             help="Days written at once, each on its own connection (default 1): the server "
+                                  "renders a day on one core, so N days use up to N of its cores."),
     dry_run: bool = typer.Option(False, "--dry-run", help="List the days that would be archived; write nothing "
                                  "(exit 3 when there are some)."),
     lock_timeout: float = common.LOCK_TIMEOUT,
@@ -122,7 +128,7 @@ def archive(
     Reads in READ ONLY snapshots under the `logs` advisory lock; deletes nothing (`logs prune
     --archive-to DIR` does, for the days the manifest verifies).
 
-    Example: dbctl logs archive --until 2026-09-30 --to /backups/spendlogs
+    Example: dbctl logs archive --until 2026-09-30 --to /backups/spendlogs --jobs 2
     """
     from litellm_dbctl.common import checks, periods
     from litellm_dbctl.logs import archive as archiving
@@ -138,7 +144,7 @@ def archive(
         common.info(ctx, f"{day.day}: {verb} {day.rows} rows ({day.file})")
 
     result = archiving.archive(common.target(ctx), to, until=period.until, since=period.since, fmt=fmt,
-                               dry_run=dry_run, lock_timeout=lock_timeout, progress=progress)
+                               dry_run=dry_run, lock_timeout=lock_timeout, jobs=jobs, progress=progress)
     rows = [{"day": d.day, "status": d.status, "rows": d.rows, "spend": round(d.spend, 6), "file": d.file,
              "bytes": d.bytes} for d in result.days]
     payload = {"dry_run": dry_run, "directory": str(result.directory), "format": fmt, "since": result.since,

@@ -6,7 +6,9 @@ size. Parquet (pyarrow, an optional extra) is parsed from the COPY's CSV by pyar
 reader with the table's column types and written a row group at a time; JSON lines and CSV are
 gzipped as the server renders them. A file is written under a temporary name, fsynced and renamed,
 then recorded in the manifest (logs/manifest.py), so a killed run leaves whole files and a manifest
-naming only them; the next run skips the days already there.
+naming only them; the next run skips the days already there. `--jobs N` archives N days at once, each
+on its own connection and thread (the server renders one day's rows on one core; pyarrow parses and
+writes outside the GIL).
 
 `logs prune --archive-to` asks `before_prune`'s hook before each day it deletes: the day is archived
 (unless the manifest already verifies a file with as many rows as the day has) and may go only when its
@@ -262,18 +264,25 @@ def whole_days(since: datetime | None, until: datetime, now: datetime) -> tuple[
 
 
 def archive(target: Target, directory: Path, *, until: datetime, since: datetime | None = None, fmt: str = "parquet",
-            dry_run: bool = False, lock_timeout: float = 30.0, now: datetime | None = None,
+            dry_run: bool = False, lock_timeout: float = 30.0, now: datetime | None = None, jobs: int = 1,
             progress: Callable[[DayResult], None] | None = None) -> ArchiveResult:
     """Archive every whole UTC day of [since, until) that holds spend logs and is not yet in the manifest
     with its file, oldest first, under the `logs` advisory lock. `dry_run` lists the days without
-    writing anything."""
+    writing anything. `jobs` > 1 writes that many days at once, each on a connection of its own: the
+    server renders each day's rows on one core, so more days at once use more of its cores."""
     require_pyarrow(fmt)
     start, end = whole_days(since, until, now or datetime.now(timezone.utc))
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(f"--to {directory}: not a directory")
-    results: list[DayResult] = []
+    results: dict[date, DayResult] = {}
     removed: list[str] = []
     command = "logs archive"
+
+    def settled(result: DayResult) -> None:
+        results[result.day] = result
+        if progress is not None:
+            progress(result)
+
     with database.connect(target, command=command, read_only=True) as conn, \
             database.advisory_lock(conn, database.family_key(LOCK_FAMILY), timeout=lock_timeout, what=command):
         conn.commit()  # the session lock stays; each day gets its own snapshot
@@ -286,24 +295,65 @@ def archive(target: Target, directory: Path, *, until: datetime, since: datetime
         days = [r["day"] for r in sqlfiles.run(conn, "logs/archive_days", {
             "since": start or datetime.min, "until": end})]
         conn.commit()
+        owed = []
         for day in days:
             entry = done.get(day)
             if entry is not None and manifest.matches(directory, entry, checksum=False):
-                result = DayResult(day, "skipped", entry.rows, entry.spend, entry.file, entry.bytes)
+                settled(DayResult(day, "skipped", entry.rows, entry.spend, entry.file, entry.bytes))
             elif dry_run:
                 with _snapshot(conn):
                     totals = sqlfiles.run(conn, "logs/archive_day_totals", dict(zip(("since", "until"),
                                                                                     day_bounds(day))))
-                result = DayResult(day, "pending", totals["rows"], totals["spend"], manifest.file_name(day, fmt), 0)
+                settled(DayResult(day, "pending", totals["rows"], totals["spend"], manifest.file_name(day, fmt), 0))
             else:
-                entry = archive_day(conn, day, directory, fmt)
-                result = DayResult(day, "archived", entry.rows, entry.spend, entry.file, entry.bytes)
+                owed.append(day)
+        if jobs > 1 and len(owed) > 1:
+            _archive_in_parallel(target, owed, directory, fmt, jobs, settled)
+        else:
+            for day in owed:
+                settled(_archived(archive_day(conn, day, directory, fmt)))
                 pausepoints.pause("LOGS_ARCHIVE_DAY")
-            results.append(result)
-            if progress is not None:
-                progress(result)
     last = (end - timedelta(days=1)).date()
-    return ArchiveResult(directory, fmt, start.date() if start else None, last, tuple(results), tuple(removed), dry_run)
+    return ArchiveResult(directory, fmt, start.date() if start else None, last,
+                         tuple(results[day] for day in sorted(results)), tuple(removed), dry_run)
+
+
+def _archived(entry: ManifestEntry) -> DayResult:
+    return DayResult(entry.day, "archived", entry.rows, entry.spend, entry.file, entry.bytes)
+
+
+def _archive_in_parallel(target: Target, days: list[date], directory: Path, fmt: str, jobs: int,
+                         settled: Callable[[DayResult], None]) -> None:
+    """`days` archived by `jobs` threads, each with its own read-only connection (the caller's holds the
+    lock). Each day is whole on its own, as one after another: a file renamed into place, then its
+    manifest entry (manifest.record serializes them). The first failure stops the days not begun."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    mine = threading.local()
+    opened: list[psycopg.Connection] = []
+
+    def one(day: date) -> ManifestEntry:
+        conn = getattr(mine, "conn", None)
+        if conn is None:  # this thread's first day
+            conn = mine.conn = database.connect(target, command="logs archive", read_only=True)
+            opened.append(conn)
+        return archive_day(conn, day, directory, fmt)
+
+    try:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="dbctl-archive") as pool:
+            futures = [pool.submit(one, day) for day in days]
+            try:
+                for future in as_completed(futures):
+                    settled(_archived(future.result()))
+                    pausepoints.pause("LOGS_ARCHIVE_DAY")
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    finally:
+        for conn in opened:
+            conn.close()
 
 
 def before_prune(directory: Path, fmt: str) -> Callable[[psycopg.Connection, date], bool]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 from litellm_dbctl.common.errors import IntegrityError
 
 NAME = "manifest.json"
+_RECORDING = threading.Lock()  # record(): one read-modify-write at a time
 VERSION = 1
 TABLE = "LiteLLM_SpendLogs"
 PREFIX = "spendlogs-"
@@ -93,12 +95,14 @@ def read(directory: Path) -> dict[date, ManifestEntry]:
 
 def record(directory: Path, entry: ManifestEntry) -> None:
     """Add (or replace) `entry` in the manifest, atomically: the new manifest is written beside it,
-    fsynced and renamed over it."""
-    entries = read(directory)
-    entries[entry.day] = entry
-    document = {"manifest_version": VERSION, "table": TABLE,
-                "days": {day.isoformat(): entries[day].to_json() for day in sorted(entries)}}
-    write_atomically(directory / NAME, (json.dumps(document, indent=1) + "\n").encode())
+    fsynced and renamed over it. One writer at a time in this process (`logs archive --jobs`); other
+    processes are kept out by the `logs` advisory lock."""
+    with _RECORDING:
+        entries = read(directory)
+        entries[entry.day] = entry
+        document = {"manifest_version": VERSION, "table": TABLE,
+                    "days": {day.isoformat(): entries[day].to_json() for day in sorted(entries)}}
+        write_atomically(directory / NAME, (json.dumps(document, indent=1) + "\n").encode())
 
 
 def write_atomically(path: Path, data: bytes) -> None:
