@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -30,24 +29,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from datagen import generate
+from logs_partition import database_url, prepared
 
-SUMMARY = ("rows/s", "ratio", "/ baseline", "writer:", "daily check")
-
-
-def database_url(server: str, name: str) -> str:
-    parts = urlsplit(server)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-
-
-def holds(url: str, rows: int) -> bool:
-    """Whether the database exists and its plain LiteLLM_SpendLogs holds exactly `rows` rows."""
-    try:
-        with psycopg.connect(url) as conn:
-            kind = conn.execute("SELECT relkind::text FROM pg_class WHERE relname = 'LiteLLM_SpendLogs'").fetchone()
-            count = conn.execute('SELECT count(*) FROM "LiteLLM_SpendLogs"').fetchone() if kind == ("r",) else None
-            return count == (rows,)
-    except psycopg.OperationalError:
-        return False
+SUMMARY = ("rows/s", "ratio", "/ baseline", "writer:", "writer at", "daily check")
 
 
 def bench(script: str, *args: str) -> list[str]:
@@ -77,7 +61,7 @@ def main() -> int:
     args = parser.parse_args()
     name = args.database or f"dbctl_bench_logs_{args.rows}"
     url = database_url(args.server_url, name)
-    if not holds(url, args.rows):
+    if not prepared(url, args.rows):
         with psycopg.connect(args.server_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
