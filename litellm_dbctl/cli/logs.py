@@ -387,7 +387,8 @@ def partition(
     maintains (general_settings.use_spend_logs_partitioning): partitions LiteLLM_SpendLogs_pYYYYMMDD by
     --interval on "startTime", a DEFAULT partition, primary key (request_id, startTime), the same
     columns, indexes and grants. Online: triggers mirror the proxy's writes while old rows are copied in
-    batches, then a short swap (500 ms lock_timeout, retried up to --lock-timeout) renames the tables.
+    batches (paced by --pause and --max-rate, as prune's), then a short swap (500 ms lock_timeout,
+    retried up to --lock-timeout) renames the tables.
     A killed run resumes where it stopped. On a partitioned table it only premakes partitions. Exit 0
     done or already partitioned, 3 when --dry-run finds work, 4 when something blocks the conversion,
     5 when another `dbctl logs` run holds the lock or the swap cannot get its lock.
