@@ -421,8 +421,9 @@ def partition(
     made = len(result.partitions_created)
     if dry_run:
         common.line(ctx, f"LiteLLM_SpendLogs: {len(result.steps)} step(s) to do, {made} partition(s) to create"
-                         + (f", ~{result.rows_estimate} rows to copy" if result.rows_estimate is not None
-                            and "copy" in result.steps else ""))
+                         + ("" if "copy" not in result.steps else
+                            f", ~{result.rows_estimate} rows to copy" if result.rows_estimate is not None else
+                            ", rows to copy not estimated (the table was never analyzed)"))
     else:
         common.line(ctx, f"LiteLLM_SpendLogs: {result.outcome} by {result.interval}; {made} partition(s) created, "
                          f"{result.rows_copied} rows copied in {result.batches} batch(es)"

@@ -77,7 +77,7 @@ class Result:
     reconciled: int  # keys copied again after an update or delete during the copy
     swap_attempts: int
     old_table: str | None  # the plain table kept by --keep-old
-    rows_estimate: int | None  # the plain table's rows by the planner's statistics
+    rows_estimate: int | None  # the plain table's rows by the planner's statistics (None: never analyzed)
     dry_run: bool
 
     @property
